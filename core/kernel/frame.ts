@@ -1,0 +1,188 @@
+/**
+ * Byte-level helpers shared by every frame codec: a little-endian writer and a bounds-checked
+ * reader, and the common frame header (two magic bytes, version, op; replies add a status byte).
+ * Each service's `protocol.ts` builds its own frames on these.
+ *
+ * @module
+ */
+
+/** Bit set in the op byte of every reply. */
+export const REPLY_BIT = 0x80;
+
+/** Thrown by {@link ByteReader} when a frame is shorter than its fields claim. */
+export class FrameError extends Error {
+  /** Creates a frame decoding error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "FrameError";
+  }
+}
+
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Encodes a string as UTF-8. */
+export function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Decodes strict UTF-8; throws {@link FrameError} on invalid input. */
+export function fromUtf8(bytes: Uint8Array): string {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    throw new FrameError("invalid UTF-8");
+  }
+}
+
+/** Appends little-endian fields to a growing buffer. */
+export class ByteWriter {
+  #buf = new Uint8Array(64);
+  #len = 0;
+
+  #reserve(n: number): DataView {
+    if (this.#len + n > this.#buf.length) {
+      const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#len + n));
+      next.set(this.#buf.subarray(0, this.#len));
+      this.#buf = next;
+    }
+    const view = new DataView(this.#buf.buffer, this.#buf.byteOffset + this.#len, n);
+    this.#len += n;
+    return view;
+  }
+
+  /** Appends a u8. */
+  u8(v: number): this {
+    this.#reserve(1).setUint8(0, v);
+    return this;
+  }
+  /** Appends a little-endian u16. */
+  u16(v: number): this {
+    this.#reserve(2).setUint16(0, v, true);
+    return this;
+  }
+  /** Appends a little-endian u32. */
+  u32(v: number): this {
+    this.#reserve(4).setUint32(0, v, true);
+    return this;
+  }
+  /** Appends a little-endian u64. */
+  u64(v: bigint): this {
+    this.#reserve(8).setBigUint64(0, v, true);
+    return this;
+  }
+  /** Appends raw bytes. */
+  bytes(b: Uint8Array): this {
+    this.#reserve(b.length);
+    this.#buf.set(b, this.#len - b.length);
+    return this;
+  }
+  /** Appends a string as UTF-8 (no length prefix). */
+  str(s: string): this {
+    return this.bytes(utf8(s));
+  }
+  /** The bytes written so far (a copy). */
+  finish(): Uint8Array {
+    return this.#buf.slice(0, this.#len);
+  }
+}
+
+/** Reads little-endian fields from a frame; every read is bounds-checked. */
+export class ByteReader {
+  #view: DataView;
+  #pos = 0;
+
+  /** Starts reading `bytes` at offset 0. */
+  constructor(readonly frame: Uint8Array) {
+    this.#view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  }
+
+  /** Current offset. */
+  get offset(): number {
+    return this.#pos;
+  }
+  /** Bytes left to read. */
+  get remaining(): number {
+    return this.frame.length - this.#pos;
+  }
+
+  #take(n: number): number {
+    if (n < 0 || this.#pos + n > this.frame.length) {
+      throw new FrameError(`frame too short: need ${n} bytes at offset ${this.#pos}`);
+    }
+    const at = this.#pos;
+    this.#pos += n;
+    return at;
+  }
+
+  /** Reads a u8. */
+  u8(): number {
+    return this.#view.getUint8(this.#take(1));
+  }
+  /** Reads a little-endian u16. */
+  u16(): number {
+    return this.#view.getUint16(this.#take(2), true);
+  }
+  /** Reads a little-endian u32. */
+  u32(): number {
+    return this.#view.getUint32(this.#take(4), true);
+  }
+  /** Reads a little-endian u64. */
+  u64(): bigint {
+    return this.#view.getBigUint64(this.#take(8), true);
+  }
+  /** Reads `n` raw bytes (a copy). */
+  bytes(n: number): Uint8Array {
+    const at = this.#take(n);
+    return this.frame.slice(at, at + n);
+  }
+  /** Reads `n` bytes as strict UTF-8. */
+  str(n: number): string {
+    return fromUtf8(this.bytes(n));
+  }
+  /** Reads everything left. */
+  rest(): Uint8Array {
+    return this.bytes(this.remaining);
+  }
+  /** Throws unless every byte was consumed. */
+  end(): void {
+    if (this.remaining !== 0) throw new FrameError(`${this.remaining} trailing bytes`);
+  }
+}
+
+/** The four-byte header every frame starts with. */
+export interface FrameHeader {
+  /** Two ASCII magic characters, e.g. "SF". */
+  magic: string;
+  version: number;
+  op: number;
+}
+
+/** Starts a request frame: magic (2 ASCII bytes), version, op. */
+export function frameWriter(magic: string, version: number, op: number): ByteWriter {
+  if (magic.length !== 2) throw new RangeError(`frame magic must be two characters: ${magic}`);
+  return new ByteWriter().u8(magic.charCodeAt(0)).u8(magic.charCodeAt(1)).u8(version).u8(op);
+}
+
+/** Starts a reply frame: magic, version, `op | 0x80`, status. */
+export function replyWriter(
+  magic: string,
+  version: number,
+  op: number,
+  status: number,
+): ByteWriter {
+  return frameWriter(magic, version, (op | REPLY_BIT) & 0xff).u8(status);
+}
+
+/**
+ * Reads the 4-byte header. Returns null when the frame is shorter than 4 bytes; the caller
+ * decides between MALFORMED (wrong magic, short frame) and UNSUPPORTED (wrong version).
+ */
+export function readHeader(frame: Uint8Array): FrameHeader | null {
+  if (frame.length < 4) return null;
+  return {
+    magic: String.fromCharCode(frame[0], frame[1]),
+    version: frame[2],
+    op: frame[3],
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The request/reply idiom every service uses, built only on the syscall surface.
+ *
+ * A client owns a reply inbox (an endpoint it holds with SEND|RECV). For each call it derives a
+ * one-shot SEND-only copy of that inbox and moves it to the server with the request (CAP_MOVE);
+ * the server answers on the moved cap and closes it. Because the cap leaves the client only when
+ * the request is queued, a refused send never leaks a reply cap.
+ *
+ * @module
+ */
+
+import { KernelError, type Message, RIGHT_SEND, type Syscalls } from "./types.ts";
+
+/** Options for {@link call}. */
+export interface CallOptions {
+  /** Absolute virtual time (ns) by which the reply must arrive; TIMED_OUT otherwise. */
+  deadline?: number;
+  /**
+   * Accepts or skips a received reply (e.g. a nonce check); a skipped frame is dropped and the
+   * wait goes on. By default the first frame is the reply.
+   */
+  match?: (reply: Message) => boolean;
+}
+
+/**
+ * Sends `request` on `sendSlot` with a one-shot reply cap to the inbox in `replySlot`, then waits
+ * on the inbox for the reply. Rejects with {@link KernelError} (CLOSED, TIMED_OUT, ...).
+ */
+export async function call(
+  sys: Syscalls,
+  sendSlot: number,
+  replySlot: number,
+  request: Uint8Array,
+  opts: CallOptions = {},
+): Promise<Message> {
+  const oneShot = sys.capDerive(replySlot, RIGHT_SEND);
+  try {
+    await sys.send(sendSlot, request, { moveCap: oneShot, deadline: opts.deadline });
+  } catch (err) {
+    // The cap stays with the sender when the message was not queued: do not leak the slot.
+    if (sys.capQuery(oneShot) !== null) sys.capClose(oneShot);
+    throw err;
+  }
+  for (;;) {
+    const reply = await sys.recv(replySlot, { deadline: opts.deadline });
+    if (reply.capSlot !== undefined) sys.capClose(reply.capSlot);
+    if (!opts.match || opts.match(reply)) return reply;
+  }
+}
+
+/** Answers a request: returns the reply frame, or null to send none. */
+export type Handler = (request: Message) => Promise<Uint8Array | null> | Uint8Array | null;
+
+/**
+ * Answers one received request on the reply cap it carried, then closes that cap. A request
+ * without a reply cap, or a reply the client can no longer take (queue full, inbox closed), is
+ * dropped: a misbehaving client never blocks or crashes the server.
+ */
+export async function reply(
+  sys: Syscalls,
+  request: Message,
+  frame: Uint8Array | null,
+): Promise<void> {
+  const slot = request.capSlot;
+  if (slot === undefined) return;
+  try {
+    if (frame !== null) await sys.send(slot, frame, { nonblock: true });
+  } catch (err) {
+    if (!(err instanceof KernelError)) throw err;
+  } finally {
+    if (sys.capQuery(slot) !== null) sys.capClose(slot);
+  }
+}
+
+/**
+ * Receives requests on `slot` forever (until the endpoint closes), answering each through
+ * `handler`. Returns when the endpoint is closed.
+ */
+export async function serve(sys: Syscalls, slot: number, handler: Handler): Promise<void> {
+  for (;;) {
+    let request: Message;
+    try {
+      request = await sys.recv(slot);
+    } catch (err) {
+      if (err instanceof KernelError && err.code === "CLOSED") return;
+      throw err;
+    }
+    await reply(sys, request, await handler(request));
+  }
+}
