@@ -32,6 +32,11 @@ export interface ServiceEnv {
   readonly slots: Readonly<Record<string, number>>;
   /** Boot seed (deterministic randomness). */
   readonly seed: number;
+  /**
+   * Per-service settings from the manifest's `[service.config]` table (policyd also receives the
+   * manifest's policy grants here as `grants`).
+   */
+  readonly config: Readonly<Record<string, unknown>>;
 }
 
 /** A service as a module exports it. */

@@ -193,8 +193,13 @@ export interface Syscalls {
    * (fails with SLOT_OCCUPIED when taken) or the first free slot. Privileged: needs MANAGE on slot 0.
    */
   capTransfer(slot: number, pid: number, rights: number, toSlot?: number): number;
-  /** Creates an endpoint from the factory cap in `factorySlot`; the caller owns it and gets SEND|RECV|MANAGE. */
-  endpointCreate(factorySlot: number, depth: number, toSlot?: number): number;
+  /**
+   * Creates an endpoint from the factory cap in `factorySlot` and places a SEND|RECV|MANAGE cap to
+   * it in the caller's table (at `toSlot` or the first free slot). The owner is the caller, or
+   * `ownerPid` when given (privileged: init creates each service's endpoints owned by that service,
+   * so they close when it exits).
+   */
+  endpointCreate(factorySlot: number, depth: number, toSlot?: number, ownerPid?: number): number;
 
   /** Spawns a task. Privileged: needs MANAGE on slot 0. Returns the new pid. */
   spawn(name: string, entry: TaskEntry): number;
