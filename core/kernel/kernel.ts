@@ -201,6 +201,11 @@ export class Kernel {
   /** A step a stopped run left unfinished (a task stuck in a non-syscall await). */
   #unfinishedStep?: Promise<void>;
   #running = false;
+  /**
+   * Trace events of tasks woken during the running task's async syscall: emitted after that
+   * syscall's own event, so a trace reads cause before effect.
+   */
+  #wakeTraces?: TraceEvent[];
 
   /** Creates a kernel with no tasks at virtual time 0. */
   constructor(opts: KernelOptions = {}) {
@@ -830,7 +835,7 @@ export class Kernel {
     const w = task.wait!;
     this.#unlinkWait(task, w);
     task.wait = undefined;
-    this.#trace(task, w.op, w.slot, size, outcome);
+    this.#trace(task, w.op, w.slot, size, outcome, this.#wakeTraces);
     task.resume = () => resume(w);
     this.#setState(task, "ready");
     this.#ready.push(task);
@@ -873,12 +878,28 @@ export class Kernel {
     slot: number | undefined,
     size: number | undefined,
     outcome: string,
-  ) {
+    defer?: TraceEvent[],
+  ): void {
     if (!this.#tracer) return;
     const ev: TraceEvent = { time: this.#time, pid: task.pid, task: task.name, op, outcome };
     if (slot !== undefined) ev.slot = slot;
     if (size !== undefined) ev.size = size;
-    this.#tracer(ev);
+    if (defer) defer.push(ev);
+    else this.#tracer(ev);
+  }
+
+  /** Traces a syscall's own outcome, then the wake-ups it caused. */
+  #traceOwn(
+    task: Task,
+    op: string,
+    slot: number | undefined,
+    size: number | undefined,
+    outcome: string,
+  ): void {
+    this.#trace(task, op, slot, size, outcome);
+    const pending = this.#wakeTraces;
+    this.#wakeTraces = undefined;
+    if (pending && this.#tracer) { for (const ev of pending) this.#tracer(ev); }
   }
 
   // ---- syscall plumbing ----
@@ -920,6 +941,7 @@ export class Kernel {
       throw err;
     }
     task.inSyscall = true;
+    this.#wakeTraces = this.#tracer ? [] : undefined;
     try {
       this.#time += SYSCALL_COST_NS;
       let step: Step<T>;
@@ -933,20 +955,21 @@ export class Kernel {
       if ((task.state as TaskState) === "exited") return NEVER;
       if ("block" in step) return await this.#park<T>(task, step.block);
       if ("yieldNow" in step) {
-        this.#trace(task, op, slot, undefined, "ok");
+        this.#traceOwn(task, op, slot, undefined, "ok");
         await this.#requeue(task);
         return undefined as T;
       }
       if ("error" in step) {
-        this.#trace(task, op, slot, undefined, step.error.code);
+        this.#traceOwn(task, op, slot, undefined, step.error.code);
         if (++task.burst >= SYSCALL_QUANTUM) await this.#requeue(task);
         throw step.error;
       }
-      this.#trace(task, op, slot, step.size, "ok");
+      this.#traceOwn(task, op, slot, step.size, "ok");
       if (++task.burst >= SYSCALL_QUANTUM) await this.#requeue(task);
       return step.value;
     } finally {
       task.inSyscall = false;
+      this.#wakeTraces = undefined;
     }
   }
 
@@ -960,7 +983,7 @@ export class Kernel {
       }
       if (wait.window) wait.window.waiters.push(task);
       this.#setState(task, "blocked");
-      this.#trace(task, wait.op, wait.slot, wait.data?.length, "blocked");
+      this.#traceOwn(task, wait.op, wait.slot, wait.data?.length, "blocked");
       this.#yieldToScheduler();
     });
   }
