@@ -1,0 +1,245 @@
+/**
+ * Fault injection between the virtio-blk device and its backing store.
+ *
+ * {@link FaultyStore} models a disk with a volatile write cache: a completed write sits in the
+ * cache until a flush moves every cached write to the medium. A power cut after the N-th write
+ * decides what of the cache survives, by one of three behaviours:
+ *
+ * - `atomic`: every completed write persists, in issue order;
+ * - `reorder`: the writes since the last flush persist in any subset and any order, chosen by a
+ *   seeded PRNG (a whole multi-sector write persists or not);
+ * - `torn`: as `reorder`, and each multi-sector write may additionally persist only some of its
+ *   sectors (a single 512-byte sector is never torn).
+ *
+ * This is exactly the durability model of the StateFS block-device contract, so an engine that
+ * survives every cut point under `torn` is crash-safe under that model. After the cut the store
+ * is dead (every request fails) and the inner store holds the image a reboot would find.
+ *
+ * Every cut point has an id, `cut:<write#>:<mode>:<seed>`; {@link parseCutId} turns it back into
+ * the same cut, so a failing case replays exactly.
+ *
+ * Reads and writes touching chosen sectors can also be made to fail.
+ *
+ * @module
+ */
+
+import { Prng } from "./prng.ts";
+import { BLK_SECTOR_SIZE } from "./regs.ts";
+import { type BlockStore, checkSectorRange, sectorCount, StoreError } from "./store.ts";
+
+/** What survives a power cut. */
+export type CutMode = "atomic" | "reorder" | "torn";
+
+/** Every cut behaviour, in a fixed order. */
+export const CUT_MODES: readonly CutMode[] = ["atomic", "reorder", "torn"];
+
+/** A power-cut point: after the `write`-th completed write (1-based), with a behaviour and seed. */
+export interface CutPoint {
+  /** Number of completed writes after which power is lost (>= 1). */
+  write: number;
+  /** What of the write cache survives. */
+  mode: CutMode;
+  /** PRNG seed (u32) choosing the surviving subset, order and torn sectors. */
+  seed: number;
+}
+
+/** Formats a cut point as its replayable id, `cut:<write#>:<mode>:<seed>`. */
+export function formatCutId(cut: CutPoint): string {
+  return `cut:${cut.write}:${cut.mode}:${cut.seed >>> 0}`;
+}
+
+/** Parses a cut id made by {@link formatCutId}; throws {@link StoreError} BAD_ARGUMENT otherwise. */
+export function parseCutId(id: string): CutPoint {
+  const m = /^cut:([1-9][0-9]{0,14}):(atomic|reorder|torn):([0-9]{1,10})$/.exec(id);
+  const seed = m ? Number(m[3]) : NaN;
+  if (!m || seed > 0xffffffff) {
+    throw new StoreError(
+      "BAD_ARGUMENT",
+      `bad cut id "${id}" (expected cut:<write# >= 1>:<atomic|reorder|torn>:<seed u32>)`,
+    );
+  }
+  return { write: Number(m[1]), mode: m[2] as CutMode, seed };
+}
+
+/** Options for {@link FaultyStore}. */
+export interface FaultOptions {
+  /** Cut power after a chosen write (a {@link CutPoint} or its id). */
+  cut?: CutPoint | string;
+  /** Sectors whose reads fail with IO_ERROR. */
+  readErrors?: Iterable<number>;
+  /** Sectors whose writes fail with IO_ERROR (nothing of the failed write is stored). */
+  writeErrors?: Iterable<number>;
+}
+
+/** What a power cut did, for diagnostics and assertions. */
+export interface CutReport {
+  /** The cut id (replayable). */
+  id: string;
+  /** Writes in the cache at the cut. */
+  cached: number;
+  /** Writes (or, when torn, write fragments) that reached the medium. */
+  persisted: number;
+  /** Sectors that reached the medium. */
+  sectorsPersisted: number;
+}
+
+interface CachedWrite {
+  sector: number;
+  data: Uint8Array;
+}
+
+/** A store with a volatile write cache, power cuts and injected sector errors. */
+export class FaultyStore implements BlockStore {
+  readonly #inner: BlockStore;
+  readonly #cutPoint: CutPoint | undefined;
+  readonly #readErrors: Set<number>;
+  readonly #writeErrors: Set<number>;
+  #cache: CachedWrite[] = [];
+  #writes = 0;
+  #flushes = 0;
+  #cut: CutReport | undefined;
+
+  /** Wraps `inner`; nothing reaches it before a flush or a power cut. */
+  constructor(inner: BlockStore, opts: FaultOptions = {}) {
+    this.#inner = inner;
+    this.#cutPoint = typeof opts.cut === "string" ? parseCutId(opts.cut) : opts.cut;
+    if (this.#cutPoint) parseCutId(formatCutId(this.#cutPoint)); // validates a structured point too
+    this.#readErrors = new Set(opts.readErrors ?? []);
+    this.#writeErrors = new Set(opts.writeErrors ?? []);
+  }
+
+  /** Number of 512-byte sectors. */
+  get sectors(): number {
+    return this.#inner.sectors;
+  }
+
+  /** Completed writes so far. */
+  get writes(): number {
+    return this.#writes;
+  }
+
+  /** Completed flushes so far. */
+  get flushes(): number {
+    return this.#flushes;
+  }
+
+  /** Writes in the volatile cache (issued since the last flush). */
+  get cachedWrites(): number {
+    return this.#cache.length;
+  }
+
+  /** The cut report once power was lost, else undefined. */
+  get cut(): CutReport | undefined {
+    return this.#cut;
+  }
+
+  /** True once power was lost: every further request fails with POWER_LOST. */
+  get powerLost(): boolean {
+    return this.#cut !== undefined;
+  }
+
+  #alive(): void {
+    if (this.#cut) throw new StoreError("POWER_LOST", `power lost at ${this.#cut.id}`);
+  }
+
+  #hits(set: Set<number>, sector: number, count: number): number | undefined {
+    if (set.size === 0) return undefined;
+    for (let s = sector; s < sector + count; s++) if (set.has(s)) return s;
+    return undefined;
+  }
+
+  /** Reads through the cache: the newest cached write of each sector wins over the medium. */
+  read(sector: number, count: number): Uint8Array {
+    this.#alive();
+    checkSectorRange(this.sectors, sector, count);
+    const bad = this.#hits(this.#readErrors, sector, count);
+    if (bad !== undefined) throw new StoreError("IO_ERROR", `injected read error at sector ${bad}`);
+    const out = this.#inner.read(sector, count);
+    const end = sector + count;
+    for (const w of this.#cache) {
+      const wEnd = w.sector + w.data.length / BLK_SECTOR_SIZE;
+      const from = Math.max(sector, w.sector);
+      const to = Math.min(end, wEnd);
+      if (from >= to) continue;
+      out.set(
+        w.data.subarray((from - w.sector) * BLK_SECTOR_SIZE, (to - w.sector) * BLK_SECTOR_SIZE),
+        (from - sector) * BLK_SECTOR_SIZE,
+      );
+    }
+    return out;
+  }
+
+  /** Caches a write; cuts power right after it when it is the chosen write. */
+  write(sector: number, data: Uint8Array): void {
+    this.#alive();
+    const count = sectorCount(data);
+    checkSectorRange(this.sectors, sector, count);
+    const bad = this.#hits(this.#writeErrors, sector, count);
+    if (bad !== undefined) {
+      throw new StoreError("IO_ERROR", `injected write error at sector ${bad}`);
+    }
+    this.#cache.push({ sector, data: data.slice() });
+    this.#writes++;
+    const cut = this.#cutPoint;
+    if (cut && this.#writes === cut.write) this.#powerCut(cut.mode, cut.seed, formatCutId(cut));
+  }
+
+  /** Moves every cached write to the medium in issue order, then flushes the medium. */
+  flush(): void {
+    this.#alive();
+    for (const w of this.#cache) this.#inner.write(w.sector, w.data);
+    this.#cache = [];
+    this.#inner.flush();
+    this.#flushes++;
+  }
+
+  /**
+   * Cuts power now: decides what of the cache reaches the medium (by `mode` and `seed`),
+   * writes that to the inner store and flushes it, and kills this store. Returns the report.
+   * A cut requested this way (not at a chosen write) is named
+   * `cut-now:<writes so far>:<mode>:<seed>`.
+   */
+  powerCut(mode: CutMode, seed = 0): CutReport {
+    return this.#powerCut(mode, seed, `cut-now:${this.#writes}:${mode}:${seed >>> 0}`);
+  }
+
+  #powerCut(mode: CutMode, seed: number, id: string): CutReport {
+    this.#alive();
+    const rng = new Prng(seed);
+    let survivors: CachedWrite[];
+    if (mode === "atomic") {
+      survivors = this.#cache;
+    } else {
+      survivors = rng.shuffle(this.#cache.filter(() => rng.bool()));
+      if (mode === "torn") {
+        survivors = survivors.flatMap((w) => {
+          const n = w.data.length / BLK_SECTOR_SIZE;
+          if (n === 1) return [w];
+          const parts: CachedWrite[] = [];
+          for (let i = 0; i < n; i++) {
+            if (!rng.bool()) continue;
+            parts.push({
+              sector: w.sector + i,
+              data: w.data.subarray(i * BLK_SECTOR_SIZE, (i + 1) * BLK_SECTOR_SIZE),
+            });
+          }
+          return parts;
+        });
+      }
+    }
+    let sectorsPersisted = 0;
+    for (const w of survivors) {
+      this.#inner.write(w.sector, w.data);
+      sectorsPersisted += w.data.length / BLK_SECTOR_SIZE;
+    }
+    this.#inner.flush();
+    this.#cut = {
+      id,
+      cached: this.#cache.length,
+      persisted: survivors.length,
+      sectorsPersisted,
+    };
+    this.#cache = [];
+    return this.#cut;
+  }
+}

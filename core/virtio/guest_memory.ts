@@ -1,0 +1,119 @@
+/**
+ * Simulated guest-physical memory: a bounded byte space with bounds-checked access and a bump
+ * allocator for DMA buffers. The kernel hands allocations to drivers (`dmaAlloc`); devices reach
+ * the same bytes by DMA through {@link MmioHost.memory}. Nothing is ever freed: drivers allocate
+ * their rings and buffers once, at probe time.
+ *
+ * @module
+ */
+
+import { MMIO_BASE, type PhysMemory } from "../kernel/types.ts";
+
+/** Stable codes for guest memory failures. */
+export type GuestMemoryErrorCode = "OUT_OF_RANGE" | "OUT_OF_MEMORY" | "BAD_ARGUMENT";
+
+/** A guest memory access or allocation failure with a stable code. */
+export class GuestMemoryError extends Error {
+  /** Creates an error with a stable `code` and a human message. */
+  constructor(readonly code: GuestMemoryErrorCode, message: string) {
+    super(message);
+    this.name = "GuestMemoryError";
+  }
+}
+
+/** Options for {@link GuestMemory}. */
+export interface GuestMemoryOptions {
+  /**
+   * First address the allocator hands out (default 0x1000). Address 0 is never returned so a
+   * zero (unset) descriptor address cannot alias a real buffer.
+   */
+  allocBase?: number;
+}
+
+function isPow2(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+}
+
+/** Bounded guest-physical memory starting at address 0. */
+export class GuestMemory implements PhysMemory {
+  /** Total size in bytes. */
+  readonly size: number;
+  readonly #bytes: Uint8Array;
+  #next: number;
+
+  /**
+   * Creates `size` bytes of zeroed memory. The size must stay below the MMIO windows
+   * (`MMIO_BASE`) so RAM and device registers never overlap.
+   */
+  constructor(size: number, opts: GuestMemoryOptions = {}) {
+    if (!Number.isInteger(size) || size <= 0 || size > MMIO_BASE) {
+      throw new GuestMemoryError(
+        "BAD_ARGUMENT",
+        `guest memory size must be an integer in 1..${MMIO_BASE}, got ${size}`,
+      );
+    }
+    const base = opts.allocBase ?? 0x1000;
+    if (!Number.isInteger(base) || base < 1 || base > size) {
+      throw new GuestMemoryError("BAD_ARGUMENT", `allocBase ${base} outside 1..${size}`);
+    }
+    this.size = size;
+    this.#bytes = new Uint8Array(size);
+    this.#next = base;
+  }
+
+  /** Bytes handed out so far, including alignment padding (from address 0). */
+  get allocated(): number {
+    return this.#next;
+  }
+
+  /** True when `[addr, addr + len)` lies inside the memory. */
+  contains(addr: number, len: number): boolean {
+    return Number.isSafeInteger(addr) && Number.isSafeInteger(len) && addr >= 0 && len >= 0 &&
+      addr + len <= this.size;
+  }
+
+  #check(addr: number, len: number, what: string): void {
+    if (!this.contains(addr, len)) {
+      throw new GuestMemoryError(
+        "OUT_OF_RANGE",
+        `${what} of ${len} bytes at 0x${addr.toString(16)} outside guest memory (size 0x${
+          this.size.toString(16)
+        })`,
+      );
+    }
+  }
+
+  /** Reads a copy of `len` bytes at `addr`; throws OUT_OF_RANGE outside the memory. */
+  read(addr: number, len: number): Uint8Array {
+    this.#check(addr, len, "read");
+    return this.#bytes.slice(addr, addr + len);
+  }
+
+  /** Writes `data` at `addr`; throws OUT_OF_RANGE outside the memory (nothing is written). */
+  write(addr: number, data: Uint8Array): void {
+    this.#check(addr, data.length, "write");
+    this.#bytes.set(data, addr);
+  }
+
+  /**
+   * Allocates `size` zeroed bytes aligned to `align` (a power of two); returns the address.
+   * Throws OUT_OF_MEMORY when the memory is exhausted, BAD_ARGUMENT on a bad size or alignment.
+   */
+  alloc(size: number, align = 16): number {
+    if (!Number.isInteger(size) || size <= 0) {
+      throw new GuestMemoryError("BAD_ARGUMENT", `allocation size must be positive, got ${size}`);
+    }
+    if (!isPow2(align)) {
+      throw new GuestMemoryError("BAD_ARGUMENT", `alignment must be a power of two, got ${align}`);
+    }
+    const addr = Math.ceil(this.#next / align) * align;
+    if (addr + size > this.size) {
+      throw new GuestMemoryError(
+        "OUT_OF_MEMORY",
+        `cannot allocate ${size} bytes (aligned ${align}): ${this.size - this.#next} bytes left`,
+      );
+    }
+    this.#next = addr + size;
+    return addr;
+  }
+}

@@ -1,0 +1,57 @@
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { MMIO_BASE } from "../kernel/types.ts";
+import { GuestMemory, GuestMemoryError } from "./guest_memory.ts";
+
+Deno.test("guest memory: read/write round trip, reads are copies", () => {
+  const mem = new GuestMemory(8192);
+  mem.write(100, new Uint8Array([1, 2, 3]));
+  const got = mem.read(99, 5);
+  assertEquals([...got], [0, 1, 2, 3, 0]);
+  got[1] = 42;
+  assertEquals(mem.read(100, 1)[0], 1, "mutating a read must not change memory");
+});
+
+Deno.test("guest memory: every out-of-range access throws OUT_OF_RANGE and writes nothing", () => {
+  const mem = new GuestMemory(4096);
+  for (
+    const [addr, len] of [[4096, 1], [4095, 2], [-1, 1], [0.5, 1], [0, 4097], [
+      Number.MAX_SAFE_INTEGER,
+      2,
+    ]]
+  ) {
+    const e = assertThrows(() => mem.read(addr, len), GuestMemoryError);
+    assertEquals(e.code, "OUT_OF_RANGE", `read ${addr}+${len}`);
+  }
+  const e = assertThrows(() => mem.write(4090, new Uint8Array(8).fill(7)), GuestMemoryError);
+  assertEquals(e.code, "OUT_OF_RANGE");
+  assertEquals([...mem.read(4090, 6)], [0, 0, 0, 0, 0, 0], "a refused write must not be partial");
+  assertEquals(mem.read(4096, 0).length, 0, "an empty read at the end is in range");
+});
+
+Deno.test("guest memory: allocator aligns, never returns 0, and runs out cleanly", () => {
+  const mem = new GuestMemory(0x3000);
+  const a = mem.alloc(3, 1);
+  assertEquals(a, 0x1000, "allocation starts at allocBase");
+  const b = mem.alloc(16, 16);
+  assertEquals(b % 16, 0);
+  assert(b >= a + 3);
+  const c = mem.alloc(100, 4096);
+  assertEquals(c, 0x2000);
+  const e = assertThrows(() => mem.alloc(0x1000, 1), GuestMemoryError);
+  assertEquals(e.code, "OUT_OF_MEMORY");
+  assertEquals(mem.alloc(0x1000 - 100, 1), 0x2000 + 100, "the failed allocation consumed nothing");
+  assertEquals(assertThrows(() => mem.alloc(1, 3), GuestMemoryError).code, "BAD_ARGUMENT");
+  assertEquals(assertThrows(() => mem.alloc(0, 1), GuestMemoryError).code, "BAD_ARGUMENT");
+});
+
+Deno.test("guest memory: bad sizes are refused, RAM stays below the MMIO windows", () => {
+  assertEquals(assertThrows(() => new GuestMemory(0), GuestMemoryError).code, "BAD_ARGUMENT");
+  assertEquals(
+    assertThrows(() => new GuestMemory(MMIO_BASE + 1), GuestMemoryError).code,
+    "BAD_ARGUMENT",
+  );
+  assertEquals(
+    assertThrows(() => new GuestMemory(4096, { allocBase: 0 }), GuestMemoryError).code,
+    "BAD_ARGUMENT",
+  );
+});

@@ -1,0 +1,215 @@
+/**
+ * Backing stores behind the virtio-blk device model: the medium the device reads and writes.
+ * A store is addressed in 512-byte sectors and is synchronous, so a request completes within
+ * the MMIO write that notified it and the simulation stays deterministic.
+ *
+ * `flush()` is the durability barrier the device's FLUSH request reaches: for a file region it
+ * is `fdatasync`; memory is its own medium, so there it only orders.
+ *
+ * @module
+ */
+
+import { BLK_SECTOR_SIZE } from "./regs.ts";
+
+/** Stable codes for store failures. */
+export type StoreErrorCode =
+  | "OUT_OF_RANGE"
+  | "BAD_LENGTH"
+  | "IO_ERROR"
+  | "POWER_LOST"
+  | "BAD_ARGUMENT"
+  | "CLOSED";
+
+/** A store failure with a stable code; the device turns it into an IOERR request status. */
+export class StoreError extends Error {
+  /** Creates an error with a stable `code` and a human message. */
+  constructor(readonly code: StoreErrorCode, message: string) {
+    super(message);
+    this.name = "StoreError";
+  }
+}
+
+/** A sector-addressed medium. */
+export interface BlockStore {
+  /** Number of 512-byte sectors. */
+  readonly sectors: number;
+  /** Reads `count` sectors from `sector`. Throws {@link StoreError}. */
+  read(sector: number, count: number): Uint8Array;
+  /** Writes `data` (whole sectors) at `sector`. Throws {@link StoreError}. */
+  write(sector: number, data: Uint8Array): void;
+  /** Makes every completed write durable. Throws {@link StoreError}. */
+  flush(): void;
+}
+
+/**
+ * Throws OUT_OF_RANGE / BAD_LENGTH unless `count` sectors from `sector` lie inside a store of
+ * `sectors` sectors. Shared by every store so the checks (and messages) are one.
+ */
+export function checkSectorRange(sectors: number, sector: number, count: number): void {
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new StoreError("BAD_LENGTH", `bad sector count ${count}`);
+  }
+  if (!Number.isSafeInteger(sector) || sector < 0 || sector + count > sectors) {
+    throw new StoreError(
+      "OUT_OF_RANGE",
+      `sectors ${sector}..${sector + count} outside a store of ${sectors} sectors`,
+    );
+  }
+}
+
+/** Throws BAD_LENGTH unless `data` is a whole number of sectors; returns the sector count. */
+export function sectorCount(data: Uint8Array): number {
+  if (data.length % BLK_SECTOR_SIZE !== 0) {
+    throw new StoreError("BAD_LENGTH", `write of ${data.length} bytes is not whole sectors`);
+  }
+  return data.length / BLK_SECTOR_SIZE;
+}
+
+/** A store in host memory. */
+export class MemoryStore implements BlockStore {
+  /** Number of 512-byte sectors. */
+  readonly sectors: number;
+  readonly #bytes: Uint8Array;
+  #flushes = 0;
+
+  /** Creates a zeroed store of `sectors` sectors, or wraps `bytes` (a whole number of sectors). */
+  constructor(sectorsOrBytes: number | Uint8Array) {
+    if (typeof sectorsOrBytes === "number") {
+      if (!Number.isSafeInteger(sectorsOrBytes) || sectorsOrBytes < 0) {
+        throw new StoreError("BAD_ARGUMENT", `bad sector count ${sectorsOrBytes}`);
+      }
+      this.#bytes = new Uint8Array(sectorsOrBytes * BLK_SECTOR_SIZE);
+    } else {
+      this.#bytes = sectorsOrBytes;
+    }
+    this.sectors = sectorCount(this.#bytes);
+  }
+
+  /** The whole medium (live view, not a copy). */
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  /** How many flushes reached this store. */
+  get flushes(): number {
+    return this.#flushes;
+  }
+
+  /** Reads `count` sectors from `sector`. */
+  read(sector: number, count: number): Uint8Array {
+    checkSectorRange(this.sectors, sector, count);
+    const at = sector * BLK_SECTOR_SIZE;
+    return this.#bytes.slice(at, at + count * BLK_SECTOR_SIZE);
+  }
+
+  /** Writes whole sectors at `sector`. */
+  write(sector: number, data: Uint8Array): void {
+    checkSectorRange(this.sectors, sector, sectorCount(data));
+    this.#bytes.set(data, sector * BLK_SECTOR_SIZE);
+  }
+
+  /** Memory is its own medium: nothing to persist. Counted so tests can see ordering. */
+  flush(): void {
+    this.#flushes++;
+  }
+}
+
+/**
+ * A store over a byte region of a file (a partition of a disk image, or the whole file).
+ * Reads past the end of a shorter (sparse or truncated) file return zeros; `flush` is
+ * `fdatasync`. The store does not own the file unless it opened it ({@link FileRegionStore.open}).
+ */
+export class FileRegionStore implements BlockStore {
+  /** Number of 512-byte sectors in the region. */
+  readonly sectors: number;
+  /** Byte offset of the region in the file. */
+  readonly offset: number;
+  readonly #file: Deno.FsFile;
+  readonly #owned: boolean;
+  #closed = false;
+
+  /**
+   * Wraps `length` bytes of `file` starting at byte `offset`. Both must be multiples of 512.
+   * `owned` makes {@link close} close the file too.
+   */
+  constructor(file: Deno.FsFile, offset: number, length: number, owned = false) {
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset % BLK_SECTOR_SIZE !== 0) {
+      throw new StoreError("BAD_ARGUMENT", `region offset ${offset} is not a multiple of 512`);
+    }
+    if (!Number.isSafeInteger(length) || length < 0 || length % BLK_SECTOR_SIZE !== 0) {
+      throw new StoreError("BAD_ARGUMENT", `region length ${length} is not a multiple of 512`);
+    }
+    this.#file = file;
+    this.offset = offset;
+    this.sectors = length / BLK_SECTOR_SIZE;
+    this.#owned = owned;
+  }
+
+  /**
+   * Opens `path` read-write and wraps a region of it: from `offset` (default 0) for `length`
+   * bytes (default: to the end of the file). The file is closed by {@link close}.
+   */
+  static open(path: string, offset = 0, length?: number): FileRegionStore {
+    const file = Deno.openSync(path, { read: true, write: true });
+    try {
+      const len = length ?? file.statSync().size - offset;
+      return new FileRegionStore(file, offset, len, true);
+    } catch (err) {
+      file.close();
+      throw err;
+    }
+  }
+
+  #live(): void {
+    if (this.#closed) throw new StoreError("CLOSED", "file store is closed");
+  }
+
+  /** Reads `count` sectors from `sector`; bytes past the end of the file read as zeros. */
+  read(sector: number, count: number): Uint8Array {
+    this.#live();
+    checkSectorRange(this.sectors, sector, count);
+    const out = new Uint8Array(count * BLK_SECTOR_SIZE);
+    try {
+      this.#file.seekSync(this.offset + sector * BLK_SECTOR_SIZE, Deno.SeekMode.Start);
+      let done = 0;
+      while (done < out.length) {
+        const n = this.#file.readSync(out.subarray(done));
+        if (n === null || n === 0) break; // end of file: the rest stays zero
+        done += n;
+      }
+    } catch (err) {
+      throw new StoreError("IO_ERROR", `read of sector ${sector} failed: ${String(err)}`);
+    }
+    return out;
+  }
+
+  /** Writes whole sectors at `sector`. */
+  write(sector: number, data: Uint8Array): void {
+    this.#live();
+    checkSectorRange(this.sectors, sector, sectorCount(data));
+    try {
+      this.#file.seekSync(this.offset + sector * BLK_SECTOR_SIZE, Deno.SeekMode.Start);
+      let done = 0;
+      while (done < data.length) done += this.#file.writeSync(data.subarray(done));
+    } catch (err) {
+      throw new StoreError("IO_ERROR", `write of sector ${sector} failed: ${String(err)}`);
+    }
+  }
+
+  /** `fdatasync`: completed writes reach the disk. */
+  flush(): void {
+    this.#live();
+    try {
+      this.#file.syncDataSync();
+    } catch (err) {
+      throw new StoreError("IO_ERROR", `flush failed: ${String(err)}`);
+    }
+  }
+
+  /** Stops using the file; closes it when this store opened it. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#owned) this.#file.close();
+  }
+}
