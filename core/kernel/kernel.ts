@@ -58,6 +58,8 @@ export const PRIVILEGED_FACTORY_SLOT = 3;
  * keeps a task that polls with NONBLOCK from starving the others (and the host's stop checks).
  */
 export const SYSCALL_QUANTUM = 256;
+/** Wall-clock poll period (ms) for stopping a run whose current task is stuck outside syscalls. */
+export const STUCK_POLL_MS = 100;
 /** Exit code of a task whose body threw. */
 export const PANIC_EXIT_CODE = 1;
 /** Exit code of a task killed by the host. */
@@ -130,7 +132,10 @@ interface Window {
 type WaitOp = "send" | "recv" | "sleep" | "irq";
 
 interface Wait {
+  /** What the task waits for (task table). */
   op: WaitOp;
+  /** The syscall that parked it (trace), e.g. "irqWait" for op "irq". */
+  call: string;
   slot?: number;
   deadline?: number;
   endpoint?: Endpoint;
@@ -170,7 +175,7 @@ interface Task {
 type Step<T> =
   | { value: T; size?: number }
   | { error: KernelError }
-  | { block: Omit<Wait, "resolve" | "reject"> }
+  | { block: Omit<Wait, "call" | "resolve" | "reject"> }
   | { yieldNow: true };
 
 const NEVER: Promise<never> = new Promise<never>(() => {});
@@ -372,7 +377,8 @@ export class Kernel {
     this.#running = true;
     // A task stuck awaiting something that never settles would hang the run loop; when the host
     // can stop us, poll shouldStop on the wall clock, but only once a single step has lasted
-    // two polls, so a normal step (a few ms of crypto or file I/O) is never cut.
+    // two polls, so a normal step (a few ms of crypto or file I/O) is never cut. This only
+    // guards the host; it never changes what a run that completes its steps does.
     let stopRequested: (() => void) | undefined;
     let ticksThisStep = 0;
     const stop = opts.shouldStop;
@@ -380,7 +386,7 @@ export class Kernel {
       ? setInterval(() => {
         ticksThisStep++;
         if (ticksThisStep >= 2 && stopRequested && stop()) stopRequested();
-      }, 250)
+      }, STUCK_POLL_MS)
       : undefined;
     let steps = 0;
     const result = (reason: RunResult["reason"]): RunResult => ({
@@ -391,6 +397,7 @@ export class Kernel {
     try {
       for (;;) {
         if (this.#unfinishedStep) {
+          if (stop?.()) return result("stopped");
           const stopped = await this.#awaitStep(this.#unfinishedStep, (f) => (stopRequested = f));
           ticksThisStep = 0;
           if (stopped) return result("stopped");
@@ -835,7 +842,7 @@ export class Kernel {
     const w = task.wait!;
     this.#unlinkWait(task, w);
     task.wait = undefined;
-    this.#trace(task, w.op, w.slot, size, outcome, this.#wakeTraces);
+    this.#trace(task, w.call, w.slot, size, outcome, this.#wakeTraces);
     task.resume = () => resume(w);
     this.#setState(task, "ready");
     this.#ready.push(task);
@@ -868,7 +875,10 @@ export class Kernel {
     due.sort((a, b) => a.wait!.deadline! - b.wait!.deadline! || a.pid - b.pid);
     for (const t of due) {
       if (t.wait!.op === "sleep") this.#wakeValue(t, undefined);
-      else this.#wakeError(t, kerr("TIMED_OUT", `${t.wait!.op} on slot ${t.wait!.slot} timed out`));
+      else {this.#wakeError(
+          t,
+          kerr("TIMED_OUT", `${t.wait!.call} on slot ${t.wait!.slot} timed out`),
+        );}
     }
   }
 
@@ -953,7 +963,7 @@ export class Kernel {
       }
       // The state may have changed while the body awaited a device.
       if ((task.state as TaskState) === "exited") return NEVER;
-      if ("block" in step) return await this.#park<T>(task, step.block);
+      if ("block" in step) return await this.#park<T>(task, op, step.block);
       if ("yieldNow" in step) {
         this.#traceOwn(task, op, slot, undefined, "ok");
         await this.#requeue(task);
@@ -973,9 +983,9 @@ export class Kernel {
     }
   }
 
-  #park<T>(task: Task, block: Omit<Wait, "resolve" | "reject">): Promise<T> {
+  #park<T>(task: Task, call: string, block: Omit<Wait, "call" | "resolve" | "reject">): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const wait: Wait = { ...block, resolve: resolve as (v: unknown) => void, reject };
+      const wait: Wait = { ...block, call, resolve: resolve as (v: unknown) => void, reject };
       task.wait = wait;
       task.burst = 0;
       if (wait.endpoint) {
@@ -983,7 +993,7 @@ export class Kernel {
       }
       if (wait.window) wait.window.waiters.push(task);
       this.#setState(task, "blocked");
-      this.#traceOwn(task, wait.op, wait.slot, wait.data?.length, "blocked");
+      this.#traceOwn(task, call, wait.slot, wait.data?.length, "blocked");
       this.#yieldToScheduler();
     });
   }

@@ -1018,3 +1018,49 @@ Deno.test("determinism: a workload run twice gives identical traces and console"
   assert(a.console.includes("server: stop TIMED_OUT"));
   assertEquals((a.console.match(/reply/g) ?? []).length, 12);
 });
+
+Deno.test("tracer: a parked call is traced under its syscall name, before and after", async () => {
+  const events: TraceEvent[] = [];
+  const k = new Kernel({ tracer: (e) => events.push(e) });
+  let raise = () => {};
+  k.attachMmio(1, {
+    attach(host) {
+      raise = () => host.raiseIrq();
+    },
+    read32: () => 0,
+    write32: () => raise(),
+  });
+  const w = k.spawn("waiter", async (sys) => {
+    await sys.irqWait(5);
+  });
+  const d = k.spawn("driver", async (sys) => {
+    await sys.mmioWrite32(5, 0x50, 1);
+  });
+  k.placeCap(w, 5, { kind: "mmio", window: 1, rights: RIGHT_MAP });
+  k.placeCap(d, 5, { kind: "mmio", window: 1, rights: RIGHT_MAP });
+  await k.run();
+  assertEquals(events.map((e) => `${e.task} ${e.op} ${e.outcome}`), [
+    "waiter irqWait blocked",
+    "driver mmioWrite32 ok",
+    "waiter irqWait ok",
+  ]);
+});
+
+Deno.test("run: the host can stop a task stuck outside any syscall", async () => {
+  const k = new Kernel();
+  let polls = 0;
+  k.spawn("stuck", async (sys) => {
+    sys.print("about to hang");
+    await new Promise(() => {});
+  });
+  k.spawn("never", async (sys) => {
+    sys.print("never runs");
+  });
+  const res = await k.run({ shouldStop: () => polls++ > 0 });
+  assertEquals([res.reason, res.steps], ["stopped", 1]);
+  assertEquals(k.taskList().map((t) => t.state), ["running", "ready"]);
+  assertEquals(k.console.lines().map((l) => l.text), ["about to hang"]);
+  // Without a way to stop, a later run would wait for the stuck step; with one it stops again.
+  const again = await k.run({ shouldStop: () => true });
+  assertEquals([again.reason, again.steps], ["stopped", 0]);
+});
