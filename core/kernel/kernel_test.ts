@@ -2,7 +2,13 @@
 // Task bodies that never block are valid entries; they are async only to match TaskEntry.
 
 import fc from "fast-check";
-import { assert, assertEquals, assertNotEquals, assertThrows } from "../../tests/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertNotEquals,
+  assertRejects,
+  assertThrows,
+} from "../../tests/assert.ts";
 import { fnv1a64, fnv1a64Bytes } from "./fnv.ts";
 import {
   BOOTSTRAP_DEPTH,
@@ -295,6 +301,7 @@ Deno.test("endpoints: create validates depth, factory kind and owner privilege",
   assertEquals(r.dFrac, "INVALID_ARGUMENT");
   assertEquals(r.wrongKind, "WRONG_KIND");
   assertEquals(r.d1, 20);
+  assertEquals(typeof r.d256, "number");
   assertEquals(r.taken, "SLOT_OCCUPIED");
   assertEquals(r.forChild, "child");
   assertEquals(r.forChildRights, RIGHT_SEND | RIGHT_RECV | RIGHT_MANAGE);
@@ -1063,4 +1070,101 @@ Deno.test("run: the host can stop a task stuck outside any syscall", async () =>
   // Without a way to stop, a later run would wait for the stuck step; with one it stops again.
   const again = await k.run({ shouldStop: () => true });
   assertEquals([again.reason, again.steps], ["stopped", 0]);
+});
+
+Deno.test("scheduler: sleep(0) yields, exit defaults to code 0, run is not re-entrant", async () => {
+  const k = new Kernel();
+  const order: string[] = [];
+  const r: Record<string, unknown> = {};
+  k.spawn("a", async (sys) => {
+    order.push("a1");
+    await sys.sleep(0);
+    order.push("a2");
+    await sys.sleep(-5);
+    order.push("a3");
+    await sys.exit();
+  });
+  k.spawn("b", async (sys) => {
+    order.push("b1");
+    await sys.yield();
+    order.push("b2");
+    await sys.yield();
+    order.push("b3");
+    r.bad = await outcome(sys.sleep(Number.NaN));
+  });
+  const running = k.run();
+  await assertRejects(() => k.run(), Error, "already running");
+  await running;
+  assertEquals(order, ["a1", "b1", "a2", "b2", "a3", "b3"]);
+  assertEquals(r.bad, "INVALID_ARGUMENT");
+  assertEquals(k.taskList().map((t) => t.exitCode), [0, 0]);
+  assertEquals(assertThrows(() => k.spawn("", idle), KernelError).code, "INVALID_ARGUMENT");
+});
+
+type Op =
+  | { kind: "send"; to: number; len: number; nonblock: boolean }
+  | { kind: "recv"; deadline: number | null }
+  | { kind: "sleep"; ns: number }
+  | { kind: "yield" };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    kind: fc.constant("send" as const),
+    to: fc.integer({ min: 0, max: 2 }),
+    len: fc.integer({ min: 0, max: 64 }),
+    nonblock: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant("recv" as const),
+    deadline: fc.option(fc.integer({ min: 0, max: 200_000 })),
+  }),
+  fc.record({ kind: fc.constant("sleep" as const), ns: fc.integer({ min: 0, max: 100_000 }) }),
+  fc.record({ kind: fc.constant("yield" as const) }),
+);
+
+/** Runs three tasks executing `programs` over a full mesh of depth-2 endpoints. */
+async function runPrograms(programs: Op[][]): Promise<string> {
+  const events: TraceEvent[] = [];
+  const k = new Kernel({ tracer: (e) => events.push(e) });
+  const pids = programs.map((prog, i) =>
+    k.spawn(`t${i}`, async (sys) => {
+      for (const op of prog) {
+        let r: string;
+        if (op.kind === "send") {
+          r = await outcome(sys.send(10 + op.to, new Uint8Array(op.len).fill(i), op));
+        } else if (op.kind === "recv") {
+          const deadline = op.deadline === null ? undefined : sys.now() + op.deadline;
+          r = await outcome(sys.recv(5, { deadline, nonblock: deadline === undefined }));
+        } else if (op.kind === "sleep") r = await outcome(sys.sleep(op.ns));
+        else r = await outcome(sys.yield());
+        sys.print(`${op.kind} ${r}`);
+      }
+    })
+  );
+  for (const owner of pids) {
+    const ep = k.createEndpoint(owner, 2);
+    k.placeCap(owner, 5, { kind: "endpoint", endpointId: ep, rights: RIGHT_RECV });
+    for (const sender of pids) {
+      k.placeCap(sender, 10 + owner - 1, { kind: "endpoint", endpointId: ep, rights: RIGHT_SEND });
+    }
+  }
+  const res = await k.run({ maxSteps: 10_000 });
+  return JSON.stringify(
+    [res, events, k.console.lines(), k.taskList()],
+    (_k, v) => typeof v === "bigint" ? v.toString() : v,
+  );
+}
+
+Deno.test("determinism: random three-task programs replay byte-identically (property)", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.array(opArb, { maxLength: 12 }), { minLength: 3, maxLength: 3 }),
+      async (programs) => {
+        const first = await runPrograms(programs);
+        const second = await runPrograms(programs);
+        assertEquals(second, first);
+      },
+    ),
+    { numRuns: 40, seed: 11 },
+  );
 });
