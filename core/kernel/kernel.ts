@@ -169,6 +169,8 @@ interface Task {
   /** Set when the task was made ready: continues it when the scheduler picks it. */
   resume?: () => void;
   dma: Array<{ start: number; end: number }>;
+  /** The endpoint created for slot 0 at spawn. */
+  bootEndpointId: number;
 }
 
 /** The outcome of a syscall's body: a result now, an error now, or a park. */
@@ -255,10 +257,12 @@ export class Kernel {
       inSyscall: false,
       burst: 0,
       dma: [],
+      bootEndpointId: 0,
     };
     task.sys = this.#syscalls(task);
     this.#tasks[pid] = task;
     const boot = this.#newEndpoint(task, BOOTSTRAP_DEPTH);
+    task.bootEndpointId = boot.id;
     const privileged = opts.privileged === true;
     task.table[0] = {
       kind: "endpoint",
@@ -611,9 +615,15 @@ export class Kernel {
     return { ...cap, rights };
   }
 
+  /**
+   * Privilege is MANAGE on slot 0 holding the task's own bootstrap endpoint. Only a task spawned
+   * privileged ever holds such a cap (derivation never adds rights), so a task cannot promote
+   * itself by deriving some other MANAGE cap into slot 0.
+   */
   #privileged(task: Task): boolean {
     const c = task.table[0];
-    return c !== null && (c.rights & RIGHT_MANAGE) !== 0;
+    return c !== null && c.kind === "endpoint" && c.endpointId === task.bootEndpointId &&
+      (c.rights & RIGHT_MANAGE) !== 0;
   }
 
   #requirePrivilege(task: Task, op: string): void {

@@ -1168,3 +1168,36 @@ Deno.test("determinism: random three-task programs replay byte-identically (prop
     { numRuns: 40, seed: 11 },
   );
 });
+
+Deno.test("privilege: a task cannot promote itself by putting another MANAGE cap in slot 0", async () => {
+  const k = new Kernel();
+  const r: Record<string, unknown> = {};
+  k.spawn("init", async (sys) => {
+    // Hand the child a factory: it can create endpoints (with MANAGE) for itself.
+    sys.capTransfer(PRIVILEGED_FACTORY_SLOT, 2, RIGHT_MANAGE, 9);
+    await sys.yield();
+    r.initStill = syncOutcome(() => sys.taskList());
+    // Dropping and restoring its own bootstrap cap keeps init privileged.
+    const copy = sys.capClone(0);
+    sys.capClose(0);
+    r.initWithout = syncOutcome(() => sys.taskList());
+    sys.capDerive(copy, RIGHTS_ALL & ~RIGHT_MAP, 0);
+    r.initRestored = syncOutcome(() => sys.taskList());
+  }, { privileged: true });
+  k.spawn("child", async (sys) => {
+    const mine = sys.endpointCreate(9, 1);
+    sys.capClose(0);
+    sys.capDerive(mine, RIGHT_SEND | RIGHT_RECV | RIGHT_MANAGE, 0);
+    r.childRights = sys.capQuery(0)!.rights;
+    r.childSpawn = syncOutcome(() => sys.spawn("rogue", idle));
+    r.childTransfer = syncOutcome(() => sys.capTransfer(0, 1, RIGHT_SEND));
+  });
+  await k.run();
+  assertEquals(r.childRights, RIGHT_SEND | RIGHT_RECV | RIGHT_MANAGE);
+  assertEquals(r.childSpawn, "PERMISSION_DENIED");
+  assertEquals(r.childTransfer, "PERMISSION_DENIED");
+  assertEquals(r.initStill, "ok");
+  assertEquals(r.initWithout, "PERMISSION_DENIED");
+  assertEquals(r.initRestored, "ok");
+  assertEquals(k.taskList().length, 2);
+});
