@@ -1,0 +1,80 @@
+/**
+ * bundlemgrd: publishes which system slot (a/b) is active and serves the active slot's build
+ * properties. Each SET_ACTIVE_SLOT prints `bundlemgrd: slot <a|b> active` once the slot is
+ * published.
+ *
+ * @module
+ */
+
+import { checkSlots } from "../../core/kernel/slot_check.ts";
+import { serve } from "../../core/kernel/rpc.ts";
+import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/service.ts";
+import { RIGHT_RECV, type Syscalls } from "../../core/kernel/types.ts";
+import {
+  decodeRequest,
+  encodeFetchImageReply,
+  encodeListReply,
+  encodeSetActiveReply,
+  encodeStatusReply,
+  slotLetter,
+} from "./protocol.ts";
+import { SlotTable } from "./slots.ts";
+
+const REQUIRED_SLOTS: readonly SlotNeed[] = [
+  {
+    name: "inbox",
+    kind: "endpoint",
+    rights: RIGHT_RECV,
+    use: "LIST / FETCH_IMAGE / SET_ACTIVE_SLOT",
+  },
+];
+
+/** Answers one bundlemgrd request against `table`; `print` receives the published-slot line. */
+export function handleBundleRequest(
+  table: SlotTable,
+  frame: Uint8Array,
+  print: (line: string) => void,
+): Uint8Array {
+  const req = decodeRequest(frame);
+  switch (req.kind) {
+    case "list":
+      return encodeListReply({ active: table.active, slots: table.rows() });
+    case "fetch_image":
+      return encodeFetchImageReply({
+        slot: table.active,
+        properties: table.properties(table.active),
+      });
+    case "set_active":
+      table.setActive(req.slot);
+      print(`bundlemgrd: slot ${slotLetter(req.slot)} active`);
+      return encodeSetActiveReply(table.active);
+    case "error":
+      return encodeStatusReply(req.op, req.status);
+  }
+}
+
+async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
+  if (!checkSlots(sys, env, REQUIRED_SLOTS)) return;
+  let table: SlotTable;
+  try {
+    table = SlotTable.fromConfig(env.config);
+  } catch (err) {
+    sys.print(`bundlemgrd: FAIL config: ${(err as Error).message}`);
+    return;
+  }
+  sys.print("bundlemgrd: ready");
+  await serve(
+    sys,
+    env.slots.inbox,
+    (request) => handleBundleRequest(table, request.data, (line) => sys.print(line)),
+  );
+}
+
+/** The bundlemgrd service module. */
+export const bundlemgrd: ServiceModule = {
+  name: "bundlemgrd",
+  requiredSlots: REQUIRED_SLOTS,
+  main,
+};
+
+export default bundlemgrd;
