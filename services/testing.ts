@@ -34,6 +34,7 @@ import { ByteReader, frameWriter, readHeader } from "../core/kernel/frame.ts";
 import { type Handler, serve } from "../core/kernel/rpc.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import {
+  CAP_SLOTS,
   FIRST_SERVICE_SLOT,
   type Message,
   type MmioDevice,
@@ -187,10 +188,17 @@ function assignSlots(names: string[], fixed: Record<string, number> = {}): Recor
   const out: Record<string, number> = {};
   const taken = new Set<number>([0, SLOT_CTRL_SEND, SLOT_CTRL_RECV]);
   for (const name of names) {
-    if (fixed[name] !== undefined) {
-      out[name] = fixed[name];
-      taken.add(fixed[name]);
+    const slot = fixed[name];
+    if (slot === undefined) continue;
+    if (!Number.isInteger(slot) || slot < FIRST_SERVICE_SLOT || slot >= CAP_SLOTS) {
+      throw new HarnessError(
+        `slot ${name} = ${slot}: must be ${FIRST_SERVICE_SLOT}..${CAP_SLOTS - 1}`,
+        [],
+      );
     }
+    if (taken.has(slot)) throw new HarnessError(`slot ${slot} given twice (${name})`, []);
+    out[name] = slot;
+    taken.add(slot);
   }
   let next = FIRST_SERVICE_SLOT;
   for (const name of names) {

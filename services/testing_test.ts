@@ -167,7 +167,7 @@ Deno.test("harness: a panicking service fails the run unless panics are allowed"
   assert(result.lines.includes("panic: crashing: kaput"));
 });
 
-Deno.test("harness: refuses duplicate task names and unknown client peers", async () => {
+Deno.test("harness: refuses duplicate task names, unknown client peers and bad slot numbers", async () => {
   await assertRejects(
     () => bootServices({ services: [echo, { ...echo }] }),
     HarnessError,
@@ -177,6 +177,16 @@ Deno.test("harness: refuses duplicate task names and unknown client peers", asyn
     () => bootServices({ services: [echo], clients: [{ peers: ["nope"], body: async () => {} }] }),
     HarnessError,
     `unknown peer "nope"`,
+  );
+  await assertRejects(
+    () => bootServices({ services: [echo, { module: needy, slots: { inbox: 2 } }] }),
+    HarnessError,
+    "slot inbox = 2: must be 3..95",
+  );
+  await assertRejects(
+    () => bootServices({ services: [echo, { module: needy, slots: { inbox: 5, echo: 5 } }] }),
+    HarnessError,
+    "slot 5 given twice (echo)",
   );
   // Without the stand-in init a client may carry init's identity.
   const result = await bootServices({
