@@ -34,7 +34,13 @@ export interface BlockDevice {
 }
 
 /** Stable codes for block-device failures. */
-export type BlockDeviceErrorCode = "OUT_OF_RANGE" | "BAD_LENGTH" | "IO_ERROR" | "CLOSED";
+export type BlockDeviceErrorCode =
+  | "OUT_OF_RANGE"
+  | "BAD_LENGTH"
+  | "IO_ERROR"
+  | "CLOSED"
+  | "READ_ONLY"
+  | "NOT_FOUND";
 
 /** A block device failure with a stable code. */
 export class BlockDeviceError extends Error {

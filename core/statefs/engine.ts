@@ -1,0 +1,769 @@
+/**
+ * The StateFS engine: a key/value store kept as an append-only journal on a block device, with
+ * an in-memory index rebuilt by replay.
+ *
+ * Layouts. NXS2 (block 0 = superblock, two regions A/B, the active one starting with a
+ * Checkpoint) is what {@link StateFs.format} writes. A device whose block 0 is all zeros or starts
+ * with a record is the legacy layout (records from byte 0, one region); it is opened as is, and
+ * its first compaction migrates it to NXS2 (the new region is written into the second half, then
+ * the superblock replaces block 0 in one sector write), which works while the legacy journal
+ * still lies entirely within the first half.
+ *
+ * Crash-safety model. A 512-byte block write is atomic; writes issued since the last completed
+ * `sync()` may persist in any subset and any order (including an older write to a block landing
+ * after a newer one). Under that model, after a crash at any point, {@link StateFs.open} yields
+ * exactly the state after some prefix of the operations, including every operation that was
+ * acknowledged before the last completed `sync()` (or compaction), never part of a batch, and a
+ * torn tail ends the journal cleanly. How:
+ * - appends rewrite the partially filled tail block with zeros after the new tail, and the area
+ *   after the tail is kept all zeros durably (compaction zeroes the rest of its target region;
+ *   after an open, the first write zeroes whatever a crash left beyond the tail and syncs before
+ *   appending), so no stale or orphaned record can ever follow the tail;
+ * - each record carries a CRC32-C, so a record whose blocks did not all persist ends replay
+ *   (collisions aside, 2^-32);
+ * - a batch is TxnPrepare, its records, TxnCommit: replay applies it only at the commit, and
+ *   transactions left open by a crash get a TxnAbort before anything else is appended;
+ * - compaction writes the new region and syncs before the one-sector superblock flip.
+ *
+ * Appends are buffered and reach the device at `sync()`, `reopen()`, compaction, or once 256 KiB
+ * are pending; anything not yet synced is, per the model above, allowed to be lost.
+ *
+ * @module
+ */
+
+import type { BlockDevice } from "./block_device.ts";
+import { BlockDeviceError } from "./block_device.ts";
+import { StateFsError } from "./errors.ts";
+import {
+  CHECKPOINT_RECORD_SIZE,
+  checkpointValue,
+  compareUtf8,
+  decodeSuperblock,
+  encodeRecordInto,
+  encodeSuperblock,
+  encodeTxnId,
+  hasSuperblockMagic,
+  MAX_VALUE_BYTES,
+  OP_CHECKPOINT,
+  OP_DELETE,
+  OP_PUT,
+  OP_TXN_ABORT,
+  OP_TXN_COMMIT,
+  OP_TXN_PAYLOAD,
+  OP_TXN_PREPARE,
+  RECORD_MAGIC,
+  RECORD_OVERHEAD,
+  regionBlocksFor,
+  validateKey,
+} from "./journal.ts";
+import {
+  entrySize,
+  isZero,
+  type LiveEntry,
+  ReplayState,
+  scanJournal,
+  zeroBlocks,
+} from "./replay.ts";
+
+/** Default bound on records replayed at open (FORMATS.md). */
+export const DEFAULT_MAX_REPLAY_RECORDS = 100_000;
+/** Pending journal bytes that force a write to the device before `sync()`. */
+const FLUSH_THRESHOLD = 256 * 1024;
+const EMPTY = new Uint8Array(0);
+const TXN_MARKER_SIZE = RECORD_OVERHEAD + 8;
+
+/** Options for {@link StateFs.open}. */
+export interface StateFsOptions {
+  /**
+   * Most records replayed at open (default 100,000). A longer journal fails to open with
+   * `CORRUPT`; the engine compacts before its own journal would exceed the bound.
+   */
+  maxReplayRecords?: number;
+}
+
+/** A snapshot of engine counters. */
+export interface StateFsStats {
+  /** `nxs2` (superblock + A/B regions) or `legacy` (records from byte 0). */
+  layout: "nxs2" | "legacy";
+  /** Superblock generation (0 for legacy). */
+  generation: number;
+  /** The region holding the journal (always "A" for legacy). */
+  activeRegion: "A" | "B";
+  /** Blocks in the active region. */
+  regionBlocks: number;
+  /** Records in the active journal. */
+  records: number;
+  /** Live keys. */
+  liveKeys: number;
+  /** Bytes a compaction would write (Checkpoint plus one Put per live key). */
+  bytesLive: number;
+  /** Journal bytes used in the active region. */
+  bytesUsed: number;
+  /** Compactions done by this instance. */
+  compactions: number;
+}
+
+/** One operation of {@link StateFs.batch}. */
+export type BatchOp =
+  | { op: "put"; key: string; value: Uint8Array }
+  | { op: "delete"; key: string };
+
+/** Information passed to {@link StateFs.onCompaction}. */
+export interface CompactionInfo {
+  /** The new generation. */
+  generation: number;
+  /** Live entries written. */
+  entries: number;
+}
+
+function ioError(err: unknown): StateFsError {
+  if (err instanceof StateFsError) return err;
+  if (err instanceof BlockDeviceError) {
+    return new StateFsError("IO_ERROR", `block device: ${err.message}`);
+  }
+  return new StateFsError("IO_ERROR", (err as Error)?.message ?? String(err));
+}
+
+function checkValue(value: Uint8Array): void {
+  if (!(value instanceof Uint8Array)) {
+    throw new StateFsError("VALUE_TOO_LARGE", "value must be bytes");
+  }
+  if (value.length > MAX_VALUE_BYTES) {
+    throw new StateFsError(
+      "VALUE_TOO_LARGE",
+      `value is ${value.length} bytes (max ${MAX_VALUE_BYTES})`,
+    );
+  }
+}
+
+function checkDevice(dev: BlockDevice): void {
+  if (dev.blockSize !== 512) {
+    throw new StateFsError("CORRUPT", `block size ${dev.blockSize} (StateFS needs 512)`);
+  }
+}
+
+/** A StateFS instance over one block device (a partition or a whole device). */
+export class StateFs {
+  /** Called after every completed compaction (statefsd prints its marker from here). */
+  onCompaction?: (info: CompactionInfo) => void;
+
+  readonly #dev: BlockDevice;
+  readonly #maxRecords: number;
+  #layout: "nxs2" | "legacy" = "nxs2";
+  #generation = 0;
+  #active: 0 | 1 = 0;
+  #regionStart = 0;
+  #regionBlocks = 0;
+  #index = new Map<string, LiveEntry>();
+  #sorted: string[] | undefined;
+  #records = 0;
+  #bytesLive = 0;
+  #compactions = 0;
+  #tail = 0;
+  #pend = new Uint8Array(4096);
+  #pendStart = 0;
+  #dirty = false;
+  #needsPrep = false;
+  #orphans: bigint[] = [];
+  #nextTxn = 1n;
+  #chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(dev: BlockDevice, opts: StateFsOptions) {
+    this.#dev = dev;
+    const max = opts.maxReplayRecords ?? DEFAULT_MAX_REPLAY_RECORDS;
+    if (!Number.isInteger(max) || max < 2) throw new RangeError("maxReplayRecords must be >= 2");
+    this.#maxRecords = max;
+  }
+
+  /**
+   * Formats `dev` as an empty NXS2 StateFS: generation 1, region A active, `Checkpoint{1, 0}`,
+   * zeros after it. Needs at least 3 blocks (superblock plus two one-block regions).
+   */
+  static async format(dev: BlockDevice): Promise<void> {
+    checkDevice(dev);
+    const rb = regionBlocksFor(dev.blockCount);
+    if (rb < 1) {
+      throw new StateFsError("NO_SPACE", `device of ${dev.blockCount} blocks is too small`);
+    }
+    try {
+      const first = new Uint8Array(512);
+      encodeRecordInto(first, 0, OP_CHECKPOINT, EMPTY, checkpointValue(1, 0));
+      await dev.write(1, first);
+      await zeroBlocks(dev, 2, rb - 1);
+      await dev.sync();
+      await dev.write(0, encodeSuperblock({ activeRegion: 0, generation: 1, liveEntries: 0 }));
+      await dev.sync();
+    } catch (err) {
+      throw ioError(err);
+    }
+  }
+
+  /**
+   * Opens the StateFS on `dev` (NXS2, or legacy when block 0 is zeros or a record) and replays
+   * its journal. Rejects with `CORRUPT` (unknown content at block 0, bad superblock, checkpoint
+   * missing or disagreeing with the superblock, journal longer than the replay bound) or
+   * `IO_ERROR`. A corrupt record inside the journal is not an error: replay keeps what precedes it.
+   */
+  static async open(dev: BlockDevice, opts: StateFsOptions = {}): Promise<StateFs> {
+    checkDevice(dev);
+    const fs = new StateFs(dev, opts);
+    await fs.#load();
+    return fs;
+  }
+
+  async #load(): Promise<void> {
+    const dev = this.#dev;
+    if (dev.blockCount < 1) throw new StateFsError("CORRUPT", "empty device");
+    let b0: Uint8Array;
+    try {
+      b0 = await dev.read(0, 1);
+    } catch (err) {
+      throw ioError(err);
+    }
+    let layout: "nxs2" | "legacy";
+    let active: 0 | 1 = 0;
+    let generation = 0;
+    let liveEntries = 0;
+    let start: number;
+    let blocks: number;
+    if (hasSuperblockMagic(b0)) {
+      const d = decodeSuperblock(b0);
+      if (!d.ok) throw new StateFsError("CORRUPT", d.message);
+      const rb = regionBlocksFor(dev.blockCount);
+      if (rb < 1) throw new StateFsError("CORRUPT", "device too small for NXS2 regions");
+      layout = "nxs2";
+      active = d.sb.activeRegion;
+      generation = d.sb.generation;
+      liveEntries = d.sb.liveEntries;
+      start = 1 + active * rb;
+      blocks = rb;
+    } else if (
+      isZero(b0) ||
+      ((b0[0] | (b0[1] << 8) | (b0[2] << 16) | (b0[3] << 24)) >>> 0) === RECORD_MAGIC
+    ) {
+      layout = "legacy";
+      start = 0;
+      blocks = dev.blockCount;
+    } else {
+      throw new StateFsError("CORRUPT", "neither an NXS2 superblock nor a journal at block 0");
+    }
+    const state = new ReplayState();
+    let scan;
+    try {
+      scan = await scanJournal(dev, start, blocks, this.#maxRecords, (r, o) => state.apply(r, o));
+    } catch (err) {
+      throw ioError(err);
+    }
+    if (scan.stop.kind === "limit") {
+      throw new StateFsError(
+        "CORRUPT",
+        `journal has more than ${this.#maxRecords} records (the replay bound)`,
+      );
+    }
+    if (layout === "nxs2") {
+      const cp = state.checkpoint;
+      if (!cp) throw new StateFsError("CORRUPT", "active region does not start with a Checkpoint");
+      if (cp.generation !== generation || cp.entries !== liveEntries) {
+        throw new StateFsError(
+          "CORRUPT",
+          `checkpoint {${cp.generation}, ${cp.entries}} disagrees with superblock {${generation}, ${liveEntries}}`,
+        );
+      }
+    }
+    // Install the replayed state.
+    this.#layout = layout;
+    this.#active = active;
+    this.#generation = generation;
+    this.#regionStart = start;
+    this.#regionBlocks = blocks;
+    this.#index = state.map;
+    this.#sorted = undefined;
+    this.#records = scan.records;
+    let live = layout === "nxs2" ? CHECKPOINT_RECORD_SIZE : 0;
+    for (const e of state.map.values()) live += entrySize(e);
+    this.#bytesLive = live;
+    this.#tail = scan.end;
+    this.#pendStart = scan.end - (scan.end % 512);
+    this.#pend = new Uint8Array(Math.max(4096, this.#pend.length));
+    this.#pend.set(scan.tailBlock.subarray(0, scan.end - this.#pendStart));
+    this.#dirty = false;
+    this.#orphans = state.openTransactions().map((t) => t.id);
+    this.#nextTxn = state.maxTxnId + 1n;
+    this.#needsPrep = true;
+  }
+
+  /** Runs `fn` after every earlier mutation finished (one writer at a time). */
+  #lock<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#chain.then(fn);
+    this.#chain = p.catch(() => undefined);
+    return p;
+  }
+
+  get #regionBytes(): number {
+    return this.#regionBlocks * 512;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Journal tail
+
+  /** Reserves `len` bytes at the tail in the pending buffer; returns their offset in it. */
+  #reserve(len: number): number {
+    const used = this.#tail - this.#pendStart;
+    const need = Math.ceil((used + len) / 512) * 512;
+    if (need > this.#pend.length) {
+      const grown = new Uint8Array(Math.max(need, this.#pend.length * 2));
+      grown.set(this.#pend.subarray(0, used));
+      this.#pend = grown;
+    }
+    this.#tail += len;
+    this.#dirty = true;
+    return used;
+  }
+
+  #append(op: number, key: Uint8Array, value: Uint8Array, head: Uint8Array = EMPTY): void {
+    const size = RECORD_OVERHEAD + key.length + head.length + value.length;
+    const at = this.#reserve(size);
+    encodeRecordInto(this.#pend, at, op, key, value, head);
+    this.#records++;
+  }
+
+  /** Writes pending tail blocks to the device (the partial last block padded with zeros). */
+  async #flush(): Promise<void> {
+    if (!this.#dirty) return;
+    const used = this.#tail - this.#pendStart;
+    const blocks = Math.ceil(used / 512);
+    try {
+      await this.#dev.write(
+        this.#regionStart + this.#pendStart / 512,
+        this.#pend.subarray(0, blocks * 512),
+      );
+    } catch (err) {
+      throw ioError(err);
+    }
+    const newStart = this.#tail - (this.#tail % 512);
+    const from = newStart - this.#pendStart;
+    const keep = this.#tail - newStart;
+    this.#pend.copyWithin(0, from, from + keep);
+    this.#pend.fill(0, keep, used);
+    this.#pendStart = newStart;
+    this.#dirty = false;
+  }
+
+  async #maybeFlush(): Promise<void> {
+    if (this.#tail - this.#pendStart >= FLUSH_THRESHOLD) await this.#flush();
+  }
+
+  /**
+   * First write after an open: zero whatever a crash left after the tail (synced, so no stale
+   * record can surface behind later appends), and abort transactions left open.
+   */
+  async #prepare(): Promise<void> {
+    if (!this.#needsPrep) return;
+    const firstAfterTail = Math.floor(this.#tail / 512) + 1;
+    if (firstAfterTail < this.#regionBlocks) {
+      try {
+        const wrote = await zeroBlocks(
+          this.#dev,
+          this.#regionStart + firstAfterTail,
+          this.#regionBlocks - firstAfterTail,
+        );
+        if (wrote) await this.#dev.sync();
+      } catch (err) {
+        throw ioError(err);
+      }
+    }
+    this.#needsPrep = false;
+    if (this.#orphans.length > 0) {
+      const size = this.#orphans.length * TXN_MARKER_SIZE;
+      if (this.#fits(size, this.#orphans.length)) {
+        for (const id of this.#orphans) this.#append(OP_TXN_ABORT, EMPTY, encodeTxnId(id));
+      } else {
+        await this.#compact(); // a compacted journal has no transactions at all
+      }
+      this.#orphans = [];
+    }
+  }
+
+  #fits(bytes: number, records: number): boolean {
+    return this.#tail + bytes <= this.#regionBytes && this.#records + records <= this.#maxRecords;
+  }
+
+  /**
+   * Commits one mutation: `write` appends its records (`bytes` / `records` of them) and
+   * `changes` is its effect on the index. When the journal has no room, the change is applied
+   * to the index and a compaction writes the resulting state instead (atomic through the
+   * superblock flip), so an update that only fits once its own garbage is gone still succeeds.
+   * `NO_SPACE` (nothing changed) when even the compacted state does not fit.
+   */
+  async #commit(
+    bytes: number,
+    records: number,
+    write: () => void,
+    changes: Array<{ key: string; entry: LiveEntry | undefined }>,
+  ): Promise<void> {
+    if (this.#fits(bytes, records)) {
+      write();
+      this.#applyChanges(changes);
+      return;
+    }
+    const undo = this.#applyChanges(changes);
+    const target = this.#compactTarget();
+    if (
+      target === undefined ||
+      CHECKPOINT_RECORD_SIZE + this.#liveRecordBytes() > target.regionBlocks * 512 ||
+      1 + this.#index.size > this.#maxRecords
+    ) {
+      this.#applyChanges(undo);
+      throw new StateFsError(
+        "NO_SPACE",
+        target === undefined
+          ? "legacy journal full and too long to migrate"
+          : `journal full: ${this.#index.size} live keys would not fit in a region`,
+      );
+    }
+    try {
+      await this.#compact();
+    } catch (err) {
+      this.#applyChanges(undo);
+      throw err;
+    }
+  }
+
+  /** Applies index changes; returns the changes that undo them. */
+  #applyChanges(
+    changes: Array<{ key: string; entry: LiveEntry | undefined }>,
+  ): Array<{ key: string; entry: LiveEntry | undefined }> {
+    const undo: Array<{ key: string; entry: LiveEntry | undefined }> = [];
+    for (const c of changes) {
+      undo.push({ key: c.key, entry: this.#index.get(c.key) });
+      if (c.entry) this.#set(c.key, c.entry);
+      else this.#remove(c.key);
+    }
+    return undo.reverse();
+  }
+
+  #liveRecordBytes(): number {
+    return this.#bytesLive - (this.#layout === "nxs2" ? CHECKPOINT_RECORD_SIZE : 0);
+  }
+
+  /** Mostly garbage and at least half full: compact without being asked. */
+  async #maybeAutoCompact(): Promise<void> {
+    if (this.#tail * 2 < this.#regionBytes || this.#bytesLive * 2 >= this.#tail) return;
+    if (this.#compactTarget() === undefined) return;
+    const target = this.#compactTarget()!;
+    if (CHECKPOINT_RECORD_SIZE + this.#liveRecordBytes() > target.regionBlocks * 512) return;
+    await this.#compact();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Public operations
+
+  /** Sets `key` to a copy of `value`. Rejects `INVALID_KEY`, `KEY_TOO_LONG`, `VALUE_TOO_LARGE`, `NO_SPACE`, `IO_ERROR`. */
+  put(key: string, value: Uint8Array): Promise<void> {
+    let keyBytes: Uint8Array;
+    try {
+      keyBytes = validateKey(key);
+      checkValue(value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#lock(async () => {
+      await this.#prepare();
+      const copy = value.slice();
+      await this.#commit(
+        RECORD_OVERHEAD + keyBytes.length + value.length,
+        1,
+        () => this.#append(OP_PUT, keyBytes, copy),
+        [{ key, entry: { value: copy, keyLen: keyBytes.length } }],
+      );
+      await this.#maybeFlush();
+      await this.#maybeAutoCompact();
+    });
+  }
+
+  /** A copy of the value of `key`, or `undefined`. Rejects `INVALID_KEY` / `KEY_TOO_LONG`. */
+  get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      validateKey(key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.resolve(this.#index.get(key)?.value.slice());
+  }
+
+  /** Removes `key`. Rejects `NOT_FOUND` when it is absent (nothing is written then). */
+  delete(key: string): Promise<void> {
+    let keyBytes: Uint8Array;
+    try {
+      keyBytes = validateKey(key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#lock(async () => {
+      if (!this.#index.has(key)) throw new StateFsError("NOT_FOUND", `no such key: ${key}`);
+      await this.#prepare();
+      await this.#commit(
+        RECORD_OVERHEAD + keyBytes.length,
+        1,
+        () => this.#append(OP_DELETE, keyBytes, EMPTY),
+        [{ key, entry: undefined }],
+      );
+      await this.#maybeFlush();
+      await this.#maybeAutoCompact();
+    });
+  }
+
+  /**
+   * Up to `limit` keys starting with `prefix`, in UTF-8 byte order. The prefix is a plain string
+   * prefix (no key rules); a non-positive limit yields nothing.
+   */
+  list(prefix: string, limit: number): string[] {
+    const out: string[] = [];
+    if (!(limit > 0)) return out;
+    const sorted = this.#sortedKeys();
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareUtf8(sorted[mid], prefix) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < sorted.length && out.length < limit; i++) {
+      if (!sorted[i].startsWith(prefix)) break;
+      out.push(sorted[i]);
+    }
+    return out;
+  }
+
+  /**
+   * Applies `ops` atomically: after any crash either all of them or none are visible. Written as
+   * TxnPrepare, one TxnPayload per put and one Delete per delete, then TxnCommit. With
+   * `abort: true` the batch is written and then aborted (TxnAbort) and changes nothing. Validates
+   * every op first (a delete of a key absent at that point of the batch is `NOT_FOUND`); on any
+   * error nothing is written.
+   */
+  batch(ops: BatchOp[], opts: { abort?: boolean } = {}): Promise<void> {
+    const enc: Array<{ key: string; keyBytes: Uint8Array; value: Uint8Array | undefined }> = [];
+    try {
+      for (const o of ops) {
+        const keyBytes = validateKey(o.key);
+        if (o.op === "put") {
+          checkValue(o.value);
+          enc.push({ key: o.key, keyBytes, value: o.value.slice() });
+        } else if (o.op === "delete") {
+          enc.push({ key: o.key, keyBytes, value: undefined });
+        } else {
+          throw new StateFsError("INVALID_KEY", `unknown batch op ${(o as { op: string }).op}`);
+        }
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#lock(async () => {
+      const present = new Map<string, boolean>();
+      for (const e of enc) {
+        const exists = present.get(e.key) ?? this.#index.has(e.key);
+        if (!e.value && !exists) throw new StateFsError("NOT_FOUND", `no such key: ${e.key}`);
+        present.set(e.key, e.value !== undefined);
+      }
+      if (enc.length === 0) return;
+      await this.#prepare();
+      let size = 2 * TXN_MARKER_SIZE;
+      for (const e of enc) {
+        size += RECORD_OVERHEAD + e.keyBytes.length + (e.value ? 8 + e.value.length : 0);
+      }
+      const write = () => {
+        const idBytes = encodeTxnId(this.#nextTxn++);
+        this.#append(OP_TXN_PREPARE, EMPTY, idBytes);
+        for (const e of enc) {
+          if (e.value) this.#append(OP_TXN_PAYLOAD, e.keyBytes, e.value, idBytes);
+          else this.#append(OP_DELETE, e.keyBytes, EMPTY);
+        }
+        this.#append(opts.abort ? OP_TXN_ABORT : OP_TXN_COMMIT, EMPTY, idBytes);
+      };
+      const changes = opts.abort ? [] : enc.map((e) => ({
+        key: e.key,
+        entry: e.value ? { value: e.value, keyLen: e.keyBytes.length } : undefined,
+      }));
+      await this.#commit(size, enc.length + 2, write, changes);
+      await this.#maybeFlush();
+      await this.#maybeAutoCompact();
+    });
+  }
+
+  /** Writes everything pending and flushes the device: the durability boundary. */
+  sync(): Promise<void> {
+    return this.#lock(async () => {
+      await this.#flush();
+      try {
+        await this.#dev.sync();
+      } catch (err) {
+        throw ioError(err);
+      }
+    });
+  }
+
+  /**
+   * Writes what is pending, drops every in-memory structure and replays from the device (what a
+   * restart would see, minus anything still only in the device's volatile cache).
+   */
+  reopen(): Promise<void> {
+    return this.#lock(async () => {
+      await this.#flush();
+      await this.#load();
+    });
+  }
+
+  /**
+   * Compacts now (for legacy, migrates to NXS2). `NO_SPACE` when the live data does not fit a
+   * region or a legacy journal is too long to migrate.
+   */
+  compact(): Promise<void> {
+    return this.#lock(async () => {
+      // Compaction rewrites the whole state, so whatever a crash left after the tail and any
+      // orphan transactions stop mattering; the target region is zeroed by the compaction.
+      this.#needsPrep = false;
+      this.#orphans = [];
+      if (this.#compactTarget() === undefined) {
+        throw new StateFsError(
+          "NO_SPACE",
+          "the legacy journal is too long to migrate (it must fit in the first half)",
+        );
+      }
+      await this.#compact();
+    });
+  }
+
+  /** Counters for `inspect` and tests. */
+  stats(): StateFsStats {
+    return {
+      layout: this.#layout,
+      generation: this.#generation,
+      activeRegion: this.#active === 0 ? "A" : "B",
+      regionBlocks: this.#regionBlocks,
+      records: this.#records,
+      liveKeys: this.#index.size,
+      bytesLive: this.#bytesLive,
+      bytesUsed: this.#tail,
+      compactions: this.#compactions,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Index helpers
+
+  #set(key: string, e: LiveEntry): void {
+    const old = this.#index.get(key);
+    if (old) {
+      this.#bytesLive -= entrySize(old);
+    } else if (this.#sorted) {
+      this.#sorted.splice(this.#lowerBound(key), 0, key);
+    }
+    this.#index.set(key, e);
+    this.#bytesLive += entrySize(e);
+  }
+
+  #remove(key: string): void {
+    const old = this.#index.get(key);
+    if (!old) return;
+    this.#index.delete(key);
+    this.#bytesLive -= entrySize(old);
+    if (this.#sorted) this.#sorted.splice(this.#lowerBound(key), 1);
+  }
+
+  #lowerBound(key: string): number {
+    const s = this.#sorted!;
+    let lo = 0;
+    let hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareUtf8(s[mid], key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #sortedKeys(): string[] {
+    if (!this.#sorted) this.#sorted = [...this.#index.keys()].sort(compareUtf8);
+    return this.#sorted;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Compaction
+
+  /** Where a compaction would write, or undefined when it cannot (legacy journal too long). */
+  #compactTarget(): { region: 0 | 1; startBlock: number; regionBlocks: number } | undefined {
+    const rb = regionBlocksFor(this.#dev.blockCount);
+    if (rb < 1) return undefined;
+    if (this.#layout === "nxs2") {
+      const region = this.#active === 0 ? 1 : 0;
+      return { region, startBlock: 1 + region * rb, regionBlocks: rb };
+    }
+    // Legacy: region B must not overlap the legacy journal, which stays live until the flip.
+    const usedBlocks = Math.ceil(this.#tail / 512);
+    if (usedBlocks > 1 + rb) return undefined;
+    return { region: 1, startBlock: 1 + rb, regionBlocks: rb };
+  }
+
+  /**
+   * Checkpoint plus one Put per live key (byte order) into the inactive region, zeros after it
+   * to the region end, sync, superblock flip, sync.
+   */
+  async #compact(): Promise<void> {
+    const target = this.#compactTarget();
+    if (!target) throw new StateFsError("NO_SPACE", "cannot compact this journal");
+    const keys = this.#sortedKeys();
+    const generation = this.#layout === "nxs2" ? this.#generation + 1 : 1;
+    const size = CHECKPOINT_RECORD_SIZE + this.#liveRecordBytes();
+    const regionBytes = target.regionBlocks * 512;
+    if (size > regionBytes) throw new StateFsError("NO_SPACE", "live data does not fit a region");
+    const blocks = Math.ceil(size / 512);
+    const buf = new Uint8Array(blocks * 512);
+    let p = encodeRecordInto(
+      buf,
+      0,
+      OP_CHECKPOINT,
+      EMPTY,
+      checkpointValue(generation, keys.length),
+    );
+    const encoder = new TextEncoder();
+    const entries = new Map<string, LiveEntry>();
+    for (const k of keys) {
+      const e = this.#index.get(k)!;
+      const kb = encoder.encode(k);
+      const valueAt = p + 11 + kb.length;
+      p += encodeRecordInto(buf, p, OP_PUT, kb, e.value);
+      // Re-point values at the new buffer so replay chunks of the old journal can be freed.
+      entries.set(k, { value: buf.subarray(valueAt, valueAt + e.value.length), keyLen: e.keyLen });
+    }
+    try {
+      await this.#dev.write(target.startBlock, buf);
+      await zeroBlocks(this.#dev, target.startBlock + blocks, target.regionBlocks - blocks);
+      await this.#dev.sync();
+      await this.#dev.write(
+        0,
+        encodeSuperblock({ activeRegion: target.region, generation, liveEntries: keys.length }),
+      );
+      await this.#dev.sync();
+    } catch (err) {
+      throw ioError(err);
+    }
+    this.#layout = "nxs2";
+    this.#active = target.region;
+    this.#generation = generation;
+    this.#regionStart = target.startBlock;
+    this.#regionBlocks = target.regionBlocks;
+    this.#index = entries;
+    this.#records = 1 + keys.length;
+    this.#bytesLive = size;
+    this.#tail = size;
+    this.#pendStart = size - (size % 512);
+    this.#pend.fill(0);
+    this.#pend.set(buf.subarray(this.#pendStart, size));
+    this.#dirty = false;
+    this.#needsPrep = false;
+    this.#orphans = [];
+    this.#compactions++;
+    this.onCompaction?.({ generation, entries: keys.length });
+  }
+}

@@ -1,0 +1,451 @@
+import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { MemoryBlockDevice } from "./devices.ts";
+import { StateFs } from "./engine.ts";
+import { StateFsError } from "./errors.ts";
+import { crc32c } from "./crc.ts";
+import {
+  encodeRecord,
+  encodeTxnId,
+  MAX_VALUE_BYTES,
+  OP_DELETE,
+  OP_PUT,
+  OP_TXN_COMMIT,
+  OP_TXN_PAYLOAD,
+  OP_TXN_PREPARE,
+  regionStartBlock,
+} from "./journal.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+async function fresh(blocks = 256): Promise<{ dev: MemoryBlockDevice; fs: StateFs }> {
+  const dev = new MemoryBlockDevice(blocks);
+  await StateFs.format(dev);
+  return { dev, fs: await StateFs.open(dev) };
+}
+
+async function text(fs: StateFs, key: string): Promise<string | undefined> {
+  const v = await fs.get(key);
+  return v === undefined ? undefined : dec.decode(v);
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  const err = await assertRejects(() => p, StateFsError);
+  return err.code;
+}
+
+Deno.test("format writes NXS2 gen 1, region A, Checkpoint{1,0}, zeros", async () => {
+  const dev = new MemoryBlockDevice(64);
+  await StateFs.format(dev);
+  const img = dev.snapshot();
+  assertEquals(dec.decode(img.subarray(0, 4)), "NXS2");
+  assertEquals([...img.subarray(4, 16)], [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+  // Checkpoint{1, 0} at the start of region A (block 1), then zeros.
+  const cp = encodeRecord(0x03, "", new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]));
+  assertEquals([...img.subarray(512, 512 + cp.length)], [...cp]);
+  assert(img.subarray(512 + cp.length).every((b) => b === 0));
+  const fs = await StateFs.open(dev);
+  assertEquals(fs.stats(), {
+    layout: "nxs2",
+    generation: 1,
+    activeRegion: "A",
+    regionBlocks: 31,
+    records: 1,
+    liveKeys: 0,
+    bytesLive: 23,
+    bytesUsed: 23,
+    compactions: 0,
+  });
+});
+
+Deno.test("put/get/delete/list", async () => {
+  const { fs } = await fresh();
+  await fs.put("/state/b", enc.encode("2"));
+  await fs.put("/state/a", enc.encode("1"));
+  await fs.put("/state/c/x", enc.encode("3"));
+  await fs.put("/state/a", enc.encode("1bis"));
+  assertEquals(await text(fs, "/state/a"), "1bis");
+  assertEquals(await text(fs, "/state/zz"), undefined);
+  assertEquals(fs.list("/state/", 10), ["/state/a", "/state/b", "/state/c/x"]);
+  assertEquals(fs.list("/state/", 2), ["/state/a", "/state/b"]);
+  assertEquals(fs.list("/state/c", 10), ["/state/c/x"]);
+  assertEquals(fs.list("/state/d", 10), []);
+  assertEquals(fs.list("/state/", 0), []);
+  await fs.delete("/state/b");
+  assertEquals(await fs.get("/state/b"), undefined);
+  assertEquals(fs.list("/state/", 10), ["/state/a", "/state/c/x"]);
+  assertEquals(await code(fs.delete("/state/b")), "NOT_FOUND");
+  assertEquals(fs.stats().liveKeys, 2);
+});
+
+Deno.test("values are copied in and out (caller mutation cannot reach the store)", async () => {
+  const { fs } = await fresh();
+  const v = enc.encode("abc");
+  await fs.put("/state/k", v);
+  v[0] = 0x7a;
+  const got = (await fs.get("/state/k"))!;
+  assertEquals(dec.decode(got), "abc");
+  got[0] = 0x7a;
+  assertEquals(await text(fs, "/state/k"), "abc");
+});
+
+Deno.test("empty values are values, distinct from absent keys", async () => {
+  const { fs } = await fresh();
+  await fs.put("/state/empty", new Uint8Array(0));
+  await fs.reopen();
+  assertEquals((await fs.get("/state/empty"))?.length, 0);
+});
+
+Deno.test("replay after reopen: synced and unsynced-but-flushed writes come back", async () => {
+  const { dev, fs } = await fresh();
+  await fs.put("/state/a", enc.encode("1"));
+  await fs.put("/state/b", enc.encode("2"));
+  await fs.delete("/state/a");
+  await fs.sync();
+  await fs.put("/state/c", enc.encode("3"));
+  await fs.reopen();
+  assertEquals(await text(fs, "/state/a"), undefined);
+  assertEquals(await text(fs, "/state/b"), "2");
+  assertEquals(await text(fs, "/state/c"), "3");
+  const other = await StateFs.open(dev);
+  assertEquals(other.list("/state/", 10), ["/state/b", "/state/c"]);
+  assertEquals(other.stats().records, 5);
+});
+
+Deno.test("oversized value, key too long, invalid keys: typed errors, nothing written", async () => {
+  const { dev, fs } = await fresh(512);
+  const before = dev.snapshot();
+  assertEquals(
+    await code(fs.put("/state/big", new Uint8Array(MAX_VALUE_BYTES + 1))),
+    "VALUE_TOO_LARGE",
+  );
+  assertEquals(await code(fs.put("/state/" + "k".repeat(249), enc.encode("v"))), "KEY_TOO_LONG");
+  for (const bad of ["/etc/x", "/state/../x", "/state/./x", "relative", "/state/\udc00"]) {
+    assertEquals(await code(fs.put(bad, enc.encode("v"))), "INVALID_KEY", bad);
+    assertEquals(await code(fs.get(bad)), "INVALID_KEY", bad);
+    assertEquals(await code(fs.delete(bad)), "INVALID_KEY", bad);
+  }
+  await fs.sync();
+  assertEquals(dev.snapshot(), before);
+  // The exact limits are accepted.
+  await fs.put("/state/" + "k".repeat(248), new Uint8Array(MAX_VALUE_BYTES));
+  await fs.reopen();
+  assertEquals((await fs.get("/state/" + "k".repeat(248)))?.length, MAX_VALUE_BYTES);
+});
+
+Deno.test("a record spanning more than two blocks replays intact", async () => {
+  const { fs } = await fresh();
+  const value = new Uint8Array(1500);
+  for (let i = 0; i < value.length; i++) value[i] = (i * 7) & 0xff;
+  await fs.put("/state/pad", enc.encode("x".repeat(400))); // tail mid-block
+  await fs.put("/state/span", value); // covers 4 blocks
+  await fs.put("/state/after", enc.encode("z"));
+  await fs.sync();
+  await fs.reopen();
+  assertEquals(await fs.get("/state/span"), value);
+  assertEquals(await text(fs, "/state/after"), "z");
+});
+
+Deno.test("corrupted record stops replay at the last valid record", async () => {
+  const { dev, fs } = await fresh();
+  await fs.put("/state/a", enc.encode("1"));
+  await fs.put("/state/b", enc.encode("2"));
+  await fs.put("/state/c", enc.encode("3"));
+  await fs.sync();
+  // Flip one value byte of the Put for /state/b (second record after the checkpoint).
+  const img = dev.snapshot();
+  const at = 512 + 23 + 24 + 19; // region A + checkpoint + Put a + header/key of Put b
+  assertEquals(img[at], "2".charCodeAt(0));
+  img[at] ^= 0xff;
+  const broken = MemoryBlockDevice.fromBytes(img);
+  const fs2 = await StateFs.open(broken);
+  assertEquals(await text(fs2, "/state/a"), "1");
+  assertEquals(await text(fs2, "/state/b"), undefined);
+  assertEquals(await text(fs2, "/state/c"), undefined, "records after the bad one are dropped");
+  assertEquals(fs2.stats().bytesUsed, 23 + 24);
+  // Writing after that continues from the last valid record and stays consistent.
+  await fs2.put("/state/d", enc.encode("4"));
+  await fs2.sync();
+  const fs3 = await StateFs.open(broken);
+  assertEquals(fs3.list("/state/", 10), ["/state/a", "/state/d"]);
+});
+
+Deno.test("truncated tail: a record cut short ends replay cleanly and is overwritten", async () => {
+  const { dev, fs } = await fresh();
+  await fs.put("/state/keep", enc.encode("k"));
+  await fs.put("/state/torn", new Uint8Array(900)); // device blocks 1..2
+  await fs.sync();
+  const img = dev.snapshot();
+  img.fill(0, 512 * 2, 512 * 3); // the record's last block never reached the disk
+  const torn = MemoryBlockDevice.fromBytes(img);
+  const fs2 = await StateFs.open(torn);
+  assertEquals(fs2.list("/state/", 10), ["/state/keep"]);
+  await fs2.put("/state/new", enc.encode("n"));
+  await fs2.sync();
+  const fs3 = await StateFs.open(torn);
+  assertEquals(fs3.list("/state/", 10), ["/state/keep", "/state/new"]);
+});
+
+Deno.test("bounded replay: a journal longer than the bound fails to open, never half-loads", async () => {
+  const { dev, fs } = await fresh();
+  for (let i = 0; i < 30; i++) await fs.put(`/state/k${i}`, enc.encode("v"));
+  await fs.sync();
+  assertEquals(fs.stats().records, 31);
+  assertEquals((await StateFs.open(dev, { maxReplayRecords: 31 })).stats().liveKeys, 30);
+  const err = await assertRejects(() => StateFs.open(dev, { maxReplayRecords: 30 }), StateFsError);
+  assertEquals(err.code, "CORRUPT");
+  assert(err.message.includes("replay bound"));
+});
+
+Deno.test("bounded replay: the engine compacts before its journal passes the bound", async () => {
+  const { dev } = await fresh();
+  const fs = await StateFs.open(dev, { maxReplayRecords: 20 });
+  for (let i = 0; i < 60; i++) await fs.put(`/state/k${i % 5}`, enc.encode(`v${i}`));
+  assert(fs.stats().compactions > 0);
+  assert(fs.stats().records <= 20);
+  await fs.sync();
+  const again = await StateFs.open(dev, { maxReplayRecords: 20 });
+  assertEquals(await text(again, "/state/k4"), "v59");
+  // More live keys than the bound allows: NO_SPACE, and the store stays usable.
+  for (let i = 5; i < 19; i++) await fs.put(`/state/k${i}`, enc.encode("x"));
+  assertEquals(await code(fs.put("/state/k19", enc.encode("x"))), "NO_SPACE");
+  assertEquals(fs.stats().liveKeys, 19);
+});
+
+Deno.test("transaction all-or-nothing: commit applies everything, abort nothing", async () => {
+  const { fs } = await fresh();
+  await fs.put("/state/old", enc.encode("o"));
+  await fs.batch([
+    { op: "put", key: "/state/x", value: enc.encode("1") },
+    { op: "put", key: "/state/y", value: enc.encode("2") },
+    { op: "delete", key: "/state/old" },
+  ]);
+  await fs.batch([
+    { op: "put", key: "/state/x", value: enc.encode("aborted") },
+    { op: "delete", key: "/state/y" },
+  ], { abort: true });
+  const check = async () => {
+    assertEquals(fs.list("/state/", 10), ["/state/x", "/state/y"]);
+    assertEquals(await text(fs, "/state/x"), "1");
+  };
+  await check();
+  await fs.reopen();
+  await check();
+  // A failing batch writes nothing at all.
+  const used = fs.stats().bytesUsed;
+  assertEquals(
+    await code(fs.batch([
+      { op: "put", key: "/state/z", value: enc.encode("1") },
+      { op: "delete", key: "/state/nope" },
+    ])),
+    "NOT_FOUND",
+  );
+  assertEquals(
+    await code(fs.batch([
+      { op: "put", key: "/state/z", value: enc.encode("1") },
+      { op: "put", key: "/bad", value: enc.encode("1") },
+    ])),
+    "INVALID_KEY",
+  );
+  assertEquals(fs.stats().bytesUsed, used);
+  // Put then delete of the same key inside one batch is fine.
+  await fs.batch([
+    { op: "put", key: "/state/t", value: enc.encode("1") },
+    { op: "delete", key: "/state/t" },
+  ]);
+  assertEquals(await fs.get("/state/t"), undefined);
+});
+
+Deno.test("transaction without its commit on the device is invisible after replay", async () => {
+  const { dev, fs } = await fresh();
+  await fs.put("/state/base", enc.encode("b"));
+  await fs.sync();
+  const used = fs.stats().bytesUsed;
+  await fs.batch([
+    { op: "put", key: "/state/p", value: enc.encode("1") },
+    { op: "delete", key: "/state/base" },
+  ]);
+  await fs.sync();
+  const img = dev.snapshot();
+  // Cut the commit record off: zero the journal from the commit onwards.
+  const commitAt = 512 + fs.stats().bytesUsed - 23;
+  img.fill(0, commitAt, 512 * 32);
+  const cut = MemoryBlockDevice.fromBytes(img);
+  const fs2 = await StateFs.open(cut);
+  assertEquals(fs2.list("/state/", 10), ["/state/base"]);
+  assert(fs2.stats().bytesUsed > used, "prepare and payloads were replayed, not applied");
+  // The next write aborts the orphan first; a later plain delete is not swallowed by it.
+  await fs2.delete("/state/base");
+  await fs2.sync();
+  const fs3 = await StateFs.open(cut);
+  assertEquals(fs3.list("/state/", 10), []);
+});
+
+Deno.test("compaction preserves every live key and survives reopen", async () => {
+  const { dev, fs } = await fresh(40);
+  const gens: Array<{ generation: number; entries: number }> = [];
+  fs.onCompaction = (info) => gens.push(info);
+  const expect = new Map<string, string>();
+  for (let i = 0; i < 200; i++) {
+    const key = `/state/k${i % 17}`;
+    const val = `value-${i}-${"p".repeat(i % 40)}`;
+    await fs.put(key, enc.encode(val));
+    expect.set(key, val);
+    if (i % 13 === 0 && expect.has(`/state/k${(i + 1) % 17}`)) {
+      await fs.delete(`/state/k${(i + 1) % 17}`);
+      expect.delete(`/state/k${(i + 1) % 17}`);
+    }
+  }
+  const auto = fs.stats().compactions;
+  assert(auto > 0, "the journal filled with garbage, so it compacted by itself");
+  await fs.compact();
+  const st = fs.stats();
+  assertEquals(st.compactions, auto + 1);
+  assertEquals(gens.length, auto + 1);
+  assertEquals(gens.at(-1), { generation: st.generation, entries: expect.size });
+  assertEquals(st.records, 1 + expect.size);
+  assertEquals(st.bytesUsed, st.bytesLive);
+  const verify = async (f: StateFs) => {
+    assertEquals(f.list("/state/", 100), [...expect.keys()].sort());
+    for (const [k, v] of expect) assertEquals(await text(f, k), v);
+  };
+  await verify(fs);
+  await fs.reopen();
+  await verify(fs);
+  const other = await StateFs.open(dev);
+  await verify(other);
+  assertEquals(other.stats().generation, st.generation);
+  assertEquals(other.stats().activeRegion, st.activeRegion);
+});
+
+Deno.test("compaction flips regions: superblock, checkpoint and zero block as specified", async () => {
+  const { dev, fs } = await fresh(64); // regions of 31 blocks
+  await fs.put("/state/a", enc.encode("1"));
+  await fs.put("/state/b", enc.encode("2"));
+  await fs.delete("/state/a");
+  await fs.compact();
+  const img = dev.snapshot();
+  assertEquals([...img.subarray(0, 16)], [
+    0x4e,
+    0x58,
+    0x53,
+    0x32,
+    1,
+    1,
+    0,
+    0,
+    2,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+  ]);
+  const b = regionStartBlock(64, 1) * 512;
+  const cp = encodeRecord(0x03, "", new Uint8Array([2, 0, 0, 0, 1, 0, 0, 0]));
+  assertEquals([...img.subarray(b, b + 23)], [...cp]);
+  const put = encodeRecord(OP_PUT, "/state/b", enc.encode("2"));
+  assertEquals([...img.subarray(b + 23, b + 47)], [...put]);
+  assert(img.subarray(b + 47, b + 31 * 512).every((x) => x === 0));
+  await fs.compact();
+  assertEquals(fs.stats().activeRegion, "A");
+  assertEquals(fs.stats().generation, 3);
+});
+
+Deno.test("NO_SPACE when live data cannot fit; the store stays usable", async () => {
+  const { fs } = await fresh(16); // regions of 7 blocks = 3584 bytes
+  await fs.put("/state/a", new Uint8Array(3000));
+  assertEquals(await code(fs.put("/state/b", new Uint8Array(1000))), "NO_SPACE");
+  assertEquals(fs.list("/state/", 10), ["/state/a"]);
+  await fs.put("/state/a", new Uint8Array(2000)); // replacing fits after a compaction
+  await fs.reopen();
+  assertEquals((await fs.get("/state/a"))?.length, 2000);
+});
+
+Deno.test("legacy layout: an all-zero device opens as one journal from byte 0", async () => {
+  const dev = new MemoryBlockDevice(64);
+  const fs = await StateFs.open(dev);
+  assertEquals(fs.stats().layout, "legacy");
+  await fs.put("/state/a", enc.encode("x"));
+  await fs.sync();
+  // Byte 0 now holds the golden Put exactly.
+  assertEquals([...dev.snapshot().subarray(0, 24)], [
+    ...encodeRecord(OP_PUT, "/state/a", enc.encode("x")),
+  ]);
+  const again = await StateFs.open(dev);
+  assertEquals(again.stats().layout, "legacy");
+  assertEquals(await text(again, "/state/a"), "x");
+});
+
+Deno.test("legacy journal written by hand replays, transactions included, and migrates", async () => {
+  const recs = [
+    encodeRecord(OP_PUT, "/state/a", enc.encode("1")),
+    encodeRecord(OP_PUT, "/state/b", enc.encode("2")),
+    encodeRecord(OP_TXN_PREPARE, "", encodeTxnId(5n)),
+    encodeRecord(OP_TXN_PAYLOAD, "/state/c", cat(encodeTxnId(5n), enc.encode("3"))),
+    encodeRecord(OP_DELETE, "/state/a"),
+    encodeRecord(OP_TXN_COMMIT, "", encodeTxnId(5n)),
+  ];
+  const img = new Uint8Array(64 * 512);
+  let p = 0;
+  for (const r of recs) {
+    img.set(r, p);
+    p += r.length;
+  }
+  const dev = MemoryBlockDevice.fromBytes(img);
+  const fs = await StateFs.open(dev);
+  assertEquals(fs.list("/state/", 10), ["/state/b", "/state/c"]);
+  await fs.compact();
+  assertEquals(fs.stats().layout, "nxs2");
+  assertEquals(fs.stats().activeRegion, "B");
+  const again = await StateFs.open(dev);
+  assertEquals(again.stats().layout, "nxs2");
+  assertEquals(again.list("/state/", 10), ["/state/b", "/state/c"]);
+  assertEquals(await text(again, "/state/c"), "3");
+});
+
+Deno.test("open rejects garbage, a bad superblock, and a checkpoint that disagrees", async () => {
+  const garbage = new MemoryBlockDevice(16);
+  await garbage.write(0, new Uint8Array(512).fill(0x5a));
+  assertEquals(await code(StateFs.open(garbage)), "CORRUPT");
+
+  const { dev, fs } = await fresh(16);
+  await fs.sync();
+  const img = dev.snapshot();
+  img[9] ^= 1; // generation byte; CRC no longer matches
+  assertEquals(await code(StateFs.open(MemoryBlockDevice.fromBytes(img))), "CORRUPT");
+
+  // A valid superblock whose generation disagrees with region A's checkpoint.
+  const img2 = dev.snapshot();
+  img2[8] = 7;
+  new DataView(img2.buffer).setUint32(16, crc32c(img2.subarray(0, 16)), true);
+  const err = await assertRejects(
+    () => StateFs.open(MemoryBlockDevice.fromBytes(img2)),
+    StateFsError,
+  );
+  assertEquals(err.code, "CORRUPT");
+  assert(err.message.includes("checkpoint"));
+});
+
+Deno.test("stale records beyond the tail never resurface (region reuse after compactions)", async () => {
+  const { dev, fs } = await fresh(32); // regions of 15 blocks
+  // Fill region A with block-aligned records, compact twice so A is reused.
+  for (let i = 0; i < 10; i++) await fs.put(`/state/s${i}`, new Uint8Array(200));
+  await fs.compact();
+  for (let i = 0; i < 10; i++) await fs.delete(`/state/s${i}`);
+  await fs.compact();
+  assertEquals(fs.stats().activeRegion, "A");
+  await fs.put("/state/only", enc.encode("1"));
+  await fs.sync();
+  const again = await StateFs.open(dev);
+  assertEquals(again.list("/state/", 100), ["/state/only"]);
+});
+
+function cat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,399 @@
+/**
+ * Byte codecs for the StateFS journal (FORMATS.md): v1 record framing, the NXS2 superblock, the
+ * region geometry, and the key rules. Pure functions, no I/O.
+ *
+ * Record: `magic u32 | opcode u8 | key_len u16 | value_len u32 | key | value | crc32c u32`, all
+ * little-endian, the CRC covering every byte before it.
+ *
+ * @module
+ */
+
+import { crc32c } from "./crc.ts";
+import { StateFsError } from "./errors.ts";
+
+/** The record magic as a little-endian u32 (bytes on disk `46 53 58 4E`). */
+export const RECORD_MAGIC = 0x4e585346;
+/** Put: key, value. */
+export const OP_PUT = 0x01;
+/** Delete: key, empty value. */
+export const OP_DELETE = 0x02;
+/** Checkpoint: empty key, value `generation u32, entries u32`. */
+export const OP_CHECKPOINT = 0x03;
+/** Opens a transaction: empty key, value `txn id u64`. */
+export const OP_TXN_PREPARE = 0x10;
+/** A transactional put: target key, value `txn id u64` then the value bytes. */
+export const OP_TXN_PAYLOAD = 0x11;
+/** Applies a transaction: empty key, value `txn id u64`. */
+export const OP_TXN_COMMIT = 0x12;
+/** Discards a transaction: empty key, value `txn id u64`. */
+export const OP_TXN_ABORT = 0x13;
+
+/** Bytes before the key: magic, opcode, key length, value length. */
+export const RECORD_HEADER_SIZE = 11;
+/** Fixed bytes per record (header plus CRC). */
+export const RECORD_OVERHEAD = 15;
+/** Longest key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 255;
+/** Largest value a Put can carry. */
+export const MAX_VALUE_BYTES = 65536;
+/**
+ * Largest value field of a TxnPayload: the 8-byte transaction id plus a value of up to
+ * {@link MAX_VALUE_BYTES}, so a batch can carry any value a plain Put can.
+ */
+export const MAX_TXN_PAYLOAD_BYTES = MAX_VALUE_BYTES + 8;
+/** Size of an encoded Checkpoint record. */
+export const CHECKPOINT_RECORD_SIZE = RECORD_OVERHEAD + 8;
+/** Required prefix of every key. */
+export const KEY_PREFIX = "/state/";
+
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+const EMPTY = new Uint8Array(0);
+
+/** One decoded journal record. `key` and `value` are views into the decoded buffer. */
+export interface JournalRecord {
+  /** Opcode (one of the `OP_*` constants). */
+  op: number;
+  /** The key, decoded (empty for records without a key). */
+  key: string;
+  /** The key bytes. */
+  keyBytes: Uint8Array;
+  /** The value field (for transaction records it starts with the txn id). */
+  value: Uint8Array;
+}
+
+/** Why a record is corrupt; stable codes (fsck reports them). */
+export type RecordCorruption =
+  | "bad-crc"
+  | "bad-opcode"
+  | "bad-length"
+  | "bad-shape"
+  | "bad-key";
+
+/** Outcome of {@link decodeRecord}. */
+export type DecodeResult =
+  | { kind: "record"; record: JournalRecord; size: number }
+  /** Magic mismatch: the clean end of the journal (zeroed tail). */
+  | { kind: "end" }
+  /** The record runs past `end`; `need` is how many bytes from `offset` it requires (at least). */
+  | { kind: "incomplete"; need: number }
+  | { kind: "corrupt"; code: RecordCorruption; message: string };
+
+function isKnownOp(op: number): boolean {
+  return op === OP_PUT || op === OP_DELETE || op === OP_CHECKPOINT ||
+    (op >= OP_TXN_PREPARE && op <= OP_TXN_ABORT);
+}
+
+function valueCap(op: number): number {
+  return op === OP_TXN_PAYLOAD ? MAX_TXN_PAYLOAD_BYTES : MAX_VALUE_BYTES;
+}
+
+/** Decodes a key: ASCII without a decoder call (the common case), strict UTF-8 otherwise. */
+function decodeKey(b: Uint8Array): string | undefined {
+  let ascii = true;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return String.fromCharCode.apply(null, b as unknown as number[]);
+  try {
+    return strictDecoder.decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Decodes the record at `buf[offset..end)` without copying: key and value are views into `buf`.
+ * Caps are checked before the body is touched, so a garbage length never makes the caller read
+ * megabytes.
+ */
+export function decodeRecord(buf: Uint8Array, offset = 0, end = buf.length): DecodeResult {
+  const avail = end - offset;
+  if (avail < 4) return { kind: "incomplete", need: RECORD_HEADER_SIZE };
+  const magic = (buf[offset] | (buf[offset + 1] << 8) | (buf[offset + 2] << 16) |
+    (buf[offset + 3] << 24)) >>> 0;
+  if (magic !== RECORD_MAGIC) return { kind: "end" };
+  if (avail < RECORD_HEADER_SIZE) return { kind: "incomplete", need: RECORD_HEADER_SIZE };
+  const op = buf[offset + 4];
+  const keyLen = buf[offset + 5] | (buf[offset + 6] << 8);
+  const valLen = (buf[offset + 7] | (buf[offset + 8] << 8) | (buf[offset + 9] << 16) |
+    (buf[offset + 10] << 24)) >>> 0;
+  if (!isKnownOp(op)) {
+    return { kind: "corrupt", code: "bad-opcode", message: `unknown opcode 0x${hex2(op)}` };
+  }
+  if (keyLen > MAX_KEY_BYTES || valLen > valueCap(op)) {
+    return {
+      kind: "corrupt",
+      code: "bad-length",
+      message: `key length ${keyLen} / value length ${valLen} over the caps`,
+    };
+  }
+  const size = RECORD_OVERHEAD + keyLen + valLen;
+  if (avail < size) return { kind: "incomplete", need: size };
+  const bodyEnd = offset + RECORD_HEADER_SIZE + keyLen + valLen;
+  const stored = (buf[bodyEnd] | (buf[bodyEnd + 1] << 8) | (buf[bodyEnd + 2] << 16) |
+    (buf[bodyEnd + 3] << 24)) >>> 0;
+  if (crc32c(buf.subarray(offset, bodyEnd)) !== stored) {
+    return { kind: "corrupt", code: "bad-crc", message: "record CRC mismatch" };
+  }
+  const shape = shapeError(op, keyLen, valLen);
+  if (shape) return { kind: "corrupt", code: "bad-shape", message: shape };
+  const keyBytes = buf.subarray(offset + RECORD_HEADER_SIZE, offset + RECORD_HEADER_SIZE + keyLen);
+  const key = keyLen === 0 ? "" : decodeKey(keyBytes);
+  if (key === undefined) return { kind: "corrupt", code: "bad-key", message: "key is not UTF-8" };
+  return {
+    kind: "record",
+    record: {
+      op,
+      key,
+      keyBytes,
+      value: buf.subarray(offset + RECORD_HEADER_SIZE + keyLen, bodyEnd),
+    },
+    size,
+  };
+}
+
+function shapeError(op: number, keyLen: number, valLen: number): string | undefined {
+  switch (op) {
+    case OP_PUT:
+      return keyLen === 0 ? "Put without a key" : undefined;
+    case OP_DELETE:
+      return keyLen === 0 || valLen !== 0 ? "Delete needs a key and an empty value" : undefined;
+    case OP_CHECKPOINT:
+      return keyLen !== 0 || valLen !== 8 ? "Checkpoint needs no key and 8 value bytes" : undefined;
+    case OP_TXN_PAYLOAD:
+      return keyLen === 0 || valLen < 8 ? "TxnPayload needs a key and a txn id" : undefined;
+    default: // prepare, commit, abort
+      return keyLen !== 0 || valLen !== 8 ? "transaction marker needs exactly a txn id" : undefined;
+  }
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, "0");
+}
+
+/** Size of the encoded record for a key of `keyLen` bytes and a value of `valLen` bytes. */
+export function recordSize(keyLen: number, valLen: number): number {
+  return RECORD_OVERHEAD + keyLen + valLen;
+}
+
+/**
+ * Encodes a record into `target` at `offset` and returns its size. `valueHead` (when given) is
+ * written before `value` inside the value field; transaction payloads use it for the txn id so
+ * the value is not copied twice. Lengths are the caller's responsibility (see the caps).
+ */
+export function encodeRecordInto(
+  target: Uint8Array,
+  offset: number,
+  op: number,
+  key: Uint8Array,
+  value: Uint8Array,
+  valueHead: Uint8Array = EMPTY,
+): number {
+  const valLen = valueHead.length + value.length;
+  const size = RECORD_OVERHEAD + key.length + valLen;
+  target[offset] = 0x46;
+  target[offset + 1] = 0x53;
+  target[offset + 2] = 0x58;
+  target[offset + 3] = 0x4e;
+  target[offset + 4] = op;
+  target[offset + 5] = key.length & 0xff;
+  target[offset + 6] = key.length >>> 8;
+  target[offset + 7] = valLen & 0xff;
+  target[offset + 8] = (valLen >>> 8) & 0xff;
+  target[offset + 9] = (valLen >>> 16) & 0xff;
+  target[offset + 10] = valLen >>> 24;
+  let p = offset + RECORD_HEADER_SIZE;
+  target.set(key, p);
+  p += key.length;
+  target.set(valueHead, p);
+  p += valueHead.length;
+  target.set(value, p);
+  p += value.length;
+  const crc = crc32c(target.subarray(offset, p));
+  target[p] = crc & 0xff;
+  target[p + 1] = (crc >>> 8) & 0xff;
+  target[p + 2] = (crc >>> 16) & 0xff;
+  target[p + 3] = crc >>> 24;
+  return size;
+}
+
+/**
+ * Encodes one record. Throws `RangeError` when a length is over the caps (the engine validates
+ * user input before it gets here, so this guards programming errors only).
+ */
+export function encodeRecord(
+  op: number,
+  key: string | Uint8Array = EMPTY,
+  value: Uint8Array = EMPTY,
+): Uint8Array {
+  const keyBytes = typeof key === "string" ? encoder.encode(key) : key;
+  if (!isKnownOp(op)) throw new RangeError(`unknown opcode ${op}`);
+  if (keyBytes.length > MAX_KEY_BYTES) throw new RangeError("key over 255 bytes");
+  if (value.length > valueCap(op)) throw new RangeError("value over the cap");
+  const out = new Uint8Array(RECORD_OVERHEAD + keyBytes.length + value.length);
+  encodeRecordInto(out, 0, op, keyBytes, value);
+  return out;
+}
+
+/** Encodes a u64 transaction id (little-endian). */
+export function encodeTxnId(id: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, id, true);
+  return b;
+}
+
+/** Reads the u64 transaction id at the start of a transaction record's value. */
+export function readTxnId(value: Uint8Array): bigint {
+  return new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true);
+}
+
+/** The 8-byte Checkpoint value: `generation u32, entries u32`. */
+export function checkpointValue(generation: number, entries: number): Uint8Array {
+  const b = new Uint8Array(8);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, generation, true);
+  v.setUint32(4, entries, true);
+  return b;
+}
+
+/** Parses a Checkpoint value. */
+export function parseCheckpoint(value: Uint8Array): { generation: number; entries: number } {
+  const v = new DataView(value.buffer, value.byteOffset, value.length);
+  return { generation: v.getUint32(0, true), entries: v.getUint32(4, true) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Superblock
+
+/** ASCII `NXS2`. */
+export const SUPERBLOCK_MAGIC = new Uint8Array([0x4e, 0x58, 0x53, 0x32]);
+/** Superblock format version. */
+export const SUPERBLOCK_VERSION = 1;
+
+/** The decoded NXS2 superblock. */
+export interface Superblock {
+  /** 0 = region A, 1 = region B. */
+  activeRegion: 0 | 1;
+  /** Bumped by every compaction; 1 after format. */
+  generation: number;
+  /** Live entries written by the compaction (or format) that made this generation. */
+  liveEntries: number;
+}
+
+/** Why a superblock is rejected; stable codes (fsck reports them). */
+export type SuperblockProblem =
+  | "superblock-magic"
+  | "superblock-crc"
+  | "superblock-version"
+  | "superblock-field";
+
+/** Encodes a whole 512-byte superblock block (bytes after the CRC are zero). */
+export function encodeSuperblock(sb: Superblock): Uint8Array {
+  const b = new Uint8Array(512);
+  b.set(SUPERBLOCK_MAGIC, 0);
+  b[4] = SUPERBLOCK_VERSION;
+  b[5] = sb.activeRegion;
+  const v = new DataView(b.buffer);
+  v.setUint32(8, sb.generation, true);
+  v.setUint32(12, sb.liveEntries, true);
+  v.setUint32(16, crc32c(b.subarray(0, 16)), true);
+  return b;
+}
+
+/** True when `block` starts with `NXS2`. */
+export function hasSuperblockMagic(block: Uint8Array): boolean {
+  return block.length >= 4 && block[0] === 0x4e && block[1] === 0x58 && block[2] === 0x53 &&
+    block[3] === 0x32;
+}
+
+/** Decodes a superblock block; checks magic, CRC, version and field ranges. */
+export function decodeSuperblock(
+  block: Uint8Array,
+): { ok: true; sb: Superblock } | { ok: false; code: SuperblockProblem; message: string } {
+  if (block.length < 20 || !hasSuperblockMagic(block)) {
+    return { ok: false, code: "superblock-magic", message: "no NXS2 magic" };
+  }
+  const v = new DataView(block.buffer, block.byteOffset, block.length);
+  if (crc32c(block.subarray(0, 16)) !== v.getUint32(16, true)) {
+    return { ok: false, code: "superblock-crc", message: "superblock CRC mismatch" };
+  }
+  if (block[4] !== SUPERBLOCK_VERSION) {
+    return {
+      ok: false,
+      code: "superblock-version",
+      message: `unsupported superblock version ${block[4]}`,
+    };
+  }
+  if (block[5] > 1 || block[6] !== 0 || block[7] !== 0) {
+    return {
+      ok: false,
+      code: "superblock-field",
+      message: `bad active region ${block[5]} or reserved bytes`,
+    };
+  }
+  return {
+    ok: true,
+    sb: {
+      activeRegion: block[5] as 0 | 1,
+      generation: v.getUint32(8, true),
+      liveEntries: v.getUint32(12, true),
+    },
+  };
+}
+
+/** Blocks per region of an NXS2 area of `blockCount` blocks: `(blockCount - 1) / 2`. */
+export function regionBlocksFor(blockCount: number): number {
+  return Math.floor((blockCount - 1) / 2);
+}
+
+/** First block of region `r` (0 = A, 1 = B). */
+export function regionStartBlock(blockCount: number, r: 0 | 1): number {
+  return 1 + r * regionBlocksFor(blockCount);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+/**
+ * Validates a key per FORMATS.md (UTF-8, at most 255 bytes, starts with `/state/`, no `.` or
+ * `..` component) and returns its UTF-8 bytes. Throws {@link StateFsError} `KEY_TOO_LONG` or
+ * `INVALID_KEY`.
+ */
+export function validateKey(key: string): Uint8Array {
+  if (typeof key !== "string" || !key.isWellFormed()) {
+    throw new StateFsError("INVALID_KEY", "key is not valid UTF-8");
+  }
+  const bytes = encoder.encode(key);
+  if (bytes.length > MAX_KEY_BYTES) {
+    throw new StateFsError("KEY_TOO_LONG", `key is ${bytes.length} bytes (max ${MAX_KEY_BYTES})`);
+  }
+  if (!key.startsWith(KEY_PREFIX)) {
+    throw new StateFsError("INVALID_KEY", `key must start with ${KEY_PREFIX}`);
+  }
+  for (const part of key.split("/")) {
+    if (part === "." || part === "..") {
+      throw new StateFsError("INVALID_KEY", `key has a "${part}" component`);
+    }
+  }
+  return bytes;
+}
+
+/** Compares two strings in UTF-8 byte order (= code point order; JS `<` is UTF-16 order). */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    // A surrogate encodes a code point above U+FFFF, so it sorts after every BMP unit.
+    if (xs !== ys) return xs ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}

@@ -1,0 +1,294 @@
+/**
+ * Journal scanning and replay, shared by the engine and fsck: {@link scanJournal} walks the
+ * records of one region (reading the device in large chunks, decoding without copying) and
+ * {@link ReplayState} applies them to a key map with the transaction rules of FORMATS.md.
+ *
+ * @module
+ */
+
+import type { BlockDevice } from "./block_device.ts";
+import {
+  decodeRecord,
+  type JournalRecord,
+  OP_CHECKPOINT,
+  OP_DELETE,
+  OP_PUT,
+  OP_TXN_ABORT,
+  OP_TXN_COMMIT,
+  OP_TXN_PAYLOAD,
+  OP_TXN_PREPARE,
+  parseCheckpoint,
+  readTxnId,
+  RECORD_MAGIC,
+  RECORD_OVERHEAD,
+  type RecordCorruption,
+} from "./journal.ts";
+
+/** Blocks read per device request while scanning (1 MiB). */
+const CHUNK_BLOCKS = 2048;
+
+/** Why a scan stopped. */
+export type ScanStop =
+  /** Magic mismatch (zeroed tail) or the region is exactly full: the clean end. */
+  | { kind: "clean" }
+  /** A record with a valid magic runs past the region end (treated as the clean end). */
+  | { kind: "cut" }
+  /** A corrupt record at `end`; everything before it is kept. */
+  | { kind: "corrupt"; code: RecordCorruption; message: string }
+  /** More records than the replay bound allows. */
+  | { kind: "limit" };
+
+/** Outcome of {@link scanJournal}. */
+export interface ScanResult {
+  /** Byte offset in the region where the valid journal ends. */
+  end: number;
+  /** Valid records seen. */
+  records: number;
+  /** Why the scan stopped at `end`. */
+  stop: ScanStop;
+  /** A copy of the block that contains `end` (its bytes before `end` are journal). */
+  tailBlock: Uint8Array;
+}
+
+/**
+ * Walks the journal in `blockCount` blocks of `dev` from `startBlock`, calling `onRecord` for each
+ * valid record with its byte offset in the region. Record views stay valid after the call (every
+ * chunk is a fresh buffer), so the caller may keep them instead of copying.
+ */
+export async function scanJournal(
+  dev: BlockDevice,
+  startBlock: number,
+  blockCount: number,
+  maxRecords: number,
+  onRecord: (rec: JournalRecord, offset: number) => void,
+): Promise<ScanResult> {
+  const bs = dev.blockSize;
+  let buf: Uint8Array = new Uint8Array(0);
+  let base = 0; // region offset of buf[0], always block aligned
+  let pos = 0;
+  let next = 0; // next region block to read
+  let records = 0;
+  let stop: ScanStop;
+  for (;;) {
+    const r = decodeRecord(buf, pos, buf.length);
+    if (r.kind === "record") {
+      if (records >= maxRecords) {
+        stop = { kind: "limit" };
+        break;
+      }
+      onRecord(r.record, base + pos);
+      records++;
+      pos += r.size;
+      continue;
+    }
+    if (r.kind === "end") {
+      stop = { kind: "clean" };
+      break;
+    }
+    if (r.kind === "corrupt") {
+      stop = { kind: "corrupt", code: r.code, message: r.message };
+      break;
+    }
+    // Incomplete: read on, unless the region is exhausted.
+    if (next >= blockCount) {
+      const left = buf.length - pos;
+      const magic = left >= 4 &&
+        ((buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16) | (buf[pos + 3] << 24)) >>> 0) ===
+          RECORD_MAGIC;
+      stop = magic ? { kind: "cut" } : { kind: "clean" };
+      break;
+    }
+    // Read at least enough for the pending record, in large chunks.
+    const needBlocks = Math.ceil(Math.max(r.need, RECORD_OVERHEAD) / bs) + 1;
+    const n = Math.min(Math.max(CHUNK_BLOCKS, needBlocks), blockCount - next);
+    const chunk = await dev.read(startBlock + next, n);
+    next += n;
+    const keepFrom = Math.floor(pos / bs) * bs; // keep the block holding `pos` in the window
+    if (keepFrom >= buf.length) {
+      buf = chunk;
+    } else {
+      const joined = new Uint8Array(buf.length - keepFrom + chunk.length);
+      joined.set(buf.subarray(keepFrom));
+      joined.set(chunk, buf.length - keepFrom);
+      buf = joined;
+    }
+    base += keepFrom;
+    pos -= keepFrom;
+  }
+  const end = base + pos;
+  const blockStart = Math.floor(pos / bs) * bs;
+  const tailBlock = new Uint8Array(bs);
+  tailBlock.set(buf.subarray(blockStart, Math.min(blockStart + bs, buf.length)));
+  return { end, records, stop, tailBlock };
+}
+
+/** A live key's value and the byte length of its key (for space accounting). */
+export interface LiveEntry {
+  /** The value bytes (may be a view into a replay buffer; never handed out directly). */
+  value: Uint8Array;
+  /** UTF-8 length of the key. */
+  keyLen: number;
+}
+
+/** Encoded size of the Put record that holds `e`. */
+export function entrySize(e: LiveEntry): number {
+  return RECORD_OVERHEAD + e.keyLen + e.value.length;
+}
+
+/** A transaction issue found during replay (fsck reports these). */
+export interface TxnIssue {
+  /** `txn-unbalanced` (payload/commit/abort of a transaction never prepared) or `txn-duplicate`. */
+  code: "txn-unbalanced" | "txn-duplicate";
+  /** Region byte offset of the record. */
+  offset: number;
+  /** Human detail. */
+  message: string;
+}
+
+interface OpenTxn {
+  offset: number;
+  ops: Array<{ key: string; entry: LiveEntry | undefined }>;
+}
+
+/**
+ * Applies records to a key map. Transaction rules: TxnPayload records and Delete records that
+ * appear while a transaction is open (between its TxnPrepare and its TxnCommit/TxnAbort) are held
+ * by that transaction and applied only when its commit is replayed. Delete has no transactional
+ * twin in the record set, so a batch's deletes are written inside the transaction's span; the
+ * engine never leaves a transaction open across other writes (orphans get a TxnAbort first).
+ */
+export class ReplayState {
+  /** The live keys. */
+  readonly map = new Map<string, LiveEntry>();
+  /** The Checkpoint at region offset 0, if any. */
+  checkpoint: { generation: number; entries: number } | undefined;
+  /** Highest transaction id seen (0 when none). */
+  maxTxnId = 0n;
+  /** Transaction balance problems seen. */
+  readonly issues: TxnIssue[] = [];
+  readonly #open = new Map<bigint, OpenTxn>();
+  #lastOpen: bigint | undefined;
+
+  /** Applies one record found at region offset `offset`. */
+  apply(rec: JournalRecord, offset: number): void {
+    switch (rec.op) {
+      case OP_PUT:
+        this.map.set(rec.key, { value: rec.value, keyLen: rec.keyBytes.length });
+        return;
+      case OP_DELETE: {
+        const txn = this.#lastOpen === undefined ? undefined : this.#open.get(this.#lastOpen);
+        if (txn) txn.ops.push({ key: rec.key, entry: undefined });
+        else this.map.delete(rec.key);
+        return;
+      }
+      case OP_CHECKPOINT:
+        if (offset === 0) this.checkpoint = parseCheckpoint(rec.value);
+        return;
+    }
+    const id = readTxnId(rec.value);
+    if (id > this.maxTxnId) this.maxTxnId = id;
+    const txn = this.#open.get(id);
+    switch (rec.op) {
+      case OP_TXN_PREPARE:
+        if (txn) {
+          this.issues.push({
+            code: "txn-duplicate",
+            offset,
+            message: `txn ${id} prepared twice`,
+          });
+          return;
+        }
+        this.#open.set(id, { offset, ops: [] });
+        this.#lastOpen = id;
+        return;
+      case OP_TXN_PAYLOAD:
+        if (!txn) {
+          this.issues.push({
+            code: "txn-unbalanced",
+            offset,
+            message: `payload for txn ${id} which is not open`,
+          });
+          return;
+        }
+        txn.ops.push({
+          key: rec.key,
+          entry: { value: rec.value.subarray(8), keyLen: rec.keyBytes.length },
+        });
+        return;
+      case OP_TXN_COMMIT:
+      case OP_TXN_ABORT:
+        if (!txn) {
+          this.issues.push({
+            code: "txn-unbalanced",
+            offset,
+            message: `${
+              rec.op === OP_TXN_COMMIT ? "commit" : "abort"
+            } of txn ${id} which is not open`,
+          });
+          return;
+        }
+        if (rec.op === OP_TXN_COMMIT) {
+          for (const o of txn.ops) {
+            if (o.entry) this.map.set(o.key, o.entry);
+            else this.map.delete(o.key);
+          }
+        }
+        this.#open.delete(id);
+        this.#lastOpen = undefined;
+        for (const k of this.#open.keys()) this.#lastOpen = k; // the most recent still open
+        return;
+    }
+  }
+
+  /** Transactions prepared but neither committed nor aborted (orphans), oldest first. */
+  openTransactions(): Array<{ id: bigint; offset: number }> {
+    return [...this.#open].map(([id, t]) => ({ id, offset: t.offset }));
+  }
+}
+
+/** True when every byte of `b` is zero. */
+export function isZero(b: Uint8Array): boolean {
+  let i = 0;
+  const n = b.length;
+  if ((b.byteOffset & 7) === 0) {
+    const words = new Float64Array(b.buffer, b.byteOffset, n >>> 3);
+    // Any non-zero bit pattern is non-zero as a double except -0 (sign bit only), which `!== 0`
+    // misses; Object.is catches it. NaN patterns compare unequal to 0 as wanted.
+    for (let w = 0; w < words.length; w++) {
+      const x = words[w];
+      if (x !== 0 || Object.is(x, -0)) return false;
+    }
+    i = words.length << 3;
+  }
+  for (; i < n; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Makes blocks `[start, start + count)` of `dev` all zeros, writing only blocks that are not zero
+ * already (so sparse image files stay sparse). Returns true when anything was written.
+ */
+export async function zeroBlocks(dev: BlockDevice, start: number, count: number): Promise<boolean> {
+  const bs = dev.blockSize;
+  let wrote = false;
+  let zeros: Uint8Array | undefined;
+  for (let b = 0; b < count; b += CHUNK_BLOCKS) {
+    const n = Math.min(CHUNK_BLOCKS, count - b);
+    const data = await dev.read(start + b, n);
+    if (isZero(data)) continue;
+    // Rewrite the span from the first to the last dirty block of this chunk in one request.
+    let first = -1;
+    let last = -1;
+    for (let k = 0; k < n; k++) {
+      if (!isZero(data.subarray(k * bs, (k + 1) * bs))) {
+        if (first < 0) first = k;
+        last = k;
+      }
+    }
+    const len = (last - first + 1) * bs;
+    if (!zeros || zeros.length < len) zeros = new Uint8Array(CHUNK_BLOCKS * bs);
+    await dev.write(start + b + first, zeros.subarray(0, len));
+    wrote = true;
+  }
+  return wrote;
+}
