@@ -24,3 +24,10 @@ export {
   type StateFsOptions,
   type StateFsStats,
 } from "./engine.ts";
+export {
+  fsck,
+  type FsckOptions,
+  type FsckProblem,
+  type FsckReport,
+  type FsckStatus,
+} from "./fsck.ts";
