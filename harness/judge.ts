@@ -1,0 +1,313 @@
+/**
+ * The judge: fed console lines one at a time from any source (a live boot, a log file, a child
+ * process), it tracks the required markers, failure signatures and init-marker order, says when
+ * the run should stop, and produces the {@link Verdict}.
+ *
+ * Rules (DESIGN.md "The harness"): a marker matches any line containing it; presence is
+ * order-tolerant except for `ordered` entries, whose first occurrences must follow ladder order;
+ * a failure-signature line ends the run at once (a bounded tail of lines after it is still taken,
+ * so the watchdog's task table lands in the excerpt); `untilAll` stops once every required entry
+ * was seen; `untilString` stops at the first line containing it.
+ *
+ * @module
+ */
+
+import { entryLabel, type RequiredEntry, type Requirement } from "./ladder.ts";
+import type {
+  EndReason,
+  Excerpt,
+  ExcerptLine,
+  FailureLine,
+  OrderViolation,
+  Verdict,
+  VerdictEntry,
+} from "./verdict.ts";
+
+/** Why the judge asked the source to stop. */
+export type StopCause = "complete" | "until-marker" | "failure";
+
+/** How a line source ended, as the live runner reports it to {@link Judge.verdict}. */
+export interface RunEnd {
+  /** The source's own end (idle, eof, ...), or timeout/interrupted when the runner cut it. */
+  reason: EndReason;
+  /** Extra words on the end (timeout length, exit status). */
+  detail?: string;
+  /** Virtual time at the end, when the source is the simulator. */
+  virtualNs?: number;
+  /** Wall milliseconds the run took. */
+  wallMs: number;
+}
+
+/** Bounds of what the judge keeps. */
+export interface JudgeLimits {
+  /** Lines taken after a failure signature (for the watchdog table). Default 40. */
+  tailLines?: number;
+  /** Lines of context kept before the line an excerpt centres on. Default 10. */
+  contextBefore?: number;
+  /** Lines kept after an order violation. Default 5. */
+  contextAfter?: number;
+  /** Lines shown when the console simply ended without the markers. Default 20. */
+  endLines?: number;
+  /** Longest line text kept in failures and excerpts. Default 300 characters. */
+  maxLineChars?: number;
+}
+
+interface Seen {
+  line: number;
+  timeNs?: number;
+  matched: string;
+}
+
+interface Capture {
+  around: "failure" | "order";
+  anchor: number;
+  lines: ExcerptLine[];
+  afterLeft: number;
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f]/g;
+
+/** Makes control characters visible and cuts long lines, so output stays one line per line. */
+export function sanitizeLine(text: string, maxChars = 300): string {
+  let s = text.replace(
+    CONTROL_CHARS,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+  if (s.length > maxChars) s = `${s.slice(0, maxChars)}... (${text.length} chars)`;
+  return s;
+}
+
+/** Judges one run against a {@link Requirement}. */
+export class Judge {
+  readonly #req: Requirement;
+  readonly #tailLines: number;
+  readonly #before: number;
+  readonly #after: number;
+  readonly #endLines: number;
+  readonly #maxChars: number;
+  readonly #seen: (Seen | undefined)[];
+  readonly #instead: ({ marker: string; line: number } | undefined)[];
+  #pending: number;
+  #lineNo = 0;
+  #ring: ExcerptLine[] = [];
+  #failures: FailureLine[] = [];
+  #order: OrderViolation[] = [];
+  #capture: Capture | undefined;
+  #stop: StopCause | undefined;
+  #tailLeft = 0;
+  #lastTimeNs: number | undefined;
+
+  /** Creates a judge for `req`. */
+  constructor(req: Requirement, limits: JudgeLimits = {}) {
+    this.#req = req;
+    this.#tailLines = limits.tailLines ?? 40;
+    this.#before = limits.contextBefore ?? 10;
+    this.#after = limits.contextAfter ?? 5;
+    this.#endLines = limits.endLines ?? 20;
+    this.#maxChars = limits.maxLineChars ?? 300;
+    this.#seen = req.entries.map(() => undefined);
+    this.#instead = req.entries.map(() => undefined);
+    this.#pending = req.entries.length;
+  }
+
+  /** The requirement being judged. */
+  get requirement(): Requirement {
+    return this.#req;
+  }
+
+  /** Why the judge wants the run stopped, or undefined while it should go on. */
+  get stopCause(): StopCause | undefined {
+    return this.#stop;
+  }
+
+  /** True once the run should stop. */
+  get shouldStop(): boolean {
+    return this.#stop !== undefined;
+  }
+
+  /** True while the judge still takes lines after a stop (the tail after a failure). */
+  get wantsTail(): boolean {
+    return this.#stop === "failure" && this.#tailLeft > 0;
+  }
+
+  /** Lines judged so far. */
+  get lines(): number {
+    return this.#lineNo;
+  }
+
+  /** Progress for a status line: required entries seen and expected, and the phase being waited on. */
+  progress(): { seen: number; expected: number; phase: string } {
+    const expected = this.#req.entries.length;
+    const firstMissing = this.#req.entries.find((_, i) => this.#seen[i] === undefined);
+    return {
+      seen: expected - this.#pending,
+      expected,
+      phase: firstMissing?.phase ?? this.#req.phase,
+    };
+  }
+
+  /**
+   * Judges one console line. Returns true when the run should stop. After a stop only the tail
+   * after a failure is still taken (for failure lines and the excerpt); other lines are ignored.
+   */
+  feed(text: string, timeNs?: number): boolean {
+    if (this.#stop !== undefined) {
+      if (!this.wantsTail) return true;
+      this.#tailLeft--;
+      const line = this.#record(text, timeNs);
+      this.#checkFailure(text, line);
+      return true;
+    }
+    const line = this.#record(text, timeNs);
+    this.#checkMarkers(text, line, timeNs);
+    if (this.#checkFailure(text, line)) {
+      this.#stop = "failure";
+      this.#tailLeft = this.#tailLines;
+    } else if (this.#req.untilString !== undefined && text.includes(this.#req.untilString)) {
+      this.#stop = "until-marker";
+    } else if (this.#req.untilAll && this.#pending === 0) {
+      this.#stop = "complete";
+    }
+    return this.#stop !== undefined;
+  }
+
+  #record(text: string, timeNs: number | undefined): number {
+    const line = ++this.#lineNo;
+    if (timeNs !== undefined) this.#lastTimeNs = timeNs;
+    const entry = { line, text: sanitizeLine(text, this.#maxChars) };
+    if (this.#capture !== undefined && this.#capture.afterLeft > 0) {
+      this.#capture.lines.push(entry);
+      this.#capture.afterLeft--;
+    }
+    this.#ring.push(entry);
+    if (this.#ring.length > Math.max(this.#endLines, this.#before + 1)) this.#ring.shift();
+    return line;
+  }
+
+  #startCapture(around: "failure" | "order", anchor: number, afterLeft: number): void {
+    this.#capture = {
+      around,
+      anchor,
+      lines: this.#ring.slice(-(this.#before + 1)),
+      afterLeft,
+    };
+  }
+
+  #checkFailure(text: string, line: number): boolean {
+    const signature = this.#req.ladder.failureSignatures.find((s) => text.includes(s));
+    if (signature === undefined) return false;
+    this.#failures.push({
+      line,
+      text: sanitizeLine(text, this.#maxChars),
+      signature,
+      ...(this.#lastTimeNs !== undefined ? { timeNs: this.#lastTimeNs } : {}),
+    });
+    // The first failure is where it went wrong; it takes over from an order-violation excerpt.
+    if (this.#capture === undefined || this.#capture.around !== "failure") {
+      this.#startCapture("failure", line, this.#tailLines);
+    }
+    return true;
+  }
+
+  #checkMarkers(text: string, line: number, timeNs: number | undefined): void {
+    const entries = this.#req.entries;
+    for (let i = 0; i < entries.length; i++) {
+      if (this.#seen[i] !== undefined) continue;
+      const e = entries[i];
+      const matched = e.markers.find((m) => text.includes(m));
+      if (matched === undefined) {
+        if (this.#instead[i] === undefined) {
+          const other = e.rejected.find((m) => text.includes(m));
+          if (other !== undefined) this.#instead[i] = { marker: other, line };
+        }
+        continue;
+      }
+      this.#seen[i] = { line, matched, ...(timeNs !== undefined ? { timeNs } : {}) };
+      this.#pending--;
+      if (e.ordered) this.#checkOrder(i, e, line);
+    }
+  }
+
+  /** An ordered entry seen now must not follow-in-ladder an ordered entry seen on an earlier line. */
+  #checkOrder(i: number, e: RequiredEntry, line: number): void {
+    const entries = this.#req.entries;
+    for (let k = i + 1; k < entries.length; k++) {
+      const s = this.#seen[k];
+      if (!entries[k].ordered || s === undefined || s.line >= line) continue;
+      this.#order.push({
+        marker: entryLabel(e),
+        line,
+        after: { marker: entryLabel(entries[k]), line: s.line },
+      });
+      if (this.#capture === undefined) this.#startCapture("order", line, this.#after);
+      return;
+    }
+  }
+
+  /** The verdict once the source ended. */
+  verdict(end: RunEnd): Verdict {
+    const reason: EndReason = this.#stop ?? end.reason;
+    const entries: VerdictEntry[] = this.#req.entries.map((e, i) => {
+      const s = this.#seen[i];
+      const instead = this.#instead[i];
+      return {
+        index: e.index,
+        phase: e.phase,
+        markers: [...e.markers],
+        seen: s !== undefined,
+        ...(s !== undefined ? { line: s.line, matched: s.matched } : {}),
+        ...(s?.timeNs !== undefined ? { timeNs: s.timeNs } : {}),
+        ...(s === undefined && instead !== undefined ? { instead } : {}),
+      };
+    });
+    const missingByPhase: Record<string, string[]> = {};
+    for (const phase of this.#req.ladder.phases) {
+      const labels = this.#req.entries
+        .filter((e, i) => e.phase === phase && this.#seen[i] === undefined)
+        .map(entryLabel);
+      if (labels.length > 0) missingByPhase[phase] = labels;
+    }
+    const firstIdx = this.#seen.findIndex((s) => s === undefined);
+    const firstMissing = firstIdx < 0 ? null : {
+      marker: entryLabel(this.#req.entries[firstIdx]),
+      phase: this.#req.entries[firstIdx].phase,
+    };
+    const cutShort = reason === "timeout" || reason === "interrupted";
+    const pass = firstMissing === null && this.#failures.length === 0 &&
+      this.#order.length === 0 && !cutShort;
+    let excerpt: Excerpt | null = null;
+    if (!pass) {
+      excerpt = this.#capture !== undefined
+        ? { around: this.#capture.around, anchor: this.#capture.anchor, lines: this.#capture.lines }
+        : {
+          around: "end",
+          anchor: this.#lineNo,
+          lines: this.#ring.slice(-this.#endLines),
+        };
+    }
+    return {
+      status: pass ? "PASS" : "FAIL",
+      exitCode: pass ? 0 : 1,
+      ladder: this.#req.ladder.source,
+      phase: this.#req.phase,
+      untilMarker: this.#req.untilString ?? (this.#req.untilAll ? true : null),
+      requireColdBoot: this.#req.requireColdBoot,
+      end: reason,
+      endDetail: this.#stop === undefined ? end.detail ?? null : null,
+      markers: {
+        expected: this.#req.entries.length,
+        seen: this.#req.entries.length - this.#pending,
+      },
+      entries,
+      missingByPhase,
+      firstMissing,
+      failures: this.#failures,
+      orderViolations: this.#order,
+      excerpt,
+      lines: this.#lineNo,
+      virtualNs: end.virtualNs ?? this.#lastTimeNs ?? null,
+      wallMs: Math.round(end.wallMs),
+    };
+  }
+}

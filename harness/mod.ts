@@ -1,0 +1,68 @@
+/**
+ * The harness: marker ladders, the judge, verdict renderings (text, JSON, JUnit XML), the live
+ * runner and its line sources (streams, child processes), and the run options with their
+ * environment aliases. `nexus boot` and `nexus scan` are thin layers over it.
+ *
+ * @module
+ */
+
+export { HarnessError, type HarnessErrorCode } from "./errors.ts";
+export { formatDuration, parseDuration } from "./duration.ts";
+export {
+  DEFAULT_FAILURE_SIGNATURES,
+  DEFAULT_PHASES,
+  defaultLadderPath,
+  entryLabel,
+  type Ladder,
+  type LadderEntry,
+  loadLadder,
+  parseLadder,
+  type RequiredEntry,
+  type Requirement,
+  type SelectOptions,
+  selectRequirement,
+  SERVICE_PLACEHOLDER,
+} from "./ladder.ts";
+export { Judge, type JudgeLimits, type RunEnd, sanitizeLine, type StopCause } from "./judge.ts";
+export {
+  ANSI,
+  type EndReason,
+  endText,
+  type Excerpt,
+  type ExcerptLine,
+  type FailureLine,
+  formatVirtual,
+  formatWall,
+  type OrderViolation,
+  PLAIN,
+  renderJson,
+  renderText,
+  type TextStyle,
+  type Verdict,
+  type VerdictEntry,
+} from "./verdict.ts";
+export { renderJunit } from "./junit.ts";
+export { escapeXml, isXmlChar, parseXml, type XmlElement, XmlError } from "./xml.ts";
+export { LineSplitter, MAX_LINE_CHARS, splitLines } from "./lines.ts";
+export {
+  arraySource,
+  type LineSink,
+  type LineSource,
+  type LiveOptions,
+  runLive,
+  type SourceEnd,
+  streamSource,
+} from "./live.ts";
+export { type ChildOptions, childSource, processRunning } from "./child.ts";
+export {
+  DEFAULT_TIMEOUT_MS,
+  ENV_ALIASES,
+  type EnvReader,
+  parsePositiveInt,
+  resolveRunOptions,
+  type RunFlags,
+  type RunOptions,
+} from "./options.ts";
+export { LineFile, progressLine, reportPaths, writeJunit, writeSummary } from "./reports.ts";
+export { type OutStream, Terminal, type TerminalOptions, timeStamp } from "./terminal.ts";
+export { runSession, type SessionOptions } from "./session.ts";

@@ -1,0 +1,92 @@
+/**
+ * Files a run leaves behind: `<log-dir>/uart.log` (every console line, exactly as printed, so it
+ * can be judged again with `nexus scan`), `<log-dir>/summary.json` (the verdict), the optional
+ * JUnit XML, and the optional trace (JSON lines).
+ *
+ * @module
+ */
+
+import { renderJunit } from "./junit.ts";
+import type { Verdict } from "./verdict.ts";
+
+const FLUSH_BYTES = 64 * 1024;
+
+/** A line-oriented output file written as a run goes, buffered. */
+export class LineFile {
+  readonly #file: Deno.FsFile;
+  readonly #enc = new TextEncoder();
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  #closed = false;
+
+  private constructor(file: Deno.FsFile, readonly path: string) {
+    this.#file = file;
+  }
+
+  /** Creates (or truncates) `path`, creating its directory. */
+  static create(path: string): LineFile {
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+    if (dir !== "") Deno.mkdirSync(dir, { recursive: true });
+    const file = Deno.openSync(path, { write: true, create: true, truncate: true });
+    return new LineFile(file, path);
+  }
+
+  /** Appends `line` and a newline. */
+  writeLine(line: string): void {
+    if (this.#closed) return;
+    const bytes = this.#enc.encode(line + "\n");
+    this.#chunks.push(bytes);
+    this.#size += bytes.length;
+    if (this.#size >= FLUSH_BYTES) this.flush();
+  }
+
+  /** Writes out what is buffered. */
+  flush(): void {
+    if (this.#size === 0) return;
+    const all = new Uint8Array(this.#size);
+    let off = 0;
+    for (const c of this.#chunks) {
+      all.set(c, off);
+      off += c.length;
+    }
+    let written = 0;
+    while (written < all.length) written += this.#file.writeSync(all.subarray(written));
+    this.#chunks = [];
+    this.#size = 0;
+  }
+
+  /** Flushes and closes the file. */
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#file.close();
+    this.#closed = true;
+  }
+}
+
+/** Paths of the standard reports in `logDir`. */
+export function reportPaths(logDir: string): { uart: string; summary: string } {
+  const base = logDir.replace(/\/+$/, "") || "/";
+  const join = (name: string) => base === "/" ? `/${name}` : `${base}/${name}`;
+  return { uart: join("uart.log"), summary: join("summary.json") };
+}
+
+/** Writes `summary.json` (the verdict, pretty-printed) into `logDir`. */
+export async function writeSummary(logDir: string, v: Verdict): Promise<string> {
+  const { summary } = reportPaths(logDir);
+  await Deno.mkdir(logDir, { recursive: true });
+  await Deno.writeTextFile(summary, JSON.stringify(v, null, 2) + "\n");
+  return summary;
+}
+
+/** Writes the JUnit XML report to `path`, creating its directory. */
+export async function writeJunit(path: string, v: Verdict): Promise<void> {
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+  if (dir !== "") await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(path, renderJunit(v));
+}
+
+/** The status line shown on a terminal while a run goes: phase and markers seen / expected. */
+export function progressLine(p: { seen: number; expected: number; phase: string }): string {
+  return `[nexus] phase ${p.phase}: ${p.seen}/${p.expected} markers`;
+}

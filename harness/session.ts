@@ -1,0 +1,67 @@
+/**
+ * One judged run with everything around it: console lines streamed to the terminal and to
+ * `<log-dir>/uart.log`, the progress line, the wall-clock limit, Ctrl-C, and the reports
+ * (`summary.json`, JUnit XML) and verdict at the end. `nexus boot` and `nexus scan` both run
+ * through it, so their rules, verdicts and exit codes are the same.
+ *
+ * @module
+ */
+
+import { Judge } from "./judge.ts";
+import type { Requirement } from "./ladder.ts";
+import { type LineSource, runLive } from "./live.ts";
+import { LineFile, reportPaths, writeJunit, writeSummary } from "./reports.ts";
+import type { Terminal } from "./terminal.ts";
+import type { Verdict } from "./verdict.ts";
+
+/** Options for {@link runSession}. */
+export interface SessionOptions {
+  /** What the run must show. */
+  requirement: Requirement;
+  /** Where the lines come from. */
+  source: LineSource;
+  /** Wall-clock limit in milliseconds. */
+  timeoutMs: number;
+  /** Terminal output. */
+  terminal: Terminal;
+  /** Print the verdict as one JSON object. */
+  json: boolean;
+  /** Write JUnit XML here. */
+  junitPath?: string;
+  /** Write uart.log and summary.json here. */
+  logDir?: string;
+  /**
+   * Turn SIGINT into an orderly stop (the source is stopped, reports are written). For sources
+   * that keep the event loop turning (streams, commands); a busy simulator would never see it.
+   */
+  catchInterrupt?: boolean;
+}
+
+/** Runs one judged session and returns its verdict (already printed and written). */
+export async function runSession(opts: SessionOptions): Promise<Verdict> {
+  const judge = new Judge(opts.requirement);
+  const uart = opts.logDir !== undefined ? LineFile.create(reportPaths(opts.logDir).uart) : null;
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  if (opts.catchInterrupt) Deno.addSignalListener("SIGINT", onSigint);
+  let verdict: Verdict;
+  try {
+    verdict = await runLive(opts.source, judge, {
+      timeoutMs: opts.timeoutMs,
+      interrupt: interrupt.signal,
+      tee: (text, timeNs) => {
+        uart?.writeLine(text);
+        opts.terminal.line(text, timeNs);
+        opts.terminal.progress(judge.progress());
+      },
+    });
+  } finally {
+    if (opts.catchInterrupt) Deno.removeSignalListener("SIGINT", onSigint);
+    uart?.close();
+    opts.terminal.clearProgress();
+  }
+  if (opts.logDir !== undefined) await writeSummary(opts.logDir, verdict);
+  if (opts.junitPath !== undefined) await writeJunit(opts.junitPath, verdict);
+  opts.terminal.verdict(verdict, opts.json);
+  return verdict;
+}
