@@ -80,15 +80,7 @@ import {
   VIRTQ_MAX_SIZE,
 } from "./regs.ts";
 import type { BlockStore } from "./store.ts";
-import {
-  type Chain,
-  ChainError,
-  gather,
-  inMemory,
-  joinAddr,
-  scatter,
-  SplitQueue,
-} from "./virtqueue.ts";
+import { type Chain, ChainError, Dma, gather, joinAddr, scatter, SplitQueue } from "./virtqueue.ts";
 
 /** Options for {@link VirtioBlkMmio}. */
 export interface VirtioBlkOptions {
@@ -181,6 +173,7 @@ export class VirtioBlkMmio implements MmioDevice {
   #queueSel = 0;
   #queue: QueueRegs = emptyQueue();
   #ring: SplitQueue | undefined;
+  #dma: Dma | undefined;
   #isr = 0;
   #lastError: string | undefined;
   #stats: VirtioBlkStats = {
@@ -401,6 +394,7 @@ export class VirtioBlkMmio implements MmioDevice {
     this.#queueSel = 0;
     this.#queue = emptyQueue();
     this.#ring = undefined;
+    this.#dma = undefined;
     this.#isr = 0;
     this.#lastError = undefined;
   }
@@ -447,7 +441,8 @@ export class VirtioBlkMmio implements MmioDevice {
     const why = this.#queueProblem();
     if (why) return this.#refuse(`QueueReady refused: ${why}`);
     q.ready = true;
-    this.#ring = new SplitQueue(this.#host!.memory, {
+    this.#dma = new Dma(this.#host!.memory);
+    this.#ring = new SplitQueue(this.#dma, {
       num: q.num,
       desc: joinAddr(q.descLo, q.descHi),
       avail: joinAddr(q.driverLo, q.driverHi),
@@ -464,14 +459,14 @@ export class VirtioBlkMmio implements MmioDevice {
     if (!isPow2(q.num) || q.num > this.#queueNumMax) {
       return `queue size ${q.num} is not a power of two in 1..${this.#queueNumMax}`;
     }
-    const mem = this.#host.memory;
+    const dma = new Dma(this.#host.memory);
     const areas: [string, number, number, number][] = [
       ["descriptor table", joinAddr(q.descLo, q.descHi), descTableSize(q.num), 16],
       ["avail ring", joinAddr(q.driverLo, q.driverHi), availRingSize(q.num), 2],
       ["used ring", joinAddr(q.deviceLo, q.deviceHi), usedRingSize(q.num), 4],
     ];
     for (const [name, addr, size, align] of areas) {
-      if (!inMemory(mem, addr, size)) return `${name} outside guest memory`;
+      if (!dma.contains(addr, size)) return `${name} outside guest memory`;
       if (addr % align !== 0) return `${name} at 0x${addr.toString(16)} not ${align}-byte aligned`;
     }
     return undefined;
@@ -519,7 +514,7 @@ export class VirtioBlkMmio implements MmioDevice {
       throw new ChainError(`chain ${chain.head}: request header missing or short`);
     }
     if (chain.writeLen < 1) throw new ChainError(`chain ${chain.head}: status byte missing`);
-    const mem = this.#host!.memory;
+    const mem = this.#dma!;
     const hdr = gather(mem, chain.readable, 0, BLK_REQ_HEADER_SIZE);
     const hv = new DataView(hdr.buffer, hdr.byteOffset, hdr.byteLength);
     const type = hv.getUint32(0, true);
@@ -535,7 +530,13 @@ export class VirtioBlkMmio implements MmioDevice {
           const count = this.#sectors(dataIn, sector);
           if (count < 0) status = BLK_S_IOERR;
           else {
-            scatter(mem, chain.writable, 0, this.#store.read(sector, count));
+            const seg = chain.writable[0];
+            if (this.#store.readInto && mem.live && seg.len >= dataIn) {
+              // The data lands in the guest buffer directly, without an intermediate copy.
+              this.#store.readInto(sector, mem.view(seg.addr, dataIn));
+            } else {
+              scatter(mem, chain.writable, 0, this.#store.read(sector, count));
+            }
             written = dataIn;
           }
           break;
@@ -573,7 +574,13 @@ export class VirtioBlkMmio implements MmioDevice {
     if (status === BLK_S_IOERR) this.#stats.ioErrors++;
     if (status === BLK_S_UNSUPP) this.#stats.unsupported++;
     this.#stats.requests++;
-    scatter(mem, chain.writable, chain.writeLen - 1, new Uint8Array([status]));
+    // The status is the last byte of the last non-empty writable buffer.
+    for (let i = chain.writable.length - 1; i >= 0; i--) {
+      const seg = chain.writable[i];
+      if (seg.len === 0) continue;
+      mem.setU8(seg.addr + seg.len - 1, status);
+      break;
+    }
     return written + 1;
   }
 

@@ -180,6 +180,12 @@ export class VirtioBlkDriver implements BlockDevice {
   #broken: VirtioError | undefined;
   #closed = false;
   #stats: DriverStats = { requests: 0, notifies: 0, interrupts: 0, idlePolls: 0 };
+  // Scratch buffers reused for every request (memWrite copies them into guest memory).
+  readonly #hdr = new Uint8Array(BLK_REQ_HEADER_SIZE + 1);
+  readonly #hdrView = new DataView(this.#hdr.buffer);
+  readonly #descs = new Uint8Array(3 * VIRTQ_DESC_SIZE);
+  readonly #descView = new DataView(this.#descs.buffer);
+  readonly #u16 = new Uint8Array(2);
 
   private constructor(init: {
     sys: Syscalls;
@@ -392,8 +398,9 @@ export class VirtioBlkDriver implements BlockDevice {
         const n = Math.min(this.#maxSectors, block + count - s);
         reqs.push({ type: BLK_T_IN, sector: s, inLen: n * BLK_SECTOR_SIZE });
       }
-      const out = new Uint8Array(count * BLK_SECTOR_SIZE);
       const done = await this.#exec(reqs);
+      if (done.length === 1) return done[0].data!;
+      const out = new Uint8Array(count * BLK_SECTOR_SIZE);
       done.forEach((c, i) => out.set(c.data!, (reqs[i].sector - block) * BLK_SECTOR_SIZE));
       return out;
     });
@@ -514,12 +521,22 @@ export class VirtioBlkDriver implements BlockDevice {
   async #batch(batch: Request[], rawStatus: boolean): Promise<Completion[]> {
     const sys = this.#sys;
     const num = this.queueSize;
+    const hdr = this.#hdr;
+    const hv = this.#hdrView;
+    const dv = this.#descView;
+    const put = (k: number, addr: number, len: number, flags: number, next: number) => {
+      const at = k * VIRTQ_DESC_SIZE;
+      dv.setUint32(at, addr >>> 0, true);
+      dv.setUint32(at + 4, hi32(addr), true);
+      dv.setUint32(at + 8, len, true);
+      dv.setUint16(at + 12, flags, true);
+      dv.setUint16(at + 14, next, true);
+    };
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i];
       const slot = this.#slots[i];
-      const hdr = new Uint8Array(BLK_REQ_HEADER_SIZE + 1);
-      const hv = new DataView(hdr.buffer);
       hv.setUint32(0, r.type, true);
+      hv.setUint32(4, 0, true);
       hv.setUint32(8, r.sector >>> 0, true);
       hv.setUint32(12, hi32(r.sector), true);
       hdr[BLK_REQ_HEADER_SIZE] = 0xff; // a device that never writes the status cannot pass as OK
@@ -527,29 +544,20 @@ export class VirtioBlkDriver implements BlockDevice {
       const dataLen = r.out?.length ?? r.inLen ?? 0;
       if (r.out) sys.memWrite(slot.data, r.out);
       const head = 3 * i;
-      const descs = new Uint8Array(3 * VIRTQ_DESC_SIZE);
-      const dv = new DataView(descs.buffer);
-      const put = (k: number, addr: number, len: number, flags: number, next: number) => {
-        const at = k * VIRTQ_DESC_SIZE;
-        dv.setUint32(at, addr >>> 0, true);
-        dv.setUint32(at + 4, hi32(addr), true);
-        dv.setUint32(at + 8, len, true);
-        dv.setUint16(at + 12, flags, true);
-        dv.setUint16(at + 14, next, true);
-      };
       if (dataLen > 0) {
         put(0, slot.hdr, BLK_REQ_HEADER_SIZE, VIRTQ_DESC_F_NEXT, head + 1);
         put(1, slot.data, dataLen, VIRTQ_DESC_F_NEXT | (r.out ? 0 : VIRTQ_DESC_F_WRITE), head + 2);
       } else {
         put(0, slot.hdr, BLK_REQ_HEADER_SIZE, VIRTQ_DESC_F_NEXT, head + 2);
+        put(1, 0, 0, 0, 0);
       }
       put(2, slot.hdr + BLK_REQ_HEADER_SIZE, 1, VIRTQ_DESC_F_WRITE, 0);
-      sys.memWrite(this.#desc + head * VIRTQ_DESC_SIZE, descs);
-      sys.memWrite(this.#avail + 4 + 2 * (this.#availIdx % num), u16(head));
+      sys.memWrite(this.#desc + head * VIRTQ_DESC_SIZE, this.#descs);
+      sys.memWrite(this.#avail + 4 + 2 * (this.#availIdx % num), this.#le16(head));
       this.#availIdx = (this.#availIdx + 1) & 0xffff;
     }
     // The ring entries are in place before the index that publishes them.
-    sys.memWrite(this.#avail + 2, u16(this.#availIdx));
+    sys.memWrite(this.#avail + 2, this.#le16(this.#availIdx));
     await sys.mmioWrite32(this.#slot, REG_QUEUE_NOTIFY, 0);
     this.#stats.notifies++;
 
@@ -578,6 +586,12 @@ export class VirtioBlkDriver implements BlockDevice {
       if (isr & INT_CONFIG_CHANGE) await this.#checkNeedsReset();
     }
     return results as Completion[];
+  }
+
+  #le16(v: number): Uint8Array {
+    this.#u16[0] = v & 0xff;
+    this.#u16[1] = (v >>> 8) & 0xff;
+    return this.#u16;
   }
 
   #timeout(remaining: number): VirtioError {

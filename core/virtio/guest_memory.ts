@@ -89,6 +89,15 @@ export class GuestMemory implements PhysMemory {
     return this.#bytes.slice(addr, addr + len);
   }
 
+  /**
+   * A live view of `len` bytes at `addr` (no copy): the DMA fast path of device models, which
+   * consume the bytes before the guest runs again. Throws OUT_OF_RANGE outside the memory.
+   */
+  view(addr: number, len: number): Uint8Array {
+    this.#check(addr, len, "view");
+    return this.#bytes.subarray(addr, addr + len);
+  }
+
   /** Writes `data` at `addr`; throws OUT_OF_RANGE outside the memory (nothing is written). */
   write(addr: number, data: Uint8Array): void {
     this.#check(addr, data.length, "write");

@@ -35,7 +35,15 @@ export interface BlockStore {
   readonly sectors: number;
   /** Reads `count` sectors from `sector`. Throws {@link StoreError}. */
   read(sector: number, count: number): Uint8Array;
-  /** Writes `data` (whole sectors) at `sector`. Throws {@link StoreError}. */
+  /**
+   * Optional: reads `out.length / 512` sectors from `sector` into `out` (which may alias guest
+   * memory), sparing the device a copy. Throws {@link StoreError}.
+   */
+  readInto?(sector: number, out: Uint8Array): void;
+  /**
+   * Writes `data` (whole sectors) at `sector`. Throws {@link StoreError}. `data` may alias guest
+   * memory: a store that keeps the bytes past the call must copy them.
+   */
   write(sector: number, data: Uint8Array): void;
   /** Makes every completed write durable. Throws {@link StoreError}. */
   flush(): void;
@@ -102,6 +110,13 @@ export class MemoryStore implements BlockStore {
     return this.#bytes.slice(at, at + count * BLK_SECTOR_SIZE);
   }
 
+  /** Reads whole sectors from `sector` into `out`. */
+  readInto(sector: number, out: Uint8Array): void {
+    checkSectorRange(this.sectors, sector, sectorCount(out));
+    const at = sector * BLK_SECTOR_SIZE;
+    out.set(this.#bytes.subarray(at, at + out.length));
+  }
+
   /** Writes whole sectors at `sector`. */
   write(sector: number, data: Uint8Array): void {
     checkSectorRange(this.sectors, sector, sectorCount(data));
@@ -166,21 +181,30 @@ export class FileRegionStore implements BlockStore {
 
   /** Reads `count` sectors from `sector`; bytes past the end of the file read as zeros. */
   read(sector: number, count: number): Uint8Array {
-    this.#live();
     checkSectorRange(this.sectors, sector, count);
     const out = new Uint8Array(count * BLK_SECTOR_SIZE);
+    this.readInto(sector, out);
+    return out;
+  }
+
+  /** Reads whole sectors from `sector` into `out`; bytes past the end of the file read as zeros. */
+  readInto(sector: number, out: Uint8Array): void {
+    this.#live();
+    checkSectorRange(this.sectors, sector, sectorCount(out));
     try {
       this.#file.seekSync(this.offset + sector * BLK_SECTOR_SIZE, Deno.SeekMode.Start);
       let done = 0;
       while (done < out.length) {
         const n = this.#file.readSync(out.subarray(done));
-        if (n === null || n === 0) break; // end of file: the rest stays zero
+        if (n === null || n === 0) {
+          out.fill(0, done); // end of file: the rest reads as zeros
+          break;
+        }
         done += n;
       }
     } catch (err) {
       throw new StoreError("IO_ERROR", `read of sector ${sector} failed: ${String(err)}`);
     }
-    return out;
   }
 
   /** Writes whole sectors at `sector`. */

@@ -33,6 +33,10 @@ Deno.test("file region store: writes land at the region offset, reads past EOF a
     // Sectors 2..3 of the region lie past the end of the 4-sector file: zeros until written.
     assertEquals(store.read(4, 2), new Uint8Array(1024));
     assertEquals(store.read(0, 1), sectorOf(0xee));
+    const dirty = new Uint8Array(1536).fill(0x77);
+    store.readInto(2, dirty); // region sector 2 is in the file, 3..4 are past its end
+    assertEquals(dirty.subarray(0, 512), sectorOf(0x11));
+    assertEquals(dirty.subarray(512), new Uint8Array(1024), "past the end reads as zeros");
     store.close();
     const bytes = Deno.readFileSync(path);
     assertEquals(bytes.length, 512 * 5, "the write extended the file to the region's sector 2");

@@ -51,34 +51,137 @@ export interface Chain {
   writeLen: number;
 }
 
-/** Reads a little-endian u16 of guest memory. */
-export function readU16(mem: PhysMemory, addr: number): number {
-  const b = mem.read(addr, 2);
-  return b[0] | (b[1] << 8);
-}
-
-/** Writes a little-endian u16 to guest memory. */
-export function writeU16(mem: PhysMemory, addr: number, v: number): void {
-  mem.write(addr, new Uint8Array([v & 0xff, (v >>> 8) & 0xff]));
-}
-
 /** Joins the low and high halves of a 64-bit guest address; NaN when it cannot be exact. */
 export function joinAddr(low: number, high: number): number {
   const v = (high >>> 0) * 0x1_0000_0000 + (low >>> 0);
   return Number.isSafeInteger(v) ? v : NaN;
 }
 
-/** True when `[addr, addr + len)` lies in guest memory. */
-export function inMemory(mem: PhysMemory, addr: number, len: number): boolean {
-  return Number.isSafeInteger(addr) && addr >= 0 && len >= 0 && addr + len <= mem.size;
+/** Guest memory that can lend a live view of its bytes (GuestMemory does). */
+interface ViewableMemory extends PhysMemory {
+  view(addr: number, len: number): Uint8Array;
+}
+
+function canView(mem: PhysMemory): mem is ViewableMemory {
+  return typeof (mem as Partial<ViewableMemory>).view === "function";
 }
 
 /**
- * Copies `len` bytes starting `skip` bytes into the concatenation of `segs` out of guest memory.
- * The caller guarantees the range lies within the segments.
+ * Little-endian access to guest memory for device models. When the memory lends views, ring
+ * fields are read and written in place, without allocating per access; otherwise every access
+ * goes through `read`/`write`. Every access is bounds-checked.
  */
-export function gather(mem: PhysMemory, segs: Segment[], skip: number, len: number): Uint8Array {
-  if (segs.length > 0 && skip + len <= segs[0].len) return mem.read(segs[0].addr + skip, len);
+export class Dma {
+  /** The memory accessed. */
+  readonly mem: PhysMemory;
+  readonly #bytes: Uint8Array | undefined;
+  readonly #dv: DataView | undefined;
+
+  /** Wraps `mem`. */
+  constructor(mem: PhysMemory) {
+    this.mem = mem;
+    if (canView(mem)) {
+      this.#bytes = mem.view(0, mem.size);
+      this.#dv = new DataView(this.#bytes.buffer, this.#bytes.byteOffset, this.#bytes.byteLength);
+    }
+  }
+
+  /** True when {@link view} returns live views of guest memory rather than copies. */
+  get live(): boolean {
+    return this.#bytes !== undefined;
+  }
+
+  /** True when `[addr, addr + len)` lies in guest memory. */
+  contains(addr: number, len: number): boolean {
+    return Number.isSafeInteger(addr) && addr >= 0 && len >= 0 && addr + len <= this.mem.size;
+  }
+
+  #check(addr: number, len: number): void {
+    if (!this.contains(addr, len)) {
+      throw new RangeError(`DMA of ${len} bytes at 0x${addr.toString(16)} outside guest memory`);
+    }
+  }
+
+  /** Reads a u16. */
+  u16(addr: number): number {
+    if (this.#dv) {
+      this.#check(addr, 2);
+      return this.#dv.getUint16(addr, true);
+    }
+    const b = this.mem.read(addr, 2);
+    return b[0] | (b[1] << 8);
+  }
+
+  /** Reads a u32. */
+  u32(addr: number): number {
+    if (this.#dv) {
+      this.#check(addr, 4);
+      return this.#dv.getUint32(addr, true);
+    }
+    const b = this.mem.read(addr, 4);
+    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+  }
+
+  /** Writes a u8. */
+  setU8(addr: number, v: number): void {
+    if (this.#bytes) {
+      this.#check(addr, 1);
+      this.#bytes[addr] = v;
+    } else this.mem.write(addr, new Uint8Array([v]));
+  }
+
+  /** Writes a u16. */
+  setU16(addr: number, v: number): void {
+    if (this.#dv) {
+      this.#check(addr, 2);
+      this.#dv.setUint16(addr, v, true);
+    } else this.mem.write(addr, new Uint8Array([v & 0xff, (v >>> 8) & 0xff]));
+  }
+
+  /** Writes a u32. */
+  setU32(addr: number, v: number): void {
+    if (this.#dv) {
+      this.#check(addr, 4);
+      this.#dv.setUint32(addr, v, true);
+    } else {
+      this.mem.write(
+        addr,
+        new Uint8Array([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24]),
+      );
+    }
+  }
+
+  /** `len` bytes at `addr`: a live view when the memory lends one, else a copy. */
+  view(addr: number, len: number): Uint8Array {
+    if (this.#bytes) {
+      this.#check(addr, len);
+      return this.#bytes.subarray(addr, addr + len);
+    }
+    return this.mem.read(addr, len);
+  }
+
+  /** Writes `data` at `addr`. */
+  write(addr: number, data: Uint8Array): void {
+    this.mem.write(addr, data);
+  }
+}
+
+/**
+ * Returns `len` bytes starting `skip` bytes into the concatenation of `segs` of guest memory.
+ * The caller guarantees the range lies within the segments. When the range lies in one segment
+ * and the memory lends views, the result aliases guest memory (no copy): consume it before the
+ * guest runs again.
+ */
+export function gather(dma: Dma, segs: Segment[], skip: number, len: number): Uint8Array {
+  let rel = skip;
+  for (const s of segs) {
+    if (rel >= s.len) {
+      rel -= s.len;
+      continue;
+    }
+    if (rel + len <= s.len) return dma.view(s.addr + rel, len);
+    break;
+  }
   const out = new Uint8Array(len);
   let pos = 0;
   let off = skip;
@@ -89,7 +192,7 @@ export function gather(mem: PhysMemory, segs: Segment[], skip: number, len: numb
       continue;
     }
     const n = Math.min(s.len - off, len - pos);
-    out.set(mem.read(s.addr + off, n), pos);
+    out.set(dma.view(s.addr + off, n), pos);
     pos += n;
     off = 0;
   }
@@ -100,7 +203,7 @@ export function gather(mem: PhysMemory, segs: Segment[], skip: number, len: numb
  * Copies `data` into guest memory starting `skip` bytes into the concatenation of `segs`.
  * The caller guarantees the range lies within the segments.
  */
-export function scatter(mem: PhysMemory, segs: Segment[], skip: number, data: Uint8Array): void {
+export function scatter(dma: Dma, segs: Segment[], skip: number, data: Uint8Array): void {
   let pos = 0;
   let off = skip;
   for (const s of segs) {
@@ -110,7 +213,7 @@ export function scatter(mem: PhysMemory, segs: Segment[], skip: number, data: Ui
       continue;
     }
     const n = Math.min(s.len - off, data.length - pos);
-    mem.write(s.addr + off, data.subarray(pos, pos + n));
+    dma.write(s.addr + off, n === data.length ? data : data.subarray(pos, pos + n));
     pos += n;
     off = 0;
   }
@@ -130,9 +233,12 @@ export interface QueueLayout {
 
 /** The device's view of one split virtqueue. */
 export class SplitQueue {
-  readonly #mem: PhysMemory;
+  readonly #dma: Dma;
   readonly #q: QueueLayout;
   readonly #maxChain: number;
+  /** Per-descriptor stamp of the walk that last visited it (loop detection without allocating). */
+  readonly #seen: Uint32Array;
+  #walkId = 0;
   #lastAvail = 0;
   #usedIdx = 0;
 
@@ -140,10 +246,11 @@ export class SplitQueue {
    * Wraps a queue the driver made ready. `maxChain` bounds the descriptors of one chain
    * (at most the queue size).
    */
-  constructor(mem: PhysMemory, layout: QueueLayout, maxChain = layout.num) {
-    this.#mem = mem;
+  constructor(dma: Dma, layout: QueueLayout, maxChain = layout.num) {
+    this.#dma = dma;
     this.#q = layout;
     this.#maxChain = Math.min(maxChain, layout.num);
+    this.#seen = new Uint32Array(layout.num);
   }
 
   /** The device's next avail index to consume (16-bit). */
@@ -158,12 +265,12 @@ export class SplitQueue {
 
   /** True when the driver set VIRTQ_AVAIL_F_NO_INTERRUPT. */
   interruptsSuppressed(): boolean {
-    return (readU16(this.#mem, this.#q.avail) & VIRTQ_AVAIL_F_NO_INTERRUPT) !== 0;
+    return (this.#dma.u16(this.#q.avail) & VIRTQ_AVAIL_F_NO_INTERRUPT) !== 0;
   }
 
   /** Chains the driver made available and the device has not consumed yet. */
   pending(): number {
-    const idx = readU16(this.#mem, this.#q.avail + 2);
+    const idx = this.#dma.u16(this.#q.avail + 2);
     const n = (idx - this.#lastAvail) & 0xffff;
     if (n > this.#q.num) {
       throw new ChainError(
@@ -177,7 +284,7 @@ export class SplitQueue {
   pop(): Chain | null {
     if (this.pending() === 0) return null;
     const { num, avail } = this.#q;
-    const head = readU16(this.#mem, avail + 4 + 2 * (this.#lastAvail % num));
+    const head = this.#dma.u16(avail + 4 + 2 * (this.#lastAvail % num));
     const chain = this.#walk(head);
     this.#lastAvail = (this.#lastAvail + 1) & 0xffff;
     return chain;
@@ -185,30 +292,36 @@ export class SplitQueue {
 
   #walk(head: number): Chain {
     const { num, desc } = this.#q;
+    const dma = this.#dma;
     const chain: Chain = { head, readable: [], writable: [], readLen: 0, writeLen: 0 };
-    const seen = new Uint8Array(num);
+    this.#walkId = (this.#walkId + 1) >>> 0;
+    if (this.#walkId === 0) {
+      this.#seen.fill(0);
+      this.#walkId = 1;
+    }
     let idx = head;
     let count = 0;
     for (;;) {
       if (idx >= num) {
         throw new ChainError(`descriptor index ${idx} out of range (queue size ${num})`);
       }
-      if (seen[idx]) throw new ChainError(`descriptor loop at ${idx} in chain ${head}`);
+      if (this.#seen[idx] === this.#walkId) {
+        throw new ChainError(`descriptor loop at ${idx} in chain ${head}`);
+      }
       if (count === this.#maxChain) {
         throw new ChainError(`chain ${head} longer than ${this.#maxChain} descriptors`);
       }
-      seen[idx] = 1;
+      this.#seen[idx] = this.#walkId;
       count++;
-      const d = this.#mem.read(desc + VIRTQ_DESC_SIZE * idx, VIRTQ_DESC_SIZE);
-      const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
-      const addr = joinAddr(v.getUint32(0, true), v.getUint32(4, true));
-      const len = v.getUint32(8, true);
-      const flags = v.getUint16(12, true);
-      const next = v.getUint16(14, true);
+      const at = desc + VIRTQ_DESC_SIZE * idx;
+      const addr = joinAddr(dma.u32(at), dma.u32(at + 4));
+      const len = dma.u32(at + 8);
+      const flags = dma.u16(at + 12);
+      const next = dma.u16(at + 14);
       if (flags & VIRTQ_DESC_F_INDIRECT) {
         throw new ChainError(`descriptor ${idx}: INDIRECT without VIRTIO_F_INDIRECT_DESC`);
       }
-      if (!inMemory(this.#mem, addr, len)) {
+      if (!dma.contains(addr, len)) {
         throw new ChainError(
           `descriptor ${idx}: buffer 0x${addr.toString(16)}+${len} outside guest memory`,
         );
@@ -231,12 +344,10 @@ export class SplitQueue {
   /** Returns chain `head` to the driver: writes the used element, then advances `used.idx`. */
   push(head: number, written: number): void {
     const { num, used } = this.#q;
-    const elem = new Uint8Array(8);
-    const v = new DataView(elem.buffer);
-    v.setUint32(0, head, true);
-    v.setUint32(4, written, true);
-    this.#mem.write(used + 4 + 8 * (this.#usedIdx % num), elem);
+    const at = used + 4 + 8 * (this.#usedIdx % num);
+    this.#dma.setU32(at, head);
+    this.#dma.setU32(at + 4, written);
     this.#usedIdx = (this.#usedIdx + 1) & 0xffff;
-    writeU16(this.#mem, used + 2, this.#usedIdx);
+    this.#dma.setU16(used + 2, this.#usedIdx);
   }
 }
