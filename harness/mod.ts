@@ -66,3 +66,12 @@ export {
 export { LineFile, progressLine, reportPaths, writeJunit, writeSummary } from "./reports.ts";
 export { type OutStream, Terminal, type TerminalOptions, timeStamp } from "./terminal.ts";
 export { runSession, type SessionOptions } from "./session.ts";
+export {
+  DEFAULT_IMAGE_PATH,
+  type ImageAction,
+  type ImagePlan,
+  type PathKind,
+  pathKind,
+  planImage,
+} from "./image_plan.ts";
+export { TraceFile } from "./trace.ts";
