@@ -19,6 +19,7 @@ import type {
   ExcerptLine,
   FailureLine,
   OrderViolation,
+  TaskSummary,
   Verdict,
   VerdictEntry,
 } from "./verdict.ts";
@@ -34,6 +35,8 @@ export interface RunEnd {
   detail?: string;
   /** Virtual time at the end, when the source is the simulator. */
   virtualNs?: number;
+  /** Task table at the end, when the source is the simulator. */
+  tasks?: TaskSummary[];
   /** Wall milliseconds the run took. */
   wallMs: number;
 }
@@ -307,6 +310,7 @@ export class Judge {
       excerpt,
       lines: this.#lineNo,
       virtualNs: end.virtualNs ?? this.#lastTimeNs ?? null,
+      tasks: end.tasks?.map((t) => ({ ...t })) ?? null,
       wallMs: Math.round(end.wallMs),
     };
   }

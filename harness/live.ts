@@ -10,7 +10,7 @@
 import { formatDuration } from "./duration.ts";
 import type { Judge } from "./judge.ts";
 import { LineSplitter } from "./lines.ts";
-import type { EndReason, Verdict } from "./verdict.ts";
+import type { EndReason, TaskSummary, Verdict } from "./verdict.ts";
 
 /** What a source feeds and polls. */
 export interface LineSink {
@@ -32,6 +32,8 @@ export interface SourceEnd {
   detail?: string;
   /** Virtual time at the end (simulator). */
   virtualNs?: number;
+  /** The task table at the end (simulator). */
+  tasks?: TaskSummary[];
 }
 
 /** A producer of console lines. Resolves when it ended or stopped on request. */
@@ -100,6 +102,7 @@ export async function runLive(
         ? `timeout after ${formatDuration(opts.timeoutMs)}`
         : "interrupted",
       virtualNs: end.virtualNs,
+      tasks: end.tasks,
       wallMs,
     });
   }

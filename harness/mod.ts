@@ -26,6 +26,7 @@ export {
 export { Judge, type JudgeLimits, type RunEnd, sanitizeLine, type StopCause } from "./judge.ts";
 export {
   ANSI,
+  describeTask,
   type EndReason,
   endText,
   type Excerpt,
@@ -37,6 +38,7 @@ export {
   PLAIN,
   renderJson,
   renderText,
+  type TaskSummary,
   type TextStyle,
   type Verdict,
   type VerdictEntry,

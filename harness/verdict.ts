@@ -90,6 +90,20 @@ export interface Excerpt {
   lines: ExcerptLine[];
 }
 
+/** An unfinished task at the end of a simulated run (what it waited on, since when). */
+export interface TaskSummary {
+  /** Task id. */
+  pid: number;
+  /** Task (service) name. */
+  name: string;
+  /** Scheduling state. */
+  state: string;
+  /** What a blocked task waits on: op, slot, endpoint and the endpoint owner's name. */
+  blockedOn?: { op: string; slot?: number; endpointId?: number; peer?: string };
+  /** Virtual time (ns) since which the task is in this state. */
+  since: number;
+}
+
 /** The complete outcome of a judged run (also the `--json` and `summary.json` object). */
 export interface Verdict {
   /** PASS or FAIL. */
@@ -126,6 +140,8 @@ export interface Verdict {
   lines: number;
   /** Virtual time at the end, when the source is the simulator. */
   virtualNs: number | null;
+  /** Tasks that had not exited when a simulated run ended; null for other sources. */
+  tasks: TaskSummary[] | null;
   /** Wall time of the run in milliseconds. */
   wallMs: number;
 }
@@ -245,6 +261,11 @@ export function renderText(v: Verdict, style: TextStyle = PLAIN): string {
       );
     }
   }
+  const unfinished = v.tasks?.filter((t) => t.state !== "exited") ?? [];
+  if (unfinished.length > 0) {
+    out.push(`unfinished tasks at virtual ${formatVirtual(v.virtualNs)}:`);
+    for (const t of unfinished) out.push(`  ${describeTask(t)}`);
+  }
   if (v.excerpt && v.excerpt.lines.length > 0) {
     const first = v.excerpt.lines[0].line;
     const last = v.excerpt.lines[v.excerpt.lines.length - 1].line;
@@ -258,6 +279,22 @@ export function renderText(v: Verdict, style: TextStyle = PLAIN): string {
     }
   }
   return out.join("\n") + "\n";
+}
+
+/** One line on a task: `pid 5 statefsd blocked: recv slot 0x03 (endpoint 7 of policyd) since 1.200 ms`. */
+export function describeTask(t: TaskSummary): string {
+  let what = t.state;
+  if (t.blockedOn) {
+    const b = t.blockedOn;
+    const parts = [b.op];
+    if (b.slot !== undefined) parts.push(`slot 0x${b.slot.toString(16).padStart(2, "0")}`);
+    if (b.endpointId !== undefined || b.peer !== undefined) {
+      const ep = b.endpointId !== undefined ? `endpoint ${b.endpointId}` : "endpoint";
+      parts.push(`(${ep}${b.peer !== undefined ? ` of ${b.peer}` : ""})`);
+    }
+    what += `: ${parts.join(" ")}`;
+  }
+  return `pid ${t.pid} ${t.name} ${what} since ${formatVirtual(t.since)}`;
 }
 
 /** Renders the verdict as one JSON object (one line). */

@@ -72,3 +72,36 @@ Deno.test("times are formatted for people", () => {
   assertEquals(formatWall(12.6), "13 ms");
   assertEquals(formatWall(4321), "4.32 s");
 });
+
+Deno.test("a failed simulated run lists its unfinished tasks and what they wait on", () => {
+  const j = new Judge(selectRequirement(LADDER));
+  j.feed("init: start", 10);
+  const v = j.verdict({
+    reason: "idle",
+    wallMs: 3,
+    virtualNs: 2_000_000,
+    tasks: [
+      { pid: 1, name: "init", state: "blocked", blockedOn: { op: "recv", slot: 3 }, since: 5 },
+      {
+        pid: 4,
+        name: "updated",
+        state: "blocked",
+        blockedOn: { op: "recv", slot: 4, endpointId: 9, peer: "bundlemgrd" },
+        since: 1_200_000,
+      },
+      { pid: 5, name: "rngd", state: "exited", since: 0 },
+    ],
+  });
+  const text = renderText(v);
+  assert(
+    text.includes(
+      "unfinished tasks at virtual 2.000 ms:\n" +
+        "  pid 1 init blocked: recv slot 0x03 since 5 ns\n" +
+        "  pid 4 updated blocked: recv slot 0x04 (endpoint 9 of bundlemgrd) since 1.200 ms\n",
+    ),
+    text,
+  );
+  assert(!text.includes("rngd"));
+  assertEquals(JSON.parse(renderJson(v)).tasks.length, 3);
+  assertEquals(verdict([["init: start", 0]]).tasks, null);
+});
