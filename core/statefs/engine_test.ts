@@ -449,3 +449,20 @@ function cat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(b, a.length);
   return out;
 }
+
+Deno.test("compaction zeroes after its content: an old record at the block boundary stays dead", async () => {
+  const { dev, fs } = await fresh(64);
+  // Checkpoint (23) + Put of a 9-byte key with 465 bytes = exactly one block; the next record
+  // starts at a block boundary. Compact to B, drop that record, compact back to A: the new
+  // content ends exactly where the stale record begins.
+  await fs.put("/state/k1", new Uint8Array(465));
+  await fs.put("/state/zz", enc.encode("stale"));
+  await fs.sync(); // region A now holds the record on the device
+  await fs.compact();
+  await fs.delete("/state/zz");
+  await fs.compact();
+  assertEquals(fs.stats().activeRegion, "A");
+  assertEquals(fs.stats().bytesUsed, 512);
+  const reopened = await StateFs.open(dev);
+  assertEquals(reopened.list("/state/", 10), ["/state/k1"]);
+});

@@ -31,3 +31,4 @@ export {
   type FsckReport,
   type FsckStatus,
 } from "./fsck.ts";
+export { CrashBlockDevice } from "./crash_device.ts";
