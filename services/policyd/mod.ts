@@ -9,6 +9,7 @@ export * from "./protocol.ts";
 export { AUDIT_BACKLOG, Auditor, policyd } from "./main.ts";
 export {
   type Decision,
+  DELEGATE_GRANT,
   type Grant,
   GrantsError,
   INIT_SERVICE,

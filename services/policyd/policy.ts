@@ -19,8 +19,14 @@ import {
   ROUTE_GRANT_PREFIX,
 } from "./protocol.ts";
 
-/** The one identity allowed to ask about other subjects. */
+/** The identity allowed to ask about any subject (CHECK_CAP and ROUTE). */
 export const INIT_SERVICE = "init";
+/**
+ * The grant that lets a service ask CHECK_CAP about its own clients: statefsd decides each
+ * request by asking "may <sender of this request> hold <cap>?". The trust is declared in the
+ * manifest like every other grant; without it a foreign subject is a requester spoof.
+ */
+export const DELEGATE_GRANT = "policy.delegate";
 
 /** One manifest `[[policy.grant]]` entry, as policyd receives it in `env.config.grants`. */
 export interface Grant {
@@ -122,12 +128,18 @@ export class Policy {
       case "route": {
         const op = req.kind === "route" ? PO_OP_ROUTE : PO_OP_CHECK_CAP;
         const cap = req.kind === "route" ? ROUTE_GRANT_PREFIX + req.name : req.cap;
-        if (req.subject !== sender && sender !== this.#initId) {
+        if (req.subject !== sender && !this.#mayAskFor(sender, op)) {
           return { op, status: PO_DENY, reason: "requester-spoof", subject: req.subject, cap };
         }
         return this.#grant(op, req.subject, cap);
       }
     }
+  }
+
+  /** init may ask about anyone; a delegate only CHECK_CAP (ROUTE is init's alone). */
+  #mayAskFor(sender: bigint, op: number): boolean {
+    if (sender === this.#initId) return true;
+    return op === PO_OP_CHECK_CAP && this.allows(sender, DELEGATE_GRANT);
   }
 
   #grant(op: number, subject: bigint, cap: string): Decision {

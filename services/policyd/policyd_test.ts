@@ -9,7 +9,7 @@ import { logd } from "../logd/main.ts";
 import { logQuery } from "../logd/protocol.ts";
 import { runService } from "../testing.ts";
 import { AUDIT_BACKLOG, policyd } from "./main.ts";
-import { GrantsError, parseGrants, Policy } from "./policy.ts";
+import { DELEGATE_GRANT, GrantsError, parseGrants, Policy } from "./policy.ts";
 import {
   decodeReply,
   encodeCheck,
@@ -110,6 +110,31 @@ Deno.test("policyd: a subject other than the sender is denied unless the sender 
           fnv1a64("updated").toString(16).padStart(16, "0")
         } cap=route:bundlemgrd reason=not-granted`,
         "decision=deny op=check_cap sender=init subject=0x0000000000001234 cap=statefs.read reason=not-granted",
+      ]);
+    },
+  });
+});
+
+Deno.test("policyd: a policy.delegate grant lets a service CHECK_CAP its clients, not ROUTE them", async () => {
+  await runService(policyd, {
+    peers: [{ module: logd }],
+    config: { grants: [...GRANTS, { subject: "statefsd", caps: [DELEGATE_GRANT] }] },
+    clientName: "statefsd",
+    client: async (sys, slots) => {
+      const cc = (s: string, c: string) => policyCheckCap(sys, slots.policyd, slots.reply, s, c);
+      assertEquals(await cc("selftest-client", "statefs.read"), PO_ALLOW);
+      assertEquals(await cc("selftest-client", "statefs.boot"), PO_DENY);
+      assertEquals(await cc("keystored", "statefs.keystore"), PO_ALLOW);
+      assertEquals(
+        await policyRoute(sys, slots.policyd, slots.reply, "selftest-client", "bundlemgrd"),
+        PO_DENY,
+      );
+      const audit = await logQuery(sys, slots.logd, slots.reply);
+      assertEquals(audit.records.map((r) => r.text), [
+        "decision=allow op=check_cap sender=statefsd subject=selftest-client cap=statefs.read reason=granted",
+        "decision=deny op=check_cap sender=statefsd subject=selftest-client cap=statefs.boot reason=not-granted",
+        "decision=allow op=check_cap sender=statefsd subject=keystored cap=statefs.keystore reason=granted",
+        "decision=deny op=route sender=statefsd subject=selftest-client cap=route:bundlemgrd reason=requester-spoof",
       ]);
     },
   });

@@ -10,9 +10,10 @@
  * | 4 CHECK_CAP | `subject u64, cap_len u8, cap` | may `subject` hold `cap`? |
  *
  * `subject` is a service identity, FNV-1a-64 of the service name, little-endian. A `subject`
- * other than the sender's own identity is answered DENY unless the sender is init: no service can
- * ask about (or pose as) another ("requester spoof denied"). Capability strings and names are
- * UTF-8, 1..255 bytes. Deny by default: only the manifest's grants allow.
+ * other than the sender's own identity is answered DENY ("requester spoof denied") unless the
+ * sender is init, or, for CHECK_CAP only, the sender holds the `policy.delegate` grant (statefsd
+ * asks about the sender of each request it serves). Capability strings and names are UTF-8,
+ * 1..255 bytes. Deny by default: only the manifest's grants allow.
  *
  * Statuses: 0 ALLOW, 1 DENY, 2 MALFORMED (wrong magic, short or overlong frame, empty or invalid
  * string), 3 UNSUPPORTED (wrong version, unknown op).
