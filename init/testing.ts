@@ -6,8 +6,19 @@
  * @module
  */
 
+import { Kernel, type RunResult } from "../core/kernel/kernel.ts";
+import type { ConsoleLine } from "../core/kernel/console.ts";
 import type { ServiceEnv, ServiceModule, SlotNeed } from "../core/kernel/service.ts";
-import { RIGHT_MAP, RIGHT_RECV, RIGHT_SEND, type Syscalls } from "../core/kernel/types.ts";
+import {
+  type MmioDevice,
+  RIGHT_MAP,
+  RIGHT_RECV,
+  RIGHT_SEND,
+  type Syscalls,
+  type TraceEvent,
+} from "../core/kernel/types.ts";
+import { createInit, type InitOptions } from "./init.ts";
+import { INIT_NAME, parseManifest, requireLoadable } from "./manifest.ts";
 
 const inbox = (use: string): SlotNeed => ({
   name: "inbox",
@@ -88,4 +99,50 @@ export function planRegistry(
     out[name] = fakeModule(name, needs, mains[name]);
   }
   return out;
+}
+
+/** Options for {@link runInit}. */
+export interface RunInitOptions extends Omit<InitOptions, "manifest" | "seed"> {
+  /** Manifest TOML text. */
+  manifest: string;
+  seed?: number;
+  /** MMIO windows to attach a device to and hand init a MAP cap for. */
+  mmio?: Array<{ window: number; device: MmioDevice }>;
+  /** Spawn init without privilege (to test that it refuses to run). */
+  unprivileged?: boolean;
+  /** Scheduling steps allowed (default 100,000). */
+  maxSteps?: number;
+}
+
+/** What {@link runInit} saw. */
+export interface InitRun {
+  kernel: Kernel;
+  result: RunResult;
+  /** Console lines with time and pid. */
+  console: ConsoleLine[];
+  /** Console texts only. */
+  lines: string[];
+  /** Console lines and syscalls interleaved in the order they happened. */
+  events: Array<{ kind: "line"; pid: number; text: string } | { kind: "call"; event: TraceEvent }>;
+  initPid: number;
+}
+
+/** Boots init with `opts` on a fresh kernel and runs until nothing can progress. */
+export async function runInit(opts: RunInitOptions): Promise<InitRun> {
+  const events: InitRun["events"] = [];
+  const kernel = new Kernel({ tracer: (event) => events.push({ kind: "call", event }) });
+  kernel.console.subscribe((l) => events.push({ kind: "line", pid: l.pid, text: l.text }));
+  const manifest = requireLoadable(parseManifest(opts.manifest, "test.toml"));
+  const initPid = kernel.spawn(
+    INIT_NAME,
+    createInit({ ...opts, manifest, seed: opts.seed ?? 1 }),
+    { privileged: !opts.unprivileged },
+  );
+  for (const { window, device } of opts.mmio ?? []) {
+    kernel.attachMmio(window, device);
+    kernel.placeCap(initPid, undefined, { kind: "mmio", window, rights: RIGHT_MAP });
+  }
+  const result = await kernel.run({ maxSteps: opts.maxSteps ?? 100_000 });
+  const console = kernel.console.lines();
+  return { kernel, result, console, lines: console.map((l) => l.text), events, initPid };
 }
