@@ -121,6 +121,70 @@ Deno.test("statefs over virtio: format, put/get/delete/list, sync, reopen, compa
   }
 });
 
+Deno.test("statefs over virtio: spanning records, batches, bounded replay, NO_SPACE", async () => {
+  const out = await onVirtio(new MemoryStore(DISK_SECTORS), async (part) => {
+    await StateFs.format(part);
+    const fs = await StateFs.open(part, { maxReplayRecords: 20 });
+    // A record spanning more than two blocks, starting mid-block.
+    const span = new Uint8Array(1500).map((_, i) => (i * 7) & 0xff);
+    await fs.put("/state/pad", enc.encode("x".repeat(400)));
+    await fs.put("/state/span", span);
+    // A committed batch and an aborted one.
+    await fs.batch([
+      { op: "put", key: "/state/x", value: enc.encode("1") },
+      { op: "delete", key: "/state/pad" },
+    ]);
+    await fs.batch([{ op: "put", key: "/state/x", value: enc.encode("aborted") }], {
+      abort: true,
+    });
+    // Enough records to force compactions under the replay bound.
+    for (let i = 0; i < 60; i++) await fs.put(`/state/k${i % 5}`, enc.encode(`v${i}`));
+    await fs.sync();
+    const again = await StateFs.open(part, { maxReplayRecords: 20 });
+    const spanBack = await again.get("/state/span");
+    const main = {
+      list: again.list("/state/", 20),
+      x: dec.decode((await again.get("/state/x"))!),
+      k4: dec.decode((await again.get("/state/k4"))!),
+    };
+
+    // A 16-block partition (over the end of the one above, which is done with): live data that cannot fit is NO_SPACE, and the store stays usable.
+    const small = new SubBlockDevice(part, PART_BLOCKS - 16, 16);
+    await StateFs.format(small);
+    const tiny = await StateFs.open(small);
+    await tiny.put("/state/a", new Uint8Array(3000));
+    let noSpace = "none";
+    try {
+      await tiny.put("/state/b", new Uint8Array(1000));
+    } catch (err) {
+      noSpace = err instanceof StateFsError ? err.code : String(err);
+    }
+    await tiny.put("/state/a", new Uint8Array(2000));
+    await tiny.reopen();
+    return {
+      span: spanBack !== undefined && spanBack.every((b, i) => b === span[i]) &&
+        spanBack.length === span.length,
+      ...main,
+      compactions: fs.stats().compactions,
+      noSpace,
+      tiny: (await tiny.get("/state/a"))?.length,
+    };
+  });
+  assert(out.span, "the spanning record replays intact");
+  assertEquals(out.list, [
+    "/state/k0",
+    "/state/k1",
+    "/state/k2",
+    "/state/k3",
+    "/state/k4",
+    "/state/span",
+    "/state/x",
+  ]);
+  assertEquals([out.x, out.k4], ["1", "v59"]);
+  assert(out.compactions > 0, "the replay bound forced compactions");
+  assertEquals([out.noSpace, out.tiny], ["NO_SPACE", 2000]);
+});
+
 Deno.test("statefs over virtio: typed engine errors pass through the driver unchanged", async () => {
   const codes = await onVirtio(new MemoryStore(DISK_SECTORS), async (part) => {
     await StateFs.format(part);
