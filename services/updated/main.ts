@@ -1,0 +1,166 @@
+/**
+ * updated: A/B over-the-air updates. It keeps the bootctl state (bootctl.ts) in statefsd at
+ * `/state/boot/bootctl.v1`, stages signed system-sets (system_set.ts), switches slots through
+ * bundlemgrd, takes health confirmations and counts boot attempts (updater.ts).
+ *
+ * Signatures are checked by keystored (`KS` VERIFY) under the update public key from the
+ * manifest config (`update_pubkey`, 64 hex digits): keystored is the one place that does
+ * Ed25519 in the system. bundlemgrd is reached through the route init hands out (`RT` ROUTE_GET
+ * "bundlemgrd"), asked the first time it is needed and kept; the manifest's `bundlemgrd` slot is
+ * declared so the slot check and the validator see it, but its number is only ever taken from
+ * init's answer.
+ *
+ * @module
+ */
+
+import { checkSlots } from "../../core/kernel/slot_check.ts";
+import { reply as sendReply } from "../../core/kernel/rpc.ts";
+import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/service.ts";
+import {
+  KernelError,
+  type Message,
+  RIGHT_RECV,
+  RIGHT_SEND,
+  type Syscalls,
+} from "../../core/kernel/types.ts";
+import { routeGet, RT_OK, RT_STATUS_NAMES } from "../../init/protocol.ts";
+import { bundleSetActiveSlot } from "../bundlemgrd/protocol.ts";
+import { ED25519_PUBLIC_KEY_BYTES, fromHex, KeystoreClient } from "../keystored/protocol.ts";
+import { StatefsClient } from "../statefsd/protocol.ts";
+import { BOOTCTL_KEY, type SlotId } from "./bootctl.ts";
+import { Updater, type UpdaterBackend } from "./updater.ts";
+
+/** Name of the config key holding the update public key (hex). */
+export const UPDATE_PUBKEY_CONFIG = "update_pubkey";
+/** The service updated publishes slots through. */
+export const BUNDLEMGRD = "bundlemgrd";
+
+const REQUIRED_SLOTS: readonly SlotNeed[] = [
+  { name: "inbox", kind: "endpoint", rights: RIGHT_RECV, use: "update requests" },
+  {
+    name: "reply",
+    kind: "endpoint",
+    rights: RIGHT_SEND | RIGHT_RECV,
+    use: "reply inbox for calls to statefsd, keystored, init and bundlemgrd",
+  },
+  { name: "statefsd", kind: "endpoint", rights: RIGHT_SEND, use: "bootctl storage", sync: true },
+  {
+    name: "keystored",
+    kind: "endpoint",
+    rights: RIGHT_SEND,
+    use: "system-set signature checks (VERIFY)",
+    sync: true,
+  },
+  {
+    name: BUNDLEMGRD,
+    kind: "endpoint",
+    rights: RIGHT_SEND,
+    use: "slot publication (number taken from init routing at run time)",
+    sync: true,
+  },
+];
+
+/** A configuration updated cannot run with. */
+export class UpdatedConfigError extends Error {
+  /** Creates an error naming what is wrong. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UpdatedConfigError";
+  }
+}
+
+/** Reads the update public key from `config`; throws {@link UpdatedConfigError}. */
+export function updatePublicKey(config: Readonly<Record<string, unknown>>): Uint8Array {
+  const value = config[UPDATE_PUBKEY_CONFIG];
+  if (typeof value !== "string") {
+    throw new UpdatedConfigError(`${UPDATE_PUBKEY_CONFIG} must be a hex string`);
+  }
+  let key: Uint8Array;
+  try {
+    key = fromHex(value);
+  } catch {
+    throw new UpdatedConfigError(`${UPDATE_PUBKEY_CONFIG} is not hex`);
+  }
+  if (key.length !== ED25519_PUBLIC_KEY_BYTES) {
+    throw new UpdatedConfigError(
+      `${UPDATE_PUBKEY_CONFIG} must be ${ED25519_PUBLIC_KEY_BYTES} bytes, got ${key.length}`,
+    );
+  }
+  return key;
+}
+
+/** The backend over statefsd, keystored, init routing and bundlemgrd. */
+export function ipcBackend(sys: Syscalls, env: ServiceEnv, updateKey: Uint8Array): UpdaterBackend {
+  const replySlot = env.slots.reply;
+  const store = new StatefsClient(sys, env.slots.statefsd, replySlot);
+  const keystore = new KeystoreClient(sys, env.slots.keystored, replySlot);
+  let bundlemgrdSlot: number | undefined;
+  let nonce = 0;
+  const route = async (): Promise<number> => {
+    if (bundlemgrdSlot !== undefined) return bundlemgrdSlot;
+    nonce = (nonce + 1) >>> 0;
+    const answer = await routeGet(sys, replySlot, BUNDLEMGRD, { nonce });
+    if (answer.status !== RT_OK) {
+      throw new Error(`route to ${BUNDLEMGRD}: ${RT_STATUS_NAMES[answer.status] ?? answer.status}`);
+    }
+    bundlemgrdSlot = answer.sendSlot;
+    return bundlemgrdSlot;
+  };
+  return {
+    load: () => store.tryGet(BOOTCTL_KEY),
+    persist: async (record) => {
+      await store.put(BOOTCTL_KEY, record);
+      await store.sync();
+    },
+    verify: (message, signature) => keystore.verify(updateKey, signature, message),
+    publish: async (slot: SlotId) => {
+      const send = await route();
+      let active: number;
+      try {
+        active = await bundleSetActiveSlot(sys, send, replySlot, slot);
+      } catch (err) {
+        // A route that stopped working is asked for again next time.
+        if (err instanceof KernelError) bundlemgrdSlot = undefined;
+        throw err;
+      }
+      if (active !== slot) throw new Error(`bundlemgrd made slot ${active} active, not ${slot}`);
+    },
+  };
+}
+
+async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
+  if (!checkSlots(sys, env, REQUIRED_SLOTS)) return;
+  let updateKey: Uint8Array;
+  try {
+    updateKey = updatePublicKey(env.config);
+  } catch (err) {
+    sys.print(`updated: FAIL config (${(err as Error).message})`);
+    return;
+  }
+  const updater = new Updater(ipcBackend(sys, env, updateKey), (line) => sys.print(line));
+  try {
+    await updater.load();
+  } catch (err) {
+    sys.print(`updated: bootctl load FAIL (${(err as Error).message})`);
+    return;
+  }
+  sys.print("updated: ready");
+  for (;;) {
+    let request: Message;
+    try {
+      request = await sys.recv(env.slots.inbox);
+    } catch (err) {
+      if (err instanceof KernelError && err.code === "CLOSED") return;
+      throw err;
+    }
+    const handled = await updater.handle(request.data);
+    await sendReply(sys, request, handled.reply);
+    // Work that must not hold up the asker (see updater.ts): runs once the reply is out.
+    if (handled.after) await handled.after();
+  }
+}
+
+/** The updated service module. */
+export const updated: ServiceModule = { name: "updated", requiredSlots: REQUIRED_SLOTS, main };
+
+export default updated;
