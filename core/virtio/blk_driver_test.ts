@@ -228,10 +228,9 @@ Deno.test("driver: concurrent calls from one task are serialized and all correct
   const rig = virtioRig(store);
   const ok = await runInTask(rig, async (sys, slot) => {
     const d = await VirtioBlkDriver.probe(sys, slot);
-    const writes = Array.from(
-      { length: 10 },
-      (_, i) => d.write(i * 10, new Uint8Array(512 * 3).fill(i + 1)),
-    );
+    const buf = new Uint8Array(512 * 3);
+    const writes = Array.from({ length: 10 }, (_, i) => d.write(i * 10, buf.fill(i + 1)));
+    buf.fill(0xff); // the caller reuses its buffer: no write may see bytes from after its call
     const flush = d.sync();
     const reads = Array.from({ length: 10 }, (_, i) => d.read(i * 10, 3));
     await Promise.all([...writes, flush]);
