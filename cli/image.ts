@@ -1,14 +1,426 @@
 /**
- * `nexus image`: build and inspect disk images with a StateFS partition.
+ * `nexus image`: build and inspect disk images with a StateFS partition, and read or change the
+ * StateFS offline. Parsing and printing only; the work is done in `images/` and
+ * `core/statefs/`.
  *
  * @module
  */
 
 import type { Command } from "commander";
+import { CliError, EXIT_FAIL, EXIT_USAGE } from "./errors.ts";
+import {
+  defaultRecipe,
+  formatSize,
+  ImageError,
+  type ImageInfo,
+  LINUX_DATA_TYPE_GUID,
+  mkfsImage,
+  openImage,
+  parseRecipe,
+  parseSize,
+  type Recipe,
+  RecipeError,
+  SECTOR_SIZE,
+} from "../images/mod.ts";
+import { BlockDeviceError, fsck, StateFs, StateFsError } from "../core/statefs/mod.ts";
+
+const EXIT_CODES = `
+Exit codes: 0 success; 1 key not found (get, rm); 2 usage error or unusable image.`;
+
+/** Whether output to a stream may carry ANSI colour: a terminal, and NO_COLOR unset or empty. */
+export function colorEnabled(isTerminal: boolean, noColor: string | undefined): boolean {
+  return isTerminal && (noColor === undefined || noColor === "");
+}
+
+function painter(): (text: string, code: number) => string {
+  let on = false;
+  try {
+    on = colorEnabled(Deno.stdout.isTerminal(), Deno.env.get("NO_COLOR"));
+  } catch {
+    on = false; // no env permission: stay plain
+  }
+  return (text, code) => on ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+const BOLD = 1;
+const GREEN = 32;
+const YELLOW = 33;
+const RED = 31;
+
+async function writeOut(data: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < data.length) done += await Deno.stdout.write(data.subarray(done));
+}
+
+function print(line = ""): Promise<void> {
+  return writeOut(new TextEncoder().encode(line + "\n"));
+}
+
+/** Turns the errors a user can cause into one-line {@link CliError}s; bugs pass through. */
+function toCliError(err: unknown, image?: string): unknown {
+  if (err instanceof CliError) return err;
+  if (err instanceof ImageError || err instanceof RecipeError) {
+    return new CliError(err.message, EXIT_USAGE);
+  }
+  if (err instanceof StateFsError) {
+    const where = image ? `${image}: ` : "";
+    switch (err.code) {
+      case "NOT_FOUND":
+        return new CliError(`${where}${err.message}`, EXIT_FAIL);
+      case "CORRUPT":
+        return new CliError(
+          `${where}StateFS is corrupt: ${err.message} (run: nexus image fsck ${
+            image ?? "<image>"
+          })`,
+          EXIT_USAGE,
+        );
+      default:
+        return new CliError(`${where}${err.message}`, EXIT_USAGE);
+    }
+  }
+  if (err instanceof BlockDeviceError) {
+    return new CliError(`${image ? `${image}: ` : ""}${err.message}`, EXIT_USAGE);
+  }
+  return err;
+}
+
+function guarded<A extends unknown[]>(
+  fn: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      throw toCliError(err, typeof args[0] === "string" ? args[0] : undefined);
+    }
+  };
+}
+
+async function loadRecipe(path: string): Promise<Recipe> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new CliError(`recipe ${path}: no such file`);
+    if (err instanceof Deno.errors.IsADirectory) {
+      throw new CliError(`recipe ${path}: is a directory`);
+    }
+    throw new CliError(`recipe ${path}: ${err instanceof Error ? err.message : err}`);
+  }
+  return parseRecipe(text, path);
+}
+
+async function readValue(source: string): Promise<Uint8Array> {
+  if (source === "-") return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+  try {
+    const st = await Deno.stat(source);
+    if (st.isDirectory) throw new CliError(`${source}: is a directory`);
+    return await Deno.readFile(source);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    if (err instanceof Deno.errors.NotFound) throw new CliError(`${source}: no such file`);
+    throw new CliError(`${source}: ${err instanceof Error ? err.message : err}`);
+  }
+}
+
+/** Opens the StateFS of `image`, runs `fn`, and always closes the device. */
+async function withStateFs<T>(
+  image: string,
+  write: boolean,
+  fn: (fs: StateFs, info: ImageInfo) => Promise<T>,
+): Promise<T> {
+  const img = await openImage(image, { write });
+  try {
+    const fs = await StateFs.open(img.device);
+    return await fn(fs, img.info);
+  } finally {
+    img.close();
+  }
+}
+
+function typeName(guid: string): string {
+  return guid === LINUX_DATA_TYPE_GUID ? "Linux filesystem data" : guid;
+}
+
+function table(rows: string[][], indent = "  "): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => indent + r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
+}
+
+function describeLocation(info: ImageInfo): string {
+  const s = info.statefs;
+  if (!s.partition) {
+    return `whole device (${info.wholeDevice}), ${formatSize(s.lengthBytes)}`;
+  }
+  return `partition ${s.partition.index} "${s.partition.name}" at byte ${s.offsetBytes}, ${
+    formatSize(s.lengthBytes)
+  }`;
+}
+
+function partitionsJson(info: ImageInfo) {
+  return (info.table?.partitions ?? []).map((p) => ({
+    index: p.index,
+    name: p.name,
+    typeGuid: p.typeGuid,
+    uniqueGuid: p.uniqueGuid,
+    firstLba: p.firstLba,
+    lastLba: p.lastLba,
+    sectors: p.lastLba - p.firstLba + 1,
+    sizeBytes: (p.lastLba - p.firstLba + 1) * SECTOR_SIZE,
+  }));
+}
+
+function imageJson(info: ImageInfo) {
+  return {
+    image: info.path,
+    sizeBytes: info.sizeBytes,
+    sectors: info.totalSectors,
+    table: info.table ? "gpt" : "none",
+    diskGuid: info.table?.diskGuid ?? null,
+    partitions: partitionsJson(info),
+  };
+}
+
+async function mkfsAction(
+  image: string,
+  opts: { size?: string; recipe?: string; force?: boolean },
+): Promise<void> {
+  const recipe = opts.recipe ? await loadRecipe(opts.recipe) : await defaultRecipe();
+  const sizeBytes = opts.size === undefined ? recipe.sizeBytes : parseSize(opts.size, "size");
+  const r = await mkfsImage(image, { recipe, sizeBytes, force: opts.force });
+  const paint = painter();
+  await print(
+    `${paint("created", BOLD)} ${image}: ${
+      formatSize(r.table.totalSectors * SECTOR_SIZE)
+    } (${r.table.totalSectors} sectors), GPT with ${r.table.partitions.length} partitions`,
+  );
+  for (
+    const line of table(
+      r.table.partitions.map((p) => [
+        String(p.index),
+        p.name,
+        `${p.firstLba}..${p.lastLba}`,
+        formatSize((p.lastLba - p.firstLba + 1) * SECTOR_SIZE),
+      ]),
+    )
+  ) await print(line);
+  await print(
+    `StateFS formatted in "${r.partition.name}": layout ${r.stats.layout}, generation ${r.stats.generation}`,
+  );
+}
+
+async function inspectAction(image: string, opts: { json?: boolean }): Promise<void> {
+  const { info, stats } = await withStateFs(
+    image,
+    false,
+    (fs, info) => Promise.resolve({ info, stats: fs.stats() }),
+  );
+  if (opts.json) {
+    await print(JSON.stringify(
+      {
+        ...imageJson(info),
+        statefs: {
+          partition: info.statefs.partition?.name ?? null,
+          wholeDevice: info.wholeDevice ?? null,
+          offsetBytes: info.statefs.offsetBytes,
+          sizeBytes: info.statefs.lengthBytes,
+          ...stats,
+        },
+      },
+      null,
+      2,
+    ));
+    return;
+  }
+  const paint = painter();
+  const rows: string[][] = [
+    ["image", image],
+    [
+      "size",
+      `${formatSize(info.sizeBytes)} (${info.sizeBytes} bytes, ${info.totalSectors} sectors)`,
+    ],
+    ["table", info.table ? `GPT, disk GUID ${info.table.diskGuid}` : "none (whole-device StateFS)"],
+  ];
+  for (const line of table(rows, "")) await print(line);
+  if (info.table) {
+    await print(paint("partitions", BOLD));
+    const prows = [["#", "name", "start", "end", "sectors", "size", "type"]];
+    for (const p of info.table.partitions) {
+      const sectors = p.lastLba - p.firstLba + 1;
+      prows.push([
+        String(p.index),
+        p.name,
+        String(p.firstLba),
+        String(p.lastLba),
+        String(sectors),
+        formatSize(sectors * SECTOR_SIZE),
+        typeName(p.typeGuid),
+      ]);
+    }
+    for (const line of table(prows)) await print(line);
+  }
+  await print(`${paint("statefs", BOLD)}  ${describeLocation(info)}`);
+  const nxs2 = stats.layout === "nxs2";
+  const srows: string[][] = [
+    ["layout", nxs2 ? "NXS2 (superblock, A/B regions)" : "legacy (journal from block 0)"],
+    ["generation", nxs2 ? String(stats.generation) : "-"],
+    [
+      "active region",
+      nxs2
+        ? `${stats.activeRegion} (${stats.regionBlocks} blocks per region)`
+        : `whole device (${stats.regionBlocks} blocks)`,
+    ],
+    ["records", String(stats.records)],
+    ["live keys", String(stats.liveKeys)],
+    ["bytes live", String(stats.bytesLive)],
+    ["bytes used", String(stats.bytesUsed)],
+  ];
+  for (const line of table(srows)) await print(line);
+}
+
+async function fsckAction(
+  image: string,
+  opts: { repair?: boolean; json?: boolean },
+): Promise<void> {
+  const img = await openImage(image, { write: opts.repair ?? false });
+  let report;
+  try {
+    report = await fsck(img.device, { repair: opts.repair ?? false });
+  } finally {
+    img.close();
+  }
+  const base = img.info.statefs.offsetBytes;
+  const code = report.status === "clean"
+    ? 0
+    : report.status === "unrecoverable"
+    ? EXIT_USAGE
+    : EXIT_FAIL;
+  if (opts.json) {
+    await print(JSON.stringify(
+      {
+        image,
+        partition: img.info.statefs.partition?.name ?? null,
+        partitionOffsetBytes: base,
+        ...report,
+        problems: report.problems.map((p) => ({ ...p, imageOffset: base + p.offset })),
+        exitCode: code,
+      },
+      null,
+      2,
+    ));
+  } else {
+    const paint = painter();
+    const color = report.status === "clean"
+      ? GREEN
+      : report.status === "unrecoverable"
+      ? RED
+      : YELLOW;
+    await print(`${image}: ${describeLocation(img.info)}, layout ${report.layout}`);
+    await print(`status: ${paint(report.status, color)}`);
+    const facts = [`records ${report.records}`, `live keys ${report.liveKeys}`];
+    if (report.generation !== undefined) facts.push(`generation ${report.generation}`);
+    await print(facts.join(", "));
+    for (const p of report.problems) {
+      await print(
+        `  ${p.code} at offset ${p.offset} (image byte ${base + p.offset}): ${p.message}${
+          p.repairable ? " [repairable]" : ""
+        }`,
+      );
+    }
+  }
+  if (code !== 0) Deno.exitCode = code;
+}
+
+async function lsAction(image: string, prefix: string | undefined): Promise<void> {
+  const keys = await withStateFs(image, false, (fs) => {
+    const all = fs.stats().liveKeys;
+    return Promise.resolve(fs.list(prefix ?? "", Math.max(1, all)));
+  });
+  for (const key of keys) await print(key);
+}
+
+async function getAction(image: string, key: string): Promise<void> {
+  const value = await withStateFs(image, false, (fs) => fs.get(key));
+  if (value === undefined) throw new CliError(`${image}: no such key: ${key}`, EXIT_FAIL);
+  await writeOut(value);
+}
+
+async function putAction(image: string, key: string, source: string): Promise<void> {
+  const value = await readValue(source);
+  await withStateFs(image, true, async (fs) => {
+    await fs.put(key, value);
+    await fs.sync();
+  });
+}
+
+async function rmAction(image: string, key: string): Promise<void> {
+  await withStateFs(image, true, async (fs) => {
+    await fs.delete(key);
+    await fs.sync();
+  });
+}
 
 /** Registers the `image` command group on the root program. */
 export function registerImage(program: Command): Command {
-  return program.command("image").description(
+  const image = program.command("image").description(
     "build and inspect disk images with a StateFS partition",
   );
+  image.command("mkfs")
+    .description("create a disk image: GPT, partitions from the recipe, a formatted empty StateFS")
+    .argument("<image>", "image file to create")
+    .option(
+      "--size <size>",
+      "image size: bytes or K/M/G (e.g. 64M, 64MiB, 1G); default: the recipe's",
+    )
+    .option("--recipe <file>", "image recipe (TOML); default: images/recipes/default.toml")
+    .option("--force", "overwrite an existing file")
+    .addHelpText(
+      "after",
+      `
+An existing file is never overwritten without --force.${EXIT_CODES}`,
+    )
+    .action(guarded(mkfsAction));
+  image.command("inspect")
+    .description("show partitions and StateFS facts: layout, generation, records, keys, bytes")
+    .argument("<image>", "image file (GPT image or whole-device StateFS)")
+    .option("--json", "print JSON")
+    .addHelpText("after", EXIT_CODES)
+    .action(guarded(inspectAction));
+  image.command("fsck")
+    .description("verify the StateFS: superblock, checkpoint, every record, transactions, tail")
+    .argument("<image>", "image file (GPT image or whole-device StateFS)")
+    .option("--repair", "fix what is repairable (torn tail, orphan transactions), append-only")
+    .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 clean; 1 repaired or repairable problems; 2 unrecoverable, or unusable image.`,
+    )
+    .action(guarded(fsckAction));
+  image.command("ls")
+    .description("list keys, byte-sorted")
+    .argument("<image>", "image file")
+    .argument("[prefix]", "only keys starting with this prefix")
+    .addHelpText("after", EXIT_CODES)
+    .action(guarded(lsAction));
+  image.command("get")
+    .description("write a key's raw value to stdout")
+    .argument("<image>", "image file")
+    .argument("<key>", "key, e.g. /state/boot/bootctl.v1")
+    .addHelpText("after", EXIT_CODES)
+    .action(guarded(getAction));
+  image.command("put")
+    .description("store a value (from a file, or stdin with -) and sync")
+    .argument("<image>", "image file")
+    .argument("<key>", "key, e.g. /state/app/config")
+    .argument("<file>", "file with the value, or - for stdin")
+    .addHelpText("after", EXIT_CODES)
+    .action(guarded(putAction));
+  image.command("rm")
+    .description("delete a key and sync")
+    .argument("<image>", "image file")
+    .argument("<key>", "key to delete")
+    .addHelpText("after", EXIT_CODES)
+    .action(guarded(rmAction));
+  return image;
 }

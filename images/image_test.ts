@@ -1,0 +1,259 @@
+import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
+import { BlockDeviceError, FileBlockDevice, StateFs } from "../core/statefs/mod.ts";
+import { encodeGpt, SECTOR_SIZE } from "./gpt.ts";
+import { ImageError, openImage, probeImage } from "./image.ts";
+import { mkfsImage } from "./mkfs.ts";
+import { defaultRecipe, parseRecipe, planImage } from "./recipe.ts";
+
+const MiB = 1024 * 1024;
+const GOLDEN_PUT = [
+  0x46,
+  0x53,
+  0x58,
+  0x4e,
+  0x01,
+  0x08,
+  0x00,
+  0x01,
+  0x00,
+  0x00,
+  0x00,
+  0x2f,
+  0x73,
+  0x74,
+  0x61,
+  0x74,
+  0x65,
+  0x2f,
+  0x61,
+  0x78,
+  0x99,
+  0x3f,
+  0xd6,
+  0xe3,
+];
+
+/** A 2 MiB one-partition recipe: the damage tests copy and hash images, so keep them small. */
+const SMALL = parseRecipe(
+  'size = "2M"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
+  "small",
+);
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "nexus-image-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function sha256(path: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function patch(path: string, offset: number, bytes: number[]): Promise<void> {
+  const f = await Deno.open(path, { read: true, write: true });
+  try {
+    await f.seek(offset, Deno.SeekMode.Start);
+    await f.write(new Uint8Array(bytes));
+  } finally {
+    f.close();
+  }
+}
+
+/** Deterministic noise (xorshift32) so "garbage" tests never depend on luck. */
+function noise(n: number, seed = 0x9e3779b9): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+async function expectImageError(path: string, code: string, re: RegExp): Promise<void> {
+  const before = await sha256(path).catch(() => "absent");
+  const err = await assertRejects(() => probeImage(path), ImageError);
+  assertEquals(err.code, code, err.message);
+  assertMatch(err.message, re);
+  assert(!err.message.includes("\n"), "one line");
+  assertEquals(await sha256(path).catch(() => "absent"), before, "probing changes nothing");
+}
+
+Deno.test("probe finds the nexus-state partition of a fresh image", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/a.img`;
+    await mkfsImage(path);
+    const info = await probeImage(path);
+    assertEquals(info.sizeBytes, 64 * MiB);
+    assertEquals(info.totalSectors, 131072);
+    assertEquals(info.table, await planImage(await defaultRecipe()));
+    assertEquals(info.wholeDevice, undefined);
+    assertEquals(info.statefs.partition?.name, "nexus-state");
+    assertEquals(info.statefs.offsetBytes, 2048 * SECTOR_SIZE);
+    assertEquals(info.statefs.lengthBytes, 61440 * SECTOR_SIZE);
+    const other = await probeImage(path, { partition: "system-b" });
+    assertEquals(other.statefs.offsetBytes, 96256 * SECTOR_SIZE);
+    const err = await assertRejects(() => probeImage(path, { partition: "nope" }), ImageError);
+    assertEquals(err.code, "NO_PARTITION");
+    assertMatch(err.message, /partitions: nexus-state, system-a, system-b/);
+  });
+});
+
+Deno.test("openImage gives a read-only device over the partition unless asked to write", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/a.img`;
+    await mkfsImage(path, { recipe: SMALL });
+    const before = await sha256(path);
+    const ro = await openImage(path);
+    try {
+      // 4096 sectors: the partition starts at 40 (4 KiB aligned) and "rest" ends, aligned down,
+      // before the last usable sector 4062.
+      assertEquals(ro.device.blockCount, 4016);
+      const fs = await StateFs.open(ro.device);
+      assertEquals(fs.stats().generation, 1);
+      await assertRejects(() => ro.device.write(0, new Uint8Array(512)), BlockDeviceError);
+    } finally {
+      ro.close();
+    }
+    assertEquals(await sha256(path), before);
+    const rw = await openImage(path, { write: true });
+    try {
+      const fs = await StateFs.open(rw.device);
+      await fs.put("/state/k", new TextEncoder().encode("v"));
+      await fs.sync();
+    } finally {
+      rw.close();
+    }
+    const again = await openImage(path);
+    try {
+      const fs = await StateFs.open(again.device);
+      assertEquals(new TextDecoder().decode(await fs.get("/state/k")), "v");
+    } finally {
+      again.close();
+    }
+  });
+});
+
+Deno.test("whole-device StateFS files open without a partition table", async () => {
+  await withDir(async (dir) => {
+    const nxs2 = `${dir}/nxs2.img`;
+    await Deno.writeFile(nxs2, new Uint8Array(MiB));
+    const dev = await FileBlockDevice.open(nxs2);
+    try {
+      await StateFs.format(dev);
+    } finally {
+      dev.close();
+    }
+    const a = await probeImage(nxs2);
+    assertEquals([a.wholeDevice, a.table, a.statefs.offsetBytes, a.statefs.lengthBytes], [
+      "nxs2",
+      undefined,
+      0,
+      MiB,
+    ]);
+
+    const legacy = `${dir}/legacy.img`;
+    const bytes = new Uint8Array(8 * SECTOR_SIZE);
+    bytes.set(GOLDEN_PUT, 0);
+    await Deno.writeFile(legacy, bytes);
+    assertEquals((await probeImage(legacy)).wholeDevice, "legacy");
+    const img = await openImage(legacy);
+    try {
+      const fs = await StateFs.open(img.device);
+      assertEquals(new TextDecoder().decode(await fs.get("/state/a")), "x");
+    } finally {
+      img.close();
+    }
+
+    const blank = `${dir}/blank.img`;
+    await Deno.writeFile(blank, new Uint8Array(4 * SECTOR_SIZE));
+    assertEquals((await probeImage(blank)).wholeDevice, "blank");
+  });
+});
+
+Deno.test("unusable files are refused with a stable code and one line, untouched", async () => {
+  await withDir(async (dir) => {
+    await expectImageError(`${dir}/missing.img`, "NOT_FOUND", /no such file/);
+    await Deno.mkdir(`${dir}/d.img`);
+    await expectImageError(`${dir}/d.img`, "NOT_A_FILE", /is a directory/);
+    await Deno.writeFile(`${dir}/empty.img`, new Uint8Array(0));
+    await expectImageError(`${dir}/empty.img`, "TOO_SMALL", /too small \(0 bytes/);
+    await Deno.writeFile(`${dir}/small.img`, new Uint8Array(100));
+    await expectImageError(`${dir}/small.img`, "TOO_SMALL", /too small/);
+    await Deno.writeFile(`${dir}/odd.img`, new Uint8Array(1000));
+    await expectImageError(`${dir}/odd.img`, "UNALIGNED", /1000 bytes is not a multiple of 512/);
+    await Deno.writeFile(`${dir}/noise.img`, noise(64 * 1024));
+    await expectImageError(`${dir}/noise.img`, "NOT_AN_IMAGE", /not a nexus image/);
+    const mbr = new Uint8Array(64 * 1024);
+    mbr.set([0x00, 0x20, 0x21, 0x00, 0x83], 446);
+    mbr.set([0x55, 0xaa], 510);
+    await Deno.writeFile(`${dir}/mbr.img`, mbr);
+    await expectImageError(`${dir}/mbr.img`, "NOT_AN_IMAGE", /MBR partition table without GPT/);
+  });
+});
+
+Deno.test("GPT damage makes the image unusable: CRC, truncation, protective MBR", async () => {
+  await withDir(async (dir) => {
+    const good = `${dir}/good.img`;
+    await mkfsImage(good, { recipe: SMALL });
+    const copy = async (name: string) => {
+      const p = `${dir}/${name}`;
+      await Deno.copyFile(good, p);
+      return p;
+    };
+    const hdrCrc = await copy("hdrcrc.img");
+    await patch(hdrCrc, SECTOR_SIZE + 16, [0xde, 0xad, 0xbe, 0xef]);
+    await expectImageError(hdrCrc, "BAD_GPT", /primary GPT header CRC mismatch/);
+
+    const arrCrc = await copy("arrcrc.img");
+    await patch(arrCrc, 2 * SECTOR_SIZE + 56, [0x41]);
+    await expectImageError(arrCrc, "BAD_GPT", /primary GPT entry array CRC mismatch/);
+
+    const backup = await copy("backup.img");
+    await patch(backup, 2 * MiB - SECTOR_SIZE + 40, [0x07]);
+    await expectImageError(backup, "BAD_GPT", /backup GPT header CRC mismatch/);
+
+    const noPmbr = await copy("nopmbr.img");
+    await patch(noPmbr, 446 + 4, [0x00]);
+    await expectImageError(noPmbr, "BAD_GPT", /no protective MBR/);
+
+    const truncated = await copy("trunc.img");
+    await Deno.truncate(truncated, MiB);
+    await expectImageError(truncated, "TOO_SMALL", /GPT describes 2097152 \(truncated\?\)/);
+
+    const tiny = `${dir}/tiny.img`;
+    const head = encodeGpt(await planImage(await defaultRecipe())).head.slice(0, 2 * SECTOR_SIZE);
+    await Deno.writeFile(tiny, head);
+    await expectImageError(tiny, "TOO_SMALL", /too small .* to hold the GPT/);
+  });
+});
+
+Deno.test("a GPT without a nexus-state partition is refused", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/other.img`;
+    const recipe = parseRecipe(
+      '[[partition]]\nname = "nexus-state"\nsize = "1M"\n[[partition]]\nname = "data"\nsize = "1M"\n',
+      "t",
+    );
+    const table = await planImage(recipe, 4 * MiB);
+    table.partitions = table.partitions.filter((p) => p.name === "data");
+    const gpt = encodeGpt(table);
+    const bytes = new Uint8Array(4 * MiB);
+    bytes.set(gpt.head, 0);
+    bytes.set(gpt.tail, gpt.tailLba * SECTOR_SIZE);
+    await Deno.writeFile(path, bytes);
+    await expectImageError(
+      path,
+      "NO_PARTITION",
+      /no partition named "nexus-state" \(partitions: data\)/,
+    );
+  });
+});

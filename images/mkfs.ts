@@ -1,0 +1,123 @@
+/**
+ * `mkfs`: build a disk image from a recipe: a sparse file of the image size, the GPT at both
+ * ends, and a freshly formatted StateFS (generation 1) in the `nexus-state` partition. Every
+ * other partition is left as zeros (holes in the file).
+ *
+ * Everything that can be checked is checked before the file is touched, and an existing file is
+ * only replaced when the caller says so.
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import { FileBlockDevice, StateFs, type StateFsStats } from "../core/statefs/mod.ts";
+import { encodeGpt, type GptPartition, type GptTable, SECTOR_SIZE } from "./gpt.ts";
+import { ImageError } from "./image.ts";
+import { defaultRecipe, planImage, type Recipe, STATEFS_PARTITION } from "./recipe.ts";
+
+/** Options for {@link mkfsImage}. */
+export interface MkfsOptions {
+  /** The recipe (default: `images/recipes/default.toml`). */
+  recipe?: Recipe;
+  /** Image size in bytes, overriding the recipe's. */
+  sizeBytes?: number;
+  /** Replace an existing file. */
+  force?: boolean;
+}
+
+/** What {@link mkfsImage} built. */
+export interface MkfsResult {
+  /** Path of the image. */
+  path: string;
+  /** The partition table written. */
+  table: GptTable;
+  /** The StateFS partition. */
+  partition: GptPartition;
+  /** The formatted StateFS, as its engine reports it. */
+  stats: StateFsStats;
+}
+
+async function checkTarget(path: string, force: boolean): Promise<void> {
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.stat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw new ImageError("IO_ERROR", `${path}: ${err instanceof Error ? err.message : err}`);
+  }
+  if (!st.isFile) {
+    throw new ImageError("NOT_A_FILE", `${path}: exists and is not a regular file`);
+  }
+  if (!force) {
+    throw new ImageError("EXISTS", `${path}: already exists (use --force to overwrite)`);
+  }
+}
+
+async function writeAt(file: Deno.FsFile, offset: number, data: Uint8Array): Promise<void> {
+  await file.seek(offset, Deno.SeekMode.Start);
+  let done = 0;
+  while (done < data.length) done += await file.write(data.subarray(done));
+}
+
+/**
+ * Builds the image at `path`: plans the layout (throwing `RecipeError` when the recipe or size
+ * does not work), refuses an existing file unless `force`, writes the sparse file with its GPT,
+ * formats the StateFS partition and syncs. On a failure after the file was opened, the
+ * half-built file is removed.
+ */
+export async function mkfsImage(path: string, opts: MkfsOptions = {}): Promise<MkfsResult> {
+  const recipe = opts.recipe ?? await defaultRecipe();
+  const table = await planImage(recipe, opts.sizeBytes ?? recipe.sizeBytes);
+  const partition = table.partitions.find((p) => p.name === STATEFS_PARTITION)!;
+  const gpt = encodeGpt(table);
+  await checkTarget(path, opts.force ?? false);
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true });
+  } catch (err) {
+    throw new ImageError(
+      "IO_ERROR",
+      `${path}: cannot create its directory: ${err instanceof Error ? err.message : err}`,
+    );
+  }
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(
+      path,
+      opts.force ? { write: true, create: true, truncate: true } : { write: true, createNew: true },
+    );
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) {
+      throw new ImageError("EXISTS", `${path}: already exists (use --force to overwrite)`);
+    }
+    throw new ImageError("IO_ERROR", `${path}: ${err instanceof Error ? err.message : err}`);
+  }
+  let device: FileBlockDevice | undefined;
+  try {
+    try {
+      // Extending by truncate leaves holes: only the GPT and the StateFS blocks take space.
+      await file.truncate(table.totalSectors * SECTOR_SIZE);
+      await writeAt(file, 0, gpt.head);
+      await writeAt(file, gpt.tailLba * SECTOR_SIZE, gpt.tail);
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+    device = await FileBlockDevice.open(path, {
+      offsetBytes: partition.firstLba * SECTOR_SIZE,
+      lengthBytes: (partition.lastLba - partition.firstLba + 1) * SECTOR_SIZE,
+    });
+    // format only writes blocks that are not already zero, so the holes stay holes.
+    await StateFs.format(device);
+    const stats = (await StateFs.open(device)).stats();
+    return { path, table, partition, stats };
+  } catch (err) {
+    await Deno.remove(path).catch(() => {});
+    if (err instanceof ImageError) throw err;
+    throw new ImageError(
+      "IO_ERROR",
+      `${path}: building the image failed: ${err instanceof Error ? err.message : err}`,
+    );
+  } finally {
+    device?.close();
+  }
+}
