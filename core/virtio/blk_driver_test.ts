@@ -223,6 +223,27 @@ Deno.test("driver: a large transfer is split into several requests in flight per
   assertEquals(stats.driver.requests, 5 + 5 + 20 + 0);
 });
 
+Deno.test("driver: ring indices wrap past 65535 without losing a completion", async () => {
+  const store = new MemoryStore(1024);
+  const data = new Prng(8).fill(new Uint8Array(1024 * 512));
+  store.write(0, data);
+  const rig = virtioRig(store);
+  const out = await runInTask(rig, async (sys, slot) => {
+    // One sector per request: every whole-disk read is 1024 requests in batches of 16.
+    const d = await VirtioBlkDriver.probe(sys, slot, { maxSectorsPerRequest: 1, maxInFlight: 16 });
+    let bad = 0;
+    for (let round = 0; round < 66; round++) {
+      const got = await d.read(0, 1024);
+      if (!got.every((b, i) => b === data[i])) bad++;
+    }
+    return { bad, requests: d.stats.requests, indices: rig.device.queueIndices };
+  });
+  assertEquals(out.bad, 0);
+  assertEquals(out.requests, 66 * 1024);
+  assert(out.requests > 65536, "the 16-bit indices wrapped");
+  assertEquals(out.indices, { lastAvail: (66 * 1024) & 0xffff, usedIdx: (66 * 1024) & 0xffff });
+});
+
 Deno.test("driver: concurrent calls from one task are serialized and all correct", async () => {
   const store = new MemoryStore(256);
   const rig = virtioRig(store);
