@@ -318,19 +318,26 @@ Deno.test("statefsd: churn compacts the journal and keeps every last value", asy
   const r = await boot({
     store,
     clients: [client(async (_sys, _slots, sf) => {
-      for (let i = 0; i < 60; i++) {
+      const before = await sf.stats();
+      assertEquals([before.generation, before.compactions, before.regionBytes], [1, 0, 127 * 512]);
+      let i = 0;
+      // Churn until STATS shows a new generation.
+      while ((await sf.stats()).generation === before.generation) {
+        assert(i < 200, "no compaction after 200 puts");
         const key = `/state/churn/${i % 5}`;
         await sf.put(key, new Uint8Array(1500).fill(i));
-        last.set(key, i);
+        last.set(key, i++);
       }
+      const after = await sf.stats();
+      assertEquals([after.generation, after.compactions, after.liveKeys], [2, 1, 5]);
+      assert(after.bytesUsed < after.regionBytes / 2);
       await sf.sync();
       await sf.reopen();
-      for (const [key, i] of last) assertEquals(await sf.get(key), new Uint8Array(1500).fill(i));
+      for (const [key, n] of last) assertEquals(await sf.get(key), new Uint8Array(1500).fill(n));
     })],
   });
   const done = r.lines.filter((l) => l.startsWith("statefsd: compaction done"));
-  assert(done.length >= 1, "no compaction happened");
-  assertMatch(done[0], /^statefsd: compaction done \(gen=2, entries=5\)$/);
+  assertEquals(done, ["statefsd: compaction done (gen=2, entries=5)"]);
 });
 
 Deno.test("statefsd: a disk it cannot bring up is a FAIL, never an empty store", async () => {

@@ -17,6 +17,7 @@
  * | 5 SYNC | none | none |
  * | 6 REOPEN | none | none |
  * | 7 BATCH | `flags u8, count u16, count x (kind u8, key_len u16, val_len u32, key, value)` | none |
+ * | 8 STATS | none | `generation u32, live_keys u32, records u32, bytes_used u32, region_bytes u32, compactions u32` |
  *
  * LIST returns the keys starting with `prefix` in byte order, at most `limit` of them (0 means no
  * limit) and no more than fit in one reply frame. A LIST prefix follows the key rules except that
@@ -27,6 +28,12 @@
  * ({@link BATCH_FLAG_ABORT}) journals the transaction and then aborts it instead of committing, so
  * a caller can prove an aborted batch stays invisible after a replay. Unknown flag bits are
  * MALFORMED. Every entry is validated and authorised before anything is written.
+ *
+ * STATS (a nexus extension) reports the engine's counters: the superblock generation (it grows
+ * with every compaction), live keys, records in the active journal, journal bytes used, the size
+ * of the active region, and compactions since statefsd opened the store. It reveals no key or
+ * value, so any sender may ask; a client churning the store watches `generation` to see a
+ * compaction happen.
  *
  * Statuses: 0 OK, 1 NOT_FOUND, 2 ACCESS_DENIED, 3 VALUE_TOO_LARGE, 4 KEY_TOO_LONG, 5 INVALID_KEY,
  * 6 MALFORMED, 7 IO_ERROR, 8 UNSUPPORTED. Error replies carry only the status (and the nonce).
@@ -63,6 +70,8 @@ export const SF_OP_SYNC = 5;
 export const SF_OP_REOPEN = 6;
 /** Applies several puts and deletes as one transaction (nexus extension). */
 export const SF_OP_BATCH = 7;
+/** Reports the engine's counters (nexus extension). */
+export const SF_OP_STATS = 8;
 
 /** Request handled. */
 export const SF_OK = 0;
@@ -129,7 +138,24 @@ export type SfRequestBody =
   | { op: typeof SF_OP_LIST; prefix: string; limit: number }
   | { op: typeof SF_OP_SYNC }
   | { op: typeof SF_OP_REOPEN }
-  | { op: typeof SF_OP_BATCH; abort: boolean; entries: BatchEntry[] };
+  | { op: typeof SF_OP_BATCH; abort: boolean; entries: BatchEntry[] }
+  | { op: typeof SF_OP_STATS };
+
+/** The counters a STATS reply carries. */
+export interface SfStats {
+  /** Superblock generation; each compaction increments it. */
+  generation: number;
+  /** Live keys. */
+  liveKeys: number;
+  /** Records in the active journal. */
+  records: number;
+  /** Journal bytes used in the active region. */
+  bytesUsed: number;
+  /** Bytes of the active region. */
+  regionBytes: number;
+  /** Compactions since statefsd opened the store. */
+  compactions: number;
+}
 
 /** Where a reply goes: the request's version, and its nonce for v2. */
 export interface SfEnvelope {
@@ -216,6 +242,7 @@ function decodeBody(op: number, r: ByteReader): SfRequestBody {
     }
     case SF_OP_SYNC:
     case SF_OP_REOPEN:
+    case SF_OP_STATS:
       r.end();
       return { op };
     case SF_OP_BATCH: {
@@ -312,6 +339,12 @@ export function encodeListReply(env: SfEnvelope, keys: readonly string[]): Uint8
   return w.finish();
 }
 
+/** Encodes a successful STATS reply. */
+export function encodeStatsReply(env: SfEnvelope, s: SfStats): Uint8Array {
+  return replyHead(env, SF_OP_STATS, SF_OK).u32(s.generation).u32(s.liveKeys).u32(s.records)
+    .u32(s.bytesUsed).u32(s.regionBytes).u32(s.compactions).finish();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Requests (client side)
 
@@ -382,6 +415,11 @@ export function encodeReopen(env: SfEnvelope = V1): Uint8Array {
   return head(SF_OP_REOPEN, env).finish();
 }
 
+/** Encodes a STATS request. */
+export function encodeStats(env: SfEnvelope = V1): Uint8Array {
+  return head(SF_OP_STATS, env).finish();
+}
+
 /** Encodes a BATCH request. Throws {@link StatefsdError} when it cannot fit in one frame. */
 export function encodeBatch(
   entries: readonly BatchEntry[],
@@ -434,6 +472,25 @@ export function decodeGetBody(body: Uint8Array): Uint8Array {
     return value;
   } catch (err) {
     throw new StatefsdError(-1, `bad GET reply: ${(err as Error).message}`);
+  }
+}
+
+/** Decodes the body of a successful STATS reply. */
+export function decodeStatsBody(body: Uint8Array): SfStats {
+  try {
+    const r = new ByteReader(body);
+    const s = {
+      generation: r.u32(),
+      liveKeys: r.u32(),
+      records: r.u32(),
+      bytesUsed: r.u32(),
+      regionBytes: r.u32(),
+      compactions: r.u32(),
+    };
+    r.end();
+    return s;
+  } catch (err) {
+    throw new StatefsdError(-1, `bad STATS reply: ${(err as Error).message}`);
   }
 }
 
@@ -559,6 +616,13 @@ export class StatefsClient {
   /** Asks statefsd to reopen the store from the disk. */
   reopen(): Promise<void> {
     return this.#statusOnly(SF_OP_REOPEN, (env) => encodeReopen(env));
+  }
+
+  /** The engine's counters. */
+  async stats(): Promise<SfStats> {
+    const env = this.#envelope();
+    const reply = await this.#call(env, SF_OP_STATS, encodeStats(env));
+    return decodeStatsBody(reply.body);
   }
 
   /** Applies `entries` as one transaction, or journals and aborts it with `abort`. */

@@ -6,6 +6,7 @@ import {
   decodeListBody,
   decodeReply,
   decodeRequest,
+  decodeStatsBody,
   encodeBatch,
   encodeDelete,
   encodeGet,
@@ -14,6 +15,8 @@ import {
   encodeListReply,
   encodePut,
   encodeReopen,
+  encodeStats,
+  encodeStatsReply,
   encodeStatusReply,
   encodeSync,
   MAX_VALUE_BYTES,
@@ -70,6 +73,7 @@ Deno.test("SF: every request round-trips through the decoder", () => {
     [encodeList("/state/", 7), { op: 4, prefix: "/state/", limit: 7 }],
     [encodeSync(), { op: 5 }],
     [encodeReopen(), { op: 6 }],
+    [encodeStats(), { op: 8 }],
     [
       encodeBatch([{ kind: "put", key: "/state/x", value: enc.encode("1") }, {
         kind: "delete",
@@ -162,4 +166,19 @@ Deno.test("SF: the client encoders refuse frames over the limit", () => {
   );
   assertEquals(err.status, SF_VALUE_TOO_LARGE);
   assertThrows(() => decodeReply(Uint8Array.of(0x53, 0x46, 1, 1)), StatefsdError);
+});
+
+Deno.test("SF: STATS replies round-trip", () => {
+  const stats = {
+    generation: 3,
+    liveKeys: 4,
+    records: 5,
+    bytesUsed: 600,
+    regionBytes: 70000,
+    compactions: 2,
+  };
+  const d = decodeReply(encodeStatsReply(V2, stats));
+  assertEquals([d.op, d.status, d.nonce], [8, SF_OK, V2.nonce]);
+  assertEquals(decodeStatsBody(d.body), stats);
+  assertThrows(() => decodeStatsBody(new Uint8Array(23)), StatefsdError);
 });

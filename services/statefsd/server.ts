@@ -13,6 +13,7 @@ import {
   decodeRequest,
   encodeGetReply,
   encodeListReply,
+  encodeStatsReply,
   encodeStatusReply,
   SF_ACCESS_DENIED,
   SF_INVALID_KEY,
@@ -26,6 +27,7 @@ import {
   SF_OP_LIST,
   SF_OP_PUT,
   SF_OP_REOPEN,
+  SF_OP_STATS,
   SF_OP_SYNC,
   SF_VALUE_TOO_LARGE,
   type SfEnvelope,
@@ -148,6 +150,17 @@ export class StatefsServer {
       case SF_OP_SYNC:
         await this.fs.sync();
         return encodeStatusReply(env, body.op, SF_OK);
+      case SF_OP_STATS: {
+        const st = this.fs.stats();
+        return encodeStatsReply(env, {
+          generation: st.generation,
+          liveKeys: st.liveKeys,
+          records: st.records,
+          bytesUsed: st.bytesUsed,
+          regionBytes: st.regionBlocks * 512,
+          compactions: st.compactions,
+        });
+      }
       case SF_OP_REOPEN:
         await this.fs.reopen();
         this.print(`statefsd: reopened (${this.fs.stats().liveKeys} keys replayed)`);
