@@ -1,0 +1,30 @@
+/**
+ * The service registry: every service module by the name the system manifest's `module` field
+ * uses. init spawns from it and `nexus slots validate` reads each module's declared slot needs.
+ *
+ * @module
+ */
+
+import type { ServiceModule } from "../core/kernel/service.ts";
+import logd from "./logd/main.ts";
+import policyd from "./policyd/main.ts";
+import samgrd from "./samgrd/main.ts";
+import rngd from "./rngd/main.ts";
+import statefsd from "./statefsd/main.ts";
+import keystored from "./keystored/main.ts";
+import bundlemgrd from "./bundlemgrd/main.ts";
+import updated from "./updated/main.ts";
+import selftestClient from "./selftest-client/main.ts";
+
+/** Every service module, keyed by module name. */
+export const SERVICES: Readonly<Record<string, ServiceModule>> = Object.freeze({
+  logd,
+  policyd,
+  samgrd,
+  rngd,
+  statefsd,
+  keystored,
+  bundlemgrd,
+  updated,
+  "selftest-client": selftestClient,
+});

@@ -1,0 +1,575 @@
+/**
+ * selftest-client: drives every end-to-end proof of the persistence stack and prints one
+ * `SELFTEST: ...` marker per proof, only after the behaviour it names was observed. A proof that
+ * fails prints its `... FAIL (<reason>)` twin instead and the run goes on, so one boot reports
+ * every broken proof. Every peer is found through init routing (`RT` ROUTE_GET), never taken from
+ * the manifest directly: that is what the `ipc routing <svc> ok` markers prove.
+ *
+ * @module
+ */
+
+import { checkSlots } from "../../core/kernel/slot_check.ts";
+import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/service.ts";
+import { KernelError, RIGHT_RECV, RIGHT_SEND, type Syscalls } from "../../core/kernel/types.ts";
+import { call } from "../../core/kernel/rpc.ts";
+import { reportHealth, routeGet, RT_OK, RT_STATUS_NAMES } from "../../init/protocol.ts";
+import {
+  KeystoreClient,
+  KS_PRIVATE_EXPORT_DENIED,
+  KS_STATUS_NAMES,
+} from "../keystored/protocol.ts";
+import {
+  SF_ACCESS_DENIED,
+  SF_STATUS_NAMES,
+  StatefsClient,
+  StatefsdError,
+} from "../statefsd/protocol.ts";
+import {
+  samgrLookup,
+  samgrRegister,
+  SM_NOT_FOUND,
+  SM_OK,
+  SM_REPLY_LEN,
+} from "../samgrd/protocol.ts";
+import {
+  PO_ALLOW,
+  PO_DENY,
+  PO_MALFORMED,
+  PO_REPLY_LEN,
+  policyCheck,
+  policyCheckCap,
+} from "../policyd/protocol.ts";
+import { bundleFetchImage, bundleList } from "../bundlemgrd/protocol.ts";
+import { UpdateClient, UpdatedError } from "../updated/protocol.ts";
+import { buildSystemSet } from "../updated/system_set.ts";
+import { BOOTCTL_KEY, decodeBootCtl } from "../updated/bootctl.ts";
+
+const NAME = "selftest-client";
+/** Virtual time one proof step may wait for a reply before it is reported as a hang. */
+const CALL_BUDGET_NS = 2_000_000_000;
+/** Key whose presence tells a cold boot on a kept image from a first boot. */
+export const SENTINEL_KEY = "/state/selftest/cold-boot";
+const SLOT_A = 1;
+const SLOT_B = 2;
+
+/** Peers the selftest reaches, in the order it routes to them. */
+const PEERS = ["keystored", "statefsd", "samgrd", "policyd", "bundlemgrd", "updated"] as const;
+type Peer = typeof PEERS[number];
+
+/** Slots the selftest requires: its reply inbox and a SEND cap to every peer it proves. */
+export const requiredSlots: readonly SlotNeed[] = [
+  { name: "reply", kind: "endpoint", rights: RIGHT_SEND | RIGHT_RECV, use: "reply inbox" },
+  ...PEERS.map((peer): SlotNeed => ({
+    name: peer,
+    kind: "endpoint",
+    rights: RIGHT_SEND,
+    use: `requests to ${peer} (found through routing)`,
+    sync: true,
+  })),
+];
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function fromHex(text: unknown, what: string): Uint8Array {
+  if (typeof text !== "string" || !/^([0-9a-fA-F]{2})+$/.test(text)) {
+    throw new Error(`config ${what} must be a hex string`);
+  }
+  return Uint8Array.from(text.match(/../g)!, (h) => parseInt(h, 16));
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** A proof failed for `reason`; the message becomes the FAIL line's reason. */
+class ProofFailure extends Error {}
+
+function expect(cond: unknown, reason: string): asserts cond {
+  if (!cond) throw new ProofFailure(reason);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof KernelError) return `kernel ${err.code}: ${err.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Everything one selftest run shares between proofs. */
+class Run {
+  readonly routes = new Map<Peer, number>();
+  failures = 0;
+  #nonce = 0x5e1f0000;
+
+  constructor(readonly sys: Syscalls, readonly env: ServiceEnv) {}
+
+  get replySlot(): number {
+    return this.env.slots.reply;
+  }
+
+  deadline(): number {
+    return this.sys.now() + CALL_BUDGET_NS;
+  }
+
+  nonce(): number {
+    this.#nonce = (this.#nonce + 1) >>> 0;
+    return this.#nonce;
+  }
+
+  /**
+   * Runs one proof: prints `SELFTEST: <ok>` when `body` completes, or
+   * `SELFTEST: <subject> FAIL (<reason>)` when it throws.
+   */
+  async proof(subject: string, ok: string, body: () => Promise<void>): Promise<boolean> {
+    try {
+      await body();
+      this.sys.print(`SELFTEST: ${ok}`);
+      return true;
+    } catch (err) {
+      this.failures++;
+      this.sys.print(`SELFTEST: ${subject} FAIL (${describe(err)})`);
+      return false;
+    }
+  }
+
+  /**
+   * Asks init for the route to `peer` (with a nonce), then checks the answer against the kernel:
+   * the send slot must hold SEND on an endpoint owned by `peer`, the receive slot must be this
+   * task's own reply inbox.
+   */
+  async route(peer: Peer): Promise<number> {
+    const known = this.routes.get(peer);
+    if (known !== undefined) return known;
+    const nonce = this.nonce();
+    const answer = await routeGet(this.sys, this.replySlot, peer, {
+      nonce,
+      deadline: this.deadline(),
+    });
+    expect(
+      answer.status === RT_OK,
+      `route ${peer}: ${RT_STATUS_NAMES[answer.status] ?? answer.status}`,
+    );
+    expect(answer.nonce === nonce, `route ${peer}: nonce ${answer.nonce} != ${nonce}`);
+    const send = this.sys.capQuery(answer.sendSlot);
+    expect(send !== null, `route ${peer}: slot ${answer.sendSlot} is empty`);
+    expect(
+      send.kind === "endpoint" && send.endpoint?.ownerName === peer,
+      `route ${peer}: slot ${answer.sendSlot} reaches ${send.endpoint?.ownerName ?? send.kind}`,
+    );
+    expect((send.rights & RIGHT_SEND) !== 0, `route ${peer}: slot ${answer.sendSlot} lacks SEND`);
+    const recv = this.sys.capQuery(answer.recvSlot);
+    expect(
+      recv !== null && recv.endpoint?.ownerName === NAME && (recv.rights & RIGHT_RECV) !== 0,
+      `route ${peer}: receive slot ${answer.recvSlot} is not this task's reply inbox`,
+    );
+    this.routes.set(peer, answer.sendSlot);
+    return answer.sendSlot;
+  }
+
+  async statefs(): Promise<StatefsClient> {
+    return new StatefsClient(this.sys, await this.route("statefsd"), this.replySlot, {
+      deadline: () => this.deadline(),
+    });
+  }
+
+  async keystore(): Promise<KeystoreClient> {
+    return new KeystoreClient(this.sys, await this.route("keystored"), this.replySlot);
+  }
+
+  async updater(): Promise<UpdateClient> {
+    return new UpdateClient(this.sys, await this.route("updated"), this.replySlot);
+  }
+}
+
+function sfStatus(err: unknown): number | null {
+  return err instanceof StatefsdError ? err.status : null;
+}
+
+/** Persistence and device-key proofs (phase `mmio`). */
+async function persistenceProofs(run: Run): Promise<void> {
+  // Read the cold-boot sentinel before any proof writes, so the verdict reflects the disk as booted.
+  let sentinelAtBoot: Uint8Array | null = null;
+  let sentinelError: string | null = null;
+  try {
+    sentinelAtBoot = await (await run.statefs()).tryGet(SENTINEL_KEY);
+  } catch (err) {
+    sentinelError = describe(err);
+  }
+
+  await run.proof("ipc routing keystored", "ipc routing keystored ok", async () => {
+    await run.route("keystored");
+  });
+
+  let publicKey: Uint8Array | null = null;
+  await run.proof("device key pubkey", "device key pubkey ok", async () => {
+    const ks = await run.keystore();
+    const generated = await ks.keygen();
+    const again = await ks.keygen();
+    expect(!again.created, "a second keygen generated a new key (not idempotent)");
+    expect(equalBytes(generated.publicKey, again.publicKey), "keygen answers differ");
+    const pub = await ks.publicKey();
+    expect(pub.length === 32, `public key is ${pub.length} bytes`);
+    expect(equalBytes(pub, generated.publicKey), "public key differs from keygen's");
+    const message = enc.encode("nexus selftest device key");
+    const signature = await ks.sign(message);
+    expect(await ks.verify(pub, signature, message), "device signature does not verify");
+    const forged = message.slice();
+    forged[0] ^= 1;
+    expect(!(await ks.verify(pub, signature, forged)), "signature verifies a different message");
+    publicKey = pub;
+  });
+
+  await run.proof(
+    "device key private export",
+    "device key private export rejected ok",
+    async () => {
+      const status = await (await run.keystore()).requestPrivateKey();
+      expect(
+        status === KS_PRIVATE_EXPORT_DENIED,
+        `private export answered ${KS_STATUS_NAMES[status] ?? status}`,
+      );
+    },
+  );
+
+  await run.proof("statefs put", "statefs put ok", async () => {
+    const sf = await run.statefs();
+    const value = enc.encode("put-get-list");
+    await sf.put("/state/selftest/put", value);
+    const back = await sf.get("/state/selftest/put");
+    expect(equalBytes(back, value), "get returned a different value");
+    const keys = await sf.list("/state/selftest/", 64);
+    expect(keys.includes("/state/selftest/put"), `list missed the key: [${keys.join(", ")}]`);
+  });
+
+  await run.proof(
+    "statefs unauthorized access",
+    "statefs unauthorized access rejected",
+    async () => {
+      const sf = await run.statefs();
+      try {
+        await sf.get("/state/keystore/device.signing");
+      } catch (err) {
+        const status = sfStatus(err);
+        expect(
+          status === SF_ACCESS_DENIED,
+          `keystore read answered ${SF_STATUS_NAMES[status ?? -1] ?? describe(err)}`,
+        );
+        return;
+      }
+      throw new ProofFailure("selftest-client read the device key seed");
+    },
+  );
+
+  await run.proof("statefs persist", "statefs persist ok", async () => {
+    const sf = await run.statefs();
+    const value = enc.encode(`persist@${run.sys.now()}`);
+    await sf.put("/state/selftest/persist", value);
+    await sf.sync();
+    await sf.reopen();
+    const back = await sf.get("/state/selftest/persist");
+    expect(equalBytes(back, value), "value after reopen differs");
+  });
+
+  await run.proof("statefs crash-atomic", "statefs crash-atomic ok", async () => {
+    const sf = await run.statefs();
+    const v = (s: string) => enc.encode(s);
+    await sf.batch([
+      { kind: "put", key: "/state/selftest/txn-aborted-1", value: v("a1") },
+      { kind: "put", key: "/state/selftest/txn-aborted-2", value: v("a2") },
+    ], { abort: true });
+    await sf.batch([
+      { kind: "put", key: "/state/selftest/txn-committed-1", value: v("c1") },
+      { kind: "put", key: "/state/selftest/txn-committed-2", value: v("c2") },
+    ]);
+    await sf.sync();
+    await sf.reopen();
+    for (const k of ["txn-aborted-1", "txn-aborted-2"]) {
+      expect((await sf.tryGet(`/state/selftest/${k}`)) === null, `aborted ${k} is visible`);
+    }
+    for (const [k, want] of [["txn-committed-1", "c1"], ["txn-committed-2", "c2"]]) {
+      const got = await sf.tryGet(`/state/selftest/${k}`);
+      expect(got !== null && dec.decode(got) === want, `committed ${k} lost after reopen`);
+    }
+  });
+
+  await run.proof("statefs compact", "statefs compact ok", async () => {
+    const sf = await run.statefs();
+    const before = await sf.stats();
+    const keys = 8;
+    const last = new Map<string, string>();
+    // Rewrite a few keys until the journal is mostly garbage and statefsd compacts it.
+    const value = new Uint8Array(4096);
+    for (let round = 0; round < 4096; round++) {
+      const key = `/state/selftest/churn-${round % keys}`;
+      const text = `round-${round}`;
+      value.fill(round & 0xff);
+      value.set(enc.encode(text));
+      await sf.put(key, value.slice(0, 64 + (round % 7) * 512));
+      last.set(key, text);
+      if (round % 64 === 63 && (await sf.stats()).generation > before.generation) break;
+    }
+    const after = await sf.stats();
+    expect(after.generation > before.generation, "no compaction happened during the churn");
+    await sf.sync();
+    await sf.reopen();
+    for (const [key, text] of last) {
+      const got = await sf.get(key);
+      expect(dec.decode(got.slice(0, text.length)) === text, `${key} lost its last value`);
+    }
+  });
+
+  await run.proof("device key persist", "device key persist ok", async () => {
+    expect(publicKey !== null, "no public key from the pubkey proof");
+    const reloaded = await (await run.keystore()).reload();
+    expect(equalBytes(reloaded, publicKey), "reloaded public key differs");
+  });
+
+  // One cold-boot verdict: a first boot seeds the sentinel, a boot on the kept image checks it.
+  const coldBoot = sentinelAtBoot === null
+    ? "statefs cold-boot seeded"
+    : "statefs cold-boot persist ok";
+  await run.proof("statefs cold-boot", coldBoot, async () => {
+    expect(sentinelError === null, `sentinel read failed: ${sentinelError}`);
+    expect(publicKey !== null, "no public key from the pubkey proof");
+    const sf = await run.statefs();
+    if (sentinelAtBoot !== null) {
+      const text = dec.decode(sentinelAtBoot);
+      const match = /^boots=(\d+) pubkey=([0-9a-f]{64})$/.exec(text);
+      expect(match !== null, `sentinel is damaged: ${JSON.stringify(text)}`);
+      expect(match[2] === hex(publicKey), "device public key changed across boots");
+      const bootctl = await sf.tryGet(BOOTCTL_KEY);
+      expect(bootctl !== null, "bootctl record did not survive the reboot");
+      decodeBootCtl(bootctl);
+      await sf.put(SENTINEL_KEY, enc.encode(`boots=${Number(match[1]) + 1} pubkey=${match[2]}`));
+    } else {
+      await sf.put(SENTINEL_KEY, enc.encode(`boots=1 pubkey=${hex(publicKey)}`));
+    }
+    await sf.sync();
+  });
+}
+
+/** Routing and samgrd proofs (phase `routing`). */
+async function routingProofs(run: Run): Promise<void> {
+  await run.proof("ipc routing samgrd", "ipc routing samgrd ok", async () => {
+    await run.route("samgrd");
+  });
+  const pair = { send: run.env.slots.statefsd ?? 0, recv: run.replySlot };
+  await run.proof("samgrd v1 register", "samgrd v1 register ok", async () => {
+    const r = await samgrRegister(
+      run.sys,
+      await run.route("samgrd"),
+      run.replySlot,
+      "selftest.svc",
+      pair,
+    );
+    expect(r.status === SM_OK, `register answered status ${r.status}`);
+  });
+  await run.proof("samgrd v1 lookup", "samgrd v1 lookup ok", async () => {
+    const r = await samgrLookup(run.sys, await run.route("samgrd"), run.replySlot, "selftest.svc");
+    expect(r.status === SM_OK, `lookup answered status ${r.status}`);
+    expect(
+      r.send === pair.send && r.recv === pair.recv,
+      `lookup gave ${r.send}/${r.recv}, registered ${pair.send}/${pair.recv}`,
+    );
+  });
+  await run.proof("samgrd v1 unknown", "samgrd v1 unknown ok", async () => {
+    const r = await samgrLookup(run.sys, await run.route("samgrd"), run.replySlot, "no.such.svc");
+    expect(r.status === SM_NOT_FOUND, `unknown name answered status ${r.status}`);
+  });
+  await run.proof("samgrd v1 malformed", "samgrd v1 malformed ok", async () => {
+    // A REGISTER whose name length claims more bytes than the frame holds.
+    const bad = Uint8Array.of(0x53, 0x4d, 1, 1, 200, 1, 0, 0, 0);
+    const reply = await call(run.sys, await run.route("samgrd"), run.replySlot, bad, {
+      deadline: run.deadline(),
+    });
+    expect(reply.data.length === SM_REPLY_LEN, `reply is ${reply.data.length} bytes`);
+    expect(reply.data[4] !== SM_OK, "malformed frame answered OK");
+  });
+  for (const peer of ["policyd", "bundlemgrd", "updated"] as const) {
+    await run.proof(`ipc routing ${peer}`, `ipc routing ${peer} ok`, async () => {
+      await run.route(peer);
+    });
+  }
+}
+
+/** A release of the standby slot, signed with the development update key. */
+async function release(run: Run, label: string): Promise<Uint8Array> {
+  const seed = fromHex(run.env.config.update_signing_seed, "update_signing_seed");
+  return await buildSystemSet(label, [
+    { name: "kernel", bytes: enc.encode(`${label} kernel image`) },
+    { name: "services", bytes: enc.encode(`${label} services bundle`) },
+  ], seed);
+}
+
+async function activeBundle(run: Run): Promise<number> {
+  return (await bundleList(run.sys, await run.route("bundlemgrd"), run.replySlot)).active;
+}
+
+/** OTA and bootctl proofs (phase `ota`). */
+async function otaProofs(run: Run): Promise<void> {
+  let prepared = true;
+  // A kept image may have booted into slot b: return to slot a first so the proof below always
+  // runs the same a -> b switch (and the same markers) on every boot.
+  try {
+    const upd = await run.updater();
+    const status = await upd.status();
+    if (status.active !== SLOT_A || status.pending !== 0) {
+      if (status.pending !== 0) {
+        await reportHealth(run.sys, run.replySlot, { deadline: run.deadline() });
+      }
+      if ((await upd.status()).active !== SLOT_A) {
+        await upd.stage(await release(run, "return-to-a"));
+        await upd.switchTo(3);
+        await reportHealth(run.sys, run.replySlot, { deadline: run.deadline() });
+      }
+    }
+  } catch (err) {
+    prepared = false;
+    run.failures++;
+    run.sys.print(`SELFTEST: ota prepare FAIL (${describe(err)})`);
+  }
+  if (!prepared) return;
+
+  await run.proof("ota stage", "ota stage ok", async () => {
+    const upd = await run.updater();
+    const staged = await upd.stage(await release(run, "release-2"));
+    expect(staged === SLOT_B, `staged slot ${staged}, expected b`);
+  });
+  await run.proof("ota switch", "ota switch ok", async () => {
+    const upd = await run.updater();
+    const active = await upd.switchTo(3);
+    expect(active === SLOT_B, `switch made slot ${active} active`);
+    expect((await activeBundle(run)) === SLOT_B, "bundlemgrd does not publish slot b");
+    const image = await bundleFetchImage(run.sys, await run.route("bundlemgrd"), run.replySlot);
+    expect(image.slot === SLOT_B, `FETCH_IMAGE describes slot ${image.slot}`);
+    const status = await upd.status();
+    expect(
+      status.pending === SLOT_B && status.triesLeft === 3,
+      "slot b is not pending with 3 tries",
+    );
+  });
+  await run.proof("ota health", "ota health ok", async () => {
+    const status = await reportHealth(run.sys, run.replySlot, {
+      nonce: run.nonce(),
+      deadline: run.deadline(),
+    });
+    expect(status === 0, `init answered health status ${status}`);
+    const after = await (await run.updater()).status();
+    expect(after.pending === 0 && after.healthOk, "health-ok did not clear the pending slot");
+    expect(after.active === SLOT_B, `active slot ${after.active} after health-ok`);
+  });
+  await run.proof("ota rollback", "ota rollback ok", async () => {
+    const upd = await run.updater();
+    await upd.stage(await release(run, "release-3-bad"));
+    const active = await upd.switchTo(1);
+    expect(active === SLOT_A, `switch made slot ${active} active`);
+    const rolledBack = await upd.bootAttempt();
+    expect(rolledBack === SLOT_B, `boot attempt rolled back to ${rolledBack}`);
+    const status = await upd.status();
+    expect(status.active === SLOT_B && status.pending === 0, "rollback did not restore slot b");
+    expect((await activeBundle(run)) === SLOT_B, "bundlemgrd does not publish slot b again");
+  });
+  await run.proof("ota tamper rejected", "ota tamper rejected ok", async () => {
+    const upd = await run.updater();
+    const good = await release(run, "release-4");
+    const reasons: string[] = [];
+    const bundleFlip = good.slice();
+    bundleFlip[bundleFlip.length - 1] ^= 0x01; // last byte: inside the last bundle
+    const indexFlip = good.slice();
+    indexFlip[12] ^= 0x01; // inside the signed index
+    for (const tampered of [bundleFlip, indexFlip]) {
+      try {
+        await upd.stage(tampered);
+        throw new ProofFailure("a tampered system-set was staged");
+      } catch (err) {
+        if (!(err instanceof UpdatedError)) throw err;
+        reasons.push(err.reasonName ?? String(err.status));
+      }
+    }
+    expect(reasons[0] === "digest", `bundle tamper refused as ${reasons[0]}`);
+    expect(reasons[1] === "signature", `index tamper refused as ${reasons[1]}`);
+  });
+  await run.proof("bootctl persist", "bootctl persist ok", async () => {
+    const sf = await run.statefs();
+    await sf.reopen();
+    const record = decodeBootCtl(await sf.get(BOOTCTL_KEY));
+    const status = await (await run.updater()).status();
+    expect(record.active === status.active, `record active ${record.active} != ${status.active}`);
+    const pending = record.pending ?? 0;
+    expect(pending === status.pending, `record pending ${record.pending} != ${status.pending}`);
+    expect(record.triesLeft === status.triesLeft, "record tries differ");
+    expect(record.healthOk === status.healthOk, "record health flag differs");
+  });
+}
+
+/** Policy proofs (phase `policy`). */
+async function policyProofs(run: Run): Promise<void> {
+  await run.proof("policy allow", "policy allow ok", async () => {
+    const status = await policyCheck(
+      run.sys,
+      await run.route("policyd"),
+      run.replySlot,
+      "statefs.read",
+    );
+    expect(status === PO_ALLOW, `granted capability answered ${status}`);
+  });
+  await run.proof("policy deny", "policy deny ok", async () => {
+    const status = await policyCheck(
+      run.sys,
+      await run.route("policyd"),
+      run.replySlot,
+      "keystore.admin",
+    );
+    expect(status === PO_DENY, `ungranted capability answered ${status}`);
+  });
+  await run.proof(
+    "policyd requester spoof denied",
+    "policyd requester spoof denied ok",
+    async () => {
+      const policyd = await run.route("policyd");
+      const own = await policyCheckCap(run.sys, policyd, run.replySlot, NAME, "statefs.read");
+      expect(own === PO_ALLOW, `own identity answered ${own}`);
+      // keystored holds statefs.read too; naming it as the subject must not borrow its grants.
+      const spoof = await policyCheckCap(
+        run.sys,
+        policyd,
+        run.replySlot,
+        "keystored",
+        "statefs.read",
+      );
+      expect(spoof === PO_DENY, `spoofed subject answered ${spoof}`);
+    },
+  );
+  await run.proof("policy malformed", "policy malformed ok", async () => {
+    const reply = await call(
+      run.sys,
+      await run.route("policyd"),
+      run.replySlot,
+      Uint8Array.of(0x50, 0x4f, 1, 4, 1, 2, 3),
+      { deadline: run.deadline() },
+    );
+    expect(reply.data.length === PO_REPLY_LEN, `reply is ${reply.data.length} bytes`);
+    expect(reply.data[4] === PO_MALFORMED, `truncated CHECK_CAP answered ${reply.data[4]}`);
+  });
+}
+
+async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
+  if (!checkSlots(sys, env, requiredSlots)) return;
+  sys.print(`${NAME}: ready`);
+  const run = new Run(sys, env);
+  await persistenceProofs(run);
+  await routingProofs(run);
+  await otaProofs(run);
+  await policyProofs(run);
+  // `SELFTEST: end` is earned only by a run in which every proof passed.
+  if (run.failures === 0) sys.print("SELFTEST: end");
+  else sys.print(`SELFTEST: summary FAIL (${run.failures} proofs failed)`);
+}
+
+/** The selftest-client service module. */
+export const selftestClient: ServiceModule = { name: NAME, requiredSlots, main };
+export default selftestClient;
