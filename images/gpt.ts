@@ -16,13 +16,13 @@ export const GPT_ENTRY_COUNT = 128;
 /** Bytes per partition entry written. */
 export const GPT_ENTRY_SIZE = 128;
 /** Sectors taken by one copy of the partition entry array (128 x 128 bytes). */
-export const GPT_ENTRIES_SECTORS = (GPT_ENTRY_COUNT * GPT_ENTRY_SIZE) / SECTOR_SIZE;
+export const GPT_ENTRIES_SECTORS: number = (GPT_ENTRY_COUNT * GPT_ENTRY_SIZE) / SECTOR_SIZE;
 /** Bytes of the header that its CRC covers (revision 1.0). */
 export const GPT_HEADER_SIZE = 92;
 /** Sectors at the start of the disk before the first usable LBA: MBR, header, array. */
-export const GPT_HEAD_SECTORS = 2 + GPT_ENTRIES_SECTORS;
+export const GPT_HEAD_SECTORS: number = 2 + GPT_ENTRIES_SECTORS;
 /** Sectors at the end of the disk after the last usable LBA: backup array, backup header. */
-export const GPT_TAIL_SECTORS = GPT_ENTRIES_SECTORS + 1;
+export const GPT_TAIL_SECTORS: number = GPT_ENTRIES_SECTORS + 1;
 /** Longest partition name in UTF-16 code units (72 bytes). */
 export const GPT_NAME_MAX = 36;
 /** Partition type GUID "Linux filesystem data", the type nexus gives every partition. */
