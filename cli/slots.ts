@@ -1,14 +1,154 @@
 /**
- * `nexus slots`: validate and show the declarative capability slot map.
+ * `nexus slots`: validate and show the declarative capability slot map (the system manifest).
+ * Parsing and printing only; the work is done in `init/`.
  *
  * @module
  */
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
+import { CliError, EXIT_FAIL, EXIT_USAGE } from "./errors.ts";
+import {
+  DEFAULT_MANIFEST_PATH,
+  formatDiagnostic,
+  GRAPH_FORMATS,
+  type GraphFormat,
+  loadManifest,
+  ManifestError,
+  type ManifestLoad,
+  renderGraph,
+  renderSlotTable,
+  slotRows,
+  UnknownServiceError,
+  validateManifest,
+} from "../init/mod.ts";
+import { SERVICES } from "../services/mod.ts";
+
+const EXIT_CODES = `
+Exit codes: 0 valid (warnings allowed); 1 problems found; 2 usage error or unreadable manifest.
+`;
+
+const encoder = new TextEncoder();
+
+async function print(text: string): Promise<void> {
+  const data = encoder.encode(text.endsWith("\n") ? text : text + "\n");
+  let done = 0;
+  while (done < data.length) done += await Deno.stdout.write(data.subarray(done));
+}
+
+/** The default manifest as a user would type it from the repository root, when it is under cwd. */
+function displayPath(path: string): string {
+  const cwd = Deno.cwd();
+  return path.startsWith(cwd + "/") ? path.slice(cwd.length + 1) : path;
+}
+
+async function load(path: string | undefined): Promise<ManifestLoad> {
+  const file = path ?? DEFAULT_MANIFEST_PATH;
+  try {
+    const loaded = await loadManifest(file);
+    if (path === undefined) loaded.manifest.file = displayPath(file);
+    for (const d of loaded.diagnostics) d.file = loaded.manifest.file;
+    return loaded;
+  } catch (err) {
+    if (err instanceof ManifestError) throw new CliError(err.message, EXIT_USAGE);
+    throw err;
+  }
+}
+
+const systemOption = () =>
+  new Option("--system <file>", "system manifest (default: images/system.toml)");
 
 /** Registers the `slots` command group on the root program. */
 export function registerSlots(program: Command): Command {
-  return program.command("slots").description(
+  const slots = program.command("slots").description(
     "validate and show the declarative capability slot map",
   );
+
+  slots.command("validate")
+    .description("check the manifest against every service's declared slot needs")
+    .addOption(systemOption())
+    .option("--json", "print the report as one JSON object")
+    .addHelpText(
+      "after",
+      `
+Reports, with the service, slot and a fix hint: required slots missing from the map, slots
+assigned twice, reserved slots (0-2) reused, wrong rights or kind for the use, targets that are
+not declared (did you mean), unknown manifest keys, routes the policy does not grant, slots
+declared but never used (warning) and cycles of synchronous calls that could deadlock.
+${EXIT_CODES}`,
+    )
+    .action(async (opts: { system?: string; json?: boolean }) => {
+      const loaded = await load(opts.system);
+      const report = validateManifest(loaded, SERVICES);
+      if (opts.json) {
+        await print(JSON.stringify(report, null, 2));
+      } else {
+        for (const p of report.problems) await print(formatDiagnostic(p));
+        const m = loaded.manifest;
+        const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+        if (report.valid) {
+          const slotCount = m.init.slots.length +
+            m.services.reduce((n, s) => n + s.slots.length, 0);
+          await print(
+            `slots: ${m.file} is valid (${count(m.services.length, "service")}, ${
+              count(slotCount, "slot")
+            }${report.warnings ? `, ${count(report.warnings, "warning")}` : ""})`,
+          );
+        } else {
+          await print(
+            `slots: ${m.file} has ${count(report.errors, "error")} and ${
+              count(report.warnings, "warning")
+            }`,
+          );
+        }
+      }
+      if (!report.valid) Deno.exitCode = EXIT_FAIL;
+    });
+
+  slots.command("show")
+    .description("print the slot map as a table (one service: with its reserved slots 0-2)")
+    .argument("[service]", "only this service (or init)")
+    .addOption(systemOption())
+    .addHelpText("after", EXIT_CODES)
+    .action(async (service: string | undefined, opts: { system?: string }) => {
+      const loaded = await load(opts.system);
+      let rows;
+      try {
+        rows = slotRows(loaded.manifest, SERVICES, service);
+      } catch (err) {
+        if (err instanceof UnknownServiceError) throw new CliError(err.message, EXIT_USAGE);
+        throw err;
+      }
+      await print(renderSlotTable(rows).join("\n"));
+      await warnProblems(loaded);
+    });
+
+  slots.command("graph")
+    .description("draw who can call whom (Graphviz DOT or Mermaid)")
+    .addOption(
+      new Option("--format <format>", "output format").choices([...GRAPH_FORMATS]).default("dot"),
+    )
+    .addOption(systemOption())
+    .addHelpText("after", EXIT_CODES)
+    .action(async (opts: { format: GraphFormat; system?: string }) => {
+      const loaded = await load(opts.system);
+      await print(renderGraph(loaded.manifest, SERVICES, opts.format));
+      await warnProblems(loaded);
+    });
+
+  return slots;
+}
+
+/** A manifest with shape problems still shows what loaded; say so on stderr. */
+async function warnProblems(loaded: ManifestLoad): Promise<void> {
+  const errors = loaded.diagnostics.filter((d) => d.severity === "error").length;
+  if (errors === 0) return;
+  const data = encoder.encode(
+    `nexus: ${loaded.manifest.file} has ${errors} problem(s) and is shown in part; run: nexus slots validate${
+      loaded.manifest.file === displayPath(DEFAULT_MANIFEST_PATH)
+        ? ""
+        : ` --system ${loaded.manifest.file}`
+    }\n`,
+  );
+  let done = 0;
+  while (done < data.length) done += await Deno.stderr.write(data.subarray(done));
 }

@@ -1,7 +1,8 @@
 /**
  * init-lite and the system manifest: loading and checking the manifest (`manifest.ts`,
  * `validate.ts`), the init task that wires the system from it and serves routing and health
- * (`init.ts`), and init's frames with their client helpers (`protocol.ts`).
+ * (`init.ts`), init's frames with their client helpers (`protocol.ts`), and the slot table and
+ * call graph `nexus slots` prints (`views.ts`).
  *
  * @module
  */
@@ -23,4 +24,5 @@ export {
   validateManifest,
   type ValidationReport,
 } from "./validate.ts";
+export * from "./views.ts";
 export { formatTaskTable, formatVirtualTime } from "./watchdog.ts";
