@@ -49,7 +49,12 @@ const RED = 31;
 
 async function writeOut(data: Uint8Array): Promise<void> {
   let done = 0;
-  while (done < data.length) done += await Deno.stdout.write(data.subarray(done));
+  try {
+    while (done < data.length) done += await Deno.stdout.write(data.subarray(done));
+  } catch (err) {
+    // A reader that stops early (`| head`) is not an error worth a stack trace.
+    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+  }
 }
 
 function print(line = ""): Promise<void> {
