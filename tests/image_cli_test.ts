@@ -119,6 +119,12 @@ Deno.test("nexus image --help lists every subcommand; each has its own help", as
   assertMatch(helps[0].stdout, /--force/);
   assertMatch(helps[2].stdout, /1 repaired or repairable/);
   assertMatch(helps[3].stdout, /\[prefix\]/);
+  const typo = await nexus(["image", "inspct", "x.img"]);
+  assertEquals(typo.code, 2);
+  assertMatch(typo.stderr, /Did you mean inspect\?/);
+  const missing = await nexus(["image", "get", "x.img"]);
+  assertEquals(missing.code, 2);
+  assertMatch(missing.stderr, /missing required argument 'key'/);
 });
 
 Deno.test("mkfs + inspect: the default image, as text and JSON", async () => {
