@@ -2,11 +2,21 @@
  * init-lite and the system manifest: loading and checking the manifest (`manifest.ts`,
  * `validate.ts`), the init task that wires the system from it and serves routing and health
  * (`init.ts`), init's frames with their client helpers (`protocol.ts`), and the slot table and
- * call graph `nexus slots` prints (`views.ts`).
+ * call graph `nexus slots` prints (`views.ts`), and the boot entry point that runs the whole system
+ * against a disk image (`boot.ts`).
  *
  * @module
  */
 
+export {
+  BOOT_MEMORY_BYTES,
+  BootError,
+  type BootErrorCode,
+  type BootOptions,
+  type BootOutcome,
+  bootSystem,
+  VIRTIO_BLK_DEVICE,
+} from "./boot.ts";
 export * from "./diagnostic.ts";
 export * from "./manifest.ts";
 export * from "./needs.ts";

@@ -1,0 +1,155 @@
+/**
+ * The boot entry point: one call that boots the simulated system against a disk image and runs
+ * it until it is done, stopped, or stuck.
+ *
+ * It loads the system manifest, creates a kernel with guest memory, attaches a virtio-blk device
+ * backed by the whole image file at each MMIO window the manifest declares for `virtio-blk`
+ * (statefsd finds its partition itself by reading the GPT through the driver), hands init a MAP
+ * cap for each window, spawns init privileged, and runs the scheduler, streaming every console
+ * line to the caller as it is printed.
+ *
+ * @module
+ */
+
+import { Kernel, type RunResult } from "../core/kernel/kernel.ts";
+import type { ServiceModule } from "../core/kernel/service.ts";
+import { RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
+import { GuestMemory } from "../core/virtio/guest_memory.ts";
+import { VirtioBlkMmio } from "../core/virtio/blk_device.ts";
+import { FileRegionStore, StoreError } from "../core/virtio/store.ts";
+import { SERVICES } from "../services/mod.ts";
+import { createInit } from "./init.ts";
+import { DEFAULT_MANIFEST_PATH, INIT_NAME, loadManifest, requireLoadable } from "./manifest.ts";
+
+/** Guest-physical memory of a booted system (virtqueues and DMA buffers), 8 MiB. */
+export const BOOT_MEMORY_BYTES = 8 * 1024 * 1024;
+/** The device model name the manifest's `[[mmio]]` entries use for the disk. */
+export const VIRTIO_BLK_DEVICE = "virtio-blk";
+
+/** What to boot and how to watch it. */
+export interface BootOptions {
+  /** Disk image (raw, GPT); the whole file backs the virtio-blk device. */
+  imagePath: string;
+  /** Boot seed handed to every service (deterministic randomness). */
+  seed: number;
+  /** init's watchdog: responder-loop iterations allowed; unset = no watchdog. */
+  watchdogTicks?: number;
+  /** System manifest (default images/system.toml). */
+  manifestPath?: string;
+  /** Service modules by manifest `module` key (default services/mod.ts SERVICES). */
+  services?: Record<string, ServiceModule>;
+  /** Called with every console line as it is printed, with its virtual time. */
+  onLine(line: string, timeNs: number): void;
+  /** Polled between scheduler steps; true stops the run ("stopped"). */
+  shouldStop(): boolean;
+  /** Receives every syscall. */
+  tracer?: Tracer;
+}
+
+/** How a boot ended. */
+export interface BootOutcome {
+  /** Why the scheduler returned (see the kernel's RunResult). */
+  reason: RunResult["reason"];
+  /** Virtual time at the end, in ns. */
+  virtualNs: number;
+  /** The task table at the end. */
+  tasks: TaskInfo[];
+}
+
+/** Why a boot could not start. Manifest problems are {@link ManifestError}s instead. */
+export type BootErrorCode = "IMAGE_UNREADABLE" | "BAD_IMAGE" | "BAD_DEVICE" | "BAD_OPTION";
+
+/** A boot that could not start: an unusable image, a device nexus cannot model, a bad option. */
+export class BootError extends Error {
+  /** Creates an error with a stable code. */
+  constructor(readonly code: BootErrorCode, message: string) {
+    super(message);
+    this.name = "BootError";
+  }
+}
+
+function openImage(path: string): FileRegionStore {
+  let store: FileRegionStore;
+  try {
+    store = FileRegionStore.open(path);
+  } catch (err) {
+    if (err instanceof StoreError) {
+      throw new BootError("BAD_IMAGE", `${path}: not a disk image: ${err.message}`);
+    }
+    const why = err instanceof Deno.errors.NotFound
+      ? "no such file"
+      : err instanceof Error
+      ? err.message
+      : String(err);
+    throw new BootError("IMAGE_UNREADABLE", `cannot open image ${path}: ${why}`);
+  }
+  if (store.sectors === 0) {
+    store.close();
+    throw new BootError("BAD_IMAGE", `${path}: the image is empty`);
+  }
+  return store;
+}
+
+/**
+ * Boots the system and runs it until it goes idle, every task exits, or `shouldStop()` says so.
+ * Throws {@link ManifestError} for an unreadable or invalid manifest and {@link BootError} for an
+ * unusable image, an MMIO device nexus cannot model, or a bad option; the run itself never
+ * throws for what the simulated system does (failures are console lines).
+ */
+export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
+  if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) {
+    throw new BootError("BAD_OPTION", `seed must be a non-negative integer, got ${opts.seed}`);
+  }
+  if (
+    opts.watchdogTicks !== undefined &&
+    (!Number.isSafeInteger(opts.watchdogTicks) || opts.watchdogTicks < 1)
+  ) {
+    throw new BootError(
+      "BAD_OPTION",
+      `watchdog ticks must be a positive integer, got ${opts.watchdogTicks}`,
+    );
+  }
+  const manifest = requireLoadable(await loadManifest(opts.manifestPath ?? DEFAULT_MANIFEST_PATH));
+  for (const w of manifest.mmio) {
+    if (w.device !== VIRTIO_BLK_DEVICE) {
+      throw new BootError(
+        "BAD_DEVICE",
+        `${manifest.file}: MMIO window ${w.window} asks for device "${w.device}"; nexus models only "${VIRTIO_BLK_DEVICE}"`,
+      );
+    }
+  }
+  if (manifest.mmio.length > 1) {
+    // One image, one disk: two devices writing the same file would corrupt it.
+    throw new BootError(
+      "BAD_DEVICE",
+      `${manifest.file}: ${manifest.mmio.length} MMIO windows ask for ${VIRTIO_BLK_DEVICE}; the image backs one disk`,
+    );
+  }
+  const store = openImage(opts.imagePath);
+  try {
+    const kernel = new Kernel({ memory: new GuestMemory(BOOT_MEMORY_BYTES), tracer: opts.tracer });
+    const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
+    try {
+      const initPid = kernel.spawn(
+        INIT_NAME,
+        createInit({
+          manifest,
+          services: opts.services ?? SERVICES,
+          seed: opts.seed,
+          watchdogTicks: opts.watchdogTicks,
+        }),
+        { privileged: true },
+      );
+      for (const w of manifest.mmio) {
+        kernel.attachMmio(w.window, new VirtioBlkMmio(store));
+        kernel.placeCap(initPid, undefined, { kind: "mmio", window: w.window, rights: RIGHT_MAP });
+      }
+      const result = await kernel.run({ shouldStop: opts.shouldStop });
+      return { reason: result.reason, virtualNs: result.time, tasks: kernel.taskList() };
+    } finally {
+      unsubscribe();
+    }
+  } finally {
+    store.close();
+  }
+}
