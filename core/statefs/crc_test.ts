@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { crc32, crc32c } from "./crc.ts";
+import { crc32, crc32c, crc32cRange } from "./crc.ts";
 
 const enc = new TextEncoder();
 
@@ -45,4 +45,11 @@ Deno.test("seed chains: crc(b, crc(a)) = crc(a ++ b)", () => {
   const ab = enc.encode("hello, state journal");
   assertEquals(crc32c(b, crc32c(a)), crc32c(ab));
   assertEquals(crc32(b, crc32(a)), crc32(ab));
+});
+
+Deno.test("crc32cRange equals crc32c of the same subarray", () => {
+  const data = new Uint8Array(300).map((_, i) => (i * 37 + 11) & 0xff);
+  for (const [a, b] of [[0, 0], [0, 300], [3, 17], [5, 21], [7, 299], [100, 133]]) {
+    assertEquals(crc32cRange(data, a, b), crc32c(data.subarray(a, b)), `${a}..${b}`);
+  }
 });

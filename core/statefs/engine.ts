@@ -35,6 +35,7 @@ import type { BlockDevice } from "./block_device.ts";
 import { BlockDeviceError } from "./block_device.ts";
 import { StateFsError } from "./errors.ts";
 import {
+  checkKey,
   CHECKPOINT_RECORD_SIZE,
   checkpointValue,
   compareUtf8,
@@ -51,19 +52,13 @@ import {
   OP_TXN_COMMIT,
   OP_TXN_PAYLOAD,
   OP_TXN_PREPARE,
+  RECORD_HEADER_SIZE,
   RECORD_MAGIC,
   RECORD_OVERHEAD,
   regionBlocksFor,
-  validateKey,
+  utf8Length,
 } from "./journal.ts";
-import {
-  entrySize,
-  isZero,
-  type LiveEntry,
-  ReplayState,
-  scanJournal,
-  zeroBlocks,
-} from "./replay.ts";
+import { entrySize, isZero, ReplayState, scanJournal, zeroBlocks } from "./replay.ts";
 
 /** Default bound on records replayed at open (FORMATS.md). */
 export const DEFAULT_MAX_REPLAY_RECORDS = 100_000;
@@ -71,6 +66,14 @@ export const DEFAULT_MAX_REPLAY_RECORDS = 100_000;
 const FLUSH_THRESHOLD = 256 * 1024;
 const EMPTY = new Uint8Array(0);
 const TXN_MARKER_SIZE = RECORD_OVERHEAD + 8;
+
+/** One index change: a new value, or `undefined` for a removal. */
+interface Change {
+  key: string;
+  value: Uint8Array | undefined;
+  /** UTF-8 length of the key, when already known. */
+  keyLen?: number;
+}
 
 /** Options for {@link StateFs.open}. */
 export interface StateFsOptions {
@@ -154,7 +157,7 @@ export class StateFs {
   #active: 0 | 1 = 0;
   #regionStart = 0;
   #regionBlocks = 0;
-  #index = new Map<string, LiveEntry>();
+  #index = new Map<string, Uint8Array>();
   #sorted: string[] | undefined;
   #records = 0;
   #bytesLive = 0;
@@ -164,6 +167,12 @@ export class StateFs {
   #pendStart = 0;
   #dirty = false;
   #needsPrep = false;
+  /**
+   * Per region (A, B): blocks from its start that may hold non-zero bytes, as far as this
+   * instance knows (undefined: unknown, assume the whole region). Lets a compaction zero only
+   * what an earlier journal in the target region really used.
+   */
+  #extent: [number | undefined, number | undefined] = [undefined, undefined];
   #orphans: bigint[] = [];
   #nextTxn = 1n;
   #chain: Promise<unknown> = Promise.resolve();
@@ -280,7 +289,7 @@ export class StateFs {
     this.#sorted = undefined;
     this.#records = scan.records;
     let live = layout === "nxs2" ? CHECKPOINT_RECORD_SIZE : 0;
-    for (const e of state.map.values()) live += entrySize(e);
+    for (const [k, v] of state.map) live += entrySize(k, v);
     this.#bytesLive = live;
     this.#tail = scan.end;
     this.#pendStart = scan.end - (scan.end % 512);
@@ -290,6 +299,7 @@ export class StateFs {
     this.#orphans = state.openTransactions().map((t) => t.id);
     this.#nextTxn = state.maxTxnId + 1n;
     this.#needsPrep = true;
+    this.#extent = [undefined, undefined];
   }
 
   /** Runs `fn` after every earlier mutation finished (one writer at a time). */
@@ -320,10 +330,16 @@ export class StateFs {
     return used;
   }
 
-  #append(op: number, key: Uint8Array, value: Uint8Array, head: Uint8Array = EMPTY): void {
-    const size = RECORD_OVERHEAD + key.length + head.length + value.length;
+  #append(
+    op: number,
+    key: string,
+    keyLen: number,
+    value: Uint8Array,
+    head: Uint8Array = EMPTY,
+  ): void {
+    const size = RECORD_OVERHEAD + keyLen + head.length + value.length;
     const at = this.#reserve(size);
-    encodeRecordInto(this.#pend, at, op, key, value, head);
+    encodeRecordInto(this.#pend, at, op, key, value, head, keyLen);
     this.#records++;
   }
 
@@ -340,6 +356,9 @@ export class StateFs {
     } catch (err) {
       throw ioError(err);
     }
+    const written = this.#pendStart / 512 + blocks;
+    const known = this.#extent[this.#active];
+    if (known !== undefined && written > known) this.#extent[this.#active] = written;
     const newStart = this.#tail - (this.#tail % 512);
     const from = newStart - this.#pendStart;
     const keep = this.#tail - newStart;
@@ -373,10 +392,11 @@ export class StateFs {
       }
     }
     this.#needsPrep = false;
+    if (this.#layout === "nxs2") this.#extent[this.#active] = firstAfterTail;
     if (this.#orphans.length > 0) {
       const size = this.#orphans.length * TXN_MARKER_SIZE;
       if (this.#fits(size, this.#orphans.length)) {
-        for (const id of this.#orphans) this.#append(OP_TXN_ABORT, EMPTY, encodeTxnId(id));
+        for (const id of this.#orphans) this.#append(OP_TXN_ABORT, "", 0, EMPTY, encodeTxnId(id));
       } else {
         await this.#compact(); // a compacted journal has no transactions at all
       }
@@ -399,7 +419,7 @@ export class StateFs {
     bytes: number,
     records: number,
     write: () => void,
-    changes: Array<{ key: string; entry: LiveEntry | undefined }>,
+    changes: Change[],
   ): Promise<void> {
     if (this.#fits(bytes, records)) {
       write();
@@ -431,12 +451,12 @@ export class StateFs {
 
   /** Applies index changes; returns the changes that undo them. */
   #applyChanges(
-    changes: Array<{ key: string; entry: LiveEntry | undefined }>,
-  ): Array<{ key: string; entry: LiveEntry | undefined }> {
-    const undo: Array<{ key: string; entry: LiveEntry | undefined }> = [];
+    changes: Change[],
+  ): Change[] {
+    const undo: Change[] = [];
     for (const c of changes) {
-      undo.push({ key: c.key, entry: this.#index.get(c.key) });
-      if (c.entry) this.#set(c.key, c.entry);
+      undo.push({ key: c.key, value: this.#index.get(c.key) });
+      if (c.value) this.#set(c.key, c.value, c.keyLen);
       else this.#remove(c.key);
     }
     return undo.reverse();
@@ -460,9 +480,9 @@ export class StateFs {
 
   /** Sets `key` to a copy of `value`. Rejects `INVALID_KEY`, `KEY_TOO_LONG`, `VALUE_TOO_LARGE`, `NO_SPACE`, `IO_ERROR`. */
   put(key: string, value: Uint8Array): Promise<void> {
-    let keyBytes: Uint8Array;
+    let keyLen: number;
     try {
-      keyBytes = validateKey(key);
+      keyLen = checkKey(key);
       checkValue(value);
     } catch (err) {
       return Promise.reject(err);
@@ -471,10 +491,10 @@ export class StateFs {
       await this.#prepare();
       const copy = value.slice();
       await this.#commit(
-        RECORD_OVERHEAD + keyBytes.length + value.length,
+        RECORD_OVERHEAD + keyLen + value.length,
         1,
-        () => this.#append(OP_PUT, keyBytes, copy),
-        [{ key, entry: { value: copy, keyLen: keyBytes.length } }],
+        () => this.#append(OP_PUT, key, keyLen, copy),
+        [{ key, value: copy, keyLen }],
       );
       await this.#maybeFlush();
       await this.#maybeAutoCompact();
@@ -484,18 +504,18 @@ export class StateFs {
   /** A copy of the value of `key`, or `undefined`. Rejects `INVALID_KEY` / `KEY_TOO_LONG`. */
   get(key: string): Promise<Uint8Array | undefined> {
     try {
-      validateKey(key);
+      checkKey(key);
     } catch (err) {
       return Promise.reject(err);
     }
-    return Promise.resolve(this.#index.get(key)?.value.slice());
+    return Promise.resolve(this.#index.get(key)?.slice());
   }
 
   /** Removes `key`. Rejects `NOT_FOUND` when it is absent (nothing is written then). */
   delete(key: string): Promise<void> {
-    let keyBytes: Uint8Array;
+    let keyLen: number;
     try {
-      keyBytes = validateKey(key);
+      keyLen = checkKey(key);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -503,10 +523,10 @@ export class StateFs {
       if (!this.#index.has(key)) throw new StateFsError("NOT_FOUND", `no such key: ${key}`);
       await this.#prepare();
       await this.#commit(
-        RECORD_OVERHEAD + keyBytes.length,
+        RECORD_OVERHEAD + keyLen,
         1,
-        () => this.#append(OP_DELETE, keyBytes, EMPTY),
-        [{ key, entry: undefined }],
+        () => this.#append(OP_DELETE, key, keyLen, EMPTY),
+        [{ key, value: undefined }],
       );
       await this.#maybeFlush();
       await this.#maybeAutoCompact();
@@ -543,15 +563,15 @@ export class StateFs {
    * error nothing is written.
    */
   batch(ops: BatchOp[], opts: { abort?: boolean } = {}): Promise<void> {
-    const enc: Array<{ key: string; keyBytes: Uint8Array; value: Uint8Array | undefined }> = [];
+    const enc: Array<{ key: string; keyLen: number; value: Uint8Array | undefined }> = [];
     try {
       for (const o of ops) {
-        const keyBytes = validateKey(o.key);
+        const keyLen = checkKey(o.key);
         if (o.op === "put") {
           checkValue(o.value);
-          enc.push({ key: o.key, keyBytes, value: o.value.slice() });
+          enc.push({ key: o.key, keyLen, value: o.value.slice() });
         } else if (o.op === "delete") {
-          enc.push({ key: o.key, keyBytes, value: undefined });
+          enc.push({ key: o.key, keyLen, value: undefined });
         } else {
           throw new StateFsError("INVALID_KEY", `unknown batch op ${(o as { op: string }).op}`);
         }
@@ -570,21 +590,18 @@ export class StateFs {
       await this.#prepare();
       let size = 2 * TXN_MARKER_SIZE;
       for (const e of enc) {
-        size += RECORD_OVERHEAD + e.keyBytes.length + (e.value ? 8 + e.value.length : 0);
+        size += RECORD_OVERHEAD + e.keyLen + (e.value ? 8 + e.value.length : 0);
       }
       const write = () => {
         const idBytes = encodeTxnId(this.#nextTxn++);
-        this.#append(OP_TXN_PREPARE, EMPTY, idBytes);
+        this.#append(OP_TXN_PREPARE, "", 0, EMPTY, idBytes);
         for (const e of enc) {
-          if (e.value) this.#append(OP_TXN_PAYLOAD, e.keyBytes, e.value, idBytes);
-          else this.#append(OP_DELETE, e.keyBytes, EMPTY);
+          if (e.value) this.#append(OP_TXN_PAYLOAD, e.key, e.keyLen, e.value, idBytes);
+          else this.#append(OP_DELETE, e.key, e.keyLen, EMPTY);
         }
-        this.#append(opts.abort ? OP_TXN_ABORT : OP_TXN_COMMIT, EMPTY, idBytes);
+        this.#append(opts.abort ? OP_TXN_ABORT : OP_TXN_COMMIT, "", 0, EMPTY, idBytes);
       };
-      const changes = opts.abort ? [] : enc.map((e) => ({
-        key: e.key,
-        entry: e.value ? { value: e.value, keyLen: e.keyBytes.length } : undefined,
-      }));
+      const changes: Change[] = opts.abort ? [] : enc;
       await this.#commit(size, enc.length + 2, write, changes);
       await this.#maybeFlush();
       await this.#maybeAutoCompact();
@@ -652,22 +669,23 @@ export class StateFs {
   // -------------------------------------------------------------------------------------------
   // Index helpers
 
-  #set(key: string, e: LiveEntry): void {
+  #set(key: string, value: Uint8Array, keyLen = utf8Length(key)): void {
     const old = this.#index.get(key);
     if (old) {
-      this.#bytesLive -= entrySize(old);
-    } else if (this.#sorted) {
-      this.#sorted.splice(this.#lowerBound(key), 0, key);
+      this.#bytesLive -= old.length;
+    } else {
+      this.#bytesLive += RECORD_OVERHEAD + keyLen;
+      if (this.#sorted) this.#sorted.splice(this.#lowerBound(key), 0, key);
     }
-    this.#index.set(key, e);
-    this.#bytesLive += entrySize(e);
+    this.#index.set(key, value);
+    this.#bytesLive += value.length;
   }
 
   #remove(key: string): void {
     const old = this.#index.get(key);
     if (!old) return;
     this.#index.delete(key);
-    this.#bytesLive -= entrySize(old);
+    this.#bytesLive -= entrySize(key, old);
     if (this.#sorted) this.#sorted.splice(this.#lowerBound(key), 1);
   }
 
@@ -726,19 +744,22 @@ export class StateFs {
       EMPTY,
       checkpointValue(generation, keys.length),
     );
-    const encoder = new TextEncoder();
-    const entries = new Map<string, LiveEntry>();
+    const entries = new Map<string, Uint8Array>();
     for (const k of keys) {
-      const e = this.#index.get(k)!;
-      const kb = encoder.encode(k);
-      const valueAt = p + 11 + kb.length;
-      p += encodeRecordInto(buf, p, OP_PUT, kb, e.value);
+      const v = this.#index.get(k)!;
+      const keyLen = utf8Length(k);
+      const valueAt = p + RECORD_HEADER_SIZE + keyLen;
+      p += encodeRecordInto(buf, p, OP_PUT, k, v, EMPTY, keyLen);
       // Re-point values at the new buffer so replay chunks of the old journal can be freed.
-      entries.set(k, { value: buf.subarray(valueAt, valueAt + e.value.length), keyLen: e.keyLen });
+      entries.set(k, buf.subarray(valueAt, valueAt + v.length));
     }
     try {
       await this.#dev.write(target.startBlock, buf);
-      await zeroBlocks(this.#dev, target.startBlock + blocks, target.regionBlocks - blocks);
+      const dirty = Math.min(
+        this.#extent[target.region] ?? target.regionBlocks,
+        target.regionBlocks,
+      );
+      if (dirty > blocks) await zeroBlocks(this.#dev, target.startBlock + blocks, dirty - blocks);
       await this.#dev.sync();
       await this.#dev.write(
         0,
@@ -748,6 +769,7 @@ export class StateFs {
     } catch (err) {
       throw ioError(err);
     }
+    if (this.#layout !== "nxs2") this.#extent = [undefined, undefined]; // legacy blocks overlap A
     this.#layout = "nxs2";
     this.#active = target.region;
     this.#generation = generation;
@@ -763,6 +785,7 @@ export class StateFs {
     this.#dirty = false;
     this.#needsPrep = false;
     this.#orphans = [];
+    this.#extent[target.region] = blocks;
     this.#compactions++;
     this.onCompaction?.({ generation, entries: keys.length });
   }

@@ -8,8 +8,12 @@
 
 import type { BlockDevice } from "./block_device.ts";
 import {
-  decodeRecord,
+  DECODED_CORRUPT,
+  DECODED_END,
+  DECODED_RECORD,
+  decodeRecordInto,
   type JournalRecord,
+  newRecordSlot,
   OP_CHECKPOINT,
   OP_DELETE,
   OP_PUT,
@@ -22,6 +26,7 @@ import {
   RECORD_MAGIC,
   RECORD_OVERHEAD,
   type RecordCorruption,
+  utf8Length,
 } from "./journal.ts";
 
 /** Blocks read per device request while scanning (1 MiB). */
@@ -52,8 +57,9 @@ export interface ScanResult {
 
 /**
  * Walks the journal in `blockCount` blocks of `dev` from `startBlock`, calling `onRecord` for each
- * valid record with its byte offset in the region. Record views stay valid after the call (every
- * chunk is a fresh buffer), so the caller may keep them instead of copying.
+ * valid record with its byte offset in the region. The record object is reused for the next
+ * record, but its `value` view stays valid (every chunk is a fresh buffer), so the caller may
+ * keep values instead of copying them.
  */
 export async function scanJournal(
   dev: BlockDevice,
@@ -69,24 +75,25 @@ export async function scanJournal(
   let next = 0; // next region block to read
   let records = 0;
   let stop: ScanStop;
+  const slot = newRecordSlot();
   for (;;) {
-    const r = decodeRecord(buf, pos, buf.length);
-    if (r.kind === "record") {
+    const r = decodeRecordInto(buf, pos, buf.length, slot);
+    if (r === DECODED_RECORD) {
       if (records >= maxRecords) {
         stop = { kind: "limit" };
         break;
       }
-      onRecord(r.record, base + pos);
+      onRecord(slot, base + pos);
       records++;
-      pos += r.size;
+      pos += slot.size;
       continue;
     }
-    if (r.kind === "end") {
+    if (r === DECODED_END) {
       stop = { kind: "clean" };
       break;
     }
-    if (r.kind === "corrupt") {
-      stop = { kind: "corrupt", code: r.code, message: r.message };
+    if (r === DECODED_CORRUPT) {
+      stop = { kind: "corrupt", code: slot.code!, message: slot.message };
       break;
     }
     // Incomplete: read on, unless the region is exhausted.
@@ -98,22 +105,17 @@ export async function scanJournal(
       stop = magic ? { kind: "cut" } : { kind: "clean" };
       break;
     }
-    // Read at least enough for the pending record, in large chunks.
-    const needBlocks = Math.ceil(Math.max(r.need, RECORD_OVERHEAD) / bs) + 1;
-    const n = Math.min(Math.max(CHUNK_BLOCKS, needBlocks), blockCount - next);
-    const chunk = await dev.read(startBlock + next, n);
-    next += n;
-    const keepFrom = Math.floor(pos / bs) * bs; // keep the block holding `pos` in the window
-    if (keepFrom >= buf.length) {
-      buf = chunk;
-    } else {
-      const joined = new Uint8Array(buf.length - keepFrom + chunk.length);
-      joined.set(buf.subarray(keepFrom));
-      joined.set(chunk, buf.length - keepFrom);
-      buf = joined;
-    }
-    base += keepFrom;
-    pos -= keepFrom;
+    // Read on from the block holding `pos` (re-reading that partial block from the device is
+    // cheaper than joining buffers), at least enough for the pending record.
+    const from = (base + pos - ((base + pos) % bs)) / bs;
+    const n = Math.min(
+      Math.max(CHUNK_BLOCKS, Math.ceil(((base + pos) % bs + slot.size) / bs) + 1),
+      blockCount - from,
+    );
+    buf = await dev.read(startBlock + from, n);
+    pos = base + pos - from * bs;
+    base = from * bs;
+    next = from + n;
   }
   const end = base + pos;
   const blockStart = Math.floor(pos / bs) * bs;
@@ -122,17 +124,9 @@ export async function scanJournal(
   return { end, records, stop, tailBlock };
 }
 
-/** A live key's value and the byte length of its key (for space accounting). */
-export interface LiveEntry {
-  /** The value bytes (may be a view into a replay buffer; never handed out directly). */
-  value: Uint8Array;
-  /** UTF-8 length of the key. */
-  keyLen: number;
-}
-
-/** Encoded size of the Put record that holds `e`. */
-export function entrySize(e: LiveEntry): number {
-  return RECORD_OVERHEAD + e.keyLen + e.value.length;
+/** Encoded size of the Put record holding `key` = `value` (`keyLen`: its UTF-8 length). */
+export function entrySize(key: string, value: Uint8Array, keyLen = utf8Length(key)): number {
+  return RECORD_OVERHEAD + keyLen + value.length;
 }
 
 /** A transaction issue found during replay (fsck reports these). */
@@ -147,7 +141,7 @@ export interface TxnIssue {
 
 interface OpenTxn {
   offset: number;
-  ops: Array<{ key: string; entry: LiveEntry | undefined }>;
+  ops: Array<{ key: string; value: Uint8Array | undefined }>;
 }
 
 /**
@@ -159,7 +153,7 @@ interface OpenTxn {
  */
 export class ReplayState {
   /** The live keys. */
-  readonly map = new Map<string, LiveEntry>();
+  readonly map = new Map<string, Uint8Array>();
   /** The Checkpoint at region offset 0, if any. */
   checkpoint: { generation: number; entries: number } | undefined;
   /** Highest transaction id seen (0 when none). */
@@ -173,11 +167,11 @@ export class ReplayState {
   apply(rec: JournalRecord, offset: number): void {
     switch (rec.op) {
       case OP_PUT:
-        this.map.set(rec.key, { value: rec.value, keyLen: rec.keyBytes.length });
+        this.map.set(rec.key, rec.value);
         return;
       case OP_DELETE: {
         const txn = this.#lastOpen === undefined ? undefined : this.#open.get(this.#lastOpen);
-        if (txn) txn.ops.push({ key: rec.key, entry: undefined });
+        if (txn) txn.ops.push({ key: rec.key, value: undefined });
         else this.map.delete(rec.key);
         return;
       }
@@ -210,10 +204,7 @@ export class ReplayState {
           });
           return;
         }
-        txn.ops.push({
-          key: rec.key,
-          entry: { value: rec.value.subarray(8), keyLen: rec.keyBytes.length },
-        });
+        txn.ops.push({ key: rec.key, value: rec.value.subarray(8) });
         return;
       case OP_TXN_COMMIT:
       case OP_TXN_ABORT:
@@ -229,7 +220,7 @@ export class ReplayState {
         }
         if (rec.op === OP_TXN_COMMIT) {
           for (const o of txn.ops) {
-            if (o.entry) this.map.set(o.key, o.entry);
+            if (o.value) this.map.set(o.key, o.value);
             else this.map.delete(o.key);
           }
         }
