@@ -30,7 +30,7 @@
 import { Kernel, type RunResult } from "../core/kernel/kernel.ts";
 import type { ConsoleLine } from "../core/kernel/console.ts";
 import { fnv1a64 } from "../core/kernel/fnv.ts";
-import { ByteReader, frameWriter, readHeader } from "../core/kernel/frame.ts";
+import { readHeader } from "../core/kernel/frame.ts";
 import { type Handler, serve } from "../core/kernel/rpc.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import {
@@ -46,6 +46,20 @@ import {
   type Syscalls,
   type Tracer,
 } from "../core/kernel/types.ts";
+import {
+  decodeHealthOk,
+  decodeRouteGet,
+  encodeHealthReply,
+  encodeRouteReply,
+  IH_FAILED,
+  IH_MAGIC,
+  IH_OK,
+  REPLY_ROUTE_NAME,
+  RT_DENIED,
+  RT_MALFORMED,
+  RT_NOT_FOUND,
+  RT_OK,
+} from "../init/protocol.ts";
 
 /** Name of the harness's stand-in init task (and the identity init has in the system). */
 export const INIT_NAME = "init";
@@ -460,17 +474,7 @@ export function runService(
   });
 }
 
-// ---- the stand-in init's RT/IH answers (FORMATS.md "IPC frames") ----
-
-const RT_OP_ROUTE_GET = 0x40;
-const RT_OP_ROUTE_REPLY = 0x41;
-const RT_OK = 0;
-const RT_NOT_FOUND = 1;
-const RT_MALFORMED = 2;
-const RT_DENIED = 3;
-const IH_OP_HEALTH_OK = 1;
-/** Name that routes to the asker's own reply inbox. */
-const REPLY_ROUTE = "@reply";
+// ---- the stand-in init's RT/IH answers (codecs from init/protocol.ts) ----
 
 function answerInit(
   req: Message,
@@ -479,51 +483,25 @@ function answerInit(
   routes: RouteRecord[],
   health: string[],
 ): Uint8Array | null {
-  const header = readHeader(req.data);
   const sender = byIdentity.get(req.senderServiceId);
-  if (header?.magic === "IH") {
-    const r = new ByteReader(req.data);
-    r.bytes(4);
-    const nonce = r.remaining === 4 ? r.u32() : undefined;
-    const ok = header.version === 1 && header.op === IH_OP_HEALTH_OK &&
-      (r.remaining === 0);
-    if (ok) health.push(sender?.name ?? "?");
-    const w = frameWriter("IH", 1, IH_OP_HEALTH_OK | 0x80).u8(ok ? opts.healthStatus ?? 0 : 1);
-    if (nonce !== undefined) w.u32(nonce);
-    return w.finish();
+  if (readHeader(req.data)?.magic === IH_MAGIC) {
+    const h = decodeHealthOk(req.data);
+    if (h.kind === "malformed") return encodeHealthReply(IH_FAILED);
+    health.push(sender?.name ?? "?");
+    return encodeHealthReply(opts.healthStatus ?? IH_OK, h.nonce);
   }
-  const rt = (status: number, send = 0, recv = 0, nonce?: number) => {
-    const w = frameWriter("RT", 1, RT_OP_ROUTE_REPLY).u8(status).u32(send).u32(recv);
-    if (nonce !== undefined) w.u32(nonce);
-    return w.finish();
+  const r = decodeRouteGet(req.data);
+  if (r.kind === "malformed") return encodeRouteReply(RT_MALFORMED, 0, 0);
+  const answer = (status: number, send = 0, recv = 0) => {
+    routes.push({ sender: sender?.name ?? "?", name: r.name, status });
+    return encodeRouteReply(status, send, recv, r.nonce);
   };
-  if (header?.magic !== "RT" || header.version !== 1 || header.op !== RT_OP_ROUTE_GET) {
-    return rt(RT_MALFORMED);
+  if (sender === undefined) return answer(RT_NOT_FOUND);
+  const reply = sender.slots.reply;
+  if (r.name === REPLY_ROUTE_NAME) {
+    return reply === undefined ? answer(RT_NOT_FOUND) : answer(RT_OK, reply, reply);
   }
-  let name: string;
-  let nonce: number | undefined;
-  try {
-    const r = new ByteReader(req.data);
-    r.bytes(4);
-    name = r.str(r.u8());
-    if (r.remaining === 4) nonce = r.u32();
-    r.end();
-  } catch {
-    return rt(RT_MALFORMED);
-  }
-  const record = (status: number) => {
-    routes.push({ sender: sender?.name ?? "?", name, status });
-    return status;
-  };
-  const reply = sender?.slots.reply;
-  if (sender === undefined) return rt(record(RT_NOT_FOUND), 0, 0, nonce);
-  if (name === REPLY_ROUTE) {
-    if (reply === undefined) return rt(record(RT_NOT_FOUND), 0, 0, nonce);
-    return rt(record(RT_OK), reply, reply, nonce);
-  }
-  if (!sender.peers.has(name)) return rt(record(RT_NOT_FOUND), 0, 0, nonce);
-  if (opts.allowRoute && !opts.allowRoute(sender.name, name)) {
-    return rt(record(RT_DENIED), 0, 0, nonce);
-  }
-  return rt(record(RT_OK), sender.slots[name], reply ?? 0, nonce);
+  if (!sender.peers.has(r.name)) return answer(RT_NOT_FOUND);
+  if (opts.allowRoute && !opts.allowRoute(sender.name, r.name)) return answer(RT_DENIED);
+  return answer(RT_OK, sender.slots[r.name], reply ?? 0);
 }
