@@ -144,6 +144,12 @@ async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
     sys.print(`updated: bootctl load FAIL (${(err as Error).message})`);
     return;
   }
+  try {
+    await updater.publishActive();
+  } catch (err) {
+    // Reported, not fatal: status queries and staging still work without bundlemgrd.
+    sys.print(`updated: publish active slot FAIL (${(err as Error).message})`);
+  }
   sys.print("updated: ready");
   for (;;) {
     let request: Message;

@@ -163,8 +163,21 @@ Deno.test("updated: a denied route to bundlemgrd fails the switch and keeps the 
     assertEquals(await failure(ud.switchTo(3)), "bundlemgr");
     assertEquals(await ud.status(), st(1, 0, 0, true));
   }, { init: { allowRoute: (sender, name) => !(sender === "updated" && name === "bundlemgrd") } });
-  assertEquals(r.routes, [{ sender: "updated", name: "bundlemgrd", status: 3 }]);
+  // Both the start-up publication and the switch asked for the route and were refused.
+  const denied = { sender: "updated", name: "bundlemgrd", status: 3 };
+  assertEquals(r.routes, [denied, denied]);
+  assert(r.lines.some((l) => l.startsWith("updated: publish active slot FAIL (")));
+  assert(r.lines.includes("updated: ready"), "a refused publication does not stop serving");
   assert(!r.lines.some((l) => l.startsWith("bundlemgrd: slot")));
+});
+
+Deno.test("updated: publishes the loaded active slot to bundlemgrd before it serves", async () => {
+  const r = await boot(async (ud) => {
+    assertEquals((await ud.status()).active, 1);
+  });
+  const published = r.lines.indexOf("bundlemgrd: slot a active");
+  assert(published >= 0, "slot a was not published at start");
+  assert(published < r.lines.indexOf("updated: ready"), "published before updated: ready");
 });
 
 Deno.test("updated: malformed and unsupported frames", async () => {

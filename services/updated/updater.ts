@@ -128,6 +128,14 @@ export class Updater {
     return "ok";
   }
 
+  /**
+   * Tells bundlemgrd which slot is active as loaded, so the published slot agrees with bootctl
+   * from the start of every boot (a kept image may have booted into slot b).
+   */
+  async publishActive(): Promise<void> {
+    await this.#publish(this.#state.active);
+  }
+
   async #persist(next: BootCtl): Promise<void> {
     try {
       await this.backend.persist(encodeBootCtl(next));
