@@ -58,7 +58,16 @@ import {
   regionBlocksFor,
   utf8Length,
 } from "./journal.ts";
-import { entrySize, isZero, ReplayState, scanJournal, zeroBlocks } from "./replay.ts";
+import {
+  entrySize,
+  isZero,
+  locatedValue,
+  ReplayState,
+  scanJournal,
+  storedLength,
+  type StoredValue,
+  zeroBlocks,
+} from "./replay.ts";
 
 /** Default bound on records replayed at open (FORMATS.md). */
 export const DEFAULT_MAX_REPLAY_RECORDS = 100_000;
@@ -70,7 +79,7 @@ const TXN_MARKER_SIZE = RECORD_OVERHEAD + 8;
 /** One index change: a new value, or `undefined` for a removal. */
 interface Change {
   key: string;
-  value: Uint8Array | undefined;
+  value: StoredValue | undefined;
   /** UTF-8 length of the key, when already known. */
   keyLen?: number;
 }
@@ -157,7 +166,9 @@ export class StateFs {
   #active: 0 | 1 = 0;
   #regionStart = 0;
   #regionBlocks = 0;
-  #index = new Map<string, Uint8Array>();
+  /** Live keys: new values as bytes, replayed ones as locators into `#chunks`. */
+  #index = new Map<string, StoredValue>();
+  #chunks: Uint8Array[] = [];
   #sorted: string[] | undefined;
   #records = 0;
   #bytesLive = 0;
@@ -259,7 +270,13 @@ export class StateFs {
     const state = new ReplayState();
     let scan;
     try {
-      scan = await scanJournal(dev, start, blocks, this.#maxRecords, (r, o) => state.apply(r, o));
+      scan = await scanJournal(
+        dev,
+        start,
+        blocks,
+        this.#maxRecords,
+        (r, o, l) => state.apply(r, o, l),
+      );
     } catch (err) {
       throw ioError(err);
     }
@@ -286,10 +303,11 @@ export class StateFs {
     this.#regionStart = start;
     this.#regionBlocks = blocks;
     this.#index = state.map;
+    this.#chunks = scan.chunks;
     this.#sorted = undefined;
     this.#records = scan.records;
     let live = layout === "nxs2" ? CHECKPOINT_RECORD_SIZE : 0;
-    for (const [k, v] of state.map) live += entrySize(k, v);
+    for (const [k, v] of state.map) live += entrySize(k, storedLength(scan.chunks, v));
     this.#bytesLive = live;
     this.#tail = scan.end;
     this.#pendStart = scan.end - (scan.end % 512);
@@ -456,7 +474,7 @@ export class StateFs {
     const undo: Change[] = [];
     for (const c of changes) {
       undo.push({ key: c.key, value: this.#index.get(c.key) });
-      if (c.value) this.#set(c.key, c.value, c.keyLen);
+      if (c.value !== undefined) this.#set(c.key, c.value, c.keyLen);
       else this.#remove(c.key);
     }
     return undo.reverse();
@@ -508,7 +526,8 @@ export class StateFs {
     } catch (err) {
       return Promise.reject(err);
     }
-    return Promise.resolve(this.#index.get(key)?.slice());
+    const v = this.#index.get(key);
+    return Promise.resolve(v === undefined ? undefined : this.#bytes(v).slice());
   }
 
   /** Removes `key`. Rejects `NOT_FOUND` when it is absent (nothing is written then). */
@@ -669,23 +688,28 @@ export class StateFs {
   // -------------------------------------------------------------------------------------------
   // Index helpers
 
-  #set(key: string, value: Uint8Array, keyLen = utf8Length(key)): void {
+  /** The bytes of a stored value (a view; callers copy before handing it out). */
+  #bytes(v: StoredValue): Uint8Array {
+    return typeof v === "number" ? locatedValue(this.#chunks, v) : v;
+  }
+
+  #set(key: string, value: StoredValue, keyLen = utf8Length(key)): void {
     const old = this.#index.get(key);
-    if (old) {
-      this.#bytesLive -= old.length;
+    if (old !== undefined) {
+      this.#bytesLive -= storedLength(this.#chunks, old);
     } else {
       this.#bytesLive += RECORD_OVERHEAD + keyLen;
       if (this.#sorted) this.#sorted.splice(this.#lowerBound(key), 0, key);
     }
     this.#index.set(key, value);
-    this.#bytesLive += value.length;
+    this.#bytesLive += storedLength(this.#chunks, value);
   }
 
   #remove(key: string): void {
     const old = this.#index.get(key);
-    if (!old) return;
+    if (old === undefined) return;
     this.#index.delete(key);
-    this.#bytesLive -= entrySize(key, old);
+    this.#bytesLive -= entrySize(key, storedLength(this.#chunks, old));
     if (this.#sorted) this.#sorted.splice(this.#lowerBound(key), 1);
   }
 
@@ -746,7 +770,7 @@ export class StateFs {
     );
     const entries = new Map<string, Uint8Array>();
     for (const k of keys) {
-      const v = this.#index.get(k)!;
+      const v = this.#bytes(this.#index.get(k)!);
       const keyLen = utf8Length(k);
       const valueAt = p + RECORD_HEADER_SIZE + keyLen;
       p += encodeRecordInto(buf, p, OP_PUT, k, v, EMPTY, keyLen);
@@ -776,6 +800,7 @@ export class StateFs {
     this.#regionStart = target.startBlock;
     this.#regionBlocks = target.regionBlocks;
     this.#index = entries;
+    this.#chunks = []; // every value now lives in `buf`
     this.#records = 1 + keys.length;
     this.#bytesLive = size;
     this.#tail = size;

@@ -7,6 +7,9 @@
  * - replay: open a StateFS whose journal holds 32 MiB of records and replay it into memory
  *   (SQLite: open the database holding the same rows and read every row into a Map).
  *
+ * The put benchmarks use a 32 MiB device, the size of the default image's StateFS partition, so
+ * automatic compactions happen at their natural rate and are part of the cost.
+ *
  * Run with `deno task bench` (or `deno bench -A core/statefs/engine_bench.ts`).
  */
 import { DatabaseSync } from "node:sqlite";
@@ -19,15 +22,26 @@ globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: tr
 const VALUE = new Uint8Array(100).map((_, i) => (i * 7) & 0xff);
 const KEYS = Array.from({ length: 4096 }, (_, i) => `/state/bench/key-${i}`);
 
-function sparseFile(path: string, bytes: number): void {
+/**
+ * Creates the image file. `allocated` writes it out in full: a disk's sectors exist before
+ * StateFS writes them, whereas a sparse file makes the first write to each file-system block
+ * an allocation that `fdatasync` must journal (SQLite's files are allocated after warm-up too).
+ */
+function imageFile(path: string, bytes: number, allocated: boolean): void {
   const f = Deno.openSync(path, { create: true, write: true, truncate: true });
-  f.truncateSync(bytes);
+  if (allocated) {
+    const zeros = new Uint8Array(1024 * 1024);
+    for (let done = 0; done < bytes; done += zeros.length) f.writeSync(zeros);
+    f.syncSync();
+  } else {
+    f.truncateSync(bytes);
+  }
   f.close();
 }
 
 async function engine(name: string, mib: number): Promise<StateFs> {
   const path = `${dir}/${name}.img`;
-  sparseFile(path, mib * 1024 * 1024);
+  imageFile(path, mib * 1024 * 1024, true);
   const dev = await FileBlockDevice.open(path);
   await StateFs.format(dev);
   return StateFs.open(dev, { maxReplayRecords: 10_000_000 });
@@ -43,13 +57,13 @@ function sqlite(name: string): DatabaseSync {
 
 // (a) one durable put per operation --------------------------------------------------------
 
-const fsA = await engine("a", 16);
+const fsA = await engine("a", 32);
 let ia = 0;
 Deno.bench({
   name: "statefs put+sync",
   group: "put+sync per operation",
   baseline: true,
-  n: 300,
+  n: 1000,
   async fn() {
     await fsA.put(KEYS[ia++ % KEYS.length], VALUE);
     await fsA.sync();
@@ -62,7 +76,7 @@ let ja = 0;
 Deno.bench({
   name: "sqlite insert (autocommit)",
   group: "put+sync per operation",
-  n: 300,
+  n: 1000,
   fn() {
     insA.run(KEYS[ja++ % KEYS.length], VALUE);
   },
@@ -70,13 +84,13 @@ Deno.bench({
 
 // (b) 1,000 puts then one sync -------------------------------------------------------------
 
-const fsB = await engine("b", 16);
+const fsB = await engine("b", 32);
 let ib = 0;
 Deno.bench({
   name: "statefs 1000 puts + sync",
   group: "1000 puts then one sync",
   baseline: true,
-  n: 50,
+  n: 100,
   async fn() {
     for (let i = 0; i < 1000; i++) await fsB.put(KEYS[ib++ % KEYS.length], VALUE);
     await fsB.sync();
@@ -89,7 +103,7 @@ let jb = 0;
 Deno.bench({
   name: "sqlite 1000 inserts in one transaction",
   group: "1000 puts then one sync",
-  n: 50,
+  n: 100,
   fn() {
     dbB.exec("BEGIN");
     for (let i = 0; i < 1000; i++) insB.run(KEYS[jb++ % KEYS.length], VALUE);
@@ -104,7 +118,7 @@ const JOURNAL_BYTES = 32 * 1024 * 1024;
 /** Fills a StateFS and a SQLite database with the same rows; returns the StateFS image path. */
 async function buildReplay(name: string, valueSize: number): Promise<string> {
   const path = `${dir}/${name}.img`;
-  sparseFile(path, 80 * 1024 * 1024);
+  imageFile(path, 80 * 1024 * 1024, false);
   const dev = await FileBlockDevice.open(path);
   await StateFs.format(dev);
   const fs = await StateFs.open(dev, { maxReplayRecords: 10_000_000 });

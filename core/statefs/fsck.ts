@@ -168,7 +168,7 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
     regionStart,
     regionBlocks,
     Number.MAX_SAFE_INTEGER,
-    (r, o) => state.apply(r, o),
+    (r, o, l) => state.apply(r, o, l),
   );
   const bound = opts.maxReplayRecords ?? DEFAULT_MAX_REPLAY_RECORDS;
   if (scan.records > bound) {

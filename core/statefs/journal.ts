@@ -121,7 +121,21 @@ export const DECODED_INCOMPLETE = 2;
 export const DECODED_CORRUPT = 3;
 
 /** A reusable decode target for {@link decodeRecordInto} (one per scan, not per record). */
-export interface RecordSlot extends JournalRecord {
+export interface RecordSlot {
+  /** Opcode. */
+  op: number;
+  /** The key, decoded. */
+  key: string;
+  /** UTF-8 length of the key. */
+  keyLen: number;
+  /** The buffer the record was decoded from. */
+  buf: Uint8Array;
+  /** Offset of the record in `buf`. */
+  at: number;
+  /** Offset of the value field in `buf`. */
+  valueAt: number;
+  /** Length of the value field. */
+  valueLen: number;
   /** Encoded size of the record (or bytes needed, when incomplete). */
   size: number;
   /** Corruption code, when corrupt. */
@@ -132,14 +146,25 @@ export interface RecordSlot extends JournalRecord {
 
 /** A fresh {@link RecordSlot}. */
 export function newRecordSlot(): RecordSlot {
-  return { op: 0, key: "", keyLen: 0, value: EMPTY, size: 0, code: undefined, message: "" };
+  return {
+    op: 0,
+    key: "",
+    keyLen: 0,
+    buf: EMPTY,
+    at: 0,
+    valueAt: 0,
+    valueLen: 0,
+    size: 0,
+    code: undefined,
+    message: "",
+  };
 }
 
 /**
  * The allocation-light decoder behind {@link decodeRecord} (journal replay calls it per record):
- * fills `slot` and returns one of the `DECODED_*` codes. `slot.value` is a fresh view into
- * `buf`, safe to keep; the slot itself is overwritten by the next call. Caps are checked before
- * the body is touched, so a garbage length never makes the caller read megabytes.
+ * fills `slot` (positions only, no views) and returns one of the `DECODED_*` codes; the slot is
+ * overwritten by the next call. Caps are checked before the body is touched, so a garbage
+ * length never makes the caller read megabytes.
  */
 export function decodeRecordInto(
   buf: Uint8Array,
@@ -193,7 +218,10 @@ export function decodeRecordInto(
   slot.op = op;
   slot.key = key;
   slot.keyLen = keyLen;
-  slot.value = buf.subarray(keyAt + keyLen, bodyEnd);
+  slot.buf = buf;
+  slot.at = offset;
+  slot.valueAt = keyAt + keyLen;
+  slot.valueLen = valLen;
   return DECODED_RECORD;
 }
 
@@ -212,7 +240,12 @@ export function decodeRecord(buf: Uint8Array, offset = 0, end = buf.length): Dec
     case DECODED_RECORD:
       return {
         kind: "record",
-        record: { op: slot.op, key: slot.key, keyLen: slot.keyLen, value: slot.value },
+        record: {
+          op: slot.op,
+          key: slot.key,
+          keyLen: slot.keyLen,
+          value: buf.subarray(slot.valueAt, slot.valueAt + slot.valueLen),
+        },
         size: slot.size,
       };
     case DECODED_END:

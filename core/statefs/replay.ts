@@ -12,7 +12,6 @@ import {
   DECODED_END,
   DECODED_RECORD,
   decodeRecordInto,
-  type JournalRecord,
   newRecordSlot,
   OP_CHECKPOINT,
   OP_DELETE,
@@ -23,9 +22,11 @@ import {
   OP_TXN_PREPARE,
   parseCheckpoint,
   readTxnId,
+  RECORD_HEADER_SIZE,
   RECORD_MAGIC,
   RECORD_OVERHEAD,
   type RecordCorruption,
+  type RecordSlot,
   utf8Length,
 } from "./journal.ts";
 
@@ -53,20 +54,53 @@ export interface ScanResult {
   stop: ScanStop;
   /** A copy of the block that contains `end` (its bytes before `end` are journal). */
   tailBlock: Uint8Array;
+  /** The buffers read, indexed by the chunk part of a locator (see {@link locatedValue}). */
+  chunks: Uint8Array[];
+}
+
+/**
+ * A value replayed from the journal is kept as a locator, a number: chunk index times
+ * `LOC_SPAN` plus the record's offset in that chunk. Keeping numbers instead of one typed-array
+ * view per record roughly halves the allocation (and garbage collection) of a replay.
+ */
+export const LOC_SPAN = 2 ** 21;
+
+/** An index value: bytes, or a locator into replay chunks. */
+export type StoredValue = Uint8Array | number;
+
+/** The value bytes of the record a locator points at (a view; TxnPayload ids skipped). */
+export function locatedValue(chunks: Uint8Array[], loc: number): Uint8Array {
+  const buf = chunks[Math.floor(loc / LOC_SPAN)];
+  const at = loc % LOC_SPAN;
+  const keyLen = buf[at + 5] | (buf[at + 6] << 8);
+  const valLen = (buf[at + 7] | (buf[at + 8] << 8) | (buf[at + 9] << 16) | (buf[at + 10] << 24)) >>>
+    0;
+  const skip = buf[at + 4] === OP_TXN_PAYLOAD ? 8 : 0;
+  const start = at + RECORD_HEADER_SIZE + keyLen + skip;
+  return buf.subarray(start, start + valLen - skip);
+}
+
+/** Length of a stored value without materialising it. */
+export function storedLength(chunks: Uint8Array[], v: StoredValue): number {
+  if (typeof v !== "number") return v.length;
+  const buf = chunks[Math.floor(v / LOC_SPAN)];
+  const at = v % LOC_SPAN;
+  const valLen = (buf[at + 7] | (buf[at + 8] << 8) | (buf[at + 9] << 16) | (buf[at + 10] << 24)) >>>
+    0;
+  return buf[at + 4] === OP_TXN_PAYLOAD ? valLen - 8 : valLen;
 }
 
 /**
  * Walks the journal in `blockCount` blocks of `dev` from `startBlock`, calling `onRecord` for each
- * valid record with its byte offset in the region. The record object is reused for the next
- * record, but its `value` view stays valid (every chunk is a fresh buffer), so the caller may
- * keep values instead of copying them.
+ * valid record with its byte offset in the region and its locator. The slot is reused for the
+ * next record; every chunk read is a fresh buffer kept in `chunks`, so locators stay valid.
  */
 export async function scanJournal(
   dev: BlockDevice,
   startBlock: number,
   blockCount: number,
   maxRecords: number,
-  onRecord: (rec: JournalRecord, offset: number) => void,
+  onRecord: (rec: RecordSlot, offset: number, loc: number) => void,
 ): Promise<ScanResult> {
   const bs = dev.blockSize;
   let buf: Uint8Array = new Uint8Array(0);
@@ -76,6 +110,8 @@ export async function scanJournal(
   let records = 0;
   let stop: ScanStop;
   const slot = newRecordSlot();
+  const chunks: Uint8Array[] = [];
+  let locBase = 0;
   for (;;) {
     const r = decodeRecordInto(buf, pos, buf.length, slot);
     if (r === DECODED_RECORD) {
@@ -83,7 +119,7 @@ export async function scanJournal(
         stop = { kind: "limit" };
         break;
       }
-      onRecord(slot, base + pos);
+      onRecord(slot, base + pos, locBase + pos);
       records++;
       pos += slot.size;
       continue;
@@ -113,6 +149,8 @@ export async function scanJournal(
       blockCount - from,
     );
     buf = await dev.read(startBlock + from, n);
+    locBase = chunks.length * LOC_SPAN;
+    chunks.push(buf);
     pos = base + pos - from * bs;
     base = from * bs;
     next = from + n;
@@ -121,12 +159,12 @@ export async function scanJournal(
   const blockStart = Math.floor(pos / bs) * bs;
   const tailBlock = new Uint8Array(bs);
   tailBlock.set(buf.subarray(blockStart, Math.min(blockStart + bs, buf.length)));
-  return { end, records, stop, tailBlock };
+  return { end, records, stop, tailBlock, chunks };
 }
 
-/** Encoded size of the Put record holding `key` = `value` (`keyLen`: its UTF-8 length). */
-export function entrySize(key: string, value: Uint8Array, keyLen = utf8Length(key)): number {
-  return RECORD_OVERHEAD + keyLen + value.length;
+/** Encoded size of the Put record holding `key` with a value of `valueLen` bytes. */
+export function entrySize(key: string, valueLen: number, keyLen = utf8Length(key)): number {
+  return RECORD_OVERHEAD + keyLen + valueLen;
 }
 
 /** A transaction issue found during replay (fsck reports these). */
@@ -141,7 +179,7 @@ export interface TxnIssue {
 
 interface OpenTxn {
   offset: number;
-  ops: Array<{ key: string; value: Uint8Array | undefined }>;
+  ops: Array<{ key: string; value: number | undefined }>;
 }
 
 /**
@@ -152,8 +190,8 @@ interface OpenTxn {
  * engine never leaves a transaction open across other writes (orphans get a TxnAbort first).
  */
 export class ReplayState {
-  /** The live keys. */
-  readonly map = new Map<string, Uint8Array>();
+  /** The live keys, each with the locator of its value. */
+  readonly map = new Map<string, StoredValue>();
   /** The Checkpoint at region offset 0, if any. */
   checkpoint: { generation: number; entries: number } | undefined;
   /** Highest transaction id seen (0 when none). */
@@ -163,11 +201,11 @@ export class ReplayState {
   readonly #open = new Map<bigint, OpenTxn>();
   #lastOpen: bigint | undefined;
 
-  /** Applies one record found at region offset `offset`. */
-  apply(rec: JournalRecord, offset: number): void {
+  /** Applies one record found at region offset `offset`, its value at locator `loc`. */
+  apply(rec: RecordSlot, offset: number, loc: number): void {
     switch (rec.op) {
       case OP_PUT:
-        this.map.set(rec.key, rec.value);
+        this.map.set(rec.key, loc);
         return;
       case OP_DELETE: {
         const txn = this.#lastOpen === undefined ? undefined : this.#open.get(this.#lastOpen);
@@ -176,10 +214,12 @@ export class ReplayState {
         return;
       }
       case OP_CHECKPOINT:
-        if (offset === 0) this.checkpoint = parseCheckpoint(rec.value);
+        if (offset === 0) {
+          this.checkpoint = parseCheckpoint(rec.buf.subarray(rec.valueAt, rec.valueAt + 8));
+        }
         return;
     }
-    const id = readTxnId(rec.value);
+    const id = readTxnId(rec.buf.subarray(rec.valueAt, rec.valueAt + 8));
     if (id > this.maxTxnId) this.maxTxnId = id;
     const txn = this.#open.get(id);
     switch (rec.op) {
@@ -204,7 +244,7 @@ export class ReplayState {
           });
           return;
         }
-        txn.ops.push({ key: rec.key, value: rec.value.subarray(8) });
+        txn.ops.push({ key: rec.key, value: loc });
         return;
       case OP_TXN_COMMIT:
       case OP_TXN_ABORT:
@@ -220,7 +260,7 @@ export class ReplayState {
         }
         if (rec.op === OP_TXN_COMMIT) {
           for (const o of txn.ops) {
-            if (o.value) this.map.set(o.key, o.value);
+            if (o.value !== undefined) this.map.set(o.key, o.value);
             else this.map.delete(o.key);
           }
         }
