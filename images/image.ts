@@ -21,7 +21,7 @@ import {
   parseGptHeader,
   readGpt,
   SECTOR_SIZE,
-} from "./gpt.ts";
+} from "../core/statefs/gpt.ts";
 import { STATEFS_PARTITION } from "./recipe.ts";
 
 /** Stable codes for images that cannot be used. */

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
 import { BlockDeviceError, FileBlockDevice, StateFs } from "../core/statefs/mod.ts";
-import { encodeGpt, SECTOR_SIZE } from "./gpt.ts";
+import { encodeGpt, SECTOR_SIZE } from "../core/statefs/gpt.ts";
 import { ImageError, openImage, probeImage } from "./image.ts";
 import { mkfsImage } from "./mkfs.ts";
 import { defaultRecipe, parseRecipe, planImage } from "./recipe.ts";

@@ -11,7 +11,7 @@
 
 import { dirname } from "node:path";
 import { FileBlockDevice, StateFs, type StateFsStats } from "../core/statefs/mod.ts";
-import { encodeGpt, type GptPartition, type GptTable, SECTOR_SIZE } from "./gpt.ts";
+import { encodeGpt, type GptPartition, type GptTable, SECTOR_SIZE } from "../core/statefs/gpt.ts";
 import { ImageError } from "./image.ts";
 import { defaultRecipe, planImage, type Recipe, STATEFS_PARTITION } from "./recipe.ts";
 

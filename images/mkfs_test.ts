@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
 import { FileBlockDevice, StateFs } from "../core/statefs/mod.ts";
-import { readGpt, SECTOR_SIZE } from "./gpt.ts";
+import { readGpt, SECTOR_SIZE } from "../core/statefs/gpt.ts";
 import { ImageError } from "./image.ts";
 import { mkfsImage } from "./mkfs.ts";
 import { defaultRecipe, parseRecipe, planImage, RecipeError } from "./recipe.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-export * from "./gpt.ts";
+export * from "../core/statefs/gpt.ts";
 export * from "./recipe.ts";
 export * from "./image.ts";
 export * from "./mkfs.ts";

@@ -25,7 +25,7 @@ import {
   isGuid,
   LINUX_DATA_TYPE_GUID,
   SECTOR_SIZE,
-} from "./gpt.ts";
+} from "../core/statefs/gpt.ts";
 
 /** Name of the partition that holds the StateFS; every recipe has exactly one. */
 export const STATEFS_PARTITION = "nexus-state";

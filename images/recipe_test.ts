@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../tests/assert.ts";
-import { LINUX_DATA_TYPE_GUID } from "./gpt.ts";
+import { LINUX_DATA_TYPE_GUID } from "../core/statefs/gpt.ts";
 import {
   defaultRecipe,
   formatSize,

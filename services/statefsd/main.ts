@@ -23,7 +23,7 @@ import { checkSlots } from "../../core/kernel/slot_check.ts";
 import { RIGHT_MAP, RIGHT_RECV, RIGHT_SEND, type Syscalls } from "../../core/kernel/types.ts";
 import { type BlockDevice, StateFs, SubBlockDevice } from "../../core/statefs/mod.ts";
 import { VirtioBlkDriver } from "../../core/virtio/blk_driver.ts";
-import { type GptPartition, readGpt } from "../../images/gpt.ts";
+import { type GptPartition, readGpt } from "../../core/statefs/gpt.ts";
 import { logAppend } from "../logd/protocol.ts";
 import { PO_ALLOW, policyCheckCap } from "../policyd/protocol.ts";
 import { type Authorizer, StatefsServer } from "./server.ts";

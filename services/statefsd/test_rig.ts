@@ -19,7 +19,7 @@ import {
   type GptPartition,
   gptUsableRange,
   LINUX_DATA_TYPE_GUID,
-} from "../../images/gpt.ts";
+} from "../../core/statefs/gpt.ts";
 import {
   decodeRequest as decodePolicy,
   encodeReply as encodePolicyReply,

@@ -4,10 +4,14 @@
  * backup header at the end of the disk, each header and array guarded by a CRC-32 (IEEE).
  * Images written here list cleanly with `sfdisk --dump` and `fdisk -l`.
  *
+ * It sits in the block-device layer because both sides need one codec: `images/` writes and
+ * inspects image files with it, and statefsd reads the table through its virtio-blk driver to
+ * find its partition (services may import core, never images/).
+ *
  * @module
  */
 
-import { crc32 } from "../core/statefs/mod.ts";
+import { crc32 } from "./crc.ts";
 
 /** Bytes per logical sector; nexus images always use 512. */
 export const SECTOR_SIZE = 512;

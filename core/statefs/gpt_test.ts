@@ -1,5 +1,11 @@
-import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../tests/assert.ts";
-import { crc32 } from "../core/statefs/mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertThrows,
+} from "../../tests/assert.ts";
+import { crc32 } from "./crc.ts";
 import {
   decodeGuid,
   decodeName,
@@ -10,13 +16,13 @@ import {
   GPT_ENTRIES_SECTORS,
   GptError,
   type GptTable,
+  gptUsableRange,
   hasProtectiveMbr,
   LINUX_DATA_TYPE_GUID,
   readGpt,
   SECTOR_SIZE,
   validateTable,
 } from "./gpt.ts";
-import { defaultRecipe, planImage } from "./recipe.ts";
 
 /** A sparse in-memory disk: only the sectors written exist, the rest read as zeros. */
 class SparseDisk {
@@ -68,7 +74,29 @@ function resealHeader(sector: Uint8Array): void {
   new DataView(sector.buffer, sector.byteOffset).setUint32(16, crc32(copy), true);
 }
 
-const table = await planImage(await defaultRecipe());
+/** The default image's shape: 64 MiB, the StateFS area and the two system slots. */
+const TOTAL_SECTORS = 131072;
+const table: GptTable = {
+  totalSectors: TOTAL_SECTORS,
+  diskGuid: await deriveGuid("gpt-test disk"),
+  ...gptUsableRange(TOTAL_SECTORS),
+  partitions: await Promise.all(
+    ([["nexus-state", 2048, 63487], ["system-a", 63488, 96255], [
+      "system-b",
+      96256,
+      129023,
+    ]] as const)
+      .map(async ([name, firstLba, lastLba], i) => ({
+        index: i + 1,
+        typeGuid: LINUX_DATA_TYPE_GUID,
+        uniqueGuid: await deriveGuid(`gpt-test ${name}`),
+        firstLba,
+        lastLba,
+        attributes: 0n,
+        name,
+      })),
+  ),
+};
 const LAST = table.totalSectors - 1;
 
 Deno.test("GUIDs encode mixed-endian on disk and decode back", () => {
