@@ -93,7 +93,7 @@ import {
   RT_MALFORMED,
   RT_NOT_FOUND,
   RT_OK,
-} from "./protocol.ts";
+} from "../core/kernel/init_protocol.ts";
 import { formatTaskTable, formatVirtualTime } from "./watchdog.ts";
 
 /** Virtual receive timeout of the responder loop while the watchdog is armed (100 ms). */

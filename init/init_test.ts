@@ -35,7 +35,7 @@ import {
   RT_MALFORMED,
   RT_NOT_FOUND,
   RT_OK,
-} from "./protocol.ts";
+} from "../core/kernel/init_protocol.ts";
 import { type FakeMain, fakeModule, runInit, type RunInitOptions } from "./testing.ts";
 
 const MINI = `

@@ -20,7 +20,6 @@ export {
 export * from "./diagnostic.ts";
 export * from "./manifest.ts";
 export * from "./needs.ts";
-export * from "./protocol.ts";
 export {
   CONTROL_DEPTH,
   createInit,

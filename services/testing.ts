@@ -59,7 +59,7 @@ import {
   RT_MALFORMED,
   RT_NOT_FOUND,
   RT_OK,
-} from "../init/protocol.ts";
+} from "../core/kernel/init_protocol.ts";
 
 /** Name of the harness's stand-in init task (and the identity init has in the system). */
 export const INIT_NAME = "init";
@@ -474,7 +474,7 @@ export function runService(
   });
 }
 
-// ---- the stand-in init's RT/IH answers (codecs from init/protocol.ts) ----
+// ---- the stand-in init's RT/IH answers (codecs from core/kernel/init_protocol.ts) ----
 
 function answerInit(
   req: Message,

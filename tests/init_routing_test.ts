@@ -7,7 +7,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { mkfsImage } from "../images/mod.ts";
 import { bootSystem } from "../init/boot.ts";
 import { DEFAULT_MANIFEST_PATH } from "../init/manifest.ts";
-import { routeGet, RT_DENIED, RT_NOT_FOUND, RT_OK } from "../init/protocol.ts";
+import { routeGet, RT_DENIED, RT_NOT_FOUND, RT_OK } from "../core/kernel/init_protocol.ts";
 import { SERVICES } from "../services/mod.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { checkSlots } from "../core/kernel/slot_check.ts";

@@ -11,6 +11,7 @@ export * from "./service.ts";
 export * from "./frame.ts";
 export * from "./rpc.ts";
 export * from "./slot_check.ts";
+export * from "./init_protocol.ts";
 export * from "./fnv.ts";
 export * from "./console.ts";
 export * from "./memory.ts";

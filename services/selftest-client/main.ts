@@ -12,7 +12,7 @@ import { checkSlots } from "../../core/kernel/slot_check.ts";
 import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/service.ts";
 import { KernelError, RIGHT_RECV, RIGHT_SEND, type Syscalls } from "../../core/kernel/types.ts";
 import { call } from "../../core/kernel/rpc.ts";
-import { reportHealth, routeGet, RT_OK, RT_STATUS_NAMES } from "../../init/protocol.ts";
+import { reportHealth, routeGet, RT_OK, RT_STATUS_NAMES } from "../../core/kernel/init_protocol.ts";
 import {
   KeystoreClient,
   KS_PRIVATE_EXPORT_DENIED,

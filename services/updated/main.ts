@@ -23,7 +23,7 @@ import {
   RIGHT_SEND,
   type Syscalls,
 } from "../../core/kernel/types.ts";
-import { routeGet, RT_OK, RT_STATUS_NAMES } from "../../init/protocol.ts";
+import { routeGet, RT_OK, RT_STATUS_NAMES } from "../../core/kernel/init_protocol.ts";
 import { bundleSetActiveSlot } from "../bundlemgrd/protocol.ts";
 import { ED25519_PUBLIC_KEY_BYTES, fromHex, KeystoreClient } from "../keystored/protocol.ts";
 import { StatefsClient } from "../statefsd/protocol.ts";

@@ -20,17 +20,15 @@
  * spawns every service gated on it and sends it once the whole system is wired and init is
  * about to serve, so no service runs before `init: ready`.
  *
+ * These frames live beside the kernel contract rather than in `init/` because every task speaks
+ * them on the slots the kernel reserves (1 and 2), and services may import core but not init.
+ *
  * @module
  */
 
-import { ByteReader, FrameError, frameWriter, readHeader, utf8 } from "../core/kernel/frame.ts";
-import { call } from "../core/kernel/rpc.ts";
-import {
-  type Message,
-  SLOT_CTRL_RECV,
-  SLOT_CTRL_SEND,
-  type Syscalls,
-} from "../core/kernel/types.ts";
+import { ByteReader, FrameError, frameWriter, readHeader, utf8 } from "./frame.ts";
+import { call } from "./rpc.ts";
+import { type Message, SLOT_CTRL_RECV, SLOT_CTRL_SEND, type Syscalls } from "./types.ts";
 
 /** Routing frame magic. */
 export const RT_MAGIC = "RT";

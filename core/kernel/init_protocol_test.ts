@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../tests/assert.ts";
+import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import {
   decodeHealthOk,
   decodeHealthReply,
@@ -12,7 +12,7 @@ import {
   isStart,
   RT_DENIED,
   RT_OK,
-} from "./protocol.ts";
+} from "./init_protocol.ts";
 
 const bytes = (u: Uint8Array) => [...u];
 
