@@ -395,30 +395,31 @@ export class StateFs {
    * record can surface behind later appends), and abort transactions left open.
    */
   async #prepare(): Promise<void> {
-    if (!this.#needsPrep) return;
-    const firstAfterTail = Math.floor(this.#tail / 512) + 1;
-    if (firstAfterTail < this.#regionBlocks) {
-      try {
-        const wrote = await zeroBlocks(
-          this.#dev,
-          this.#regionStart + firstAfterTail,
-          this.#regionBlocks - firstAfterTail,
-        );
-        if (wrote) await this.#dev.sync();
-      } catch (err) {
-        throw ioError(err);
+    if (this.#needsPrep) {
+      const firstAfterTail = Math.floor(this.#tail / 512) + 1;
+      if (firstAfterTail < this.#regionBlocks) {
+        try {
+          const wrote = await zeroBlocks(
+            this.#dev,
+            this.#regionStart + firstAfterTail,
+            this.#regionBlocks - firstAfterTail,
+          );
+          if (wrote) await this.#dev.sync();
+        } catch (err) {
+          throw ioError(err);
+        }
       }
+      this.#needsPrep = false;
+      if (this.#layout === "nxs2") this.#extent[this.#active] = firstAfterTail;
     }
-    this.#needsPrep = false;
-    if (this.#layout === "nxs2") this.#extent[this.#active] = firstAfterTail;
     if (this.#orphans.length > 0) {
       const size = this.#orphans.length * TXN_MARKER_SIZE;
       if (this.#fits(size, this.#orphans.length)) {
         for (const id of this.#orphans) this.#append(OP_TXN_ABORT, "", 0, EMPTY, encodeTxnId(id));
+        this.#orphans = [];
       } else {
         await this.#compact(); // a compacted journal has no transactions at all
       }
-      this.#orphans = [];
     }
   }
 
@@ -656,10 +657,8 @@ export class StateFs {
    */
   compact(): Promise<void> {
     return this.#lock(async () => {
-      // Compaction rewrites the whole state, so whatever a crash left after the tail and any
-      // orphan transactions stop mattering; the target region is zeroed by the compaction.
-      this.#needsPrep = false;
-      this.#orphans = [];
+      // No #prepare: a compaction rewrites the whole state into a zeroed region, so whatever a
+      // crash left after the tail and any orphan transactions stop mattering once it is done.
       if (this.#compactTarget() === undefined) {
         throw new StateFsError(
           "NO_SPACE",

@@ -466,3 +466,45 @@ Deno.test("compaction zeroes after its content: an old record at the block bound
   const reopened = await StateFs.open(dev);
   assertEquals(reopened.list("/state/", 10), ["/state/k1"]);
 });
+
+Deno.test("concurrent calls are serialised in call order", async () => {
+  const { dev, fs } = await fresh();
+  const pending = [
+    fs.put("/state/a", enc.encode("1")),
+    fs.batch([{ op: "put", key: "/state/b", value: enc.encode("2") }]),
+    fs.delete("/state/a"),
+    fs.put("/state/a", enc.encode("3")),
+    fs.delete("/state/missing"),
+    fs.sync(),
+  ];
+  const results = await Promise.allSettled(pending);
+  assertEquals(results.map((r) => r.status), [
+    "fulfilled",
+    "fulfilled",
+    "fulfilled",
+    "fulfilled",
+    "rejected",
+    "fulfilled",
+  ]);
+  const again = await StateFs.open(dev);
+  assertEquals(again.list("/state/", 10), ["/state/a", "/state/b"]);
+  assertEquals(await text(again, "/state/a"), "3");
+});
+
+Deno.test("NO_SPACE leaves replayed values intact (legacy journal too long to migrate)", async () => {
+  // Legacy device of 8 blocks: migration needs the journal within the first 4 blocks.
+  const dev = new MemoryBlockDevice(8);
+  const fs = await StateFs.open(dev);
+  await fs.put("/state/a", enc.encode("first")); // the record at byte 0
+  await fs.put("/state/b", new Uint8Array(2500));
+  await fs.sync();
+  const fs2 = await StateFs.open(dev);
+  assertEquals(await code(fs2.put("/state/a", new Uint8Array(2000))), "NO_SPACE");
+  assertEquals(await code(fs2.compact()), "NO_SPACE");
+  assertEquals(await text(fs2, "/state/a"), "first");
+  assertEquals(fs2.list("/state/", 10), ["/state/a", "/state/b"]);
+  assertEquals(fs2.stats().bytesLive, 15 + 8 + 5 + 15 + 8 + 2500);
+  await fs2.delete("/state/b"); // still writable where there is room
+  await fs2.reopen();
+  assertEquals(fs2.list("/state/", 10), ["/state/a"]);
+});
