@@ -16,7 +16,7 @@ type Event = { block: number; data: Uint8Array } | { sync: true };
 /** A recording memory device for crash-consistency tests. */
 export class CrashBlockDevice implements BlockDevice {
   /** Bytes per block. */
-  readonly blockSize = BLOCK_SIZE;
+  readonly blockSize: number = BLOCK_SIZE;
   /** Number of blocks. */
   readonly blockCount: number;
   #current: Uint8Array;

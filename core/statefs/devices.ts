@@ -113,7 +113,7 @@ export interface FileBlockDeviceOptions {
  */
 export class FileBlockDevice implements BlockDevice {
   /** Bytes per block (always 512). */
-  readonly blockSize = BLOCK_SIZE;
+  readonly blockSize: number = BLOCK_SIZE;
   /** Number of blocks in the range. */
   readonly blockCount: number;
   /** Byte offset of block 0 in the file. */

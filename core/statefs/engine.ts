@@ -186,6 +186,8 @@ export class StateFs {
   #extent: [number | undefined, number | undefined] = [undefined, undefined];
   #orphans: bigint[] = [];
   #nextTxn = 1n;
+  /** A compaction failed during its superblock flip: reload before writing anything. */
+  #stale = false;
   #chain: Promise<unknown> = Promise.resolve();
 
   private constructor(dev: BlockDevice, opts: StateFsOptions) {
@@ -318,6 +320,7 @@ export class StateFs {
     this.#nextTxn = state.maxTxnId + 1n;
     this.#needsPrep = true;
     this.#extent = [undefined, undefined];
+    this.#stale = false;
   }
 
   /** Runs `fn` after every earlier mutation finished (one writer at a time). */
@@ -395,6 +398,7 @@ export class StateFs {
    * record can surface behind later appends), and abort transactions left open.
    */
   async #prepare(): Promise<void> {
+    await this.#recover();
     if (this.#needsPrep) {
       const firstAfterTail = Math.floor(this.#tail / 512) + 1;
       if (firstAfterTail < this.#regionBlocks) {
@@ -421,6 +425,15 @@ export class StateFs {
         await this.#compact(); // a compacted journal has no transactions at all
       }
     }
+  }
+
+  /**
+   * After a compaction failed during its superblock flip, the active region on the medium is
+   * unknown; both regions hold the whole state (compaction flushes the old journal first), so
+   * a reload finds it wherever the flip left it.
+   */
+  async #recover(): Promise<void> {
+    if (this.#stale) await this.#load();
   }
 
   #fits(bytes: number, records: number): boolean {
@@ -631,6 +644,7 @@ export class StateFs {
   /** Writes everything pending and flushes the device: the durability boundary. */
   sync(): Promise<void> {
     return this.#lock(async () => {
+      await this.#recover();
       await this.#flush();
       try {
         await this.#dev.sync();
@@ -659,6 +673,7 @@ export class StateFs {
     return this.#lock(async () => {
       // No #prepare: a compaction rewrites the whole state into a zeroed region, so whatever a
       // crash left after the tail and any orphan transactions stop mattering once it is done.
+      await this.#recover();
       if (this.#compactTarget() === undefined) {
         throw new StateFsError(
           "NO_SPACE",
@@ -776,6 +791,10 @@ export class StateFs {
       // Re-point values at the new buffer so replay chunks of the old journal can be freed.
       entries.set(k, buf.subarray(valueAt, valueAt + v.length));
     }
+    // The old journal goes out first, so that whichever region ends up active holds every
+    // acknowledged operation (see #recover).
+    await this.#flush();
+    let flipping = false;
     try {
       await this.#dev.write(target.startBlock, buf);
       const dirty = Math.min(
@@ -784,12 +803,16 @@ export class StateFs {
       );
       if (dirty > blocks) await zeroBlocks(this.#dev, target.startBlock + blocks, dirty - blocks);
       await this.#dev.sync();
+      // From here the flip may or may not reach the medium: on failure, the next write reloads
+      // from the device rather than appending to a region that might no longer be active.
+      flipping = true;
       await this.#dev.write(
         0,
         encodeSuperblock({ activeRegion: target.region, generation, liveEntries: keys.length }),
       );
       await this.#dev.sync();
     } catch (err) {
+      if (flipping) this.#stale = true;
       throw ioError(err);
     }
     if (this.#layout !== "nxs2") this.#extent = [undefined, undefined]; // legacy blocks overlap A

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { BlockDeviceError } from "./block_device.ts";
 import { MemoryBlockDevice } from "./devices.ts";
 import { StateFs } from "./engine.ts";
 import { StateFsError } from "./errors.ts";
@@ -507,4 +508,92 @@ Deno.test("NO_SPACE leaves replayed values intact (legacy journal too long to mi
   await fs2.delete("/state/b"); // still writable where there is room
   await fs2.reopen();
   assertEquals(fs2.list("/state/", 10), ["/state/a"]);
+});
+
+/** A memory device whose reads, writes or syncs can be made to fail. */
+class FaultyDevice extends MemoryBlockDevice {
+  failReads = false;
+  failWrites = false;
+  failSyncs = false;
+  /** Fail the write of this block (once). */
+  failBlock: number | undefined;
+  /** Fail the sync that follows a write of this block (once). */
+  failSyncAfterBlock: number | undefined;
+  #armed = false;
+  override read(block: number, count: number): Promise<Uint8Array> {
+    if (this.failReads) return Promise.reject(new BlockDeviceError("IO_ERROR", "read fault"));
+    return super.read(block, count);
+  }
+  override write(block: number, data: Uint8Array): Promise<void> {
+    if (this.failWrites || block === this.failBlock) {
+      this.failBlock = undefined;
+      return Promise.reject(new BlockDeviceError("IO_ERROR", "write fault"));
+    }
+    if (block === this.failSyncAfterBlock) {
+      this.failSyncAfterBlock = undefined;
+      this.#armed = true;
+    }
+    return super.write(block, data);
+  }
+  override sync(): Promise<void> {
+    if (this.failSyncs || this.#armed) {
+      this.#armed = false;
+      return Promise.reject(new BlockDeviceError("IO_ERROR", "sync fault"));
+    }
+    return super.sync();
+  }
+}
+
+Deno.test("device faults surface as IO_ERROR and the device stays the truth", async () => {
+  const dev = new FaultyDevice(64);
+  await StateFs.format(dev);
+  const fs = await StateFs.open(dev);
+  await fs.put("/state/kept", enc.encode("1"));
+  await fs.sync();
+  dev.failWrites = true;
+  await fs.put("/state/lost", enc.encode("2")); // buffered: nothing reaches the device yet
+  assertEquals(await code(fs.sync()), "IO_ERROR");
+  assertEquals(await code(fs.compact()), "IO_ERROR");
+  dev.failWrites = false;
+  dev.failSyncs = true;
+  assertEquals(await code(fs.sync()), "IO_ERROR");
+  dev.failSyncs = false;
+  await fs.sync(); // the retried flush lands
+  assertEquals((await StateFs.open(dev)).list("/state/", 10), ["/state/kept", "/state/lost"]);
+  dev.failReads = true;
+  assertEquals(await code(StateFs.open(dev)), "IO_ERROR");
+  assertEquals(await code(fs.reopen()), "IO_ERROR");
+  dev.failReads = false;
+  await fs.reopen();
+  assertEquals(fs.list("/state/", 10), ["/state/kept", "/state/lost"]);
+  const formatTarget = new FaultyDevice(16);
+  formatTarget.failWrites = true;
+  assertEquals(await code(StateFs.format(formatTarget)), "IO_ERROR");
+});
+
+Deno.test("format needs room for two regions; open needs 512-byte blocks", async () => {
+  assertEquals(await code(StateFs.format(new MemoryBlockDevice(2))), "NO_SPACE");
+  await StateFs.format(new MemoryBlockDevice(3));
+  assertEquals(await code(StateFs.open(new MemoryBlockDevice(8, 4096))), "CORRUPT");
+});
+
+Deno.test("a compaction failing at its superblock flip loses nothing, flipped or not", async () => {
+  for (const flipLands of [false, true]) {
+    const dev = new FaultyDevice(64);
+    await StateFs.format(dev);
+    const fs = await StateFs.open(dev);
+    await fs.put("/state/a", enc.encode("1"));
+    await fs.sync();
+    await fs.put("/state/b", enc.encode("2")); // acknowledged, still buffered
+    if (flipLands) dev.failSyncAfterBlock = 0; // the superblock is written, its sync fails
+    else dev.failBlock = 0; // the superblock write itself fails
+    assertEquals(await code(fs.compact()), "IO_ERROR");
+    assertEquals(fs.list("/state/", 10), ["/state/a", "/state/b"]);
+    await fs.put("/state/c", enc.encode("3"));
+    await fs.sync();
+    const again = await StateFs.open(dev);
+    assertEquals(again.list("/state/", 10), ["/state/a", "/state/b", "/state/c"], `${flipLands}`);
+    assertEquals(again.stats().activeRegion, flipLands ? "B" : "A");
+    assertEquals(fs.stats().activeRegion, flipLands ? "B" : "A");
+  }
 });

@@ -40,9 +40,9 @@ export const MAX_VALUE_BYTES = 65536;
  * Largest value field of a TxnPayload: the 8-byte transaction id plus a value of up to
  * {@link MAX_VALUE_BYTES}, so a batch can carry any value a plain Put can.
  */
-export const MAX_TXN_PAYLOAD_BYTES = MAX_VALUE_BYTES + 8;
+export const MAX_TXN_PAYLOAD_BYTES: number = MAX_VALUE_BYTES + 8;
 /** Size of an encoded Checkpoint record. */
-export const CHECKPOINT_RECORD_SIZE = RECORD_OVERHEAD + 8;
+export const CHECKPOINT_RECORD_SIZE: number = RECORD_OVERHEAD + 8;
 /** Required prefix of every key. */
 export const KEY_PREFIX = "/state/";
 
