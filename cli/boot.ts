@@ -5,10 +5,178 @@
  */
 
 import type { Command } from "commander";
+import { CliError, EXIT_USAGE } from "./errors.ts";
+import { asCliError } from "./scan.ts";
+import {
+  defaultLadderPath,
+  type LineSource,
+  loadLadder,
+  planImage,
+  resolveRunOptions,
+  runSession,
+  selectRequirement,
+  type TaskSummary,
+  Terminal,
+  TraceFile,
+} from "../harness/mod.ts";
+import type { TaskInfo } from "../core/kernel/types.ts";
+import { BootError, bootSystem } from "../init/boot.ts";
+import { ManifestError } from "../init/manifest.ts";
+import { ImageError, mkfsImage, RecipeError } from "../images/mod.ts";
 
-/** Registers the `boot` command group on the root program. */
+/** Options commander hands the boot action. */
+interface BootFlags {
+  image?: string;
+  phase?: string;
+  untilMarker?: string | true;
+  timeout?: string;
+  watchdogTicks?: string;
+  keepImage?: boolean;
+  requireColdBoot?: boolean;
+  seed?: string;
+  ladder?: string;
+  logDir?: string;
+  json?: boolean;
+  junit?: string;
+  trace?: string;
+  time?: boolean;
+  system?: string;
+}
+
+/** Where the console log and summary go without --log-dir. */
+export const DEFAULT_LOG_DIR = "build/logs";
+
+const HELP_AFTER = `
+Image:
+  Without --image the boot uses build/blk.img, made fresh with the default recipe for every
+  boot; --keep-image keeps an existing one (a missing one is still created), the cold-boot lane.
+  An image named with --image is never deleted or recreated, only created when missing.
+
+Reports: every console line goes to <log-dir>/uart.log and the verdict to
+<log-dir>/summary.json (default ${DEFAULT_LOG_DIR}); --junit FILE adds JUnit XML.
+
+Environment (the original harness's knobs; a flag wins over a conflicting variable, with a notice):
+  RUN_PHASE                   --phase
+  RUN_UNTIL_MARKER            --until-marker (1 = the phase's end, a string = that marker)
+  RUN_TIMEOUT                 --timeout (90s, 2m, 500ms; default 90s)
+  INIT_LITE_WATCHDOG_TICKS    --watchdog-ticks
+  NEXUS_KEEP_BLK              --keep-image (1 or 0)
+  REQUIRE_STATEFS_COLD_BOOT   --require-cold-boot (1 or 0)
+  NO_COLOR                    plain output
+
+Exit codes: 0 pass; 1 verification failure (missing markers, failure signature, init-marker
+order, timeout); 2 usage or configuration error (unknown phase, marker not in the ladder,
+unreadable image or ladder).`;
+
+function parseSeed(text: string): number {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new CliError(`--seed "${text}" must be a non-negative integer`);
+  }
+  return Number(text);
+}
+
+function summarize(tasks: TaskInfo[]): TaskSummary[] {
+  return tasks.map((t) => ({
+    pid: t.pid,
+    name: t.name,
+    state: t.state,
+    ...(t.blockedOn ? { blockedOn: { ...t.blockedOn } } : {}),
+    since: t.since,
+  }));
+}
+
+async function bootAction(flags: BootFlags): Promise<number> {
+  const opts = resolveRunOptions(flags, (name) => Deno.env.get(name));
+  const seed = parseSeed(flags.seed ?? "1");
+  const ladder = flags.ladder !== undefined
+    ? await loadLadder(flags.ladder)
+    : await loadLadder(defaultLadderPath(), "images/ladder.toml");
+  const requirement = selectRequirement(ladder, {
+    phase: opts.phase,
+    untilMarker: opts.untilMarker,
+    requireColdBoot: opts.requireColdBoot,
+  });
+  const plan = planImage({ image: flags.image, keepImage: opts.keepImage });
+  if (plan.action !== "keep") {
+    // Only the managed default image is ever replaced; a named one is created when missing.
+    await mkfsImage(plan.path, { force: plan.action === "recreate" && !plan.explicit });
+  }
+  const terminal = new Terminal({
+    out: Deno.stdout,
+    err: Deno.stderr,
+    noColor: Deno.env.get("NO_COLOR"),
+    timePrefix: flags.time === true,
+    stream: flags.json !== true,
+  });
+  for (const n of opts.notices) terminal.notice(n);
+  const trace = flags.trace !== undefined ? TraceFile.create(flags.trace) : undefined;
+  const source: LineSource = async (sink) => {
+    const out = await bootSystem({
+      imagePath: plan.path,
+      seed,
+      watchdogTicks: opts.watchdogTicks,
+      ...(flags.system !== undefined ? { manifestPath: flags.system } : {}),
+      onLine: (line, timeNs) => sink.onLine(line, timeNs),
+      shouldStop: () => sink.shouldStop(),
+      tracer: trace?.tracer,
+    });
+    return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks) };
+  };
+  try {
+    const verdict = await runSession({
+      requirement,
+      source,
+      timeoutMs: opts.timeoutMs,
+      terminal,
+      json: flags.json === true,
+      junitPath: flags.junit,
+      logDir: flags.logDir ?? DEFAULT_LOG_DIR,
+    });
+    return verdict.exitCode;
+  } finally {
+    trace?.close();
+  }
+}
+
+/** Configuration errors of the layers below become one-line usage errors (exit 2). */
+function asUsageError(err: unknown): unknown {
+  if (
+    err instanceof BootError || err instanceof ManifestError || err instanceof ImageError ||
+    err instanceof RecipeError
+  ) {
+    return new CliError(err.message, EXIT_USAGE);
+  }
+  return asCliError(err);
+}
+
+/** Registers the `boot` command on the root program. */
 export function registerBoot(program: Command): Command {
-  return program.command("boot").description(
-    "boot the simulated system against an image and judge the marker ladder",
-  );
+  return program.command("boot")
+    .description("boot the simulated system against an image and judge the marker ladder")
+    .option("--image <path>", "disk image (default: build/blk.img, made fresh for every boot)")
+    .option("--phase <name>", "judge the ladder from the start through this phase")
+    .option(
+      "--until-marker [marker]",
+      "stop once every marker of the phase was seen, or at the first line containing MARKER",
+    )
+    .option("--timeout <duration>", "wall-clock limit (default 90s)")
+    .option("--watchdog-ticks <n>", "init watchdog: responder iterations before it fires")
+    .option("--keep-image", "keep an existing default image (cold boot)")
+    .option("--require-cold-boot", "demand the cold-boot persistence marker")
+    .option("--seed <n>", "boot seed (default 1)")
+    .option("--ladder <file>", "ladder TOML (default: images/ladder.toml)")
+    .option("--system <file>", "system manifest (default: images/system.toml)")
+    .option("--log-dir <dir>", `where uart.log and summary.json go (default ${DEFAULT_LOG_DIR})`)
+    .option("--json", "print the verdict as one JSON object (console lines only in uart.log)")
+    .option("--junit <file>", "write a JUnit XML report")
+    .option("--trace <file>", "write every syscall as JSON lines")
+    .option("--time", "prefix streamed console lines with their virtual time")
+    .addHelpText("after", HELP_AFTER)
+    .action(async (flags: BootFlags) => {
+      try {
+        Deno.exitCode = await bootAction(flags);
+      } catch (err) {
+        throw asUsageError(err);
+      }
+    });
 }

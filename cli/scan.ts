@@ -13,6 +13,7 @@ import {
   HarnessError,
   type LineSource,
   loadLadder,
+  pathKind,
   resolveRunOptions,
   runSession,
   selectRequirement,
@@ -93,12 +94,27 @@ async function scanAction(input: string[], flags: ScanFlags): Promise<number> {
   const ladder = flags.ladder !== undefined
     ? await loadLadder(flags.ladder)
     : await loadLadder(defaultLadderPath(), "images/ladder.toml");
-  const requirement = selectRequirement(ladder, {
-    phase: opts.phase,
-    // A command may never end on its own: stop it once the phase is complete.
-    untilMarker: opts.untilMarker ?? (flags.run ? true : undefined),
-    requireColdBoot: opts.requireColdBoot,
-  });
+  let requirement;
+  try {
+    requirement = selectRequirement(ladder, {
+      phase: opts.phase,
+      // A command may never end on its own: stop it once the phase is complete.
+      untilMarker: opts.untilMarker ?? (flags.run ? true : undefined),
+      requireColdBoot: opts.requireColdBoot,
+    });
+  } catch (err) {
+    const value = flags.untilMarker;
+    if (
+      err instanceof HarnessError && err.code === "UNKNOWN_MARKER" && typeof value === "string" &&
+      input.length === 0 && pathKind(value) === "file"
+    ) {
+      // `--until-marker` takes an optional value, so a log named right after it became the marker.
+      throw new CliError(
+        `--until-marker took "${value}" as its marker; put the log first (nexus scan ${value} --until-marker) or write --until-marker=MARKER`,
+      );
+    }
+    throw err;
+  }
 
   let source: LineSource;
   let live = true;

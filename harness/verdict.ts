@@ -261,7 +261,9 @@ export function renderText(v: Verdict, style: TextStyle = PLAIN): string {
       );
     }
   }
-  const unfinished = v.tasks?.filter((t) => t.state !== "exited") ?? [];
+  // Mid-run tables say nothing when the judge itself stopped the run.
+  const stoppedByJudge = v.end === "complete" || v.end === "until-marker";
+  const unfinished = stoppedByJudge ? [] : v.tasks?.filter((t) => t.state !== "exited") ?? [];
   if (unfinished.length > 0) {
     out.push(`unfinished tasks at virtual ${formatVirtual(v.virtualNs)}:`);
     for (const t of unfinished) out.push(`  ${describeTask(t)}`);

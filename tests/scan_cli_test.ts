@@ -195,6 +195,10 @@ Deno.test("scan: usage and configuration errors exit 2 with one line", async () 
       [["scan", "a.log", "b.log"], /scan takes one log file/],
       [["scan", "--run"], /--run needs a command/],
       [
+        ["scan", "--until-marker", fixture("scan_pass.log")],
+        /--until-marker took ".*scan_pass\.log" as its marker; put the log first/,
+      ],
+      [
         ["scan", "--timeout", "soon", fixture("scan_pass.log")],
         /--timeout "soon" is not a duration/,
       ],

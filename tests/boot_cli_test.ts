@@ -1,0 +1,377 @@
+/**
+ * `nexus boot` end to end, spawned as a user would: verdicts on the real simulated system, the
+ * reports it leaves, image handling, determinism, failure kinds, usage errors and the
+ * environment aliases. Every boot runs in a temporary working directory.
+ */
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { nexus, type NexusOptions } from "./cli_helpers.ts";
+import { parseXml } from "../harness/xml.ts";
+
+const SYSTEM = new URL("../images/system.toml", import.meta.url).pathname;
+const LADDER = new URL("../images/ladder.toml", import.meta.url).pathname;
+const SENTINEL = new TextEncoder().encode("SENTINEL");
+
+async function inTemp(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "nexus-boot-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function boot(dir: string, args: string[], opts: NexusOptions = {}) {
+  return nexus(["boot", ...args], { cwd: dir, ...opts });
+}
+
+function noStack(stderr: string): void {
+  assert(!stderr.includes("    at "), `no stack trace in: ${stderr}`);
+}
+
+/** Writes a marker 1 MiB before the end of the image (outside the StateFS area). */
+async function plantSentinel(path: string): Promise<void> {
+  const f = await Deno.open(path, { write: true });
+  try {
+    const size = (await f.stat()).size;
+    await f.seek(size - 1024 * 1024, Deno.SeekMode.Start);
+    await f.write(SENTINEL);
+  } finally {
+    f.close();
+  }
+}
+
+async function hasSentinel(path: string): Promise<boolean> {
+  const data = await Deno.readFile(path);
+  const at = data.length - 1024 * 1024;
+  return SENTINEL.every((b, i) => data[at + i] === b);
+}
+
+/** The default manifest with `edit` applied, written into `dir`. */
+async function manifest(dir: string, name: string, edit: (s: string) => string): Promise<string> {
+  const text = await Deno.readTextFile(SYSTEM);
+  const changed = edit(text);
+  assert(changed !== text, "the edit changed the manifest");
+  const path = `${dir}/${name}`;
+  await Deno.writeTextFile(path, changed);
+  return path;
+}
+
+/** keystored's statefsd slot aimed at an endpoint nobody receives on: keystored hangs. */
+const hang = (s: string) =>
+  s.replace(
+    'statefsd = { slot = 6, rights = ["send"], endpoint = "statefsd" }\nrngd',
+    'statefsd = { slot = 6, rights = ["send"], endpoint = "void" }\nrngd',
+  ).replace(
+    '[[endpoint]]\nname = "init"\n',
+    '[[endpoint]]\nname = "void"\nowner = "bundlemgrd"\ndepth = 4\n\n[[endpoint]]\nname = "init"\n',
+  );
+
+Deno.test("boot: bring-up passes on a fresh default image, with uart.log and summary.json", async () => {
+  await inTemp(async (dir) => {
+    const r = await boot(dir, ["--phase", "bring-up", "--until-marker"]);
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    const out = r.stdout.split("\n");
+    const verdict = out.at(-2)!;
+    assertMatch(
+      verdict,
+      /^PASS: 38\/38 markers \(phase bring-up; every required marker seen\) in virtual [\d.]+ us, wall \d+ ms$/,
+    );
+    assertEquals(out[0], "init: start", "console lines stream first");
+    const image = await Deno.stat(`${dir}/build/blk.img`);
+    assertEquals(image.size, 131072 * 512);
+    const uart = await Deno.readTextFile(`${dir}/build/logs/uart.log`);
+    assertEquals(
+      uart,
+      out.slice(0, -2).join("\n") + "\n",
+      "uart.log holds exactly the streamed lines",
+    );
+    const summary = JSON.parse(await Deno.readTextFile(`${dir}/build/logs/summary.json`));
+    assertEquals(summary.status, "PASS");
+    assertEquals(summary.markers, { expected: 38, seen: 38 });
+    assert(summary.virtualNs > 0);
+    // The saved log can be judged again with the same verdict.
+    const again = await nexus([
+      "scan",
+      `${dir}/build/logs/uart.log`,
+      "--phase",
+      "bring-up",
+      "--until-marker",
+    ]);
+    assertEquals(again.code, 0, again.stdout);
+    assertMatch(again.stdout, /^PASS: 38\/38 markers/);
+  });
+});
+
+Deno.test("boot: the same seed gives byte-identical console and trace", async () => {
+  await inTemp(async (dir) => {
+    const args = [
+      "--phase",
+      "mmio",
+      "--until-marker",
+      "SELFTEST: statefs crash-atomic ok",
+      "--time",
+    ];
+    const a = await boot(dir, [...args, "--log-dir", "a", "--trace", "a/trace.jsonl"]);
+    const b = await boot(dir, [...args, "--log-dir", "b", "--trace", "b/trace.jsonl"]);
+    assertEquals(a.code, b.code);
+    const uartA = await Deno.readFile(`${dir}/a/uart.log`);
+    assertEquals(uartA, await Deno.readFile(`${dir}/b/uart.log`));
+    assert(new TextDecoder().decode(uartA).includes("SELFTEST: statefs put ok"), "the run got far");
+    const traceA = await Deno.readTextFile(`${dir}/a/trace.jsonl`);
+    assertEquals(traceA, await Deno.readTextFile(`${dir}/b/trace.jsonl`));
+    const events = traceA.trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert(events.length > 100, "the trace holds the syscalls");
+    assert(events.some((e) => e.op === "send") && events.some((e) => e.task === "statefsd"));
+    const streamed = (s: string) => s.split("\n").filter((l) => l.startsWith("["));
+    assertEquals(streamed(a.stdout), streamed(b.stdout), "time-prefixed lines match too");
+    assertMatch(a.stdout, /^\[ {4}0\.000000\] init: start$/m);
+    // Another seed is another run (rngd's entropy differs), yet just as repeatable.
+    const c = await boot(dir, [...args, "--seed", "2", "--log-dir", "c"]);
+    assertEquals(c.code, a.code);
+  });
+});
+
+Deno.test("boot: the default image is made fresh for every boot unless kept", async () => {
+  await inTemp(async (dir) => {
+    const args = ["--phase", "bring-up", "--until-marker"];
+    assertEquals((await boot(dir, args)).code, 0);
+    const img = `${dir}/build/blk.img`;
+    await plantSentinel(img);
+    assertEquals((await boot(dir, [...args, "--keep-image"])).code, 0);
+    assert(await hasSentinel(img), "--keep-image kept the image");
+    assertEquals((await boot(dir, args, { env: { NEXUS_KEEP_BLK: "1" } })).code, 0);
+    assert(await hasSentinel(img), "NEXUS_KEEP_BLK=1 kept the image");
+    assertEquals((await boot(dir, args)).code, 0);
+    assert(!(await hasSentinel(img)), "a plain boot recreated the image");
+  });
+});
+
+Deno.test("boot: an image named with --image is never recreated, only created when missing", async () => {
+  await inTemp(async (dir) => {
+    const args = ["--phase", "bring-up", "--until-marker", "--image", "mine/disk.img"];
+    const first = await boot(dir, args);
+    assertEquals(first.code, 0, first.stdout + first.stderr);
+    await plantSentinel(`${dir}/mine/disk.img`);
+    assertEquals((await boot(dir, args)).code, 0);
+    assert(await hasSentinel(`${dir}/mine/disk.img`), "the named image was kept");
+    let missing = true;
+    try {
+      await Deno.stat(`${dir}/build/blk.img`);
+      missing = false;
+    } catch { /* expected */ }
+    assert(missing, "the default image was not touched");
+  });
+});
+
+Deno.test("boot: unusable images are configuration errors (exit 2)", async () => {
+  await inTemp(async (dir) => {
+    await Deno.mkdir(`${dir}/adir`);
+    await Deno.writeTextFile(`${dir}/small.img`, "not a disk image");
+    await Deno.writeFile(`${dir}/empty.img`, new Uint8Array());
+    for (
+      const [image, re] of [
+        ["adir", /image adir is not a regular file/],
+        ["small.img", /small\.img: not a disk image/],
+        ["empty.img", /empty\.img: the image is empty/],
+      ] as const
+    ) {
+      const r = await boot(dir, ["--image", image, "--phase", "bring-up"]);
+      assertEquals(r.code, 2, `${image}: ${r.stdout}${r.stderr}`);
+      assertMatch(r.stderr, re);
+      assertEquals(r.stderr.trimEnd().split("\n").length, 1);
+      noStack(r.stderr);
+    }
+    assertEquals(await Deno.readTextFile(`${dir}/small.img`), "not a disk image", "left alone");
+  });
+});
+
+Deno.test("boot: SLOT MISSING from a broken manifest fails and names the slot", async () => {
+  await inTemp(async (dir) => {
+    const system = await manifest(
+      dir,
+      "noblk.toml",
+      (s) => s.replace(/^blk = \{ slot = 8.*\n/m, ""),
+    );
+    const r = await boot(dir, ["--system", system, "--phase", "bring-up", "--until-marker"]);
+    assertEquals(r.code, 1, r.stdout + r.stderr);
+    assertMatch(r.stdout, /ended: failure signature/);
+    assertMatch(r.stdout, /failure lines:\n {2}line \d+: SLOT MISSING: statefsd needs blk at slot/);
+    assertMatch(r.stdout, /first missing: "statefsd: ready" \(phase bring-up\)/);
+  });
+});
+
+Deno.test("boot: a FAIL line from init (a manifest naming no module) fails the boot", async () => {
+  await inTemp(async (dir) => {
+    const system = await manifest(
+      dir,
+      "nomod.toml",
+      (s) => s.replace('module = "samgrd"', 'module = "samgrdx"'),
+    );
+    const r = await boot(dir, ["--system", system, "--phase", "bring-up", "--json"]);
+    assertEquals(r.code, 1, r.stdout + r.stderr);
+    const v = JSON.parse(r.stdout);
+    assertEquals(v.end, "failure");
+    assertEquals(v.failures[0].text, 'init: FAIL start samgrd: no service module "samgrdx"');
+    assertEquals(v.firstMissing, { marker: "init: up samgrd", phase: "bring-up" });
+  });
+});
+
+Deno.test("boot: a hung service trips the watchdog; its table is in the excerpt", async () => {
+  await inTemp(async (dir) => {
+    const system = await manifest(dir, "hung.toml", hang);
+    const r = await boot(dir, [
+      "--system",
+      system,
+      "--phase",
+      "mmio",
+      "--until-marker",
+      "--watchdog-ticks",
+      "50",
+    ]);
+    assertEquals(r.code, 1, r.stdout + r.stderr);
+    assertMatch(r.stdout, /line \d+: !fatal init-lite: watchdog fired/);
+    const excerpt = r.stdout.slice(r.stdout.indexOf("console excerpt"));
+    assertMatch(excerpt, /> +\d+ \| !fatal init-lite: watchdog fired/);
+    assertMatch(excerpt, /keystored +blocked .*recv slot 0x04 \(reply\)/);
+    // The same through the environment alias.
+    const env = await boot(dir, ["--system", system, "--phase", "mmio", "--until-marker"], {
+      env: { INIT_LITE_WATCHDOG_TICKS: "50" },
+    });
+    assertEquals(env.code, 1);
+    assertMatch(env.stdout, /watchdog fired/);
+  });
+});
+
+Deno.test("boot: a system that goes idle with markers missing lists them and the blocked tasks", async () => {
+  await inTemp(async (dir) => {
+    const system = await manifest(dir, "hung.toml", hang);
+    const r = await boot(dir, ["--system", system, "--phase", "mmio", "--until-marker"]);
+    assertEquals(r.code, 1, r.stdout + r.stderr);
+    assertMatch(r.stdout, /^FAIL: \d+ of 71 markers missing \(phase mmio; ended: system idle\)/m);
+    assertMatch(r.stdout, /first missing: "SELFTEST: ipc routing samgrd ok" \(phase routing\)/);
+    assertMatch(r.stdout, /unfinished tasks at virtual [\d.]+ us:\n/);
+    assertMatch(
+      r.stdout,
+      / {2}pid \d+ keystored blocked: recv slot 0x04 \(endpoint \d+ of keystored\)/,
+    );
+  });
+});
+
+Deno.test("boot: init markers out of ladder order fail with both lines", async () => {
+  await inTemp(async (dir) => {
+    const ladder = `${dir}/swapped.toml`;
+    const text = await Deno.readTextFile(LADDER);
+    await Deno.writeTextFile(
+      ladder,
+      text.replace('  "samgrd",\n  "rngd",', '  "rngd",\n  "samgrd",'),
+    );
+    const r = await boot(dir, ["--ladder", ladder, "--phase", "bring-up", "--until-marker"]);
+    assertEquals(r.code, 1, r.stdout + r.stderr);
+    assertMatch(r.stdout, /^FAIL: 2 init-marker order violations \(phase bring-up/m);
+    assert(!r.stdout.includes("unfinished tasks"), "no task table when the judge stopped the run");
+    assertMatch(
+      r.stdout,
+      /"init: start rngd" \(line \d+\) came after "init: start samgrd" \(line \d+\), which follows it in the ladder/,
+    );
+  });
+});
+
+Deno.test("boot: the wall-clock timeout stops the run and fails it", async () => {
+  await inTemp(async (dir) => {
+    const r = await boot(dir, ["--phase", "mmio", "--until-marker", "--timeout", "1ms"]);
+    assertEquals(r.code, 1, r.stdout + r.stderr);
+    assertMatch(r.stdout, /\(phase mmio; ended: timeout after 1ms\)/);
+  });
+});
+
+Deno.test("boot: --json prints only the verdict object; --junit writes one testcase per marker", async () => {
+  await inTemp(async (dir) => {
+    const r = await boot(dir, [
+      "--phase",
+      "bring-up",
+      "--until-marker",
+      "--json",
+      "--junit",
+      "ci/junit.xml",
+    ]);
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    assertEquals(r.stdout.trimEnd().split("\n").length, 1);
+    const v = JSON.parse(r.stdout);
+    assertEquals(v.status, "PASS");
+    assertEquals(v.end, "complete");
+    assertEquals(typeof v.virtualNs, "number");
+    assert(Array.isArray(v.tasks));
+    const root = parseXml(await Deno.readTextFile(`${dir}/ci/junit.xml`));
+    assertEquals(root.children[0].attrs.tests, "38");
+    assertEquals(root.children[0].children.length, 38);
+    assertEquals(root.attrs.failures, "0");
+    assert(
+      await Deno.readTextFile(`${dir}/build/logs/uart.log`),
+      "uart.log is written with --json too",
+    );
+  });
+});
+
+Deno.test("boot: usage and configuration errors exit 2 with one line, before any image is made", async () => {
+  await inTemp(async (dir) => {
+    const cases: [string[], RegExp, Record<string, string>?][] = [
+      [
+        ["--phase", "persistence"],
+        /unknown phase "persistence"; valid phases: bring-up, routing, ota, policy, mmio, end/,
+      ],
+      [["--until-marker", "SELFTEST: nope"], /until-marker "SELFTEST: nope" is not a marker/],
+      [
+        ["--phase", "bring-up", "--until-marker", "SELFTEST: end"],
+        /belongs to phase end, beyond phase bring-up/,
+      ],
+      [["--seed", "abc"], /--seed "abc" must be a non-negative integer/],
+      [["--watchdog-ticks", "0"], /--watchdog-ticks "0" must be a positive integer/],
+      [["--timeout", "never"], /--timeout "never" is not a duration/],
+      [[], /RUN_TIMEOUT "soon" is not a duration/, { RUN_TIMEOUT: "soon" }],
+      [[], /unknown phase "boot"/, { RUN_PHASE: "boot" }],
+      [["--ladder", "none.toml"], /cannot read ladder none\.toml: no such file/],
+      [
+        ["--system", "none.toml", "--phase", "bring-up"],
+        /cannot read manifest none\.toml: no such file/,
+      ],
+    ];
+    for (const [args, re, env] of cases) {
+      const r = await boot(dir, args, { env });
+      assertEquals(r.code, 2, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
+      assertMatch(r.stderr, re);
+      assertEquals(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+      noStack(r.stderr);
+    }
+    const unknown = await boot(dir, ["--frobnicate"]);
+    assertEquals(unknown.code, 2);
+    let built = true;
+    try {
+      await Deno.stat(`${dir}/build/blk.img`);
+    } catch {
+      built = false;
+    }
+    // Only the --system case gets as far as the image; every earlier error leaves none.
+    assertEquals(built, true);
+  });
+});
+
+Deno.test("boot: environment aliases apply; a conflicting flag wins with a notice", async () => {
+  await inTemp(async (dir) => {
+    const env = { RUN_PHASE: "bring-up", RUN_UNTIL_MARKER: "1", RUN_TIMEOUT: "120s" };
+    const r = await boot(dir, [], { env });
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    assertMatch(r.stdout, /PASS: 38\/38 markers \(phase bring-up; every required marker seen\)/);
+    assertEquals(r.stderr, "");
+    const marker = await boot(dir, ["--phase", "bring-up"], {
+      env: { RUN_UNTIL_MARKER: "init: ready" },
+    });
+    assertEquals(marker.code, 0, marker.stdout);
+    assertMatch(marker.stdout, /PASS: 20\/20 markers \(phase bring-up; until-marker reached\)/);
+    const both = await boot(dir, ["--phase", "bring-up", "--until-marker", "init: ready"], { env });
+    assertEquals(both.code, 0, both.stdout + both.stderr);
+    assertEquals(
+      both.stderr,
+      'nexus: notice: --until-marker "init: ready" overrides RUN_UNTIL_MARKER=1\n',
+    );
+  });
+});
