@@ -157,7 +157,7 @@ export function registerBoot(program: Command): Command {
     .option("--phase <name>", "judge the ladder from the start through this phase")
     .option(
       "--until-marker [marker]",
-      "stop once every marker of the phase was seen, or at the first line containing MARKER",
+      "stop once every marker of the phase was seen, or at the first line containing MARKER (then the ladder counts up to MARKER)",
     )
     .option("--timeout <duration>", "wall-clock limit (default 90s)")
     .option("--watchdog-ticks <n>", "init watchdog: responder iterations before it fires")

@@ -160,7 +160,7 @@ export function registerScan(program: Command): Command {
     .option("--phase <name>", "judge the ladder from the start through this phase")
     .option(
       "--until-marker [marker]",
-      "stop once every marker of the phase was seen, or at the first line containing MARKER",
+      "stop once every marker of the phase was seen, or at the first line containing MARKER (then the ladder counts up to MARKER)",
     )
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
     .option("--run", "run the command given after -- and judge its stdout live")
