@@ -49,7 +49,7 @@ Deno.test("a child that never ends is stopped at the timeout, with everything it
       onSpawn: (p) => pid = p,
     }),
     new Judge(selectRequirement(LADDER, { untilMarker: true })),
-    { timeoutMs: 400 },
+    { timeoutMs: 1000 },
   );
   assertEquals(v.end, "timeout");
   assertEquals(v.status, "FAIL");

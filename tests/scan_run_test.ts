@@ -49,7 +49,7 @@ Deno.test("scan --run: a child that never ends is stopped at the timeout", async
     "scan",
     "--run",
     "--timeout",
-    "800ms",
+    "1500ms",
     "--",
     ...child(
       `console.log("init: start"); while (true) await new Promise((r) => setTimeout(r, 50));`,
@@ -58,7 +58,7 @@ Deno.test("scan --run: a child that never ends is stopped at the timeout", async
   assertEquals(r.code, 1, r.stdout + r.stderr);
   assertMatch(
     r.stdout,
-    /\nFAIL: 71 of 72 markers missing \(phase end; ended: timeout after 800ms\)/,
+    /\nFAIL: 71 of 72 markers missing \(phase end; ended: timeout after 1.5s\)/,
   );
   assertEquals(processRunning(childPid(r.stdout)), false, "the child is gone");
 });
@@ -66,10 +66,10 @@ Deno.test("scan --run: a child that never ends is stopped at the timeout", async
 Deno.test("scan --run: RUN_TIMEOUT applies to the child", async () => {
   const r = await nexus(
     ["scan", "--run", "--", ...child(`await new Promise((r) => setTimeout(r, 600_000));`)],
-    { env: { RUN_TIMEOUT: "500ms" } },
+    { env: { RUN_TIMEOUT: "1500ms" } },
   );
   assertEquals(r.code, 1);
-  assertMatch(r.stdout, /ended: timeout after 500ms/);
+  assertMatch(r.stdout, /ended: timeout after 1.5s/);
   assertEquals(processRunning(childPid(r.stdout)), false);
 });
 
