@@ -377,7 +377,7 @@ export function parseCheckpoint(value: Uint8Array): { generation: number; entrie
 // Superblock
 
 /** ASCII `NXS2`. */
-export const SUPERBLOCK_MAGIC = new Uint8Array([0x4e, 0x58, 0x53, 0x32]);
+export const SUPERBLOCK_MAGIC: Uint8Array = new Uint8Array([0x4e, 0x58, 0x53, 0x32]);
 /** Superblock format version. */
 export const SUPERBLOCK_VERSION = 1;
 
