@@ -8,10 +8,12 @@ import type { Command } from "commander";
 import { CliError, EXIT_USAGE } from "./errors.ts";
 import { asCliError } from "./scan.ts";
 import {
+  checkWritable,
   defaultLadderPath,
   type LineSource,
   loadLadder,
   planImage,
+  reportPaths,
   resolveRunOptions,
   runSession,
   selectRequirement,
@@ -21,7 +23,12 @@ import {
 } from "../harness/mod.ts";
 import type { TaskInfo } from "../core/kernel/types.ts";
 import { BootError, bootSystem } from "../init/boot.ts";
-import { ManifestError } from "../init/manifest.ts";
+import {
+  DEFAULT_MANIFEST_PATH,
+  loadManifest,
+  ManifestError,
+  requireLoadable,
+} from "../init/manifest.ts";
 import { ImageError, mkfsImage, RecipeError } from "../images/mod.ts";
 
 /** Options commander hands the boot action. */
@@ -96,7 +103,14 @@ async function bootAction(flags: BootFlags): Promise<number> {
     untilMarker: opts.untilMarker,
     requireColdBoot: opts.requireColdBoot,
   });
+  // The manifest is checked before the image is touched; bootSystem reads it again.
+  requireLoadable(await loadManifest(flags.system ?? DEFAULT_MANIFEST_PATH));
   const plan = planImage({ image: flags.image, keepImage: opts.keepImage });
+  const logDir = flags.logDir ?? DEFAULT_LOG_DIR;
+  // Every output is checked before the image is touched, so a bad path costs nothing.
+  checkWritable(reportPaths(logDir).summary);
+  if (flags.junit !== undefined) checkWritable(flags.junit);
+  if (flags.trace !== undefined) checkWritable(flags.trace);
   if (plan.action !== "keep") {
     // Only the managed default image is ever replaced; a named one is created when missing.
     await mkfsImage(plan.path, { force: plan.action === "recreate" && !plan.explicit });
@@ -130,7 +144,7 @@ async function bootAction(flags: BootFlags): Promise<number> {
       terminal,
       json: flags.json === true,
       junitPath: flags.junit,
-      logDir: flags.logDir ?? DEFAULT_LOG_DIR,
+      logDir,
     });
     return verdict.exitCode;
   } finally {

@@ -15,7 +15,8 @@ export type HarnessErrorCode =
   | "BAD_DURATION"
   | "BAD_ENV"
   | "BAD_OPTION"
-  | "SPAWN_FAILED";
+  | "SPAWN_FAILED"
+  | "REPORT_UNWRITABLE";
 
 /** A usage or configuration error found by the harness. */
 export class HarnessError extends Error {

@@ -65,7 +65,14 @@ export {
   type RunFlags,
   type RunOptions,
 } from "./options.ts";
-export { LineFile, progressLine, reportPaths, writeJunit, writeSummary } from "./reports.ts";
+export {
+  checkWritable,
+  LineFile,
+  progressLine,
+  reportPaths,
+  writeJunit,
+  writeSummary,
+} from "./reports.ts";
 export { type OutStream, Terminal, type TerminalOptions, timeStamp } from "./terminal.ts";
 export { runSession, type SessionOptions } from "./session.ts";
 export {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { HarnessError } from "./errors.ts";
 import { renderJunit } from "./junit.ts";
 import type { Verdict } from "./verdict.ts";
 
@@ -23,12 +24,15 @@ export class LineFile {
     this.#file = file;
   }
 
-  /** Creates (or truncates) `path`, creating its directory. */
+  /**
+   * Creates (or truncates) `path`, creating its directory. Throws {@link HarnessError}
+   * `REPORT_UNWRITABLE` when it cannot.
+   */
   static create(path: string): LineFile {
-    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-    if (dir !== "") Deno.mkdirSync(dir, { recursive: true });
-    const file = Deno.openSync(path, { write: true, create: true, truncate: true });
-    return new LineFile(file, path);
+    return unwritable(path, () => {
+      mkdirFor(path);
+      return new LineFile(Deno.openSync(path, { write: true, create: true, truncate: true }), path);
+    });
   }
 
   /** Appends `line` and a newline. */
@@ -64,6 +68,35 @@ export class LineFile {
   }
 }
 
+function mkdirFor(path: string): void {
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+  if (dir !== "") Deno.mkdirSync(dir, { recursive: true });
+}
+
+/** Runs `fn`, turning a file-system failure on `path` into a one-line REPORT_UNWRITABLE. */
+function unwritable<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    // Only file-system calls run in `fn`: any failure there is about the path.
+    if (err instanceof Error) {
+      throw new HarnessError("REPORT_UNWRITABLE", `cannot write ${path}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Checks up front that a report can be written at `path` (creating its directory), so a run is
+ * not wasted on a report that cannot be saved. Leaves an existing file as it is.
+ */
+export function checkWritable(path: string): void {
+  unwritable(path, () => {
+    mkdirFor(path);
+    Deno.openSync(path, { write: true, create: true }).close();
+  });
+}
+
 /** Paths of the standard reports in `logDir`. */
 export function reportPaths(logDir: string): { uart: string; summary: string } {
   const base = logDir.replace(/\/+$/, "") || "/";
@@ -72,18 +105,21 @@ export function reportPaths(logDir: string): { uart: string; summary: string } {
 }
 
 /** Writes `summary.json` (the verdict, pretty-printed) into `logDir`. */
-export async function writeSummary(logDir: string, v: Verdict): Promise<string> {
+export function writeSummary(logDir: string, v: Verdict): string {
   const { summary } = reportPaths(logDir);
-  await Deno.mkdir(logDir, { recursive: true });
-  await Deno.writeTextFile(summary, JSON.stringify(v, null, 2) + "\n");
+  unwritable(summary, () => {
+    mkdirFor(summary);
+    Deno.writeTextFileSync(summary, JSON.stringify(v, null, 2) + "\n");
+  });
   return summary;
 }
 
 /** Writes the JUnit XML report to `path`, creating its directory. */
-export async function writeJunit(path: string, v: Verdict): Promise<void> {
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-  if (dir !== "") await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(path, renderJunit(v));
+export function writeJunit(path: string, v: Verdict): void {
+  unwritable(path, () => {
+    mkdirFor(path);
+    Deno.writeTextFileSync(path, renderJunit(v));
+  });
 }
 
 /** The status line shown on a terminal while a run goes: phase and markers seen / expected. */

@@ -1,7 +1,15 @@
-import { assertEquals, assertMatch } from "../tests/assert.ts";
+import { assertEquals, assertMatch, assertThrows } from "../tests/assert.ts";
 import { Judge } from "./judge.ts";
 import { parseLadder, selectRequirement } from "./ladder.ts";
-import { LineFile, progressLine, reportPaths, writeJunit, writeSummary } from "./reports.ts";
+import { HarnessError } from "./errors.ts";
+import {
+  checkWritable,
+  LineFile,
+  progressLine,
+  reportPaths,
+  writeJunit,
+  writeSummary,
+} from "./reports.ts";
 import { parseXml } from "./xml.ts";
 
 Deno.test("LineFile writes every line, across flushes, creating its directory", async () => {
@@ -25,10 +33,10 @@ Deno.test("summary.json and the JUnit report are written where asked", async () 
       selectRequirement(parseLadder(`ladder = [{ phase = "end", marker = "x" }]`, "t")),
     )
       .verdict({ reason: "eof", wallMs: 1 });
-    const path = await writeSummary(`${dir}/logs/`, v);
+    const path = writeSummary(`${dir}/logs/`, v);
     assertEquals(path, `${dir}/logs/uart.log`.replace("uart.log", "summary.json"));
     assertEquals(JSON.parse(await Deno.readTextFile(path)), JSON.parse(JSON.stringify(v)));
-    await writeJunit(`${dir}/ci/report.xml`, v);
+    writeJunit(`${dir}/ci/report.xml`, v);
     assertEquals(parseXml(await Deno.readTextFile(`${dir}/ci/report.xml`)).attrs.failures, "1");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -42,4 +50,30 @@ Deno.test("report paths and the progress line", () => {
   });
   assertEquals(reportPaths("/").uart, "/uart.log");
   assertMatch(progressLine({ seen: 2, expected: 5, phase: "ota" }), /phase ota: 2\/5 markers/);
+});
+
+Deno.test("reports that cannot be written are REPORT_UNWRITABLE errors naming the path", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/file`, "x");
+    for (
+      const fn of [
+        () => LineFile.create(`${dir}/file/uart.log`),
+        () => checkWritable(`${dir}/file/junit.xml`),
+        () => checkWritable(dir),
+      ]
+    ) {
+      const err = assertThrows(fn, HarnessError);
+      assertEquals(err.code, "REPORT_UNWRITABLE");
+      assertMatch(err.message, /^cannot write /);
+    }
+    checkWritable(`${dir}/new/junit.xml`);
+    assertEquals(
+      await Deno.readTextFile(`${dir}/file`),
+      "x",
+      "existing files are left as they are",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

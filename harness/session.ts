@@ -10,7 +10,7 @@
 import { Judge } from "./judge.ts";
 import type { Requirement } from "./ladder.ts";
 import { type LineSource, runLive } from "./live.ts";
-import { LineFile, reportPaths, writeJunit, writeSummary } from "./reports.ts";
+import { checkWritable, LineFile, reportPaths, writeJunit, writeSummary } from "./reports.ts";
 import type { Terminal } from "./terminal.ts";
 import type { Verdict } from "./verdict.ts";
 
@@ -40,6 +40,8 @@ export interface SessionOptions {
 /** Runs one judged session and returns its verdict (already printed and written). */
 export async function runSession(opts: SessionOptions): Promise<Verdict> {
   const judge = new Judge(opts.requirement);
+  if (opts.junitPath !== undefined) checkWritable(opts.junitPath);
+  if (opts.logDir !== undefined) checkWritable(reportPaths(opts.logDir).summary);
   const uart = opts.logDir !== undefined ? LineFile.create(reportPaths(opts.logDir).uart) : null;
   const interrupt = new AbortController();
   const onSigint = () => interrupt.abort();
@@ -60,8 +62,8 @@ export async function runSession(opts: SessionOptions): Promise<Verdict> {
     uart?.close();
     opts.terminal.clearProgress();
   }
-  if (opts.logDir !== undefined) await writeSummary(opts.logDir, verdict);
-  if (opts.junitPath !== undefined) await writeJunit(opts.junitPath, verdict);
+  if (opts.logDir !== undefined) writeSummary(opts.logDir, verdict);
+  if (opts.junitPath !== undefined) writeJunit(opts.junitPath, verdict);
   opts.terminal.verdict(verdict, opts.json);
   return verdict;
 }

@@ -342,6 +342,19 @@ Deno.test("boot: usage and configuration errors exit 2 with one line, before any
       assertEquals(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
       noStack(r.stderr);
     }
+    await Deno.writeTextFile(`${dir}/afile`, "x");
+    for (
+      const [args, re] of [
+        [["--log-dir", "afile/logs"], /cannot write afile\/logs\/summary\.json: /],
+        [["--junit", "afile/j.xml"], /cannot write afile\/j\.xml: /],
+        [["--trace", "afile/t.jsonl"], /cannot write afile\/t\.jsonl: /],
+      ] as const
+    ) {
+      const r = await boot(dir, [...args]);
+      assertEquals(r.code, 2, r.stdout + r.stderr);
+      assertMatch(r.stderr, re);
+      noStack(r.stderr);
+    }
     const unknown = await boot(dir, ["--frobnicate"]);
     assertEquals(unknown.code, 2);
     let built = true;
@@ -350,8 +363,7 @@ Deno.test("boot: usage and configuration errors exit 2 with one line, before any
     } catch {
       built = false;
     }
-    // Only the --system case gets as far as the image; every earlier error leaves none.
-    assertEquals(built, true);
+    assertEquals(built, false, "no error case made an image");
   });
 });
 

@@ -195,6 +195,10 @@ Deno.test("scan: usage and configuration errors exit 2 with one line", async () 
       [["scan", "a.log", "b.log"], /scan takes one log file/],
       [["scan", "--run"], /--run needs a command/],
       [
+        ["scan", "--junit", `${dir}/bad.toml/x.xml`, fixture("scan_pass.log")],
+        /cannot write .*bad\.toml\/x\.xml: /,
+      ],
+      [
         ["scan", "--until-marker", fixture("scan_pass.log")],
         /--until-marker took ".*scan_pass\.log" as its marker; put the log first/,
       ],
