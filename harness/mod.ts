@@ -74,7 +74,7 @@ export {
   writeSummary,
 } from "./reports.ts";
 export { type OutStream, Terminal, type TerminalOptions, timeStamp } from "./terminal.ts";
-export { runSession, type SessionOptions } from "./session.ts";
+export { runSession, type SessionOptions, STOP_SIGNALS } from "./session.ts";
 export {
   DEFAULT_IMAGE_PATH,
   type ImageAction,

@@ -14,6 +14,9 @@ import { checkWritable, LineFile, reportPaths, writeJunit, writeSummary } from "
 import type { Terminal } from "./terminal.ts";
 import type { Verdict } from "./verdict.ts";
 
+/** Signals that end a run in order: the source is stopped (a command: its group) and reported. */
+export const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
 /** Options for {@link runSession}. */
 export interface SessionOptions {
   /** What the run must show. */
@@ -31,7 +34,7 @@ export interface SessionOptions {
   /** Write uart.log and summary.json here. */
   logDir?: string;
   /**
-   * Turn SIGINT into an orderly stop (the source is stopped, reports are written). For sources
+   * Turn SIGINT, SIGTERM and SIGHUP into an orderly stop (the source is stopped, reports are written). For sources
    * that keep the event loop turning (streams, commands); a busy simulator would never see it.
    */
   catchInterrupt?: boolean;
@@ -44,8 +47,12 @@ export async function runSession(opts: SessionOptions): Promise<Verdict> {
   if (opts.logDir !== undefined) checkWritable(reportPaths(opts.logDir).summary);
   const uart = opts.logDir !== undefined ? LineFile.create(reportPaths(opts.logDir).uart) : null;
   const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort();
-  if (opts.catchInterrupt) Deno.addSignalListener("SIGINT", onSigint);
+  const onSignal = () => interrupt.abort();
+  if (opts.catchInterrupt) {
+    for (const sig of STOP_SIGNALS) {
+      Deno.addSignalListener(sig, onSignal);
+    }
+  }
   let verdict: Verdict;
   try {
     verdict = await runLive(opts.source, judge, {
@@ -58,7 +65,9 @@ export async function runSession(opts: SessionOptions): Promise<Verdict> {
       },
     });
   } finally {
-    if (opts.catchInterrupt) Deno.removeSignalListener("SIGINT", onSigint);
+    if (opts.catchInterrupt) {
+      for (const sig of STOP_SIGNALS) Deno.removeSignalListener(sig, onSignal);
+    }
     uart?.close();
     opts.terminal.clearProgress();
   }

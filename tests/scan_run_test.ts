@@ -101,3 +101,44 @@ Deno.test("scan --run: a child exiting on its own is judged with its exit status
   assertEquals(r.code, 1);
   assertMatch(r.stdout, /ended: command exited with code 7/);
 });
+
+Deno.test("scan --run: stopping nexus itself (SIGINT, SIGTERM) stops the child too", async () => {
+  const main = new URL("../cli/main.ts", import.meta.url).pathname;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    const nx = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "-A",
+        main,
+        "scan",
+        "--run",
+        "--",
+        ...child(`console.log("init: start"); await new Promise((r) => setTimeout(r, 600_000));`),
+      ],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Wait until the child runs (its pid is printed), then signal nexus only.
+    const reader = nx.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!/init: start\n/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const pid = childPid(out);
+    nx.kill(signal);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const status = await nx.status;
+    await nx.stderr.cancel();
+    assertEquals(status.code, 1, `${signal}: ${out}`);
+    assertMatch(out, /ended: interrupted/);
+    assertEquals(processRunning(pid), false, `${signal}: the child is gone`);
+  }
+});
