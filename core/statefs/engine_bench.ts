@@ -63,7 +63,7 @@ Deno.bench({
   name: "statefs put+sync",
   group: "put+sync per operation",
   baseline: true,
-  n: 1000,
+  n: 3000,
   async fn() {
     await fsA.put(KEYS[ia++ % KEYS.length], VALUE);
     await fsA.sync();
@@ -76,7 +76,7 @@ let ja = 0;
 Deno.bench({
   name: "sqlite insert (autocommit)",
   group: "put+sync per operation",
-  n: 1000,
+  n: 3000,
   fn() {
     insA.run(KEYS[ja++ % KEYS.length], VALUE);
   },
