@@ -8,4 +8,3 @@
 export * from "./protocol.ts";
 export { rngd } from "./main.ts";
 export { EntropyStream, seedBytes } from "./stream.ts";
-export { sha256 } from "./sha256.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { sha256 } from "./sha256.ts";
+import { createHash } from "node:crypto";
 
 const DOMAIN = new TextEncoder().encode("nexus.rngd.v1");
 
@@ -51,7 +51,8 @@ export class EntropyStream {
     while (filled < len) {
       if (this.#used === this.#block.length) {
         this.#inputView.setBigUint64(DOMAIN.length + 8, this.#counter++, true);
-        this.#block = sha256(this.#input);
+        // node:crypto hashes synchronously, so each answer stays within one scheduling step.
+        this.#block = new Uint8Array(createHash("sha256").update(this.#input).digest());
         this.#used = 0;
       }
       const take = Math.min(len - filled, this.#block.length - this.#used);
