@@ -23,7 +23,8 @@
 
 import { parse as parseToml, TomlError } from "smol-toml";
 import { HarnessError } from "./errors.ts";
-import { closest } from "./suggest.ts";
+import { closest } from "../init/suggest.ts";
+import { readTextFileOr } from "../init/text_file.ts";
 
 /** Phases in order, as DESIGN.md names them; a ladder file may declare its own list. */
 export const DEFAULT_PHASES: readonly string[] = [
@@ -269,19 +270,10 @@ export function defaultLadderPath(): string {
  * path). Throws {@link HarnessError} (unreadable or invalid).
  */
 export async function loadLadder(path: string, label: string = path): Promise<Ladder> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound
-      ? "no such file"
-      : err instanceof Deno.errors.IsADirectory
-      ? "is a directory"
-      : err instanceof Error
-      ? err.message
-      : String(err);
-    throw new HarnessError("LADDER_UNREADABLE", `cannot read ladder ${label}: ${why}`);
-  }
+  const text = await readTextFileOr(
+    path,
+    (why) => new HarnessError("LADDER_UNREADABLE", `cannot read ladder ${label}: ${why}`),
+  );
   return parseLadder(text, label);
 }
 

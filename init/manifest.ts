@@ -52,6 +52,7 @@ import {
 } from "../core/kernel/types.ts";
 import type { Diagnostic, DiagnosticCode } from "./diagnostic.ts";
 import { didYouMean } from "./suggest.ts";
+import { readTextFileOr } from "./text_file.ts";
 import { TomlLines, type TomlPath } from "./toml_lines.ts";
 
 /** The name init goes by in the manifest (endpoint owner, policy subject, graph node). */
@@ -644,19 +645,10 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
  * cannot be read, SYNTAX when it is not TOML.
  */
 export async function loadManifest(path: string): Promise<ManifestLoad> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound
-      ? "no such file"
-      : err instanceof Deno.errors.IsADirectory
-      ? "is a directory"
-      : err instanceof Error
-      ? err.message
-      : String(err);
-    throw new ManifestError("UNREADABLE", `cannot read manifest ${path}: ${why}`, path);
-  }
+  const text = await readTextFileOr(
+    path,
+    (why) => new ManifestError("UNREADABLE", `cannot read manifest ${path}: ${why}`, path),
+  );
   return parseManifest(text, path);
 }
 

@@ -1,5 +1,6 @@
 /**
- * "Did you mean" suggestions for misspelt manifest keys, targets and service names.
+ * "Did you mean" suggestions for misspelt manifest keys, targets and service names, and for
+ * the harness's ladder keys, phases and markers.
  *
  * @module
  */

@@ -6,6 +6,7 @@ Deno.test("editDistance counts a swap of neighbours as one edit", () => {
   assertEquals(editDistance("logd", "logd"), 0);
   assertEquals(editDistance("", "abc"), 3);
   assertEquals(editDistance("kitten", "sitting"), 3);
+  assertEquals(editDistance("mmoi", "mmio"), 1);
 });
 
 Deno.test("closest suggests only likely typos, ties to the first candidate", () => {
@@ -15,4 +16,11 @@ Deno.test("closest suggests only likely typos, ties to the first candidate", () 
   assertEquals(closest("same", ["same"]), undefined, "the word itself is no suggestion");
   assertEquals(didYouMean("endpont", ["endpoint"]), ' (did you mean "endpoint"?)');
   assertEquals(didYouMean("x", []), "");
+});
+
+Deno.test("closest suggests ladder phases for near misses only", () => {
+  const phases = ["bring-up", "routing", "ota", "policy", "mmio", "end"];
+  assertEquals(closest("mmoi", phases), "mmio");
+  assertEquals(closest("bringup", phases), "bring-up");
+  assertEquals(closest("persistence", phases), undefined);
 });
