@@ -12,7 +12,7 @@
 
 import { HarnessError } from "./errors.ts";
 import { LineSplitter } from "./lines.ts";
-import type { LineSource, SourceEnd } from "./live.ts";
+import { deliverLines, type LineSource, type SourceEnd } from "./live.ts";
 
 /** Options for {@link childSource}. */
 export interface ChildOptions {
@@ -144,13 +144,7 @@ export function childSource(
     sink.signal.addEventListener("abort", onCut);
     const splitter = new LineSplitter();
     let tailDeadline: number | undefined;
-    const deliver = (lines: string[]): boolean => {
-      for (const l of lines) {
-        if (sink.shouldStop() && !sink.wantsTail()) return true;
-        sink.onLine(l);
-      }
-      return sink.shouldStop() && !sink.wantsTail();
-    };
+    const deliver = (lines: string[]) => deliverLines(sink, lines);
     try {
       while (!sink.signal.aborted) {
         let next: ReadableStreamReadResult<Uint8Array>;

@@ -110,6 +110,18 @@ export async function runLive(
 }
 
 /**
+ * Hands `lines` to `sink` one by one until the judge is done with the run (after the failure
+ * tail it still wants); returns true once the source should stop reading.
+ */
+export function deliverLines(sink: LineSink, lines: Iterable<string>): boolean {
+  for (const l of lines) {
+    if (sink.shouldStop() && !sink.wantsTail()) return true;
+    sink.onLine(l);
+  }
+  return sink.shouldStop() && !sink.wantsTail();
+}
+
+/**
  * A source reading lines from a byte stream (a log file, stdin). It stops reading once the judge
  * is done (after the failure tail), or when the run is cut.
  */
@@ -119,14 +131,7 @@ export function streamSource(stream: ReadableStream<Uint8Array>): LineSource {
     const onCut = () => reader.cancel().catch(() => {});
     sink.signal.addEventListener("abort", onCut);
     const splitter = new LineSplitter();
-    // Returns true once reading should end.
-    const deliver = (lines: string[]): boolean => {
-      for (const l of lines) {
-        if (sink.shouldStop() && !sink.wantsTail()) return true;
-        sink.onLine(l);
-      }
-      return sink.shouldStop() && !sink.wantsTail();
-    };
+    const deliver = (lines: string[]) => deliverLines(sink, lines);
     try {
       while (!sink.signal.aborted) {
         const { value, done } = await reader.read();
