@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
+import { GOLDEN_PUT_RECORD, sha256File, withTempDir } from "../tests/helpers.ts";
 import { BlockDeviceError, FileBlockDevice, StateFs } from "../core/statefs/mod.ts";
 import { encodeGpt, SECTOR_SIZE } from "../core/statefs/gpt.ts";
 import { ImageError, openImage, probeImage } from "./image.ts";
@@ -6,52 +7,11 @@ import { mkfsImage } from "./mkfs.ts";
 import { defaultRecipe, parseRecipe, planImage } from "./recipe.ts";
 
 const MiB = 1024 * 1024;
-const GOLDEN_PUT = [
-  0x46,
-  0x53,
-  0x58,
-  0x4e,
-  0x01,
-  0x08,
-  0x00,
-  0x01,
-  0x00,
-  0x00,
-  0x00,
-  0x2f,
-  0x73,
-  0x74,
-  0x61,
-  0x74,
-  0x65,
-  0x2f,
-  0x61,
-  0x78,
-  0x99,
-  0x3f,
-  0xd6,
-  0xe3,
-];
-
 /** A 2 MiB one-partition recipe: the damage tests copy and hash images, so keep them small. */
 const SMALL = parseRecipe(
   'size = "2M"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
   "small",
 );
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "nexus-image-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function sha256(path: string): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 async function patch(path: string, offset: number, bytes: number[]): Promise<void> {
   const f = await Deno.open(path, { read: true, write: true });
@@ -79,16 +39,16 @@ function noise(n: number, seed = 0x9e3779b9): Uint8Array {
 }
 
 async function expectImageError(path: string, code: string, re: RegExp): Promise<void> {
-  const before = await sha256(path).catch(() => "absent");
+  const before = await sha256File(path).catch(() => "absent");
   const err = await assertRejects(() => probeImage(path), ImageError);
   assertEquals(err.code, code, err.message);
   assertMatch(err.message, re);
   assert(!err.message.includes("\n"), "one line");
-  assertEquals(await sha256(path).catch(() => "absent"), before, "probing changes nothing");
+  assertEquals(await sha256File(path).catch(() => "absent"), before, "probing changes nothing");
 }
 
 Deno.test("probe finds the nexus-state partition of a fresh image", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-image-", async (dir) => {
     const path = `${dir}/a.img`;
     await mkfsImage(path);
     const info = await probeImage(path);
@@ -108,10 +68,10 @@ Deno.test("probe finds the nexus-state partition of a fresh image", async () => 
 });
 
 Deno.test("openImage gives a read-only device over the partition unless asked to write", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-image-", async (dir) => {
     const path = `${dir}/a.img`;
     await mkfsImage(path, { recipe: SMALL });
-    const before = await sha256(path);
+    const before = await sha256File(path);
     const ro = await openImage(path);
     try {
       // 4096 sectors: the partition starts at 40 (4 KiB aligned) and "rest" ends, aligned down,
@@ -123,7 +83,7 @@ Deno.test("openImage gives a read-only device over the partition unless asked to
     } finally {
       ro.close();
     }
-    assertEquals(await sha256(path), before);
+    assertEquals(await sha256File(path), before);
     const rw = await openImage(path, { write: true });
     try {
       const fs = await StateFs.open(rw.device);
@@ -143,7 +103,7 @@ Deno.test("openImage gives a read-only device over the partition unless asked to
 });
 
 Deno.test("whole-device StateFS files open without a partition table", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-image-", async (dir) => {
     const nxs2 = `${dir}/nxs2.img`;
     await Deno.writeFile(nxs2, new Uint8Array(MiB));
     const dev = await FileBlockDevice.open(nxs2);
@@ -162,7 +122,7 @@ Deno.test("whole-device StateFS files open without a partition table", async () 
 
     const legacy = `${dir}/legacy.img`;
     const bytes = new Uint8Array(8 * SECTOR_SIZE);
-    bytes.set(GOLDEN_PUT, 0);
+    bytes.set(GOLDEN_PUT_RECORD, 0);
     await Deno.writeFile(legacy, bytes);
     assertEquals((await probeImage(legacy)).wholeDevice, "legacy");
     const img = await openImage(legacy);
@@ -180,7 +140,7 @@ Deno.test("whole-device StateFS files open without a partition table", async () 
 });
 
 Deno.test("unusable files are refused with a stable code and one line, untouched", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-image-", async (dir) => {
     await expectImageError(`${dir}/missing.img`, "NOT_FOUND", /no such file/);
     await Deno.mkdir(`${dir}/d.img`);
     await expectImageError(`${dir}/d.img`, "NOT_A_FILE", /is a directory/);
@@ -201,7 +161,7 @@ Deno.test("unusable files are refused with a stable code and one line, untouched
 });
 
 Deno.test("GPT damage makes the image unusable: CRC, truncation, protective MBR", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-image-", async (dir) => {
     const good = `${dir}/good.img`;
     await mkfsImage(good, { recipe: SMALL });
     const copy = async (name: string) => {
@@ -237,7 +197,7 @@ Deno.test("GPT damage makes the image unusable: CRC, truncation, protective MBR"
 });
 
 Deno.test("a GPT without a nexus-state partition is refused", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-image-", async (dir) => {
     const path = `${dir}/other.img`;
     const recipe = parseRecipe(
       '[[partition]]\nname = "nexus-state"\nsize = "1M"\n[[partition]]\nname = "data"\nsize = "1M"\n',

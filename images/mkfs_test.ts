@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
+import { sha256File, withTempDir } from "../tests/helpers.ts";
 import { FileBlockDevice, StateFs } from "../core/statefs/mod.ts";
 import { readGpt, SECTOR_SIZE } from "../core/statefs/gpt.ts";
 import { ImageError } from "./image.ts";
@@ -6,20 +7,6 @@ import { mkfsImage } from "./mkfs.ts";
 import { defaultRecipe, parseRecipe, planImage, RecipeError } from "./recipe.ts";
 
 const MiB = 1024 * 1024;
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "nexus-mkfs-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function sha256(path: string): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 async function readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
   const f = await Deno.open(path);
@@ -39,7 +26,7 @@ async function readRange(path: string, offset: number, length: number): Promise<
 }
 
 Deno.test("mkfs builds a sparse 64 MiB GPT image with an empty generation-1 StateFS", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-mkfs-", async (dir) => {
     const path = `${dir}/blk.img`;
     const r = await mkfsImage(path);
     const st = await Deno.stat(path);
@@ -78,17 +65,17 @@ Deno.test("mkfs builds a sparse 64 MiB GPT image with an empty generation-1 Stat
 });
 
 Deno.test("mkfs is deterministic: the same recipe gives a byte-identical image", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-mkfs-", async (dir) => {
     await mkfsImage(`${dir}/a.img`);
     await mkfsImage(`${dir}/b.img`);
-    assertEquals(await sha256(`${dir}/a.img`), await sha256(`${dir}/b.img`));
+    assertEquals(await sha256File(`${dir}/a.img`), await sha256File(`${dir}/b.img`));
     await mkfsImage(`${dir}/c.img`, { sizeBytes: 48 * MiB });
-    assert(await sha256(`${dir}/c.img`) !== await sha256(`${dir}/a.img`));
+    assert(await sha256File(`${dir}/c.img`) !== await sha256File(`${dir}/a.img`));
   });
 });
 
 Deno.test("mkfs refuses an existing file without force and replaces it with force", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-mkfs-", async (dir) => {
     const path = `${dir}/blk.img`;
     await Deno.writeTextFile(path, "precious");
     const err = await assertRejects(() => mkfsImage(path), ImageError);
@@ -105,12 +92,16 @@ Deno.test("mkfs refuses an existing file without force and replaces it with forc
     await mkfsImage(path, { force: true });
     const ref = `${dir}/ref.img`;
     await mkfsImage(ref);
-    assertEquals(await sha256(path), await sha256(ref), "forced rebuild leaves no old bytes");
+    assertEquals(
+      await sha256File(path),
+      await sha256File(ref),
+      "forced rebuild leaves no old bytes",
+    );
   });
 });
 
 Deno.test("mkfs checks everything before touching the disk", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-mkfs-", async (dir) => {
     await Deno.mkdir(`${dir}/d.img`);
     const e1 = await assertRejects(() => mkfsImage(`${dir}/d.img`, { force: true }), ImageError);
     assertEquals(e1.code, "NOT_A_FILE");
@@ -132,7 +123,7 @@ Deno.test("mkfs checks everything before touching the disk", async () => {
 });
 
 Deno.test("mkfs creates missing parent directories and honours a custom recipe", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-mkfs-", async (dir) => {
     const recipe = parseRecipe(
       'size = "2M"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
       "small",

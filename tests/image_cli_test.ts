@@ -4,45 +4,10 @@
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { type CliResult, nexus } from "./cli_helpers.ts";
+import { GOLDEN_PUT_RECORD, withTempDir } from "./helpers.ts";
 import { colorEnabled } from "../cli/image.ts";
 
 const MiB = 1024 * 1024;
-const GOLDEN_PUT = [
-  0x46,
-  0x53,
-  0x58,
-  0x4e,
-  0x01,
-  0x08,
-  0x00,
-  0x01,
-  0x00,
-  0x00,
-  0x00,
-  0x2f,
-  0x73,
-  0x74,
-  0x61,
-  0x74,
-  0x65,
-  0x2f,
-  0x61,
-  0x78,
-  0x99,
-  0x3f,
-  0xd6,
-  0xe3,
-];
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "nexus-cli-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 async function fingerprint(path: string): Promise<string> {
   try {
     const st = await Deno.stat(path);
@@ -128,7 +93,7 @@ Deno.test("nexus image --help lists every subcommand; each has its own help", as
 });
 
 Deno.test("mkfs + inspect: the default image, as text and JSON", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-cli-", async (dir) => {
     const img = `${dir}/build/blk.img`;
     const m = await nexus(["image", "mkfs", img]);
     assertEquals(m.code, 0, m.stderr);
@@ -168,7 +133,7 @@ Deno.test("mkfs + inspect: the default image, as text and JSON", async () => {
 });
 
 Deno.test("mkfs refuses to overwrite without --force; --force rebuilds byte-identically", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-cli-", async (dir) => {
     const img = `${dir}/blk.img`;
     const ref = `${dir}/ref.img`;
     await Deno.writeTextFile(img, "my precious data");
@@ -189,7 +154,7 @@ Deno.test("mkfs refuses to overwrite without --force; --force rebuilds byte-iden
 });
 
 Deno.test("mkfs: bad sizes and recipes exit 2 with one line and create nothing", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-cli-", async (dir) => {
     const img = `${dir}/x.img`;
     await Deno.writeTextFile(`${dir}/bad.toml`, "size = \n");
     await Deno.writeTextFile(
@@ -218,7 +183,7 @@ Deno.test("mkfs: bad sizes and recipes exit 2 with one line and create nothing",
 });
 
 Deno.test("mkfs --size and --recipe shape the image", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-cli-", async (dir) => {
     await Deno.writeTextFile(
       `${dir}/r.toml`,
       'size = "4M"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
@@ -233,7 +198,7 @@ Deno.test("mkfs --size and --recipe shape the image", async () => {
 });
 
 Deno.test("put/get/ls/rm round trip, from a file and from stdin, binary-safe", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-cli-", async (dir) => {
     const img = `${dir}/blk.img`;
     await mkfs(img);
     const binary = new Uint8Array(256).map((_, i) => i);
@@ -279,7 +244,7 @@ Deno.test("put/get/ls/rm round trip, from a file and from stdin, binary-safe", a
 });
 
 Deno.test("put refuses bad keys, oversized values and missing files, changing nothing", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-cli-", async (dir) => {
     const img = `${dir}/blk.img`;
     await mkfs(img);
     await Deno.writeFile(`${dir}/big.bin`, new Uint8Array(64 * 1024 + 1));
@@ -304,7 +269,7 @@ Deno.test("put refuses bad keys, oversized values and missing files, changing no
 });
 
 Deno.test("bad image inputs: one clear line, exit 2, nothing modified, for every command", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-cli-", async (dir) => {
     const good = `${dir}/good.img`;
     await mkfs(good);
     await Deno.mkdir(`${dir}/dir.img`);
@@ -355,7 +320,7 @@ Deno.test("bad image inputs: one clear line, exit 2, nothing modified, for every
 });
 
 Deno.test("fsck: clean 0, torn tail 1 (repairable, then repaired), bad superblock 2", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-cli-", async (dir) => {
     await Deno.writeTextFile(
       `${dir}/small.toml`,
       'size = "2M"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
@@ -411,10 +376,10 @@ Deno.test("fsck: clean 0, torn tail 1 (repairable, then repaired), bad superbloc
 });
 
 Deno.test("whole-device StateFS files (legacy journal from byte 0) are read offline", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("nexus-cli-", async (dir) => {
     const img = `${dir}/legacy.img`;
     const bytes = new Uint8Array(64 * 512);
-    bytes.set(GOLDEN_PUT, 0);
+    bytes.set(GOLDEN_PUT_RECORD, 0);
     await Deno.writeFile(img, bytes);
     const g = await nexus(["image", "get", img, "/state/a"]);
     assertEquals(g.code, 0, g.stderr);
@@ -441,7 +406,7 @@ Deno.test({
   name: "sfdisk --dump lists the default image exactly",
   ignore: !HAVE_SFDISK,
   fn: async () => {
-    await withDir(async (dir) => {
+    await withTempDir("nexus-cli-", async (dir) => {
       const img = `${dir}/blk.img`;
       await mkfs(img);
       const out = await new Deno.Command("sfdisk", { args: ["--dump", img] }).output();
@@ -477,7 +442,7 @@ Deno.test({
   name: "fdisk -l lists the default image without warnings",
   ignore: !HAVE_FDISK,
   fn: async () => {
-    await withDir(async (dir) => {
+    await withTempDir("nexus-cli-", async (dir) => {
       const img = `${dir}/blk.img`;
       await mkfs(img);
       const out = await new Deno.Command("fdisk", { args: ["-l", img] }).output();
@@ -496,7 +461,7 @@ Deno.test({
   name: "a GPT written by sfdisk is read by nexus image inspect",
   ignore: !HAVE_SFDISK,
   fn: async () => {
-    await withDir(async (dir) => {
+    await withTempDir("nexus-cli-", async (dir) => {
       const img = `${dir}/foreign.img`;
       await Deno.writeFile(img, new Uint8Array(0));
       await Deno.truncate(img, 8 * MiB);

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { GOLDEN_PUT_RECORD } from "../../tests/helpers.ts";
 import { crc32c } from "./crc.ts";
 import { StateFsError } from "./errors.ts";
 import {
@@ -28,10 +29,7 @@ function hex(b: Uint8Array): string {
 
 Deno.test("golden vector: Put('/state/a', 'x') is the 24 bytes of FORMATS.md", () => {
   const rec = encodeRecord(OP_PUT, "/state/a", enc.encode("x"));
-  assertEquals(
-    hex(rec),
-    "46 53 58 4e 01 08 00 01 00 00 00 2f 73 74 61 74 65 2f 61 78 99 3f d6 e3",
-  );
+  assertEquals(rec, GOLDEN_PUT_RECORD);
   const d = decodeRecord(rec);
   assert(d.kind === "record");
   assertEquals(d.size, 24);

@@ -1,0 +1,30 @@
+/**
+ * Fixtures and file helpers shared by tests across folders.
+ *
+ * @module
+ */
+
+/** FORMATS.md's golden vector: the 24-byte journal record of `Put("/state/a", "x")`. */
+export const GOLDEN_PUT_RECORD: Uint8Array = Uint8Array.from(
+  "46 53 58 4e 01 08 00 01 00 00 00 2f 73 74 61 74 65 2f 61 78 99 3f d6 e3".split(" "),
+  (h) => parseInt(h, 16),
+);
+
+/** Runs `fn` with a fresh temporary directory (named with `prefix`) and removes it afterwards. */
+export async function withTempDir(
+  prefix: string,
+  fn: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** SHA-256 of a file's bytes, as lower-case hex. */
+export async function sha256File(path: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+}
