@@ -1,5 +1,9 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
 import { GOLDEN_PUT_RECORD, sha256File, withTempDir } from "../tests/helpers.ts";
+import { Prng } from "../core/virtio/prng.ts";
+
+/** Deterministic "garbage" so damage tests never depend on luck. */
+const noiseBytes = (n: number, seed = 0x9e3779b9) => new Prng(seed).fill(new Uint8Array(n));
 import { BlockDeviceError, FileBlockDevice, StateFs } from "../core/statefs/mod.ts";
 import { encodeGpt, SECTOR_SIZE } from "../core/statefs/gpt.ts";
 import { ImageError, openImage, probeImage } from "./image.ts";
@@ -21,21 +25,6 @@ async function patch(path: string, offset: number, bytes: number[]): Promise<voi
   } finally {
     f.close();
   }
-}
-
-/** Deterministic noise (xorshift32) so "garbage" tests never depend on luck. */
-function noise(n: number, seed = 0x9e3779b9): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
 }
 
 async function expectImageError(path: string, code: string, re: RegExp): Promise<void> {
@@ -150,7 +139,7 @@ Deno.test("unusable files are refused with a stable code and one line, untouched
     await expectImageError(`${dir}/small.img`, "TOO_SMALL", /too small/);
     await Deno.writeFile(`${dir}/odd.img`, new Uint8Array(1000));
     await expectImageError(`${dir}/odd.img`, "UNALIGNED", /1000 bytes is not a multiple of 512/);
-    await Deno.writeFile(`${dir}/noise.img`, noise(64 * 1024));
+    await Deno.writeFile(`${dir}/noise.img`, noiseBytes(64 * 1024));
     await expectImageError(`${dir}/noise.img`, "NOT_AN_IMAGE", /not a nexus image/);
     const mbr = new Uint8Array(64 * 1024);
     mbr.set([0x00, 0x20, 0x21, 0x00, 0x83], 446);

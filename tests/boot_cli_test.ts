@@ -4,25 +4,13 @@
  * environment aliases. Every boot runs in a temporary working directory.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { nexus, type NexusOptions } from "./cli_helpers.ts";
+import { bootIn, nexus } from "./cli_helpers.ts";
+import { withTempDir } from "./helpers.ts";
 import { parseXml } from "../harness/xml.ts";
 
 const SYSTEM = new URL("../images/system.toml", import.meta.url).pathname;
 const LADDER = new URL("../images/ladder.toml", import.meta.url).pathname;
 const SENTINEL = new TextEncoder().encode("SENTINEL");
-
-async function inTemp(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "nexus-boot-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function boot(dir: string, args: string[], opts: NexusOptions = {}) {
-  return nexus(["boot", ...args], { cwd: dir, ...opts });
-}
 
 function noStack(stderr: string): void {
   assert(!stderr.includes("    at "), `no stack trace in: ${stderr}`);
@@ -67,8 +55,8 @@ const hang = (s: string) =>
   );
 
 Deno.test("boot: bring-up passes on a fresh default image, with uart.log and summary.json", async () => {
-  await inTemp(async (dir) => {
-    const r = await boot(dir, ["--phase", "bring-up", "--until-marker"]);
+  await withTempDir("nexus-boot-", async (dir) => {
+    const r = await bootIn(dir, ["--phase", "bring-up", "--until-marker"]);
     assertEquals(r.code, 0, r.stdout + r.stderr);
     const out = r.stdout.split("\n");
     const verdict = out.at(-2)!;
@@ -103,7 +91,7 @@ Deno.test("boot: bring-up passes on a fresh default image, with uart.log and sum
 });
 
 Deno.test("boot: the same seed gives byte-identical console and trace", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-boot-", async (dir) => {
     const args = [
       "--phase",
       "mmio",
@@ -111,8 +99,8 @@ Deno.test("boot: the same seed gives byte-identical console and trace", async ()
       "SELFTEST: statefs crash-atomic ok",
       "--time",
     ];
-    const a = await boot(dir, [...args, "--log-dir", "a", "--trace", "a/trace.jsonl"]);
-    const b = await boot(dir, [...args, "--log-dir", "b", "--trace", "b/trace.jsonl"]);
+    const a = await bootIn(dir, [...args, "--log-dir", "a", "--trace", "a/trace.jsonl"]);
+    const b = await bootIn(dir, [...args, "--log-dir", "b", "--trace", "b/trace.jsonl"]);
     assertEquals(a.code, b.code);
     const uartA = await Deno.readFile(`${dir}/a/uart.log`);
     assertEquals(uartA, await Deno.readFile(`${dir}/b/uart.log`));
@@ -126,33 +114,33 @@ Deno.test("boot: the same seed gives byte-identical console and trace", async ()
     assertEquals(streamed(a.stdout), streamed(b.stdout), "time-prefixed lines match too");
     assertMatch(a.stdout, /^\[ {4}0\.000000\] init: start$/m);
     // Another seed is another run (rngd's entropy differs), yet just as repeatable.
-    const c = await boot(dir, [...args, "--seed", "2", "--log-dir", "c"]);
+    const c = await bootIn(dir, [...args, "--seed", "2", "--log-dir", "c"]);
     assertEquals(c.code, a.code);
   });
 });
 
 Deno.test("boot: the default image is made fresh for every boot unless kept", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-boot-", async (dir) => {
     const args = ["--phase", "bring-up", "--until-marker"];
-    assertEquals((await boot(dir, args)).code, 0);
+    assertEquals((await bootIn(dir, args)).code, 0);
     const img = `${dir}/build/blk.img`;
     await plantSentinel(img);
-    assertEquals((await boot(dir, [...args, "--keep-image"])).code, 0);
+    assertEquals((await bootIn(dir, [...args, "--keep-image"])).code, 0);
     assert(await hasSentinel(img), "--keep-image kept the image");
-    assertEquals((await boot(dir, args, { env: { NEXUS_KEEP_BLK: "1" } })).code, 0);
+    assertEquals((await bootIn(dir, args, { env: { NEXUS_KEEP_BLK: "1" } })).code, 0);
     assert(await hasSentinel(img), "NEXUS_KEEP_BLK=1 kept the image");
-    assertEquals((await boot(dir, args)).code, 0);
+    assertEquals((await bootIn(dir, args)).code, 0);
     assert(!(await hasSentinel(img)), "a plain boot recreated the image");
   });
 });
 
 Deno.test("boot: an image named with --image is never recreated, only created when missing", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-boot-", async (dir) => {
     const args = ["--phase", "bring-up", "--until-marker", "--image", "mine/disk.img"];
-    const first = await boot(dir, args);
+    const first = await bootIn(dir, args);
     assertEquals(first.code, 0, first.stdout + first.stderr);
     await plantSentinel(`${dir}/mine/disk.img`);
-    assertEquals((await boot(dir, args)).code, 0);
+    assertEquals((await bootIn(dir, args)).code, 0);
     assert(await hasSentinel(`${dir}/mine/disk.img`), "the named image was kept");
     let missing = true;
     try {
@@ -164,7 +152,7 @@ Deno.test("boot: an image named with --image is never recreated, only created wh
 });
 
 Deno.test("boot: unusable images are configuration errors (exit 2)", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-boot-", async (dir) => {
     await Deno.mkdir(`${dir}/adir`);
     await Deno.writeTextFile(`${dir}/small.img`, "not a disk image");
     await Deno.writeFile(`${dir}/empty.img`, new Uint8Array());
@@ -175,7 +163,7 @@ Deno.test("boot: unusable images are configuration errors (exit 2)", async () =>
         ["empty.img", /empty\.img: the image is empty/],
       ] as const
     ) {
-      const r = await boot(dir, ["--image", image, "--phase", "bring-up"]);
+      const r = await bootIn(dir, ["--image", image, "--phase", "bring-up"]);
       assertEquals(r.code, 2, `${image}: ${r.stdout}${r.stderr}`);
       assertMatch(r.stderr, re);
       assertEquals(r.stderr.trimEnd().split("\n").length, 1);
@@ -186,13 +174,13 @@ Deno.test("boot: unusable images are configuration errors (exit 2)", async () =>
 });
 
 Deno.test("boot: SLOT MISSING from a broken manifest fails and names the slot", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-boot-", async (dir) => {
     const system = await manifest(
       dir,
       "noblk.toml",
       (s) => s.replace(/^blk = \{ slot = 8.*\n/m, ""),
     );
-    const r = await boot(dir, ["--system", system, "--phase", "bring-up", "--until-marker"]);
+    const r = await bootIn(dir, ["--system", system, "--phase", "bring-up", "--until-marker"]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertMatch(r.stdout, /ended: failure signature/);
     assertMatch(r.stdout, /failure lines:\n {2}line \d+: SLOT MISSING: statefsd needs blk at slot/);
@@ -201,13 +189,13 @@ Deno.test("boot: SLOT MISSING from a broken manifest fails and names the slot", 
 });
 
 Deno.test("boot: a FAIL line from init (a manifest naming no module) fails the boot", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-boot-", async (dir) => {
     const system = await manifest(
       dir,
       "nomod.toml",
       (s) => s.replace('module = "samgrd"', 'module = "samgrdx"'),
     );
-    const r = await boot(dir, ["--system", system, "--phase", "bring-up", "--json"]);
+    const r = await bootIn(dir, ["--system", system, "--phase", "bring-up", "--json"]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
     const v = JSON.parse(r.stdout);
     assertEquals(v.end, "failure");
@@ -217,9 +205,9 @@ Deno.test("boot: a FAIL line from init (a manifest naming no module) fails the b
 });
 
 Deno.test("boot: a hung service trips the watchdog; its table is in the excerpt", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-boot-", async (dir) => {
     const system = await manifest(dir, "hung.toml", hang);
-    const r = await boot(dir, [
+    const r = await bootIn(dir, [
       "--system",
       system,
       "--phase",
@@ -234,7 +222,7 @@ Deno.test("boot: a hung service trips the watchdog; its table is in the excerpt"
     assertMatch(excerpt, /> +\d+ \| !fatal init-lite: watchdog fired/);
     assertMatch(excerpt, /keystored +blocked .*recv slot 0x04 \(reply\)/);
     // The same through the environment alias.
-    const env = await boot(dir, ["--system", system, "--phase", "mmio", "--until-marker"], {
+    const env = await bootIn(dir, ["--system", system, "--phase", "mmio", "--until-marker"], {
       env: { INIT_LITE_WATCHDOG_TICKS: "50" },
     });
     assertEquals(env.code, 1);
@@ -243,9 +231,9 @@ Deno.test("boot: a hung service trips the watchdog; its table is in the excerpt"
 });
 
 Deno.test("boot: a system that goes idle with markers missing lists them and the blocked tasks", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-boot-", async (dir) => {
     const system = await manifest(dir, "hung.toml", hang);
-    const r = await boot(dir, ["--system", system, "--phase", "mmio", "--until-marker"]);
+    const r = await bootIn(dir, ["--system", system, "--phase", "mmio", "--until-marker"]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertMatch(r.stdout, /^FAIL: \d+ of 71 markers missing \(phase mmio; ended: system idle\)/m);
     assertMatch(r.stdout, /first missing: "SELFTEST: ipc routing samgrd ok" \(phase routing\)/);
@@ -258,14 +246,14 @@ Deno.test("boot: a system that goes idle with markers missing lists them and the
 });
 
 Deno.test("boot: init markers out of ladder order fail with both lines", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-boot-", async (dir) => {
     const ladder = `${dir}/swapped.toml`;
     const text = await Deno.readTextFile(LADDER);
     await Deno.writeTextFile(
       ladder,
       text.replace('  "samgrd",\n  "rngd",', '  "rngd",\n  "samgrd",'),
     );
-    const r = await boot(dir, ["--ladder", ladder, "--phase", "bring-up", "--until-marker"]);
+    const r = await bootIn(dir, ["--ladder", ladder, "--phase", "bring-up", "--until-marker"]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertMatch(r.stdout, /^FAIL: 2 init-marker order violations \(phase bring-up/m);
     assert(!r.stdout.includes("unfinished tasks"), "no task table when the judge stopped the run");
@@ -277,16 +265,16 @@ Deno.test("boot: init markers out of ladder order fail with both lines", async (
 });
 
 Deno.test("boot: the wall-clock timeout stops the run and fails it", async () => {
-  await inTemp(async (dir) => {
-    const r = await boot(dir, ["--phase", "mmio", "--until-marker", "--timeout", "1ms"]);
+  await withTempDir("nexus-boot-", async (dir) => {
+    const r = await bootIn(dir, ["--phase", "mmio", "--until-marker", "--timeout", "1ms"]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertMatch(r.stdout, /\(phase mmio; ended: timeout after 1ms\)/);
   });
 });
 
 Deno.test("boot: --json prints only the verdict object; --junit writes one testcase per marker", async () => {
-  await inTemp(async (dir) => {
-    const r = await boot(dir, [
+  await withTempDir("nexus-boot-", async (dir) => {
+    const r = await bootIn(dir, [
       "--phase",
       "bring-up",
       "--until-marker",
@@ -313,7 +301,7 @@ Deno.test("boot: --json prints only the verdict object; --junit writes one testc
 });
 
 Deno.test("boot: usage and configuration errors exit 2 with one line, before any image is made", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-boot-", async (dir) => {
     const cases: [string[], RegExp, Record<string, string>?][] = [
       [
         ["--phase", "persistence"],
@@ -336,7 +324,7 @@ Deno.test("boot: usage and configuration errors exit 2 with one line, before any
       ],
     ];
     for (const [args, re, env] of cases) {
-      const r = await boot(dir, args, { env });
+      const r = await bootIn(dir, args, { env });
       assertEquals(r.code, 2, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
       assertMatch(r.stderr, re);
       assertEquals(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
@@ -350,12 +338,12 @@ Deno.test("boot: usage and configuration errors exit 2 with one line, before any
         [["--trace", "afile/t.jsonl"], /cannot write afile\/t\.jsonl: /],
       ] as const
     ) {
-      const r = await boot(dir, [...args]);
+      const r = await bootIn(dir, [...args]);
       assertEquals(r.code, 2, r.stdout + r.stderr);
       assertMatch(r.stderr, re);
       noStack(r.stderr);
     }
-    const unknown = await boot(dir, ["--frobnicate"]);
+    const unknown = await bootIn(dir, ["--frobnicate"]);
     assertEquals(unknown.code, 2);
     let built = true;
     try {
@@ -368,18 +356,20 @@ Deno.test("boot: usage and configuration errors exit 2 with one line, before any
 });
 
 Deno.test("boot: environment aliases apply; a conflicting flag wins with a notice", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-boot-", async (dir) => {
     const env = { RUN_PHASE: "bring-up", RUN_UNTIL_MARKER: "1", RUN_TIMEOUT: "120s" };
-    const r = await boot(dir, [], { env });
+    const r = await bootIn(dir, [], { env });
     assertEquals(r.code, 0, r.stdout + r.stderr);
     assertMatch(r.stdout, /PASS: 38\/38 markers \(phase bring-up; every required marker seen\)/);
     assertEquals(r.stderr, "");
-    const marker = await boot(dir, ["--phase", "bring-up"], {
+    const marker = await bootIn(dir, ["--phase", "bring-up"], {
       env: { RUN_UNTIL_MARKER: "init: ready" },
     });
     assertEquals(marker.code, 0, marker.stdout);
     assertMatch(marker.stdout, /PASS: 20\/20 markers \(phase bring-up; until-marker reached\)/);
-    const both = await boot(dir, ["--phase", "bring-up", "--until-marker", "init: ready"], { env });
+    const both = await bootIn(dir, ["--phase", "bring-up", "--until-marker", "init: ready"], {
+      env,
+    });
     assertEquals(both.code, 0, both.stdout + both.stderr);
     assertEquals(
       both.stderr,

@@ -4,27 +4,15 @@
  * line through scripts/qemu-test.sh.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { nexus, type NexusOptions } from "./cli_helpers.ts";
+import { bootIn } from "./cli_helpers.ts";
+import { withTempDir } from "./helpers.ts";
 
 const SHIM = new URL("../scripts/qemu-test.sh", import.meta.url).pathname;
 const DENO_DIR = Deno.execPath().slice(0, Deno.execPath().lastIndexOf("/"));
 
-async function inTemp(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "nexus-full-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function boot(dir: string, args: string[], opts: NexusOptions = {}) {
-  return nexus(["boot", ...args], { cwd: dir, ...opts });
-}
-
 Deno.test("full: --phase mmio --until-marker passes on a fresh image with the watchdog at 800", async () => {
-  await inTemp(async (dir) => {
-    const r = await boot(dir, ["--phase", "mmio", "--until-marker", "--watchdog-ticks", "800"]);
+  await withTempDir("nexus-full-", async (dir) => {
+    const r = await bootIn(dir, ["--phase", "mmio", "--until-marker", "--watchdog-ticks", "800"]);
     assertEquals(r.code, 0, r.stdout + r.stderr);
     assertMatch(r.stdout, /^PASS: 71\/71 markers \(phase mmio; every required marker seen\)/m);
     assert(!r.stdout.includes("watchdog fired"));
@@ -33,8 +21,8 @@ Deno.test("full: --phase mmio --until-marker passes on a fresh image with the wa
 });
 
 Deno.test("full: without --until-marker the system runs to its natural end and passes", async () => {
-  await inTemp(async (dir) => {
-    const r = await boot(dir, ["--json"]);
+  await withTempDir("nexus-full-", async (dir) => {
+    const r = await bootIn(dir, ["--json"]);
     assertEquals(r.code, 0, r.stdout + r.stderr);
     const v = JSON.parse(r.stdout);
     assertEquals(v.status, "PASS");
@@ -46,9 +34,9 @@ Deno.test("full: without --until-marker the system runs to its natural end and p
 });
 
 Deno.test("full: two boots with the same seed print byte-identical consoles", async () => {
-  await inTemp(async (dir) => {
-    const a = await boot(dir, ["--log-dir", "a"]);
-    const b = await boot(dir, ["--log-dir", "b"]);
+  await withTempDir("nexus-full-", async (dir) => {
+    const a = await bootIn(dir, ["--log-dir", "a"]);
+    const b = await bootIn(dir, ["--log-dir", "b"]);
     assertEquals([a.code, b.code], [0, 0], a.stdout + b.stdout);
     const uart = await Deno.readFile(`${dir}/a/uart.log`);
     assertEquals(uart, await Deno.readFile(`${dir}/b/uart.log`));
@@ -57,20 +45,20 @@ Deno.test("full: two boots with the same seed print byte-identical consoles", as
 });
 
 Deno.test("full: --keep-image is the cold-boot lane; --require-cold-boot demands persistence", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-full-", async (dir) => {
     const args = ["--phase", "mmio", "--until-marker", "--require-cold-boot"];
-    const fresh = await boot(dir, args);
+    const fresh = await bootIn(dir, args);
     assertEquals(fresh.code, 1, "a fresh image can only seed");
     assertMatch(
       fresh.stdout,
       /SELFTEST: statefs cold-boot persist ok \(line \d+ has "SELFTEST: statefs cold-boot seeded" instead\)/,
     );
-    const cold = await boot(dir, [...args, "--keep-image"]);
+    const cold = await bootIn(dir, [...args, "--keep-image"]);
     assertEquals(cold.code, 0, cold.stdout + cold.stderr);
     assertMatch(cold.stdout, /^SELFTEST: statefs cold-boot persist ok$/m);
     assertMatch(cold.stdout, /^PASS: 71\/71 markers/m);
     // The same through the original variables.
-    const env = await boot(dir, ["--phase", "mmio", "--until-marker"], {
+    const env = await bootIn(dir, ["--phase", "mmio", "--until-marker"], {
       env: { NEXUS_KEEP_BLK: "1", REQUIRE_STATEFS_COLD_BOOT: "1" },
     });
     assertEquals(env.code, 0, env.stdout + env.stderr);
@@ -78,7 +66,7 @@ Deno.test("full: --keep-image is the cold-boot lane; --require-cold-boot demands
 });
 
 Deno.test("full: the original command line runs as is through scripts/qemu-test.sh", async () => {
-  await inTemp(async (dir) => {
+  await withTempDir("nexus-full-", async (dir) => {
     const out = await new Deno.Command(SHIM, {
       args: ["--image", `${dir}/blk.img`, "--log-dir", `${dir}/logs`],
       env: {

@@ -64,3 +64,8 @@ export async function nexus(args: string[], opts: NexusOptions = {}): Promise<Cl
     stdoutBytes: out.stdout,
   };
 }
+
+/** Runs `nexus boot ...args` with `dir` as the working directory (build/ lands there). */
+export function bootIn(dir: string, args: string[], opts: NexusOptions = {}): Promise<CliResult> {
+  return nexus(["boot", ...args], { cwd: dir, ...opts });
+}

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { crc32c } from "../core/statefs/crc.ts";
+
 /** FORMATS.md's golden vector: the 24-byte journal record of `Put("/state/a", "x")`. */
 export const GOLDEN_PUT_RECORD: Uint8Array = Uint8Array.from(
   "46 53 58 4e 01 08 00 01 00 00 00 2f 73 74 61 74 65 2f 61 78 99 3f d6 e3".split(" "),
@@ -27,4 +29,21 @@ export async function withTempDir(
 export async function sha256File(path: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
   return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Frames any opcode, key and value as a v1 journal record with a valid CRC32-C, bypassing the
+ * encoder's checks, so tests can build records the engine must refuse (bad shape, bad key).
+ */
+export function rawJournalRecord(op: number, key: Uint8Array, value: Uint8Array): Uint8Array {
+  const b = new Uint8Array(15 + key.length + value.length);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 0x4e585346, true);
+  b[4] = op;
+  v.setUint16(5, key.length, true);
+  v.setUint32(7, value.length, true);
+  b.set(key, 11);
+  b.set(value, 11 + key.length);
+  v.setUint32(b.length - 4, crc32c(b.subarray(0, b.length - 4)), true);
+  return b;
 }

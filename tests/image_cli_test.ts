@@ -5,6 +5,10 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { type CliResult, nexus } from "./cli_helpers.ts";
 import { GOLDEN_PUT_RECORD, withTempDir } from "./helpers.ts";
+import { Prng } from "../core/virtio/prng.ts";
+
+/** Deterministic "garbage" so bad-input tests never depend on luck. */
+const noiseBytes = (n: number) => new Prng(0x12345678).fill(new Uint8Array(n));
 import { colorEnabled } from "../cli/image.ts";
 
 const MiB = 1024 * 1024;
@@ -42,20 +46,6 @@ async function patch(path: string, offset: number, bytes: number[]): Promise<voi
   } finally {
     f.close();
   }
-}
-
-function noise(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = 0x12345678;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
 }
 
 function hasTool(name: string): boolean {
@@ -276,7 +266,7 @@ Deno.test("bad image inputs: one clear line, exit 2, nothing modified, for every
     await Deno.writeFile(`${dir}/small.img`, new Uint8Array(100));
     await Deno.writeFile(`${dir}/empty.img`, new Uint8Array(0));
     await Deno.writeFile(`${dir}/odd.img`, new Uint8Array(1000));
-    await Deno.writeFile(`${dir}/garbage.img`, noise(256 * 1024));
+    await Deno.writeFile(`${dir}/garbage.img`, noiseBytes(256 * 1024));
     await Deno.copyFile(good, `${dir}/crc.img`);
     await patch(`${dir}/crc.img`, 512 + 16, [0, 0, 0, 0]);
     await Deno.copyFile(good, `${dir}/trunc.img`);

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { rawJournalRecord } from "../../tests/helpers.ts";
 import { crc32c } from "./crc.ts";
 import { FileBlockDevice, MemoryBlockDevice } from "./devices.ts";
 import { StateFs } from "./engine.ts";
@@ -36,20 +37,6 @@ function payload(id: bigint, key: string, value: string): Uint8Array {
   b.set(encodeTxnId(id));
   b.set(v, 8);
   return encodeRecord(OP_TXN_PAYLOAD, key, b);
-}
-
-/** Frames arbitrary fields with a valid CRC (for records the encoder refuses to make). */
-function raw(op: number, key: Uint8Array, value: Uint8Array): Uint8Array {
-  const b = new Uint8Array(15 + key.length + value.length);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 0x4e585346, true);
-  b[4] = op;
-  v.setUint16(5, key.length, true);
-  v.setUint32(7, value.length, true);
-  b.set(key, 11);
-  b.set(value, 11 + key.length);
-  v.setUint32(b.length - 4, crc32c(b.subarray(0, b.length - 4)), true);
-  return b;
 }
 
 /** An NXS2 image (generation 1, region A) whose journal is Checkpoint{1,0} then `records`. */
@@ -164,7 +151,7 @@ Deno.test("fsck: each record corruption kind mid-journal, with its offset; repai
   flipped[12] ^= 0x10;
   const cases: Array<[string, Uint8Array]> = [
     ["bad-crc", flipped],
-    ["bad-opcode", raw(0x44, enc.encode("/state/b"), enc.encode("2"))],
+    ["bad-opcode", rawJournalRecord(0x44, enc.encode("/state/b"), enc.encode("2"))],
     [
       "bad-length",
       (() => {
@@ -173,8 +160,8 @@ Deno.test("fsck: each record corruption kind mid-journal, with its offset; repai
         return r;
       })(),
     ],
-    ["bad-shape", raw(OP_DELETE, enc.encode("/state/b"), enc.encode("unexpected"))],
-    ["bad-key", raw(OP_PUT, new Uint8Array([0x2f, 0xc3, 0x28]), enc.encode("v"))],
+    ["bad-shape", rawJournalRecord(OP_DELETE, enc.encode("/state/b"), enc.encode("unexpected"))],
+    ["bad-key", rawJournalRecord(OP_PUT, new Uint8Array([0x2f, 0xc3, 0x28]), enc.encode("v"))],
   ];
   for (const [code, badRecord] of cases) {
     const recs = [good, badRecord, after];

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
-import { GOLDEN_PUT_RECORD } from "../../tests/helpers.ts";
+import { GOLDEN_PUT_RECORD, rawJournalRecord } from "../../tests/helpers.ts";
 import { crc32c } from "./crc.ts";
 import { StateFsError } from "./errors.ts";
 import {
@@ -80,14 +80,14 @@ Deno.test("decode: CRC mismatch, unknown opcode, over-cap lengths, bad shape, no
   new DataView(bigKey.buffer).setUint16(5, 256, true);
   assertEquals(kindCode(decodeRecord(bigKey)), "bad-length");
 
-  const shapeDelete = encodeRecordRaw(OP_DELETE, enc.encode("/state/a"), enc.encode("v"));
+  const shapeDelete = rawJournalRecord(OP_DELETE, enc.encode("/state/a"), enc.encode("v"));
   assertEquals(kindCode(decodeRecord(shapeDelete)), "bad-shape");
-  const shapeCp = encodeRecordRaw(OP_CHECKPOINT, new Uint8Array(0), new Uint8Array(7));
+  const shapeCp = rawJournalRecord(OP_CHECKPOINT, new Uint8Array(0), new Uint8Array(7));
   assertEquals(kindCode(decodeRecord(shapeCp)), "bad-shape");
-  const shapeTxn = encodeRecordRaw(OP_TXN_PREPARE, new Uint8Array(0), new Uint8Array(4));
+  const shapeTxn = rawJournalRecord(OP_TXN_PREPARE, new Uint8Array(0), new Uint8Array(4));
   assertEquals(kindCode(decodeRecord(shapeTxn)), "bad-shape");
 
-  const badKey = encodeRecordRaw(OP_PUT, new Uint8Array([0x2f, 0xff, 0xfe]), new Uint8Array(1));
+  const badKey = rawJournalRecord(OP_PUT, new Uint8Array([0x2f, 0xff, 0xfe]), new Uint8Array(1));
   assertEquals(kindCode(decodeRecord(badKey)), "bad-key");
 });
 
@@ -187,19 +187,5 @@ function resealSb(block: Uint8Array, edit: (b: Uint8Array) => void): Uint8Array 
   const b = block.slice();
   edit(b);
   new DataView(b.buffer).setUint32(16, crc32c(b.subarray(0, 16)), true);
-  return b;
-}
-
-/** Frames any opcode/key/value with a valid CRC, bypassing the encoder's checks. */
-function encodeRecordRaw(op: number, key: Uint8Array, value: Uint8Array): Uint8Array {
-  const b = new Uint8Array(15 + key.length + value.length);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 0x4e585346, true);
-  b[4] = op;
-  v.setUint16(5, key.length, true);
-  v.setUint32(7, value.length, true);
-  b.set(key, 11);
-  b.set(value, 11 + key.length);
-  v.setUint32(b.length - 4, crc32c(b.subarray(0, b.length - 4)), true);
   return b;
 }
