@@ -186,3 +186,32 @@ export function readHeader(frame: Uint8Array): FrameHeader | null {
     op: frame[3],
   };
 }
+
+/**
+ * The status a server answers a request with when its header alone rules it out, or null when
+ * the header is its own: a frame shorter than 4 bytes or with another magic is `malformed`, one
+ * with another version `unsupported` (FORMATS.md, "IPC frames"). Servers pass their own status
+ * codes for the two cases.
+ */
+export function headerRefusal(
+  frame: Uint8Array,
+  magic: string,
+  version: number,
+  malformed: number,
+  unsupported: number,
+): number | null {
+  const header = readHeader(frame);
+  if (header === null || header.magic !== magic) return malformed;
+  return header.version === version ? null : unsupported;
+}
+
+/**
+ * True when `frame` is a reply in `magic`/`version` carrying a status byte, to `op` when given
+ * (any reply op otherwise).
+ */
+export function isReplyTo(frame: Uint8Array, magic: string, version: number, op?: number): boolean {
+  const header = readHeader(frame);
+  if (header === null || frame.length < 5) return false;
+  if (header.magic !== magic || header.version !== version) return false;
+  return op === undefined ? (header.op & REPLY_BIT) !== 0 : header.op === ((op | REPLY_BIT) & 0xff);
+}

@@ -6,6 +6,8 @@ import {
   FrameError,
   frameWriter,
   fromUtf8,
+  headerRefusal,
+  isReplyTo,
   readHeader,
   REPLY_BIT,
   replyWriter,
@@ -95,4 +97,24 @@ Deno.test("frame: request and reply headers", () => {
   assertEquals(readHeader(new Uint8Array(0)), null);
   assertThrows(() => frameWriter("R", 1, 1), RangeError);
   assertThrows(() => frameWriter("RTX", 1, 1), RangeError);
+});
+
+Deno.test("headerRefusal: short or foreign frames are malformed, other versions unsupported", () => {
+  const MALFORMED = 6, UNSUPPORTED = 8;
+  const refuse = (frame: Uint8Array) => headerRefusal(frame, "SF", 1, MALFORMED, UNSUPPORTED);
+  assertEquals(refuse(Uint8Array.of(0x53, 0x46, 1)), MALFORMED, "shorter than a header");
+  assertEquals(refuse(Uint8Array.of(0x53, 0x47, 1, 1)), MALFORMED, "another magic");
+  assertEquals(refuse(Uint8Array.of(0x53, 0x46, 2, 1)), UNSUPPORTED, "another version");
+  assertEquals(refuse(Uint8Array.of(0x53, 0x46, 1, 1, 9, 9)), null);
+});
+
+Deno.test("isReplyTo: magic, version, the reply bit or the exact op, and a status byte", () => {
+  const reply = replyWriter("KS", 1, 11, 0).finish();
+  assertEquals(isReplyTo(reply, "KS", 1, 11), true);
+  assertEquals(isReplyTo(reply, "KS", 1), true, "any reply op");
+  assertEquals(isReplyTo(reply, "KS", 1, 12), false, "another op");
+  assertEquals(isReplyTo(reply, "KS", 2, 11), false, "another version");
+  assertEquals(isReplyTo(reply, "UD", 1, 11), false, "another magic");
+  assertEquals(isReplyTo(reply.subarray(0, 4), "KS", 1, 11), false, "no status byte");
+  assertEquals(isReplyTo(frameWriter("KS", 1, 11).u8(0).finish(), "KS", 1), false, "a request");
 });

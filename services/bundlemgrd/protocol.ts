@@ -21,7 +21,8 @@
 import {
   ByteReader,
   frameWriter,
-  readHeader,
+  headerRefusal,
+  isReplyTo,
   REPLY_BIT,
   replyWriter,
   utf8,
@@ -109,12 +110,9 @@ export function encodeSetActiveSlot(slot: number): Uint8Array {
 
 /** Decodes a request frame; never throws. */
 export function decodeRequest(frame: Uint8Array): BundleRequest {
-  const header = readHeader(frame);
   const op = frame.length >= 4 ? frame[3] : 0;
-  if (header === null || header.magic !== BN_MAGIC) {
-    return { kind: "error", op, status: BN_MALFORMED };
-  }
-  if (header.version !== BN_VERSION) return { kind: "error", op, status: BN_UNSUPPORTED };
+  const refusal = headerRefusal(frame, BN_MAGIC, BN_VERSION, BN_MALFORMED, BN_UNSUPPORTED);
+  if (refusal !== null) return { kind: "error", op, status: refusal };
   const malformed: BundleRequest = { kind: "error", op, status: BN_MALFORMED };
   switch (op) {
     case BN_OP_LIST:
@@ -176,10 +174,8 @@ function readSlot(r: ByteReader): SlotId {
 
 /** Checks the reply header and status, then runs `body` on the rest; throws BundlemgrdError. */
 function decodeReply<T>(frame: Uint8Array, op: number, body: (r: ByteReader) => T): T {
-  const header = readHeader(frame);
   if (
-    header === null || header.magic !== BN_MAGIC || header.version !== BN_VERSION ||
-    header.op !== (op | REPLY_BIT) || frame.length < 5
+    !isReplyTo(frame, BN_MAGIC, BN_VERSION, op)
   ) {
     throw new BundlemgrdError(-1, `not a bundlemgrd reply to op ${op}`);
   }

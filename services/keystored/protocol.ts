@@ -32,7 +32,8 @@
 import {
   ByteReader,
   frameWriter,
-  readHeader,
+  headerRefusal,
+  isReplyTo,
   REPLY_BIT,
   replyWriter,
 } from "../../core/kernel/frame.ts";
@@ -104,12 +105,9 @@ export type KsRequest =
 
 /** Decodes a request frame; never throws. */
 export function decodeRequest(frame: Uint8Array): KsRequest {
-  const header = readHeader(frame);
   const op = frame.length >= 4 ? frame[3] : 0;
-  if (header === null || header.magic !== KS_MAGIC) {
-    return { kind: "error", op, status: KS_MALFORMED };
-  }
-  if (header.version !== KS_VERSION) return { kind: "error", op, status: KS_UNSUPPORTED };
+  const refusal = headerRefusal(frame, KS_MAGIC, KS_VERSION, KS_MALFORMED, KS_UNSUPPORTED);
+  if (refusal !== null) return { kind: "error", op, status: refusal };
   const body = frame.subarray(4);
   const empty = (kind: "keygen" | "pubkey" | "reload"): KsRequest =>
     body.length === 0 ? { kind } : { kind: "error", op, status: KS_MALFORMED };
@@ -184,10 +182,8 @@ export interface KsReply {
 
 /** Decodes a reply to `op`; throws {@link KeystoredError} (-1) when it is not one. */
 export function decodeReply(frame: Uint8Array, op: number): KsReply {
-  const header = readHeader(frame);
   if (
-    header === null || header.magic !== KS_MAGIC || header.version !== KS_VERSION ||
-    header.op !== ((op | REPLY_BIT) & 0xff) || frame.length < 5
+    !isReplyTo(frame, KS_MAGIC, KS_VERSION, op)
   ) {
     throw new KeystoredError(-1, `not a keystored reply to op ${op}`);
   }

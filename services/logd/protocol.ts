@@ -24,7 +24,8 @@
 import {
   ByteReader,
   frameWriter,
-  readHeader,
+  headerRefusal,
+  isReplyTo,
   REPLY_BIT,
   replyWriter,
   utf8,
@@ -107,12 +108,9 @@ export function encodeQuery(since: number, limit: number): Uint8Array {
 
 /** Decodes a request frame; never throws. */
 export function decodeRequest(frame: Uint8Array): LogRequest {
-  const header = readHeader(frame);
   const op = frame.length >= 4 ? frame[3] : 0;
-  if (header === null || header.magic !== LG_MAGIC) {
-    return { kind: "error", op, status: LG_MALFORMED };
-  }
-  if (header.version !== LG_VERSION) return { kind: "error", op, status: LG_UNSUPPORTED };
+  const refusal = headerRefusal(frame, LG_MAGIC, LG_VERSION, LG_MALFORMED, LG_UNSUPPORTED);
+  if (refusal !== null) return { kind: "error", op, status: refusal };
   const r = new ByteReader(frame);
   r.bytes(4);
   try {
@@ -181,10 +179,8 @@ export class LogdError extends Error {
 }
 
 function checkReply(frame: Uint8Array, op: number): ByteReader {
-  const header = readHeader(frame);
   if (
-    header === null || header.magic !== LG_MAGIC || header.version !== LG_VERSION ||
-    header.op !== (op | REPLY_BIT) || frame.length < 5
+    !isReplyTo(frame, LG_MAGIC, LG_VERSION, op)
   ) {
     throw new LogdError(-1, "not a logd reply");
   }

@@ -21,7 +21,14 @@
  * @module
  */
 
-import { ByteReader, frameWriter, readHeader, REPLY_BIT, utf8 } from "../../core/kernel/frame.ts";
+import {
+  ByteReader,
+  frameWriter,
+  headerRefusal,
+  isReplyTo,
+  REPLY_BIT,
+  utf8,
+} from "../../core/kernel/frame.ts";
 import { fnv1a64 } from "../../core/kernel/fnv.ts";
 import { call } from "../../core/kernel/rpc.ts";
 import type { Syscalls } from "../../core/kernel/types.ts";
@@ -102,12 +109,9 @@ function readString(r: ByteReader): string {
 
 /** Decodes a request frame; never throws. */
 export function decodeRequest(frame: Uint8Array): PolicyRequest {
-  const header = readHeader(frame);
   const op = frame.length >= 4 ? frame[3] : 0;
-  if (header === null || header.magic !== PO_MAGIC) {
-    return { kind: "error", op, status: PO_MALFORMED };
-  }
-  if (header.version !== PO_VERSION) return { kind: "error", op, status: PO_UNSUPPORTED };
+  const refusal = headerRefusal(frame, PO_MAGIC, PO_VERSION, PO_MALFORMED, PO_UNSUPPORTED);
+  if (refusal !== null) return { kind: "error", op, status: refusal };
   const r = new ByteReader(frame);
   r.bytes(4);
   try {
@@ -137,14 +141,12 @@ export function encodeReply(op: number, status: number): Uint8Array {
 
 /** Decodes a reply into `{op, status}`; null when the frame is not a policyd reply. */
 export function decodeReply(frame: Uint8Array): { op: number; status: number } | null {
-  const header = readHeader(frame);
   if (
-    header === null || header.magic !== PO_MAGIC || header.version !== PO_VERSION ||
-    (header.op & REPLY_BIT) === 0 || frame.length !== PO_REPLY_LEN
+    !isReplyTo(frame, PO_MAGIC, PO_VERSION) || frame.length !== PO_REPLY_LEN
   ) {
     return null;
   }
-  return { op: header.op & ~REPLY_BIT, status: frame[4] };
+  return { op: frame[3] & ~REPLY_BIT, status: frame[4] };
 }
 
 /** Thrown by the client helpers when policyd answers with a frame that is not a policyd reply. */

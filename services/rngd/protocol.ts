@@ -17,7 +17,8 @@
 import {
   ByteReader,
   frameWriter,
-  readHeader,
+  headerRefusal,
+  isReplyTo,
   REPLY_BIT,
   replyWriter,
 } from "../../core/kernel/frame.ts";
@@ -56,12 +57,9 @@ export function encodeGet(len: number): Uint8Array {
 
 /** Decodes a request frame; never throws. */
 export function decodeRequest(frame: Uint8Array): RngRequest {
-  const header = readHeader(frame);
   const op = frame.length >= 4 ? frame[3] : 0;
-  if (header === null || header.magic !== RN_MAGIC) {
-    return { kind: "error", op, status: RN_MALFORMED };
-  }
-  if (header.version !== RN_VERSION) return { kind: "error", op, status: RN_UNSUPPORTED };
+  const refusal = headerRefusal(frame, RN_MAGIC, RN_VERSION, RN_MALFORMED, RN_UNSUPPORTED);
+  if (refusal !== null) return { kind: "error", op, status: refusal };
   if (op !== RN_OP_GET) return { kind: "error", op, status: RN_UNSUPPORTED };
   if (frame.length !== 6) return { kind: "error", op, status: RN_MALFORMED };
   const len = frame[4] | (frame[5] << 8);
@@ -91,10 +89,8 @@ export class RngdError extends Error {
 
 /** Decodes a GET reply into the bytes; throws {@link RngdError}. */
 export function decodeGetReply(frame: Uint8Array): Uint8Array {
-  const header = readHeader(frame);
   if (
-    header === null || header.magic !== RN_MAGIC || header.version !== RN_VERSION ||
-    header.op !== (RN_OP_GET | REPLY_BIT) || frame.length < 5
+    !isReplyTo(frame, RN_MAGIC, RN_VERSION, RN_OP_GET)
   ) {
     throw new RngdError(-1, "not an rngd GET reply");
   }

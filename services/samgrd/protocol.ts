@@ -21,7 +21,14 @@
  * @module
  */
 
-import { ByteReader, frameWriter, readHeader, REPLY_BIT, utf8 } from "../../core/kernel/frame.ts";
+import {
+  ByteReader,
+  frameWriter,
+  headerRefusal,
+  isReplyTo,
+  REPLY_BIT,
+  utf8,
+} from "../../core/kernel/frame.ts";
 import { call } from "../../core/kernel/rpc.ts";
 import { CAP_SLOTS, type Syscalls } from "../../core/kernel/types.ts";
 
@@ -106,12 +113,9 @@ function validSlot(slot: number): boolean {
 
 /** Decodes a request frame; never throws. */
 export function decodeRequest(frame: Uint8Array): SamgrRequest {
-  const header = readHeader(frame);
   const op = frame.length >= 4 ? frame[3] : 0;
-  if (header === null || header.magic !== SM_MAGIC) {
-    return { kind: "error", op, status: SM_MALFORMED };
-  }
-  if (header.version !== SM_VERSION) return { kind: "error", op, status: SM_UNSUPPORTED };
+  const refusal = headerRefusal(frame, SM_MAGIC, SM_VERSION, SM_MALFORMED, SM_UNSUPPORTED);
+  if (refusal !== null) return { kind: "error", op, status: refusal };
   const malformed: SamgrRequest = { kind: "error", op, status: SM_MALFORMED };
   const r = new ByteReader(frame);
   r.bytes(4);
@@ -149,16 +153,14 @@ export function encodeReply(op: number, status: number, pair?: SlotPair): Uint8A
 
 /** Decodes a reply; null when the frame is not a 13-byte samgrd reply. */
 export function decodeReply(frame: Uint8Array): SamgrReply | null {
-  const header = readHeader(frame);
   if (
-    header === null || header.magic !== SM_MAGIC || header.version !== SM_VERSION ||
-    (header.op & REPLY_BIT) === 0 || frame.length !== SM_REPLY_LEN
+    !isReplyTo(frame, SM_MAGIC, SM_VERSION) || frame.length !== SM_REPLY_LEN
   ) {
     return null;
   }
   const r = new ByteReader(frame);
   r.bytes(4);
-  return { op: header.op & ~REPLY_BIT, status: r.u8(), send: r.u32(), recv: r.u32() };
+  return { op: frame[3] & ~REPLY_BIT, status: r.u8(), send: r.u32(), recv: r.u32() };
 }
 
 /** Thrown by the client helpers when samgrd answers with a frame that is not a samgrd reply. */

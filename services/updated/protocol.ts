@@ -24,7 +24,8 @@
 import {
   ByteReader,
   frameWriter,
-  readHeader,
+  headerRefusal,
+  isReplyTo,
   REPLY_BIT,
   replyWriter,
 } from "../../core/kernel/frame.ts";
@@ -101,12 +102,9 @@ export type UdRequest =
 
 /** Decodes a request frame; never throws. */
 export function decodeRequest(frame: Uint8Array): UdRequest {
-  const header = readHeader(frame);
   const op = frame.length >= 4 ? frame[3] : 0;
-  if (header === null || header.magic !== UD_MAGIC) {
-    return { kind: "error", op, status: UD_MALFORMED };
-  }
-  if (header.version !== UD_VERSION) return { kind: "error", op, status: UD_UNSUPPORTED };
+  const refusal = headerRefusal(frame, UD_MAGIC, UD_VERSION, UD_MALFORMED, UD_UNSUPPORTED);
+  if (refusal !== null) return { kind: "error", op, status: refusal };
   const body = frame.subarray(4);
   const malformed: UdRequest = { kind: "error", op, status: UD_MALFORMED };
   switch (op) {
@@ -194,10 +192,8 @@ export class UpdatedError extends Error {
 
 /** Decodes a reply to `op` into its status and body; throws {@link UpdatedError}. */
 export function decodeReply(frame: Uint8Array, op: number): { status: number; body: Uint8Array } {
-  const header = readHeader(frame);
   if (
-    header === null || header.magic !== UD_MAGIC || header.version !== UD_VERSION ||
-    header.op !== ((op | REPLY_BIT) & 0xff) || frame.length < 5
+    !isReplyTo(frame, UD_MAGIC, UD_VERSION, op)
   ) {
     throw new UpdatedError(-1, null, `not an updated reply to op ${op}`);
   }
