@@ -17,7 +17,7 @@ import denoJson from "../deno.json" with { type: "json" };
 export const VERSION: string = denoJson.version;
 
 /** Builds the root program with every subcommand registered. */
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command("nexus")
     .description(
       "Image builder and deterministic test runner for the persistence stack of a capability microkernel OS",

@@ -40,6 +40,7 @@ export type DiagnosticCode =
 export interface Diagnostic {
   /** Errors make the manifest invalid; warnings do not. */
   severity: "error" | "warning";
+  /** Stable problem code. */
   code: DiagnosticCode;
   /** Service the problem concerns (`init` for init's own table). */
   service?: string;

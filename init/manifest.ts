@@ -104,6 +104,7 @@ export interface SlotDecl {
   slot: number;
   /** Rights mask (RIGHT_*). */
   rights: number;
+  /** The endpoint or MMIO window the cap refers to. */
   target: SlotTarget;
   /** Manifest line, where known. */
   line?: number;
@@ -115,35 +116,45 @@ export interface ServiceDecl {
   name: string;
   /** Key of the service module in the registry init spawns from. */
   module: string;
+  /** Every slot placed in the service's table. */
   slots: SlotDecl[];
   /** `[service.config]`, handed to the service as `env.config`. */
   config: Record<string, unknown>;
+  /** Manifest line, where known. */
   line?: number;
 }
 
 /** An IPC endpoint init creates, owned by a service (or init) so it closes when the owner exits. */
 export interface EndpointDecl {
+  /** Endpoint name slots refer to (a service's own is named after it). */
   name: string;
   /** Owning service name, or `init`. */
   owner: string;
   /** Queue depth, 1..256. */
   depth: number;
+  /** Manifest line, where known. */
   line?: number;
 }
 
 /** An MMIO window and the services allowed to map it. */
 export interface MmioDecl {
+  /** Window index (base `0x10001000 + n * 0x1000`). */
   window: number;
   /** Device model expected at the window (documentation and diagnostics). */
   device: string;
+  /** Services allowed to hold a cap to the window. */
   services: string[];
+  /** Manifest line, where known. */
   line?: number;
 }
 
 /** A policy grant: capability strings (`route:<svc>`, `statefs.read`, ...) for one subject. */
 export interface PolicyGrant {
+  /** Service the grant is for. */
   subject: string;
+  /** Capability strings granted. */
   caps: string[];
+  /** Manifest line, where known. */
   line?: number;
 }
 
@@ -155,14 +166,19 @@ export interface SystemManifest {
   init: { slots: SlotDecl[]; line?: number };
   /** Services in start order. */
   services: ServiceDecl[];
+  /** Endpoints init creates. */
   endpoints: EndpointDecl[];
+  /** MMIO windows and who may map them. */
   mmio: MmioDecl[];
+  /** Policy grants handed to policyd. */
   grants: PolicyGrant[];
 }
 
 /** A manifest with the problems found while loading it. */
 export interface ManifestLoad {
+  /** What could be read. */
   manifest: SystemManifest;
+  /** Problems found while reading it. */
   diagnostics: Diagnostic[];
 }
 

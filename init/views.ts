@@ -24,9 +24,11 @@ import { type ServiceRegistry, taskNeeds } from "./validate.ts";
 export interface SlotRow {
   /** Task (service or `init`). */
   service: string;
+  /** Slot number. */
   slot: number;
   /** Slot name; reserved slots are `(bootstrap)`, `(init)`, `(control)`. */
   name: string;
+  /** Rights, e.g. `send|recv`. */
   rights: string;
   /** `endpoint "x" (owner y)` or `mmio window n (device)`. */
   target: string;
@@ -149,11 +151,13 @@ export type EdgeKind = "sync" | "async" | "control" | "mmio";
 
 /** An edge of the call graph. */
 export interface CallEdge {
+  /** Calling task. */
   from: string;
   /** A task name, or `mmio<n>` for a device window. */
   to: string;
   /** `policyd 0x05`-style label: slot name and number. */
   label: string;
+  /** Synchronous call, fire-and-forget, init control, or device access. */
   kind: EdgeKind;
 }
 

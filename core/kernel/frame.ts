@@ -154,7 +154,9 @@ export class ByteReader {
 export interface FrameHeader {
   /** Two ASCII magic characters, e.g. "SF". */
   magic: string;
+  /** Protocol version byte. */
   version: number;
+  /** Operation byte; replies set bit 7. */
   op: number;
 }
 

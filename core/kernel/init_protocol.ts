@@ -86,9 +86,13 @@ export type RouteRequest =
 
 /** A decoded ROUTE_GET reply. */
 export interface RouteReply {
+  /** RT_OK, RT_NOT_FOUND, RT_MALFORMED or RT_DENIED. */
   status: number;
+  /** Slot in the asker's table that holds SEND to the service. */
   sendSlot: number;
+  /** Slot in the asker's table where replies arrive (its reply inbox). */
   recvSlot: number;
+  /** The request's nonce, when it carried one. */
   nonce?: number;
 }
 
@@ -99,7 +103,9 @@ export type HealthRequest =
 
 /** A decoded HEALTH_OK reply. */
 export interface HealthReply {
+  /** IH_OK or IH_FAILED. */
   status: number;
+  /** The request's nonce, when it carried one. */
   nonce?: number;
 }
 

@@ -134,9 +134,13 @@ export type TaskState = "ready" | "running" | "blocked" | "exited";
 
 /** A row of the task table (watchdog diagnostics, tracing). */
 export interface TaskInfo {
+  /** Task id. */
   pid: number;
+  /** Task name. */
   name: string;
+  /** FNV-1a-64 of the name. */
   serviceId: bigint;
+  /** Scheduling state. */
   state: TaskState;
   /** What the task waits on when blocked. */
   blockedOn?: {
@@ -259,10 +263,13 @@ export interface MmioDevice {
 export interface TraceEvent {
   /** Virtual time in ns. */
   time: number;
+  /** Calling task's pid. */
   pid: number;
+  /** Calling task's name. */
   task: string;
   /** Syscall name, e.g. "send", "recv", "capTransfer". */
   op: string;
+  /** Slot the call named, when it names one. */
   slot?: number;
   /** Frame size for send/recv. */
   size?: number;
