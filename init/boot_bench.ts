@@ -1,0 +1,57 @@
+/**
+ * Whole-system boots: the proof a developer waits for. Each iteration boots the default system
+ * until it goes idle after `SELFTEST: end`, and fails loudly if the selftest did not pass, so a
+ * broken system can never look fast.
+ */
+
+import { bootSystem } from "./boot.ts";
+import { mkfsImage } from "../images/mkfs.ts";
+
+const dir = await Deno.makeTempDir({ prefix: "nexus-boot-bench-" });
+const kept = `${dir}/kept.img`;
+await mkfsImage(kept);
+
+async function bootToEnd(imagePath: string): Promise<void> {
+  let ended = false;
+  let failure: string | undefined;
+  await bootSystem({
+    imagePath,
+    seed: 1,
+    watchdogTicks: 800,
+    onLine: (line) => {
+      if (line === "SELFTEST: end") ended = true;
+      if (failure === undefined && /FAIL|SLOT MISSING|!fatal|panic|watchdog fired/.test(line)) {
+        failure = line;
+      }
+    },
+    shouldStop: () => false,
+  });
+  if (failure !== undefined || !ended) {
+    throw new Error(`boot did not pass: ${failure ?? "no SELFTEST: end"}`);
+  }
+}
+
+let fresh = 0;
+Deno.bench("boot: mkfs + full ladder to SELFTEST: end on a fresh 64 MiB image", {
+  group: "boot",
+  baseline: true,
+  n: 10,
+  warmup: 1,
+}, async () => {
+  const path = `${dir}/fresh-${fresh++}.img`;
+  await mkfsImage(path);
+  await bootToEnd(path);
+  await Deno.remove(path);
+});
+
+Deno.bench("boot: cold boot on a kept image (persistence proofs against stored state)", {
+  group: "boot",
+  n: 10,
+  warmup: 1,
+}, async () => {
+  await bootToEnd(kept);
+});
+
+globalThis.addEventListener("unload", () => {
+  Deno.removeSync(dir, { recursive: true });
+});
