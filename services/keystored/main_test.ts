@@ -5,7 +5,13 @@ import type { MemoryStore } from "../../core/virtio/store.ts";
 import { logd } from "../logd/main.ts";
 import { rngd } from "../rngd/main.ts";
 import { statefsd } from "../statefsd/main.ts";
-import { encodeGet, SF_IO_ERROR, StatefsClient } from "../statefsd/protocol.ts";
+import {
+  decodeRequest as decodeSfRequest,
+  encodeGet,
+  encodeStatusReply as encodeSfStatusReply,
+  SF_IO_ERROR,
+  StatefsClient,
+} from "../statefsd/protocol.ts";
 import { diskOptions, fakePolicyd, makeDisk } from "../statefsd/test_rig.ts";
 import { bootServices, type FakePeer, type HarnessResult } from "../testing.ts";
 import { DEVICE_KEY_PATH, keystored } from "./main.ts";
@@ -195,14 +201,8 @@ Deno.test("keystored: a store that cannot persist is IO_ERROR and no key is ackn
       const op = req.data[3];
       if (op === 1) puts.push("put");
       const status = op === 2 ? 1 /* NOT_FOUND */ : SF_IO_ERROR;
-      return Uint8Array.of(
-        0x53,
-        0x46,
-        req.data[2],
-        op | 0x80,
-        status,
-        ...(req.data[2] === 2 ? req.data.subarray(4, 12) : []),
-      );
+      const { version, nonce } = decodeSfRequest(req.data);
+      return encodeSfStatusReply({ version, nonce }, op, status);
     },
   };
   const r = await boot(async (_sys, ks) => {

@@ -3,10 +3,10 @@
  * other service uses to reach `/state`.
  *
  * Request: `"SF", version, op`, then (v2 only) `nonce u64`, then the op's body.
- * Reply: `"SF", version, op | 0x80, status`, then (v2 only) `nonce u64`, then the op's body.
- * The reply keeps the status byte right after the header, as every nexus reply does and as the
- * original OS lays out its v2 replies, so a v1 and a v2 reply agree on where the status is. A v2
- * reply echoes the request's nonce, also on error replies.
+ * Reply: `"SF", version, op | 0x80`, then (v2 only) `nonce u64`, then `status`, then the op's
+ * body. FORMATS.md puts the v2 nonce right after the 4-byte header in request and reply alike,
+ * so the same offset finds it in both directions; the status byte follows it. A v2 reply echoes
+ * the request's nonce, also on error replies.
  *
  * | op | request body | reply body (status OK) |
  * |---|---|---|
@@ -107,8 +107,8 @@ export const SF_STATUS_NAMES: Readonly<Record<number, string>> = {
 
 /** Longest key, in UTF-8 bytes (FORMATS.md key rules). */
 export const MAX_KEY_BYTES = 255;
-/** Bytes a v2 GET reply spends before the value: header, status, nonce, `val_len`. */
-const GET_REPLY_OVERHEAD_V2 = 4 + 1 + 8 + 4;
+/** Bytes a v2 GET reply spends before the value: header, nonce, status, `val_len`. */
+const GET_REPLY_OVERHEAD_V2 = 4 + 8 + 1 + 4;
 /**
  * Largest value statefsd stores: the most a v2 GET reply can carry in one frame, so every stored
  * value can be read back.
@@ -306,9 +306,9 @@ export function decodeRequest(frame: Uint8Array): SfDecoded {
 }
 
 function replyHead(env: SfEnvelope, op: number, status: number) {
-  const w = frameWriter(SF_MAGIC, env.version, (op | REPLY_BIT) & 0xff).u8(status);
+  const w = frameWriter(SF_MAGIC, env.version, (op | REPLY_BIT) & 0xff);
   if (env.version === SF_V2) w.u64(env.nonce ?? 0n);
-  return w;
+  return w.u8(status);
 }
 
 /** Encodes a reply that carries only a status (errors, PUT, DELETE, SYNC, REOPEN, BATCH). */
@@ -327,7 +327,7 @@ export function encodeGetReply(env: SfEnvelope, value: Uint8Array): Uint8Array {
  */
 export function encodeListReply(env: SfEnvelope, keys: readonly string[]): Uint8Array {
   const encoded: Uint8Array[] = [];
-  let size = 4 + 1 + (env.version === SF_V2 ? 8 : 0) + 2;
+  let size = 4 + (env.version === SF_V2 ? 8 : 0) + 1 + 2;
   for (const key of keys) {
     const bytes = utf8(key);
     if (size + 2 + bytes.length > MAX_FRAME || encoded.length === 0xffff) break;
@@ -454,12 +454,12 @@ export function decodeReply(frame: Uint8Array): SfReply {
   }
   const r = new ByteReader(frame);
   r.bytes(4);
-  const status = r.u8();
   let nonce: bigint | undefined;
   if (version === SF_V2) {
-    if (r.remaining < 8) throw new StatefsdError(-1, "statefsd v2 reply without a nonce");
+    if (r.remaining < 9) throw new StatefsdError(-1, "statefsd v2 reply without nonce and status");
     nonce = r.u64();
   }
+  const status = r.u8();
   return { version, nonce, op: frame[3] & ~REPLY_BIT, status, body: r.rest() };
 }
 
@@ -631,7 +631,7 @@ export class StatefsClient {
   }
 }
 
-/** The nonce of a v2 reply frame (bytes 5..13). */
+/** The nonce of a v2 reply frame (bytes 4..12, right after the header). */
 function readNonce(frame: Uint8Array): bigint {
-  return new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getBigUint64(5, true);
+  return new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getBigUint64(4, true);
 }

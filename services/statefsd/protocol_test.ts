@@ -56,9 +56,10 @@ Deno.test("SF: v2 puts the nonce right after the header", () => {
   assertEquals(d.body, { op: SF_OP_GET, key: "/state/a" });
 });
 
-Deno.test("SF: v2 replies keep the status at byte 4 and echo the nonce after it", () => {
+Deno.test("SF: v2 replies echo the nonce right after the header, then the status", () => {
   const r = encodeStatusReply(V2, SF_OP_PUT, SF_NOT_FOUND);
-  assertEquals(hex(r), "53 46 02 81 01 88 77 66 55 44 33 22 11");
+  assertEquals(hex(r), "53 46 02 81 88 77 66 55 44 33 22 11 01");
+  assertEquals(hex(encodeStatusReply({ version: 1 }, SF_OP_PUT, SF_NOT_FOUND)), "53 46 01 81 01");
   const g = encodeGetReply(V2, enc.encode("hi"));
   const d = decodeReply(g);
   assertEquals([d.version, d.nonce, d.op, d.status], [SF_V2, V2.nonce, SF_OP_GET, SF_OK]);
