@@ -2,6 +2,8 @@
  * The StateFS engine, unchanged, on the virtio path statefsd uses: engine -> SubBlockDevice
  * (the partition) -> VirtioBlkDriver inside a simulated task -> virtio-blk device -> store.
  *
+ * - the engine's own suite (core/statefs/engine_suite.ts) over that path, on a disk with a
+ *   volatile write cache, so only what FLUSH made durable survives from one run to the next;
  * - engine behaviour over virtio on a file-backed disk, cross-checked by opening the same file
  *   partition directly with the engine's own FileBlockDevice;
  * - a model-based run (random operations with random reopens against a Map);
@@ -14,6 +16,7 @@ import { assert, assertEquals } from "../../tests/assert.ts";
 import type { Syscalls } from "../kernel/types.ts";
 import { FileBlockDevice, SubBlockDevice } from "../statefs/devices.ts";
 import { type BatchOp, StateFs } from "../statefs/engine.ts";
+import { defineEngineSuite, type EngineRig } from "../statefs/engine_suite.ts";
 import { StateFsError } from "../statefs/errors.ts";
 import { fsck } from "../statefs/fsck.ts";
 import { type ProbeOptions, VirtioBlkDriver } from "./blk_driver.ts";
@@ -45,6 +48,44 @@ function onVirtio<T>(
     return body(new SubBlockDevice(driver, PART_START, PART_BLOCKS), sys);
   });
 }
+
+/** Sectors before and after the suite's partition, filled with a pattern no run may touch. */
+const GUARD_SECTORS = 8;
+const GUARD_BYTE = 0xa5;
+
+/**
+ * The engine suite's rig: each run boots a fresh kernel and driver over a disk holding the
+ * device's bytes as a partition between two guard areas. The disk has a volatile write cache
+ * (a {@link FaultyStore} that never cuts), so `snapshot()` and the next run see only what the
+ * driver's FLUSH made durable. Requests of at most 2 sectors turn every larger transfer into
+ * several requests in flight, so the driver's splitting and batching carry the engine's I/O too.
+ */
+const virtioEngineRig: EngineRig = {
+  async run(device, body) {
+    const blocks = typeof device === "number" ? device : device.length / 512;
+    const medium = new MemoryStore(blocks + 2 * GUARD_SECTORS);
+    medium.bytes.fill(GUARD_BYTE);
+    const start = GUARD_SECTORS * 512;
+    const end = start + blocks * 512;
+    if (typeof device === "number") medium.bytes.fill(0, start, end);
+    else medium.bytes.set(device, start);
+    const disk = new FaultyStore(medium);
+    const rig = virtioRig(disk, { memorySize: 1024 * 1024 });
+    const out = await runInTask(rig, async (sys, slot) => {
+      const driver = await VirtioBlkDriver.probe(sys, slot, { maxSectorsPerRequest: 2 });
+      const dev = new SubBlockDevice(driver, GUARD_SECTORS, blocks);
+      return await body(dev, () => medium.bytes.slice(start, end));
+    });
+    // Read through the write cache: an unflushed stray write counts too.
+    for (const at of [0, GUARD_SECTORS + blocks]) {
+      const guard = disk.read(at, GUARD_SECTORS);
+      assert(guard.every((b) => b === GUARD_BYTE), `guard at sector ${at} was overwritten`);
+    }
+    return out;
+  },
+};
+
+defineEngineSuite("virtio", virtioEngineRig);
 
 function fingerprint(entries: Iterable<[string, Uint8Array]>): string {
   return [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -119,94 +160,6 @@ Deno.test("statefs over virtio: format, put/get/delete/list, sync, reopen, compa
   } finally {
     await Deno.remove(path);
   }
-});
-
-Deno.test("statefs over virtio: spanning records, batches, bounded replay, NO_SPACE", async () => {
-  const out = await onVirtio(new MemoryStore(DISK_SECTORS), async (part) => {
-    await StateFs.format(part);
-    const fs = await StateFs.open(part, { maxReplayRecords: 20 });
-    // A record spanning more than two blocks, starting mid-block.
-    const span = new Uint8Array(1500).map((_, i) => (i * 7) & 0xff);
-    await fs.put("/state/pad", enc.encode("x".repeat(400)));
-    await fs.put("/state/span", span);
-    // A committed batch and an aborted one.
-    await fs.batch([
-      { op: "put", key: "/state/x", value: enc.encode("1") },
-      { op: "delete", key: "/state/pad" },
-    ]);
-    await fs.batch([{ op: "put", key: "/state/x", value: enc.encode("aborted") }], {
-      abort: true,
-    });
-    // Enough records to force compactions under the replay bound.
-    for (let i = 0; i < 60; i++) await fs.put(`/state/k${i % 5}`, enc.encode(`v${i}`));
-    await fs.sync();
-    const again = await StateFs.open(part, { maxReplayRecords: 20 });
-    const spanBack = await again.get("/state/span");
-    const main = {
-      list: again.list("/state/", 20),
-      x: dec.decode((await again.get("/state/x"))!),
-      k4: dec.decode((await again.get("/state/k4"))!),
-    };
-
-    // A 16-block partition (over the end of the one above, which is done with): live data that cannot fit is NO_SPACE, and the store stays usable.
-    const small = new SubBlockDevice(part, PART_BLOCKS - 16, 16);
-    await StateFs.format(small);
-    const tiny = await StateFs.open(small);
-    await tiny.put("/state/a", new Uint8Array(3000));
-    let noSpace = "none";
-    try {
-      await tiny.put("/state/b", new Uint8Array(1000));
-    } catch (err) {
-      noSpace = err instanceof StateFsError ? err.code : String(err);
-    }
-    await tiny.put("/state/a", new Uint8Array(2000));
-    await tiny.reopen();
-    return {
-      span: spanBack !== undefined && spanBack.every((b, i) => b === span[i]) &&
-        spanBack.length === span.length,
-      ...main,
-      compactions: fs.stats().compactions,
-      noSpace,
-      tiny: (await tiny.get("/state/a"))?.length,
-    };
-  });
-  assert(out.span, "the spanning record replays intact");
-  assertEquals(out.list, [
-    "/state/k0",
-    "/state/k1",
-    "/state/k2",
-    "/state/k3",
-    "/state/k4",
-    "/state/span",
-    "/state/x",
-  ]);
-  assertEquals([out.x, out.k4], ["1", "v59"]);
-  assert(out.compactions > 0, "the replay bound forced compactions");
-  assertEquals([out.noSpace, out.tiny], ["NO_SPACE", 2000]);
-});
-
-Deno.test("statefs over virtio: typed engine errors pass through the driver unchanged", async () => {
-  const codes = await onVirtio(new MemoryStore(DISK_SECTORS), async (part) => {
-    await StateFs.format(part);
-    const fs = await StateFs.open(part);
-    const out: string[] = [];
-    for (
-      const p of [
-        () => fs.put("/state/big", new Uint8Array(65537)),
-        () => fs.put("/other/x", enc.encode("x")),
-        () => fs.put(`/state/${"k".repeat(300)}`, enc.encode("x")),
-      ]
-    ) {
-      try {
-        await p();
-        out.push("ok");
-      } catch (err) {
-        out.push(err instanceof StateFsError ? err.code : String(err));
-      }
-    }
-    return out;
-  });
-  assertEquals(codes, ["VALUE_TOO_LARGE", "INVALID_KEY", "KEY_TOO_LONG"]);
 });
 
 Deno.test("statefs over virtio: a failing disk surfaces as IO_ERROR from the engine", async () => {
