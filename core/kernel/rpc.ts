@@ -48,8 +48,21 @@ export async function call(
   }
 }
 
-/** Answers a request: returns the reply frame, or null to send none. */
-export type Handler = (request: Message) => Promise<Uint8Array | null> | Uint8Array | null;
+/**
+ * A reply together with work that must not hold up the asker: `after` runs once the reply is
+ * out (e.g. a call that would otherwise wait on a peer that waits on the asker).
+ */
+export interface Answer {
+  /** The reply frame, or null to send none. */
+  reply: Uint8Array | null;
+  /** Runs after the reply was sent, before the next request is received. */
+  after?: () => Promise<void>;
+}
+
+/** Answers a request: the reply frame, null to send none, or an {@link Answer}. */
+export type Handler = (
+  request: Message,
+) => Promise<Uint8Array | null | Answer> | Uint8Array | null | Answer;
 
 /**
  * Answers one received request on the reply cap it carried, then closes that cap. A request
@@ -74,7 +87,8 @@ export async function reply(
 
 /**
  * Receives requests on `slot` forever (until the endpoint closes), answering each through
- * `handler`. Returns when the endpoint is closed.
+ * `handler` and running an {@link Answer}'s `after` work once its reply is out. Returns when the
+ * endpoint is closed.
  */
 export async function serve(sys: Syscalls, slot: number, handler: Handler): Promise<void> {
   for (;;) {
@@ -85,6 +99,12 @@ export async function serve(sys: Syscalls, slot: number, handler: Handler): Prom
       if (err instanceof KernelError && err.code === "CLOSED") return;
       throw err;
     }
-    await reply(sys, request, await handler(request));
+    const answer = await handler(request);
+    if (answer === null || answer instanceof Uint8Array) {
+      await reply(sys, request, answer);
+    } else {
+      await reply(sys, request, answer.reply);
+      if (answer.after) await answer.after();
+    }
   }
 }

@@ -49,6 +49,34 @@ Deno.test("rpc: call/serve round trip; no cap left behind on either side", async
   assertEquals(k.taskList()[0].blockedOn?.op, "recv");
 });
 
+Deno.test("rpc: an Answer's after-work runs once its reply is out, before the next request", async () => {
+  const k = new Kernel();
+  const events: string[] = [];
+  const server = k.spawn("echo", async (sys) => {
+    await serve(sys, 5, (req) => {
+      const word = text(req.data);
+      events.push(`handle ${word}`);
+      return {
+        reply: upper(req),
+        after: async () => {
+          // A blocking syscall inside the after-work: the client runs and sees the reply first.
+          await sys.yield();
+          events.push(`after ${word}`);
+        },
+      };
+    });
+  });
+  const client = k.spawn("client", async (sys) => {
+    for (const word of ["a", "b"]) {
+      const m = await call(sys, 6, 0, bytes(word));
+      events.push(`got ${text(m.data)}`);
+    }
+  });
+  wire(k, server, 5, client, 6);
+  assertEquals((await k.run()).reason, "idle");
+  assertEquals(events, ["handle a", "got A", "after a", "handle b", "got B", "after b"]);
+});
+
 Deno.test("rpc: a refused send (timeout on a full queue, closed endpoint) leaks no reply cap", async () => {
   const k = new Kernel();
   const r: Record<string, unknown> = {};

@@ -14,15 +14,9 @@
  */
 
 import { checkSlots } from "../../core/kernel/slot_check.ts";
-import { reply as sendReply } from "../../core/kernel/rpc.ts";
+import { serve } from "../../core/kernel/rpc.ts";
 import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/service.ts";
-import {
-  KernelError,
-  type Message,
-  RIGHT_RECV,
-  RIGHT_SEND,
-  type Syscalls,
-} from "../../core/kernel/types.ts";
+import { KernelError, RIGHT_RECV, RIGHT_SEND, type Syscalls } from "../../core/kernel/types.ts";
 import { routeGet, RT_OK, RT_STATUS_NAMES } from "../../core/kernel/init_protocol.ts";
 import { bundleSetActiveSlot } from "../bundlemgrd/protocol.ts";
 import { ED25519_PUBLIC_KEY_BYTES, fromHex, KeystoreClient } from "../keystored/protocol.ts";
@@ -151,19 +145,8 @@ async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
     sys.print(`updated: publish active slot FAIL (${(err as Error).message})`);
   }
   sys.print("updated: ready");
-  for (;;) {
-    let request: Message;
-    try {
-      request = await sys.recv(env.slots.inbox);
-    } catch (err) {
-      if (err instanceof KernelError && err.code === "CLOSED") return;
-      throw err;
-    }
-    const handled = await updater.handle(request.data);
-    await sendReply(sys, request, handled.reply);
-    // Work that must not hold up the asker (see updater.ts): runs once the reply is out.
-    if (handled.after) await handled.after();
-  }
+  // BOOT_ATTEMPT's rollback publication runs after its reply (see updater.ts).
+  await serve(sys, env.slots.inbox, (request) => updater.handle(request.data));
 }
 
 /** The updated service module. */
