@@ -15,6 +15,7 @@ import {
   planImage,
   reportPaths,
   resolveRunOptions,
+  type RunFlags,
   runSession,
   selectRequirement,
   type TaskSummary,
@@ -31,15 +32,9 @@ import {
 } from "../init/manifest.ts";
 import { ImageError, mkfsImage, RecipeError } from "../images/mod.ts";
 
-/** Options commander hands the boot action. */
-interface BootFlags {
+/** Options commander hands the boot action: the run flags the harness merges, and boot's own. */
+interface BootFlags extends RunFlags {
   image?: string;
-  phase?: string;
-  untilMarker?: string | true;
-  timeout?: string;
-  watchdogTicks?: string;
-  keepImage?: boolean;
-  requireColdBoot?: boolean;
   seed?: string;
   ladder?: string;
   logDir?: string;

@@ -15,6 +15,7 @@ import {
   loadLadder,
   pathKind,
   resolveRunOptions,
+  type RunFlags,
   runSession,
   selectRequirement,
   streamSource,
@@ -22,13 +23,10 @@ import {
 } from "../harness/mod.ts";
 
 /** Options commander hands the scan action. */
-interface ScanFlags {
+interface ScanFlags
+  extends Pick<RunFlags, "phase" | "untilMarker" | "timeout" | "requireColdBoot"> {
   ladder?: string;
-  phase?: string;
-  untilMarker?: string | true;
-  requireColdBoot?: boolean;
   run?: boolean;
-  timeout?: string;
   json?: boolean;
   junit?: string;
   logDir?: string;

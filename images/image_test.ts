@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
-import { GOLDEN_PUT_RECORD, sha256File, withTempDir } from "../tests/helpers.ts";
+import { GOLDEN_PUT_RECORD, patchFile, sha256File, withTempDir } from "../tests/helpers.ts";
 import { Prng } from "../core/virtio/prng.ts";
 
 /** Deterministic "garbage" so damage tests never depend on luck. */
@@ -16,16 +16,6 @@ const SMALL = parseRecipe(
   'size = "2M"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
   "small",
 );
-
-async function patch(path: string, offset: number, bytes: number[]): Promise<void> {
-  const f = await Deno.open(path, { read: true, write: true });
-  try {
-    await f.seek(offset, Deno.SeekMode.Start);
-    await f.write(new Uint8Array(bytes));
-  } finally {
-    f.close();
-  }
-}
 
 async function expectImageError(path: string, code: string, re: RegExp): Promise<void> {
   const before = await sha256File(path).catch(() => "absent");
@@ -159,19 +149,19 @@ Deno.test("GPT damage makes the image unusable: CRC, truncation, protective MBR"
       return p;
     };
     const hdrCrc = await copy("hdrcrc.img");
-    await patch(hdrCrc, SECTOR_SIZE + 16, [0xde, 0xad, 0xbe, 0xef]);
+    await patchFile(hdrCrc, SECTOR_SIZE + 16, [0xde, 0xad, 0xbe, 0xef]);
     await expectImageError(hdrCrc, "BAD_GPT", /primary GPT header CRC mismatch/);
 
     const arrCrc = await copy("arrcrc.img");
-    await patch(arrCrc, 2 * SECTOR_SIZE + 56, [0x41]);
+    await patchFile(arrCrc, 2 * SECTOR_SIZE + 56, [0x41]);
     await expectImageError(arrCrc, "BAD_GPT", /primary GPT entry array CRC mismatch/);
 
     const backup = await copy("backup.img");
-    await patch(backup, 2 * MiB - SECTOR_SIZE + 40, [0x07]);
+    await patchFile(backup, 2 * MiB - SECTOR_SIZE + 40, [0x07]);
     await expectImageError(backup, "BAD_GPT", /backup GPT header CRC mismatch/);
 
     const noPmbr = await copy("nopmbr.img");
-    await patch(noPmbr, 446 + 4, [0x00]);
+    await patchFile(noPmbr, 446 + 4, [0x00]);
     await expectImageError(noPmbr, "BAD_GPT", /no protective MBR/);
 
     const truncated = await copy("trunc.img");

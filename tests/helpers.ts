@@ -47,3 +47,14 @@ export function rawJournalRecord(op: number, key: Uint8Array, value: Uint8Array)
   v.setUint32(b.length - 4, crc32c(b.subarray(0, b.length - 4)), true);
   return b;
 }
+
+/** Overwrites `bytes` at `offset` of the file at `path` in place (to damage images on purpose). */
+export async function patchFile(path: string, offset: number, bytes: number[]): Promise<void> {
+  const f = await Deno.open(path, { read: true, write: true });
+  try {
+    await f.seek(offset, Deno.SeekMode.Start);
+    await f.write(new Uint8Array(bytes));
+  } finally {
+    f.close();
+  }
+}

@@ -4,7 +4,7 @@
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { type CliResult, nexus } from "./cli_helpers.ts";
-import { GOLDEN_PUT_RECORD, withTempDir } from "./helpers.ts";
+import { GOLDEN_PUT_RECORD, patchFile, withTempDir } from "./helpers.ts";
 import { Prng } from "../core/virtio/prng.ts";
 
 /** Deterministic "garbage" so bad-input tests never depend on luck. */
@@ -36,16 +36,6 @@ function assertOneLineError(r: CliResult, code: number, re: RegExp, what: string
 async function mkfs(path: string, ...extra: string[]): Promise<void> {
   const r = await nexus(["image", "mkfs", path, ...extra]);
   assertEquals(r.code, 0, r.stderr);
-}
-
-async function patch(path: string, offset: number, bytes: number[]): Promise<void> {
-  const f = await Deno.open(path, { read: true, write: true });
-  try {
-    await f.seek(offset, Deno.SeekMode.Start);
-    await f.write(new Uint8Array(bytes));
-  } finally {
-    f.close();
-  }
 }
 
 function hasTool(name: string): boolean {
@@ -268,7 +258,7 @@ Deno.test("bad image inputs: one clear line, exit 2, nothing modified, for every
     await Deno.writeFile(`${dir}/odd.img`, new Uint8Array(1000));
     await Deno.writeFile(`${dir}/garbage.img`, noiseBytes(256 * 1024));
     await Deno.copyFile(good, `${dir}/crc.img`);
-    await patch(`${dir}/crc.img`, 512 + 16, [0, 0, 0, 0]);
+    await patchFile(`${dir}/crc.img`, 512 + 16, [0, 0, 0, 0]);
     await Deno.copyFile(good, `${dir}/trunc.img`);
     await Deno.truncate(`${dir}/trunc.img`, 8 * MiB);
     await Deno.writeFile(`${dir}/v`, new Uint8Array([1]));
@@ -328,7 +318,7 @@ Deno.test("fsck: clean 0, torn tail 1 (repairable, then repaired), bad superbloc
     // partition, which starts at sector 40. A record cut short after it is a torn tail.
     const part = 40 * 512;
     const end = 512 + 23 + 26;
-    await patch(img, part + end, [0x46, 0x53, 0x58, 0x4e, 0x01, 0x08, 0x00]);
+    await patchFile(img, part + end, [0x46, 0x53, 0x58, 0x4e, 0x01, 0x08, 0x00]);
     const torn = await fingerprint(img);
     const found = await nexus(["image", "fsck", img, "--json"]);
     assertEquals(found.code, 1, found.stderr);
@@ -349,7 +339,7 @@ Deno.test("fsck: clean 0, torn tail 1 (repairable, then repaired), bad superbloc
     assertEquals(again.code, 0, again.stdout);
     assertEquals((await nexus(["image", "get", img, "/state/a"])).stdout, "hi\n");
 
-    await patch(img, part + 16, [0xff]); // superblock CRC
+    await patchFile(img, part + 16, [0xff]); // superblock CRC
     const broken = await fingerprint(img);
     const bad = await nexus(["image", "fsck", img, "--repair"]);
     assertEquals(bad.code, 2, bad.stdout);
