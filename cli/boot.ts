@@ -9,9 +9,8 @@ import { CliError, EXIT_USAGE } from "./errors.ts";
 import { asCliError } from "./scan.ts";
 import {
   checkWritable,
-  defaultLadderPath,
   type LineSource,
-  loadLadder,
+  loadNamedLadder,
   planImage,
   reportPaths,
   resolveRunOptions,
@@ -90,9 +89,7 @@ function summarize(tasks: TaskInfo[]): TaskSummary[] {
 async function bootAction(flags: BootFlags): Promise<number> {
   const opts = resolveRunOptions(flags, (name) => Deno.env.get(name));
   const seed = parseSeed(flags.seed ?? "1");
-  const ladder = flags.ladder !== undefined
-    ? await loadLadder(flags.ladder)
-    : await loadLadder(defaultLadderPath(), "images/ladder.toml");
+  const ladder = await loadNamedLadder(flags.ladder ?? "default");
   const requirement = selectRequirement(ladder, {
     phase: opts.phase,
     untilMarker: opts.untilMarker,
@@ -173,7 +170,10 @@ export function registerBoot(program: Command): Command {
     .option("--keep-image", "keep an existing default image (cold boot)")
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
     .option("--seed <n>", "boot seed (default 1)")
-    .option("--ladder <file>", "ladder TOML (default: images/ladder.toml)")
+    .option(
+      "--ladder <name|file>",
+      "a shipped ladder by name or a ladder TOML path (default: images/ladder.toml)",
+    )
     .option("--system <file>", "system manifest (default: images/system.toml)")
     .option("--log-dir <dir>", `where uart.log and summary.json go (default ${DEFAULT_LOG_DIR})`)
     .option("--json", "print the verdict as one JSON object (console lines only in uart.log)")

@@ -8,12 +8,11 @@
 import type { Command } from "commander";
 import { CliError, EXIT_USAGE } from "./errors.ts";
 import {
+  checkUntilMarker,
   childSource,
-  defaultLadderPath,
   HarnessError,
   type LineSource,
-  loadLadder,
-  pathKind,
+  loadNamedLadder,
   resolveRunOptions,
   type RunFlags,
   runSession,
@@ -74,6 +73,44 @@ async function openLog(path: string): Promise<ReadableStream<Uint8Array>> {
   }
 }
 
+/** True when `path` names an existing regular file (never throws: odd names are just not files). */
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Standard input as a line source, refusing an input that ends before its first byte: an empty
+ * pipe or /dev/null is a mistake (nothing to judge), not a console with every marker missing.
+ */
+async function nonEmptyStdin(): Promise<LineSource> {
+  const reader = Deno.stdin.readable.getReader();
+  let first: ReadableStreamReadResult<Uint8Array>;
+  do first = await reader.read(); while (!first.done && first.value.length === 0);
+  if (first.done) {
+    reader.releaseLock();
+    throw new CliError("standard input is empty: nothing to judge (name a LOGFILE or pipe a log)");
+  }
+  const head = first.value;
+  const rest = new ReadableStream<Uint8Array>({
+    start(ctl) {
+      ctl.enqueue(head);
+    },
+    async pull(ctl) {
+      const next = await reader.read();
+      if (next.done) ctl.close();
+      else ctl.enqueue(next.value);
+    },
+    async cancel() {
+      await reader.cancel().catch(() => {});
+    },
+  });
+  return streamSource(rest);
+}
+
 async function scanAction(input: string[], flags: ScanFlags): Promise<number> {
   const opts = resolveRunOptions(
     flags,
@@ -89,30 +126,23 @@ async function scanAction(input: string[], flags: ScanFlags): Promise<number> {
       `scan takes one log file (or - for stdin), got ${input.length}; to run a command use --run -- CMD ARGS...`,
     );
   }
-  const ladder = flags.ladder !== undefined
-    ? await loadLadder(flags.ladder)
-    : await loadLadder(defaultLadderPath(), "images/ladder.toml");
-  let requirement;
-  try {
-    requirement = selectRequirement(ladder, {
-      phase: opts.phase,
-      // A command may never end on its own: stop it once the phase is complete.
-      untilMarker: opts.untilMarker ?? (flags.run ? true : undefined),
-      requireColdBoot: opts.requireColdBoot,
-    });
-  } catch (err) {
-    const value = flags.untilMarker;
-    if (
-      err instanceof HarnessError && err.code === "UNKNOWN_MARKER" && typeof value === "string" &&
-      input.length === 0 && pathKind(value) === "file"
-    ) {
+  const value = flags.untilMarker;
+  if (typeof value === "string") {
+    checkUntilMarker(value);
+    if (input.length === 0 && isFile(value)) {
       // `--until-marker` takes an optional value, so a log named right after it became the marker.
       throw new CliError(
         `--until-marker took "${value}" as its marker; put the log first (nexus scan ${value} --until-marker) or write --until-marker=MARKER`,
       );
     }
-    throw err;
   }
+  const ladder = await loadNamedLadder(flags.ladder ?? "default");
+  const requirement = selectRequirement(ladder, {
+    phase: opts.phase,
+    // A command may never end on its own: stop it once the phase is complete.
+    untilMarker: opts.untilMarker ?? (flags.run ? true : undefined),
+    requireColdBoot: opts.requireColdBoot,
+  });
 
   let source: LineSource;
   let live = true;
@@ -124,7 +154,7 @@ async function scanAction(input: string[], flags: ScanFlags): Promise<number> {
         "no log given and stdin is a terminal: name a LOGFILE, pipe one in, or use --run",
       );
     }
-    source = streamSource(Deno.stdin.readable);
+    source = await nonEmptyStdin();
   } else {
     source = streamSource(await openLog(input[0]));
     live = false;
@@ -154,11 +184,14 @@ export function registerScan(program: Command): Command {
   return program.command("scan")
     .description("judge an existing console log (or a command's live output) against the ladder")
     .argument("[input...]", "LOGFILE, - for stdin, or with --run: CMD ARGS... (after --)")
-    .option("--ladder <file>", "ladder TOML (default: images/ladder.toml)")
+    .option(
+      "--ladder <name|file>",
+      "a shipped ladder by name (default, or a file of images/ladders/ without .toml) or a ladder TOML path",
+    )
     .option("--phase <name>", "judge the ladder from the start through this phase")
     .option(
       "--until-marker [marker]",
-      "stop once every marker of the phase was seen, or at the first line containing MARKER (then the ladder counts up to MARKER)",
+      "stop once every marker of the phase was seen (no value, or 1), or at the first line containing MARKER (a ladder marker: the ladder counts what the console proves before it)",
     )
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
     .option("--run", "run the command given after -- and judge its stdout live")

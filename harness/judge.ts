@@ -12,7 +12,8 @@
  * @module
  */
 
-import { entryLabel, type RequiredEntry, type Requirement } from "./ladder.ts";
+import { entryLabel, type RequiredEntry, type Requirement, UNKNOWN_PHASE } from "./ladder.ts";
+import { FixedMatcher } from "./matcher.ts";
 import type {
   EndReason,
   Excerpt,
@@ -64,9 +65,23 @@ interface Seen {
 interface Capture {
   around: "failure" | "order";
   anchor: number;
-  lines: ExcerptLine[];
+  lines: RawLine[];
   afterLeft: number;
 }
+
+/** A console line as received; made printable only if it ends up in the verdict. */
+interface RawLine {
+  line: number;
+  raw: string;
+}
+
+/** What a pattern of the combined matcher stands for. */
+type Role =
+  | { kind: "entry"; entry: number; marker: string }
+  | { kind: "rejected"; entry: number; marker: string }
+  | { kind: "failure"; rank: number }
+  | { kind: "until" }
+  | { kind: "start" };
 
 // deno-lint-ignore no-control-regex
 const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f]/g;
@@ -81,6 +96,34 @@ export function sanitizeLine(text: string, maxChars = 300): string {
   return s;
 }
 
+const built = new WeakMap<Requirement, { matcher: FixedMatcher; roles: Role[] }>();
+
+/**
+ * The one matcher holding every fixed string the judge looks for in `req` (a line is read once),
+ * and what each pattern stands for. Built once per requirement.
+ */
+function matcherFor(req: Requirement): { matcher: FixedMatcher; roles: Role[] } {
+  const known = built.get(req);
+  if (known !== undefined) return known;
+  const patterns: string[] = [];
+  const roles: Role[] = [];
+  const add = (pattern: string, role: Role) => {
+    patterns.push(pattern);
+    roles.push(role);
+  };
+  req.entries.forEach((e, entry) => {
+    if (e.regex) return;
+    for (const marker of e.markers) add(marker, { kind: "entry", entry, marker });
+    for (const marker of e.rejected) add(marker, { kind: "rejected", entry, marker });
+  });
+  req.ladder.failureSignatures.forEach((sig, rank) => add(sig, { kind: "failure", rank }));
+  if (req.untilString !== undefined) add(req.untilString, { kind: "until" });
+  if (req.ladder.start !== undefined) add(req.ladder.start, { kind: "start" });
+  const made = { matcher: new FixedMatcher(patterns), roles };
+  built.set(req, made);
+  return made;
+}
+
 /** Judges one run against a {@link Requirement}. */
 export class Judge {
   readonly #req: Requirement;
@@ -91,9 +134,20 @@ export class Judge {
   readonly #maxChars: number;
   readonly #seen: (Seen | undefined)[];
   readonly #instead: ({ marker: string; line: number } | undefined)[];
+  readonly #matcher: FixedMatcher;
+  readonly #roles: Role[];
+  readonly #hits: number[] = [];
+  /** Ordered entries first seen on the current line, checked once the line is done. */
+  readonly #orderedNow: number[] = [];
+  /** A sequence ladder's order is strict: an ordered marker must be on a later line. */
+  readonly #strictOrder: boolean;
+  /** Required entries whose markers are regular expressions, with their compiled patterns. */
+  readonly #regexEntries: { entry: number; patterns: RegExp[] }[];
+  readonly #records: Record<string, Record<string, string>> = {};
+  #started: boolean;
   #pending: number;
   #lineNo = 0;
-  #ring: ExcerptLine[] = [];
+  #ring: RawLine[] = [];
   #failures: FailureLine[] = [];
   #order: OrderViolation[] = [];
   #capture: Capture | undefined;
@@ -112,6 +166,17 @@ export class Judge {
     this.#seen = req.entries.map(() => undefined);
     this.#instead = req.entries.map(() => undefined);
     this.#pending = req.entries.length;
+    this.#started = req.ladder.start === undefined;
+    this.#strictOrder = req.ladder.phaseEnds !== undefined;
+    const built = matcherFor(req);
+    this.#matcher = built.matcher;
+    this.#roles = built.roles;
+    this.#regexEntries = [];
+    req.entries.forEach((e, entry) => {
+      if (e.regex) {
+        this.#regexEntries.push({ entry, patterns: e.markers.map((m) => new RegExp(m)) });
+      }
+    });
   }
 
   /** The requirement being judged. */
@@ -155,19 +220,45 @@ export class Judge {
    * after a failure is still taken (for failure lines and the excerpt); other lines are ignored.
    */
   feed(text: string, timeNs?: number): boolean {
+    if (this.#stop !== undefined && !this.wantsTail) return true;
+    const line = this.#record(text, timeNs);
+    const hits = this.#hits;
+    hits.length = 0;
+    this.#matcher.scan(text, hits);
     if (this.#stop !== undefined) {
-      if (!this.wantsTail) return true;
       this.#tailLeft--;
-      const line = this.#record(text, timeNs);
-      this.#checkFailure(text, line);
+      this.#checkFailure(text, line, hits);
       return true;
     }
-    const line = this.#record(text, timeNs);
-    this.#checkMarkers(text, line, timeNs);
-    if (this.#checkFailure(text, line)) {
+    let until = false;
+    const before = this.#pending;
+    for (const id of hits) {
+      const role = this.#roles[id];
+      if (role.kind === "entry") this.#markSeen(role.entry, role.marker, line, timeNs);
+      else if (role.kind === "rejected") {
+        if (this.#seen[role.entry] === undefined && this.#instead[role.entry] === undefined) {
+          this.#instead[role.entry] = { marker: role.marker, line };
+        }
+      } else if (role.kind === "until") until = true;
+      else if (role.kind === "start") this.#started = true;
+    }
+    for (const r of this.#regexEntries) {
+      if (this.#seen[r.entry] !== undefined) continue;
+      for (const re of r.patterns) {
+        const m = re.exec(text);
+        if (m === null) continue;
+        this.#markSeen(r.entry, re.source, line, timeNs);
+        const name = this.#req.entries[r.entry].record;
+        if (name !== undefined) this.#records[name] = { ...m.groups };
+        break;
+      }
+    }
+    // Order is checked once the whole line is taken, so entries sharing a line see each other.
+    if (this.#pending !== before) this.#checkOrderAt(line);
+    if (this.#checkFailure(text, line, hits)) {
       this.#stop = "failure";
       this.#tailLeft = this.#tailLines;
-    } else if (this.#req.untilString !== undefined && text.includes(this.#req.untilString)) {
+    } else if (until) {
       this.#stop = "until-marker";
     } else if (this.#req.untilAll && this.#pending === 0) {
       this.#stop = "complete";
@@ -178,14 +269,19 @@ export class Judge {
   #record(text: string, timeNs: number | undefined): number {
     const line = ++this.#lineNo;
     if (timeNs !== undefined) this.#lastTimeNs = timeNs;
-    const entry = { line, text: sanitizeLine(text, this.#maxChars) };
+    // Only a bounded window of raw lines is kept; none is made printable unless it is shown.
+    const entry = { line, raw: text };
     if (this.#capture !== undefined && this.#capture.afterLeft > 0) {
       this.#capture.lines.push(entry);
       this.#capture.afterLeft--;
     }
     this.#ring.push(entry);
-    if (this.#ring.length > Math.max(this.#endLines, this.#before + 1)) this.#ring.shift();
+    if (this.#ring.length > this.#ringMax) this.#ring.shift();
     return line;
+  }
+
+  get #ringMax(): number {
+    return Math.max(this.#endLines, this.#before + 1);
   }
 
   #startCapture(around: "failure" | "order", anchor: number, afterLeft: number): void {
@@ -197,9 +293,15 @@ export class Judge {
     };
   }
 
-  #checkFailure(text: string, line: number): boolean {
-    const signature = this.#req.ladder.failureSignatures.find((s) => text.includes(s));
-    if (signature === undefined) return false;
+  #checkFailure(text: string, line: number, hits: readonly number[]): boolean {
+    // The signature named is the first in the ladder's list that the line contains.
+    let rank = -1;
+    for (const id of hits) {
+      const role = this.#roles[id];
+      if (role.kind === "failure" && (rank < 0 || role.rank < rank)) rank = role.rank;
+    }
+    if (rank < 0) return false;
+    const signature = this.#req.ladder.failureSignatures[rank];
     this.#failures.push({
       line,
       text: sanitizeLine(text, this.#maxChars),
@@ -213,23 +315,16 @@ export class Judge {
     return true;
   }
 
-  #checkMarkers(text: string, line: number, timeNs: number | undefined): void {
-    const entries = this.#req.entries;
-    for (let i = 0; i < entries.length; i++) {
-      if (this.#seen[i] !== undefined) continue;
-      const e = entries[i];
-      const matched = e.markers.find((m) => text.includes(m));
-      if (matched === undefined) {
-        if (this.#instead[i] === undefined) {
-          const other = e.rejected.find((m) => text.includes(m));
-          if (other !== undefined) this.#instead[i] = { marker: other, line };
-        }
-        continue;
-      }
-      this.#seen[i] = { line, matched, ...(timeNs !== undefined ? { timeNs } : {}) };
-      this.#pending--;
-      if (e.ordered) this.#checkOrder(i, e, line);
-    }
+  #markSeen(i: number, matched: string, line: number, timeNs: number | undefined): void {
+    if (this.#seen[i] !== undefined) return;
+    this.#seen[i] = { line, matched, ...(timeNs !== undefined ? { timeNs } : {}) };
+    this.#pending--;
+    if (this.#req.entries[i].ordered) this.#orderedNow.push(i);
+  }
+
+  #checkOrderAt(line: number): void {
+    for (const i of this.#orderedNow) this.#checkOrder(i, this.#req.entries[i], line);
+    this.#orderedNow.length = 0;
   }
 
   /** An ordered entry seen now must not follow-in-ladder an ordered entry seen on an earlier line. */
@@ -237,7 +332,8 @@ export class Judge {
     const entries = this.#req.entries;
     for (let k = i + 1; k < entries.length; k++) {
       const s = this.#seen[k];
-      if (!entries[k].ordered || s === undefined || s.line >= line) continue;
+      if (!entries[k].ordered || s === undefined) continue;
+      if (s.line > line || (s.line === line && !this.#strictOrder)) continue;
       this.#order.push({
         marker: entryLabel(e),
         line,
@@ -265,7 +361,7 @@ export class Judge {
       };
     });
     const missingByPhase: Record<string, string[]> = {};
-    for (const phase of this.#req.ladder.phases) {
+    for (const phase of [...this.#req.ladder.phases, UNKNOWN_PHASE]) {
       const labels = this.#req.entries
         .filter((e, i) => e.phase === phase && this.#seen[i] === undefined)
         .map(entryLabel);
@@ -278,15 +374,21 @@ export class Judge {
     };
     const cutShort = reason === "timeout" || reason === "interrupted";
     const pass = firstMissing === null && this.#failures.length === 0 &&
-      this.#order.length === 0 && !cutShort;
+      this.#order.length === 0 && !cutShort && this.#started;
     let excerpt: Excerpt | null = null;
     if (!pass) {
+      const shown = (lines: RawLine[]): ExcerptLine[] =>
+        lines.map((l) => ({ line: l.line, text: sanitizeLine(l.raw, this.#maxChars) }));
       excerpt = this.#capture !== undefined
-        ? { around: this.#capture.around, anchor: this.#capture.anchor, lines: this.#capture.lines }
+        ? {
+          around: this.#capture.around,
+          anchor: this.#capture.anchor,
+          lines: shown(this.#capture.lines),
+        }
         : {
           around: "end",
           anchor: this.#lineNo,
-          lines: this.#ring.slice(-this.#endLines),
+          lines: shown(this.#ring.slice(-this.#endLines)),
         };
     }
     return {
@@ -312,6 +414,10 @@ export class Judge {
       virtualNs: end.virtualNs ?? this.#lastTimeNs ?? null,
       tasks: end.tasks?.map((t) => ({ ...t })) ?? null,
       wallMs: Math.round(end.wallMs),
+      ...(this.#req.ladder.start !== undefined
+        ? { start: { marker: this.#req.ladder.start, seen: this.#started } }
+        : {}),
+      ...(Object.keys(this.#records).length > 0 ? { records: { ...this.#records } } : {}),
     };
   }
 }

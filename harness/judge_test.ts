@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../tests/assert.ts";
 import { Judge, sanitizeLine } from "./judge.ts";
 import { parseLadder, type SelectOptions, selectRequirement } from "./ladder.ts";
-import type { Verdict } from "./verdict.ts";
+import { renderText, type Verdict } from "./verdict.ts";
 
 const LADDER = parseLadder(
   `
@@ -231,4 +231,83 @@ Deno.test("excerpts are bounded and lines made printable", () => {
   assertMatch(long, /^x{10}\.\.\. \(1000 chars\)$/);
   const f = judge([`FAIL ${"y".repeat(5000)}`]).v.failures[0];
   assert(f.text.length < 400);
+});
+
+const SEQ = parseLadder(
+  `
+phases = ["boot", "end"]
+start = "banner"
+failure_signatures = ["PANIC"]
+ladder = [
+  "banner",
+  "init: start",
+  { marker = 'blk: up \\(ss=(?<ss>\\d+) nsec=(?<nsec>\\d+)\\)', regex = true, record = "blk" },
+  { marker = 'net: ip=\\d+\\.\\d+', regex = true },
+  "SELFTEST: end",
+]
+
+[phase_end]
+boot = "init: start"
+end = "SELFTEST: end"
+`,
+  "seq",
+);
+
+function judgeSeq(lines: string[]): Verdict {
+  const j = new Judge(selectRequirement(SEQ));
+  for (const l of lines) j.feed(l);
+  return j.verdict({ reason: "eof", wallMs: 0 });
+}
+
+Deno.test("regex markers match; record keeps the named groups of the first match", () => {
+  const v = judgeSeq([
+    "banner",
+    "init: start",
+    "blk: up (ss=512 nsec=131072)",
+    "blk: up (ss=4096 nsec=8)",
+    "net: ip=10.0",
+    "SELFTEST: end",
+  ]);
+  assertEquals(v.status, "PASS");
+  assertEquals(v.records, { blk: { ss: "512", nsec: "131072" } });
+  assertEquals(v.entries[2].line, 3);
+  assertEquals(v.start, { marker: "banner", seen: true });
+  // A line that only looks like it does not count.
+  const miss = judgeSeq(["banner", "init: start", "blk: up (ss=x nsec=1)", "SELFTEST: end"]);
+  assertEquals(miss.firstMissing!.phase, "end");
+  assertEquals(miss.records, undefined);
+});
+
+Deno.test("a run that never prints the start marker never started", () => {
+  const v = judgeSeq(["OpenSBI", "init: start", "SELFTEST: end"]);
+  assertEquals(v.status, "FAIL");
+  assertEquals(v.start, { marker: "banner", seen: false });
+  const text = renderText(v);
+  assertMatch(
+    text,
+    /^FAIL: never started \(no line has "banner"\) \(phase all; ended: end of log\)/,
+  );
+  // Everything printed after the start counts as usual.
+  assertEquals(judgeSeq(["x banner y", "init: start"]).start!.seen, true);
+});
+
+Deno.test("an until-marker string that is no marker stops the run at its first line", () => {
+  const { v, stoppedAt } = judge(GOOD, { untilMarker: "b: rea" });
+  assertEquals(stoppedAt, 8);
+  assertEquals(v.end, "until-marker");
+  assertEquals(v.status, "FAIL");
+  assertEquals(v.firstMissing, { marker: "a: ready", phase: "bring-up" });
+});
+
+Deno.test("the failure signature named is the first of the ladder's list on the line", () => {
+  const { v } = judge(["init: start", "panic: x FAIL watchdog fired"]);
+  assertEquals(v.failures[0].signature, "FAIL");
+  assertEquals(v.failures.length, 1);
+});
+
+Deno.test("lines are made printable only when shown, and long lines are cut there", () => {
+  const noisy = ["init: start", ...Array.from({ length: 50 }, (_, i) => `\x1b[1mnoise ${i}`)];
+  const { v } = judge(noisy);
+  assertEquals(v.excerpt!.lines.at(-1)!.text, "\\x1b[1mnoise 49");
+  assertEquals(v.excerpt!.lines.length, 20);
 });

@@ -5,7 +5,9 @@ import {
   DEFAULT_PHASES,
   defaultLadderPath,
   entryLabel,
+  ladderNames,
   loadLadder,
+  loadNamedLadder,
   parseLadder,
   selectRequirement,
 } from "./ladder.ts";
@@ -170,25 +172,178 @@ Deno.test("selectRequirement refuses an unknown phase listing the valid ones", (
   );
 });
 
-Deno.test("an until-marker string cuts the ladder at its entry; unknown ones are refused", () => {
+Deno.test("an until-marker that is a marker cuts the ladder there; any other string only stops", () => {
   const l = parseLadder(SMALL, "small");
   const r = selectRequirement(l, { untilMarker: "route ok" });
   assertEquals(r.untilString, "route ok");
   assertEquals(r.untilAll, false);
   assertEquals(r.entries.map(entryLabel).at(-1), "route ok");
   assertEquals(selectRequirement(l, { untilMarker: "cold seeded" }).entries.length, 7);
-  let err = assertThrows(() => selectRequirement(l, { untilMarker: "rout ok" }), HarnessError);
-  assertEquals(err.code, "UNKNOWN_MARKER");
-  assertMatch(err.message, /not a marker of ladder small \(did you mean "route ok"\?\)/);
-  err = assertThrows(
+  // Not a marker (a typo, a substring, a prompt): the run stops there and the phase cut counts.
+  for (const s of ["rout ok", "route", "login:"]) {
+    const other = selectRequirement(l, { untilMarker: s });
+    assertEquals(other.untilString, s);
+    assertEquals(other.entries.length, l.entries.length);
+  }
+  const err = assertThrows(
     () => selectRequirement(l, { phase: "routing", untilMarker: "the end" }),
     HarnessError,
   );
   assertEquals(err.code, "UNKNOWN_MARKER");
   assertMatch(err.message, /belongs to phase end, beyond phase routing/);
-  // A substring of a marker is not a marker.
-  assertThrows(() => selectRequirement(l, { untilMarker: "route" }), HarnessError);
   assertEquals(selectRequirement(l, { untilMarker: true }).untilAll, true);
+});
+
+Deno.test("an until-marker requires the phases the console proves before it (console_order)", () => {
+  const l = parseLadder(
+    `console_order = ["bring-up", "mmio", "routing", "ota", "policy", "end"]\n${SMALL}`,
+    "small",
+  );
+  // mmio is cut last but printed second: stopping at it must not demand routing.
+  const r = selectRequirement(l, { untilMarker: "cold seeded" });
+  assertEquals(r.entries.map(entryLabel), [
+    "init: start",
+    "init: start a",
+    "init: up a",
+    "init: start b",
+    "init: up b",
+    "cold seeded | cold persist ok",
+  ]);
+  // Stopping in routing requires mmio, proved before it.
+  assertEquals(
+    selectRequirement(l, { untilMarker: "route ok" }).entries.map(entryLabel).slice(-2),
+    ["route ok", "cold seeded | cold persist ok"],
+  );
+  invalid(`console_order = ["bring-up"]\n${SMALL}`, /console_order must list every phase/);
+});
+
+Deno.test("odd until-marker strings are refused with one line", () => {
+  const l = parseLadder(SMALL, "small");
+  const cases: [string, RegExp][] = [
+    ["", /--until-marker "" is empty/],
+    ["a\nb", /spans lines/],
+    ["a\rb", /spans lines/],
+    ["a\x00b", /control characters/],
+    ["\x1b[31m", /control characters/],
+    ["x".repeat(5000), /is 5000 characters long \(at most 4096\)/],
+  ];
+  for (const [value, re] of cases) {
+    const err = assertThrows(() => selectRequirement(l, { untilMarker: value }), HarnessError);
+    assertEquals(err.code, "BAD_OPTION");
+    assertMatch(err.message, re);
+    assert(!err.message.includes("\n") && err.message.length < 200, err.message);
+  }
+  // A tab is a printable part of a line.
+  assertEquals(selectRequirement(l, { untilMarker: "a\tb" }).untilString, "a\tb");
+});
+
+const SEQUENCE = `
+phases = ["boot", "disk", "end"]
+start = "banner"
+failure_signatures = []
+ladder = [
+  "banner",
+  "KSELFTEST: one ok",
+  "init: start",
+  "init: start a",
+  "init: up a",
+  "disk ok",
+  { marker = 'blk: up \\(ss=(?<ss>\\d+) nsec=(?<nsec>\\d+)\\)', regex = true, record = "blk" },
+  "net ok",
+  "SELFTEST: end",
+]
+
+[phase_end]
+boot = "init: up a"
+disk = "disk ok"
+end = "SELFTEST: end"
+
+[order_rule]
+equals = ["init: start"]
+prefixes = ["init: up ", "KSELFTEST:"]
+`;
+
+Deno.test("a sequence ladder: plain-string entries, phases from end markers, the order rule", () => {
+  const l = parseLadder(SEQUENCE, "seq");
+  assertEquals(l.start, "banner");
+  assertEquals(l.failureSignatures, []);
+  assertEquals(l.entries.map((e) => e.phase), [
+    "boot",
+    "boot",
+    "boot",
+    "boot",
+    "boot",
+    "disk",
+    "end",
+    "end",
+    "end",
+  ]);
+  assertEquals(
+    l.entries.filter((e) => e.ordered).map(entryLabel),
+    ["KSELFTEST: one ok", "init: start", "init: up a"],
+  );
+  assertEquals(l.entries[6].regex, true);
+  assertEquals(l.entries[6].record, "blk");
+  assertEquals(l.phaseEnds!.disk, { marker: "disk ok", index: 5 });
+  // --phase cuts at the end marker; no --phase takes the whole sequence under the label "all".
+  assertEquals(selectRequirement(l, { phase: "disk" }).entries.length, 6);
+  assertEquals(selectRequirement(l).phase, "all");
+  assertEquals(selectRequirement(l).entries.length, 9);
+  // An until-marker of a sequence keeps the sequence up to it.
+  assertEquals(selectRequirement(l, { untilMarker: "init: start a" }).entries.length, 4);
+});
+
+Deno.test("a sequence ladder: a phase whose end marker is not in it cannot be cut at", () => {
+  const l = parseLadder(SEQUENCE.replace('end = "SELFTEST: end"', 'end = "SELFTEST: done"'), "seq");
+  assertEquals(l.entries.at(-1)!.phase, "unknown");
+  const err = assertThrows(() => selectRequirement(l, { phase: "end" }), HarnessError);
+  assertEquals(err.code, "UNKNOWN_PHASE");
+  assertMatch(err.message, /phase "end" ends at "SELFTEST: done", which is not in ladder seq/);
+});
+
+Deno.test("the extended language refuses what it cannot mean", () => {
+  invalid(
+    SEQUENCE.replace(
+      '"banner",\n  "KSELFTEST',
+      '{ phase = "boot", marker = "banner" },\n  "KSELFTEST',
+    ),
+    /no phase keys in a ladder with phase_end/,
+  );
+  invalid(SEQUENCE.replace("boot = ", "bot = "), /phase_end: unknown phase "bot"/);
+  invalid(SEQUENCE.replace("(?<ss>", "(?<ss"), /bad regular expression/);
+  invalid(
+    SEQUENCE.replace(', regex = true, record = "blk"', ', record = "blk"'),
+    /record needs regex = true/,
+  );
+  invalid(
+    SEQUENCE.replace("(?<ss>", "(").replace("(?<nsec>", "("),
+    /record needs a named group/,
+  );
+  invalid(SEQUENCE.replace("prefixes =", "prefix ="), /unknown key "prefix" in order_rule/);
+  invalid(SEQUENCE.replace('start = "banner"', "start = 3"), /start must be a non-empty string/);
+  invalid(`ladder = ["x"]`, /ladder entry 1 must be a table$/);
+  invalid(
+    `phases = ["unknown"]\nladder = [{ phase = "unknown", marker = "x" }]`,
+    /"unknown" is reserved/,
+  );
+});
+
+Deno.test("shipped ladders are found by name; unknown names list them", async () => {
+  const names = ladderNames();
+  assert(names.includes("default"));
+  assert(names.includes("original-2026-02-03"));
+  assertEquals((await loadNamedLadder("default")).source, "images/ladder.toml");
+  assertEquals(
+    (await loadNamedLadder("original-2026-02-06")).source,
+    "images/ladders/original-2026-02-06.toml",
+  );
+  const err = await assertRejects(() => loadNamedLadder("original-2026-02-3"), HarnessError);
+  assertMatch(
+    err.message,
+    /no ladder named "original-2026-02-3" \(did you mean "original-2026-02-03"\?\); shipped ladders: default, /,
+  );
+  // A path is a path.
+  await assertRejects(() => loadNamedLadder("./absent.toml"), HarnessError, "cannot read ladder");
 });
 
 Deno.test("--require-cold-boot narrows the cold-boot entry and remembers the other alternative", () => {

@@ -9,20 +9,28 @@
 export { HarnessError, type HarnessErrorCode } from "./errors.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export {
+  ALL_PHASES,
+  checkUntilMarker,
   DEFAULT_FAILURE_SIGNATURES,
   DEFAULT_PHASES,
   defaultLadderPath,
   entryLabel,
   type Ladder,
+  ladderDir,
   type LadderEntry,
+  ladderNames,
   loadLadder,
+  loadNamedLadder,
+  MAX_UNTIL_MARKER_CHARS,
   parseLadder,
   type RequiredEntry,
   type Requirement,
   type SelectOptions,
   selectRequirement,
   SERVICE_PLACEHOLDER,
+  UNKNOWN_PHASE,
 } from "./ladder.ts";
+export { FixedMatcher } from "./matcher.ts";
 export { Judge, type JudgeLimits, type RunEnd, sanitizeLine, type StopCause } from "./judge.ts";
 export {
   ANSI,

@@ -147,7 +147,8 @@ export function resolveRunOptions(
   const untilMarker = resolve<string | true>({
     key: "untilMarker",
     name: "RUN_UNTIL_MARKER",
-    flag: flags.untilMarker,
+    // `--until-marker 1` means what RUN_UNTIL_MARKER=1 means: the phase's end.
+    flag: flags.untilMarker === "1" ? true : flags.untilMarker,
     parse: envUntil,
     shown: typeof flags.untilMarker === "string" ? JSON.stringify(flags.untilMarker) : "",
   });

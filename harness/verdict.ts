@@ -144,6 +144,10 @@ export interface Verdict {
   tasks: TaskSummary[] | null;
   /** Wall time of the run in milliseconds. */
   wallMs: number;
+  /** The ladder's start marker and whether a line had it (absent when the ladder has none). */
+  start?: { marker: string; seen: boolean };
+  /** Named groups of `record` entries' first matching lines, by record name. */
+  records?: Record<string, Record<string, string>>;
 }
 
 /** Formats virtual nanoseconds for the verdict line. */
@@ -213,7 +217,9 @@ export function renderText(v: Verdict, style: TextStyle = PLAIN): string {
   }
   const missing = v.markers.expected - v.markers.seen;
   const causes: string[] = [];
-  if (missing > 0) causes.push(`${missing} of ${v.markers.expected} markers missing`);
+  // A run that never printed its start line did not fail markers: it never began.
+  if (v.start && !v.start.seen) causes.push(`never started (no line has "${v.start.marker}")`);
+  else if (missing > 0) causes.push(`${missing} of ${v.markers.expected} markers missing`);
   if (v.failures.length > 0) {
     causes.push(`${v.failures.length} failure line${v.failures.length === 1 ? "" : "s"}`);
   }

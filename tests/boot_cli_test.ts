@@ -307,7 +307,7 @@ Deno.test("boot: usage and configuration errors exit 2 with one line, before any
         ["--phase", "persistence"],
         /unknown phase "persistence"; valid phases: bring-up, routing, ota, policy, mmio, end/,
       ],
-      [["--until-marker", "SELFTEST: nope"], /until-marker "SELFTEST: nope" is not a marker/],
+      [[`--until-marker=${"x".repeat(5000)}`], /is 5000 characters long \(at most 4096\)/],
       [
         ["--phase", "bring-up", "--until-marker", "SELFTEST: end"],
         /belongs to phase end, beyond phase bring-up/,

@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { nexus } from "./cli_helpers.ts";
 import { parseXml } from "../harness/xml.ts";
+import { loadNamedLadder } from "../harness/ladder.ts";
 
 const FIX = new URL("./fixtures/", import.meta.url).pathname;
 const fixture = (name: string) => `${FIX}${name}`;
@@ -178,9 +179,30 @@ Deno.test("scan: usage and configuration errors exit 2 with one line", async () 
         ["scan", "--phase", "persist", fixture("scan_pass.log")],
         /unknown phase "persist"; valid phases: bring-up, routing, ota, policy, mmio, end/,
       ],
+      [["scan", "--until-marker", "", fixture("scan_pass.log")], /--until-marker "" is empty/],
       [
-        ["scan", "--until-marker", "SELFTEST: nope", fixture("scan_pass.log")],
-        /until-marker "SELFTEST: nope" is not a marker/,
+        ["scan", `--until-marker=${"x".repeat(100_000)}`, fixture("scan_pass.log")],
+        /--until-marker "x{60}\.\.\." is 100000 characters long \(at most 4096\)/,
+      ],
+      [
+        ["scan", `--until-marker=${"y".repeat(300)}`],
+        /standard input is empty/,
+      ],
+      [["scan"], /standard input is empty: nothing to judge/],
+      [
+        ["scan", "--ladder", "original-2026-02-3", fixture("scan_pass.log")],
+        /no ladder named "original-2026-02-3" \(did you mean "original-2026-02-03"\?\); shipped ladders: default, original-2026-02-03, /,
+      ],
+      [
+        [
+          "scan",
+          "--ladder",
+          "original-2026-08-18-full",
+          "--phase",
+          "end",
+          fixture("scan_pass.log"),
+        ],
+        /phase "end" ends at "SELFTEST: end", which is not in ladder images\/ladders\/original-2026-08-18-full\.toml/,
       ],
       [["scan", `${dir}/absent.log`], /cannot read log .*absent\.log: no such file/],
       [["scan", dir], /cannot read log .*: is a directory/],
@@ -261,4 +283,51 @@ Deno.test("scan: environment aliases apply, and a flag wins with a notice", asyn
 Deno.test("scan: output has no colour without a terminal", async () => {
   const r = await nexus(["scan", fixture("scan_fail_line.log")], { env: { NO_COLOR: "" } });
   assert(!r.stdout.includes("\x1b["));
+});
+
+Deno.test("scan: --ladder NAME judges by a shipped original ladder, naming marker and phase", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const ladder = await loadNamedLadder("original-2026-02-03");
+    const seq = ladder.entries.map((e) => e.markers[0]);
+    await Deno.writeTextFile(`${dir}/ok.log`, seq.map((m) => `${m}\r\n`).join(""));
+    const ok = await nexus(["scan", "--ladder", "original-2026-02-03", `${dir}/ok.log`]);
+    assertEquals(ok.code, 0, ok.stdout + ok.stderr);
+    assertMatch(ok.stdout, /^PASS: 125\/125 markers \(phase all; end of log\)/);
+    const gone = seq.filter((m) => m !== "SELFTEST: statefs persist ok");
+    await Deno.writeTextFile(`${dir}/gone.log`, gone.join("\n") + "\n");
+    const r = await nexus([
+      "scan",
+      "--ladder",
+      "original-2026-02-03",
+      "--phase",
+      "mmio",
+      "--json",
+      `${dir}/gone.log`,
+    ]);
+    assertEquals(r.code, 1);
+    const v = JSON.parse(r.stdout);
+    assertEquals(v.firstMissing, { marker: "SELFTEST: statefs persist ok", phase: "mmio" });
+    assertEquals(v.ladder, "images/ladders/original-2026-02-03.toml");
+    assertEquals(v.start, { marker: "neuron vers.", seen: true });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("scan: --until-marker 1 means the phase's end, as RUN_UNTIL_MARKER=1 does", async () => {
+  const r = await nexus([
+    "scan",
+    "--phase",
+    "routing",
+    "--until-marker",
+    "1",
+    fixture("scan_pass.log"),
+  ]);
+  assertEquals(r.code, 0, r.stdout + r.stderr);
+  assertMatch(r.stdout, /^PASS: \d+\/\d+ markers \(phase routing; every required marker seen\)/);
+  const env = await nexus(["scan", "--phase", "routing", fixture("scan_pass.log")], {
+    env: { RUN_UNTIL_MARKER: "1" },
+  });
+  assertEquals(env.stdout.split(" in ")[0], r.stdout.split(" in ")[0]);
 });
