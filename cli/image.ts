@@ -8,6 +8,8 @@
 
 import type { Command } from "commander";
 import { CliError, EXIT_FAIL, EXIT_USAGE } from "./errors.ts";
+import { io, setExitCode, writeAll } from "./io.ts";
+import { readTextFileOr } from "../init/text_file.ts";
 import {
   defaultRecipe,
   formatSize,
@@ -38,7 +40,7 @@ export function colorEnabled(isTerminal: boolean, noColor: string | undefined): 
 function painter(): (text: string, code: number) => string {
   let on = false;
   try {
-    on = colorEnabled(Deno.stdout.isTerminal(), Deno.env.get("NO_COLOR"));
+    on = colorEnabled(io().stdout.isTerminal(), io().env("NO_COLOR"));
   } catch {
     on = false; // no env permission: stay plain
   }
@@ -50,14 +52,10 @@ const GREEN = 32;
 const YELLOW = 33;
 const RED = 31;
 
-async function writeOut(data: Uint8Array): Promise<void> {
-  let done = 0;
-  try {
-    while (done < data.length) done += await Deno.stdout.write(data.subarray(done));
-  } catch (err) {
-    // A reader that stops early (`| head`) is not an error worth a stack trace.
-    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
-  }
+function writeOut(data: Uint8Array): Promise<void> {
+  // A reader that stops early (`| head`) ends output quietly.
+  writeAll(io().stdout, data);
+  return Promise.resolve();
 }
 
 function print(line = ""): Promise<void> {
@@ -105,21 +103,12 @@ function guarded<A extends unknown[]>(
 }
 
 async function loadRecipe(path: string): Promise<Recipe> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) throw new CliError(`recipe ${path}: no such file`);
-    if (err instanceof Deno.errors.IsADirectory) {
-      throw new CliError(`recipe ${path}: is a directory`);
-    }
-    throw new CliError(`recipe ${path}: ${err instanceof Error ? err.message : err}`);
-  }
+  const text = await readTextFileOr(path, (why) => new CliError(`recipe ${path}: ${why}`));
   return parseRecipe(text, path);
 }
 
 async function readValue(source: string): Promise<Uint8Array> {
-  if (source === "-") return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+  if (source === "-") return new Uint8Array(await new Response(io().stdin()).arrayBuffer());
   try {
     const st = await Deno.stat(source);
     if (st.isDirectory) throw new CliError(`${source}: is a directory`);
@@ -383,7 +372,7 @@ async function fsckAction(
       );
     }
   }
-  if (code !== 0) Deno.exitCode = code;
+  if (code !== 0) setExitCode(code);
 }
 
 async function lsAction(image: string, prefix: string | undefined): Promise<void> {

@@ -3,7 +3,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { type CliResult, nexus } from "./cli_helpers.ts";
+import { type CliResult, nexusIn as nexus } from "./cli_helpers.ts";
 import { GOLDEN_PUT_RECORD, patchFile, withTempDir } from "./helpers.ts";
 import { Prng } from "../core/virtio/prng.ts";
 
