@@ -7,6 +7,7 @@
 
 import type { Command } from "commander";
 import { CliError, EXIT_USAGE } from "./errors.ts";
+import { io, setExitCode, userPath } from "./io.ts";
 import {
   checkUntilMarker,
   childSource,
@@ -86,8 +87,8 @@ function isFile(path: string): boolean {
  * Standard input as a line source, refusing an input that ends before its first byte: an empty
  * pipe or /dev/null is a mistake (nothing to judge), not a console with every marker missing.
  */
-async function nonEmptyStdin(): Promise<LineSource> {
-  const reader = Deno.stdin.readable.getReader();
+async function nonEmptyStdin(stdin: ReadableStream<Uint8Array>): Promise<LineSource> {
+  const reader = stdin.getReader();
   let first: ReadableStreamReadResult<Uint8Array>;
   do first = await reader.read(); while (!first.done && first.value.length === 0);
   if (first.done) {
@@ -114,7 +115,7 @@ async function nonEmptyStdin(): Promise<LineSource> {
 async function scanAction(input: string[], flags: ScanFlags): Promise<number> {
   const opts = resolveRunOptions(
     flags,
-    (name) => Deno.env.get(name),
+    (name) => io().env(name),
     ["phase", "untilMarker", "timeout", "requireColdBoot"],
   );
   if (flags.run) {
@@ -129,14 +130,14 @@ async function scanAction(input: string[], flags: ScanFlags): Promise<number> {
   const value = flags.untilMarker;
   if (typeof value === "string") {
     checkUntilMarker(value);
-    if (input.length === 0 && isFile(value)) {
+    if (input.length === 0 && isFile(userPath(value))) {
       // `--until-marker` takes an optional value, so a log named right after it became the marker.
       throw new CliError(
         `--until-marker took "${value}" as its marker; put the log first (nexus scan ${value} --until-marker) or write --until-marker=MARKER`,
       );
     }
   }
-  const ladder = await loadNamedLadder(flags.ladder ?? "default");
+  const ladder = await loadNamedLadder(flags.ladder ?? "default", userPath);
   const requirement = selectRequirement(ladder, {
     phase: opts.phase,
     // A command may never end on its own: stop it once the phase is complete.
@@ -149,20 +150,20 @@ async function scanAction(input: string[], flags: ScanFlags): Promise<number> {
   if (flags.run) {
     source = childSource(input[0], input.slice(1));
   } else if (input.length === 0 || input[0] === "-") {
-    if (Deno.stdin.isTerminal()) {
+    if (io().stdinIsTerminal()) {
       throw new CliError(
         "no log given and stdin is a terminal: name a LOGFILE, pipe one in, or use --run",
       );
     }
-    source = await nonEmptyStdin();
+    source = await nonEmptyStdin(io().stdin());
   } else {
     source = streamSource(await openLog(input[0]));
     live = false;
   }
   const terminal = new Terminal({
-    out: Deno.stdout,
-    err: Deno.stderr,
-    noColor: Deno.env.get("NO_COLOR"),
+    out: io().stdout,
+    err: io().stderr,
+    noColor: io().env("NO_COLOR"),
     stream: live && !flags.quiet && !flags.json,
   });
   for (const n of opts.notices) terminal.notice(n);
@@ -203,7 +204,7 @@ export function registerScan(program: Command): Command {
     .addHelpText("after", HELP_AFTER)
     .action(async (input: string[], flags: ScanFlags) => {
       try {
-        Deno.exitCode = await scanAction(input, flags);
+        setExitCode(await scanAction(input, flags));
       } catch (err) {
         throw asCliError(err);
       }

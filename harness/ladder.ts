@@ -622,11 +622,16 @@ export function ladderNames(): string[] {
 
 /**
  * Loads a ladder given as a NAME (`default`, or a file of `images/ladders/` without `.toml`) or
- * as a path (anything with a `/` or ending in `.toml`). Throws {@link HarnessError}: an unknown
+ * as a path (anything with a `/` or ending in `.toml`, resolved with `resolvePath`). Throws {@link HarnessError}: an unknown
  * name lists the shipped ones.
  */
-export async function loadNamedLadder(nameOrPath: string): Promise<Ladder> {
-  if (nameOrPath.includes("/") || nameOrPath.endsWith(".toml")) return await loadLadder(nameOrPath);
+export async function loadNamedLadder(
+  nameOrPath: string,
+  resolvePath: (path: string) => string = (p) => p,
+): Promise<Ladder> {
+  if (nameOrPath.includes("/") || nameOrPath.endsWith(".toml")) {
+    return await loadLadder(resolvePath(nameOrPath), nameOrPath);
+  }
   if (nameOrPath === "default") return await loadLadder(defaultLadderPath(), "images/ladder.toml");
   const names = ladderNames();
   if (!/^[\w.-]+$/.test(nameOrPath) || !names.includes(nameOrPath)) {
