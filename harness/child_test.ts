@@ -129,3 +129,103 @@ Deno.test("processRunning tells a live process from a finished one", async () =>
   await child.status;
   assertEquals(processRunning(child.pid), false);
 });
+
+/** Waits (bounded) for `pid` to be gone; true when it is. */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100 && processRunning(pid); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return !processRunning(pid);
+}
+
+async function pidFrom(file: string): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const n = Number((await Deno.readTextFile(file)).trim());
+      if (n > 0) return n;
+    } catch {
+      // not written yet
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no pid in ${file}`);
+}
+
+// A process that ignores SIGTERM and writes its pid to $1 (ignored signals survive exec).
+const STUBBORN = `sh -c 'trap "" TERM; echo $$ > "$1"; exec sleep 30' stubborn`;
+
+Deno.test("a grandchild ignoring SIGTERM after the leader exited is killed and named", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const v = await runLive(
+      childSource("sh", [
+        "-c",
+        `${STUBBORN} "${dir}/pid" > /dev/null 2>&1 & echo "init: start"; exit 0`,
+      ], { killGraceMs: 150, lateGraceMs: 50 }),
+      new Judge(selectRequirement(LADDER)),
+      { timeoutMs: 30_000 },
+    );
+    const pid = await pidFrom(`${dir}/pid`);
+    assert(await gone(pid), "the grandchild is gone");
+    assertEquals(v.end, "exited");
+    assertMatch(v.endDetail!, /command exited with code 0/);
+    assertMatch(v.cleanup!, new RegExp(`killed with SIGKILL: sleep \\(pid ${pid}\\)`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a subshell ignoring SIGTERM while the leader dies is killed after the grace", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let leader = 0;
+    const v = await runLive(
+      childSource("sh", [
+        "-c",
+        `${STUBBORN} "${dir}/pid" & echo "init: start"; echo "init: ready"; echo "the end"; wait`,
+      ], { killGraceMs: 150, onSpawn: (p) => leader = p }),
+      new Judge(selectRequirement(LADDER, { untilMarker: true })),
+      { timeoutMs: 30_000 },
+    );
+    const pid = await pidFrom(`${dir}/pid`);
+    assertEquals(v.status, "PASS");
+    assert(await gone(pid), "the subshell is gone");
+    assertEquals(processRunning(leader), false);
+    assertMatch(v.cleanup!, new RegExp(`killed with SIGKILL: sleep \\(pid ${pid}\\)`));
+    assertMatch(v.cleanup!, new RegExp(`stopped with SIGTERM: sh \\(pid ${leader}\\)`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a background job left by a leader exiting 0 is stopped, holding stdout or not", async () => {
+  for (const redirect of ["", "> /dev/null"]) {
+    const dir = await Deno.makeTempDir();
+    try {
+      const v = await runLive(
+        childSource("sh", [
+          "-c",
+          `sleep 30 ${redirect} & echo $! > "${dir}/pid"; echo "init: start"; exit 0`,
+        ], { killGraceMs: 2000, lateGraceMs: 50 }),
+        new Judge(selectRequirement(LADDER)),
+        { timeoutMs: 30_000 },
+      );
+      const pid = await pidFrom(`${dir}/pid`);
+      assert(await gone(pid), `the background job is gone (${redirect || "holding stdout"})`);
+      assertEquals(v.end, "exited");
+      assertMatch(v.cleanup!, new RegExp(`stopped with SIGTERM: sleep \\(pid ${pid}\\)`));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
+
+Deno.test("a child that leaves nothing behind has no cleanup line", async () => {
+  const v = await runLive(
+    childSource("sh", ["-c", 'echo "init: start"; exit 0']),
+    new Judge(selectRequirement(LADDER)),
+    { timeoutMs: 30_000 },
+  );
+  assertEquals(v.end, "exited");
+  assertEquals(v.cleanup, undefined);
+});

@@ -40,6 +40,8 @@ export interface RunEnd {
   tasks?: TaskSummary[];
   /** Wall milliseconds the run took. */
   wallMs: number;
+  /** What had to be stopped after the run (processes a command left behind), when anything. */
+  cleanup?: string;
 }
 
 /** Bounds of what the judge keeps. */
@@ -418,6 +420,7 @@ export class Judge {
         ? { start: { marker: this.#req.ladder.start, seen: this.#started } }
         : {}),
       ...(Object.keys(this.#records).length > 0 ? { records: { ...this.#records } } : {}),
+      ...(end.cleanup !== undefined ? { cleanup: end.cleanup } : {}),
     };
   }
 }

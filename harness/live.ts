@@ -34,6 +34,8 @@ export interface SourceEnd {
   virtualNs?: number;
   /** The task table at the end (simulator). */
   tasks?: TaskSummary[];
+  /** What had to be stopped after the run (processes a command left behind), when anything. */
+  cleanup?: string;
 }
 
 /** A producer of console lines. Resolves when it ended or stopped on request. */
@@ -104,6 +106,7 @@ export async function runLive(
       virtualNs: end.virtualNs,
       tasks: end.tasks,
       wallMs,
+      ...(end.cleanup !== undefined ? { cleanup: end.cleanup } : {}),
     });
   }
   return judge.verdict({ ...end, wallMs });

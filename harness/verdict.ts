@@ -184,6 +184,8 @@ export interface Verdict {
   start?: { marker: string; seen: boolean };
   /** Named groups of `record` entries' first matching lines, by record name. */
   records?: Record<string, Record<string, string>>;
+  /** Processes a scanned command left behind that had to be stopped, and with which signal. */
+  cleanup?: string;
 }
 
 /** Formats virtual nanoseconds for the verdict line. */
@@ -249,6 +251,7 @@ export function renderText(v: Verdict, style: TextStyle = PLAIN): string {
         endText(v)
       }) in ${times}`,
     );
+    if (v.cleanup) out.push(`left behind by the command: ${v.cleanup}`);
     return out.join("\n") + "\n";
   }
   const missing = v.markers.expected - v.markers.seen;
@@ -274,6 +277,7 @@ export function renderText(v: Verdict, style: TextStyle = PLAIN): string {
       endText(v)
     }) in ${times}`,
   );
+  if (v.cleanup) out.push(`left behind by the command: ${v.cleanup}`);
   if (v.firstMissing) {
     out.push(`first missing: "${v.firstMissing.marker}" (phase ${v.firstMissing.phase})`);
   }

@@ -142,3 +142,21 @@ Deno.test("scan --run: stopping nexus itself (SIGINT, SIGTERM) stops the child t
     assertEquals(processRunning(pid), false, `${signal}: the child is gone`);
   }
 });
+
+Deno.test("scan --run: what the command left behind is stopped and named in the verdict", async () => {
+  const r = await nexus([
+    "scan",
+    "--run",
+    "--",
+    "sh",
+    "-c",
+    'sleep 60 > /dev/null & echo "child pid $!"; echo "init: start"; exit 0',
+  ]);
+  assertEquals(r.code, 1);
+  const pid = childPid(r.stdout);
+  assertMatch(
+    r.stdout,
+    new RegExp(`\\nleft behind by the command: stopped with SIGTERM: sleep \\(pid ${pid}\\)\\n`),
+  );
+  assertEquals(processRunning(pid), false, "the background job is gone");
+});
