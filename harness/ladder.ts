@@ -620,9 +620,19 @@ export function ladderNames(): string[] {
   return names.sort();
 }
 
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Loads a ladder given as a NAME (`default`, or a file of `images/ladders/` without `.toml`) or
- * as a path (anything with a `/` or ending in `.toml`, resolved with `resolvePath`). Throws {@link HarnessError}: an unknown
+ * as a path (anything with a `/` or ending in `.toml`, or naming an existing file that is no
+ * shipped name; resolved with `resolvePath`). Throws {@link HarnessError}: an unknown
  * name lists the shipped ones.
  */
 export async function loadNamedLadder(
@@ -634,13 +644,17 @@ export async function loadNamedLadder(
   }
   if (nameOrPath === "default") return await loadLadder(defaultLadderPath(), "images/ladder.toml");
   const names = ladderNames();
+  if (!names.includes(nameOrPath) && exists(resolvePath(nameOrPath))) {
+    // Not a shipped name but a file here (`--ladder my-ladder`): a path after all.
+    return await loadLadder(resolvePath(nameOrPath), nameOrPath);
+  }
   if (!/^[\w.-]+$/.test(nameOrPath) || !names.includes(nameOrPath)) {
     const hint = closest(nameOrPath, names);
     throw new HarnessError(
       "LADDER_UNREADABLE",
       `no ladder named "${nameOrPath.length > 60 ? nameOrPath.slice(0, 60) + "..." : nameOrPath}"${
         hint ? ` (did you mean "${hint}"?)` : ""
-      }; shipped ladders: ${names.join(", ")} (or give a path to a ladder file)`,
+      }, and no such file; shipped ladders: ${names.join(", ")}`,
     );
   }
   return await loadLadder(`${ladderDir()}${nameOrPath}.toml`, `images/ladders/${nameOrPath}.toml`);

@@ -340,10 +340,19 @@ Deno.test("shipped ladders are found by name; unknown names list them", async ()
   const err = await assertRejects(() => loadNamedLadder("original-2026-02-3"), HarnessError);
   assertMatch(
     err.message,
-    /no ladder named "original-2026-02-3" \(did you mean "original-2026-02-03"\?\); shipped ladders: default, /,
+    /no ladder named "original-2026-02-3" \(did you mean "original-2026-02-03"\?\), and no such file; shipped ladders: default, /,
   );
-  // A path is a path.
+  // A path is a path; so is a plain name that is no shipped ladder but an existing file.
   await assertRejects(() => loadNamedLadder("./absent.toml"), HarnessError, "cannot read ladder");
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/mine`, SMALL);
+    const mine = await loadNamedLadder("mine", (p) => `${dir}/${p}`);
+    assertEquals(mine.source, "mine");
+    assertEquals(mine.entries.length, 8);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("--require-cold-boot narrows the cold-boot entry and remembers the other alternative", () => {

@@ -192,7 +192,7 @@ Deno.test("scan: usage and configuration errors exit 2 with one line", async () 
       [["scan"], /standard input is empty: nothing to judge/],
       [
         ["scan", "--ladder", "original-2026-02-3", fixture("scan_pass.log")],
-        /no ladder named "original-2026-02-3" \(did you mean "original-2026-02-03"\?\); shipped ladders: default, original-2026-02-03, /,
+        /no ladder named "original-2026-02-3" \(did you mean "original-2026-02-03"\?\), and no such file; shipped ladders: default, original-2026-02-03, /,
       ],
       [
         [
