@@ -11,6 +11,7 @@ import { io, setExitCode, userPath } from "./io.ts";
 import {
   checkUntilMarker,
   childSource,
+  fileStream,
   HarnessError,
   type LineSource,
   loadNamedLadder,
@@ -60,7 +61,7 @@ async function openLog(path: string): Promise<ReadableStream<Uint8Array>> {
   try {
     const info = await Deno.stat(path);
     if (info.isDirectory) throw new CliError(`cannot read log ${path}: is a directory`);
-    return (await Deno.open(path, { read: true })).readable;
+    return fileStream(await Deno.open(path, { read: true }));
   } catch (err) {
     if (err instanceof CliError) throw err;
     const why = err instanceof Deno.errors.NotFound

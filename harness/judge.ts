@@ -148,8 +148,11 @@ export class Judge {
   readonly #records: Record<string, Record<string, string>> = {};
   #started: boolean;
   #pending: number;
+  #firstUnseen = 0;
   #lineNo = 0;
-  #ring: RawLine[] = [];
+  /** The last lines, circular: raw texts and their line numbers (#lineNo - k at #ringAt - k). */
+  #ring: string[] = [];
+  #ringAt = 0;
   #failures: FailureLine[] = [];
   #order: OrderViolation[] = [];
   #capture: Capture | undefined;
@@ -209,7 +212,11 @@ export class Judge {
   /** Progress for a status line: required entries seen and expected, and the phase being waited on. */
   progress(): { seen: number; expected: number; phase: string } {
     const expected = this.#req.entries.length;
-    const firstMissing = this.#req.entries.find((_, i) => this.#seen[i] === undefined);
+    // Entries are only ever seen, never unseen: the first missing one only moves forward.
+    while (this.#firstUnseen < expected && this.#seen[this.#firstUnseen] !== undefined) {
+      this.#firstUnseen++;
+    }
+    const firstMissing = this.#req.entries[this.#firstUnseen];
     return {
       seen: expected - this.#pending,
       expected,
@@ -272,14 +279,26 @@ export class Judge {
     const line = ++this.#lineNo;
     if (timeNs !== undefined) this.#lastTimeNs = timeNs;
     // Only a bounded window of raw lines is kept; none is made printable unless it is shown.
-    const entry = { line, raw: text };
     if (this.#capture !== undefined && this.#capture.afterLeft > 0) {
-      this.#capture.lines.push(entry);
+      this.#capture.lines.push({ line, raw: text });
       this.#capture.afterLeft--;
     }
-    this.#ring.push(entry);
-    if (this.#ring.length > this.#ringMax) this.#ring.shift();
+    const size = this.#ringMax;
+    if (this.#ring.length < size) this.#ring.push(text);
+    else this.#ring[this.#ringAt] = text;
+    this.#ringAt = (this.#ringAt + 1) % size;
     return line;
+  }
+
+  /** The last `n` lines taken (at most the ring's size), oldest first. */
+  #lastLines(n: number): RawLine[] {
+    const size = this.#ringMax;
+    const have = Math.min(n, this.#ring.length);
+    const out: RawLine[] = [];
+    for (let k = have; k >= 1; k--) {
+      out.push({ line: this.#lineNo - k + 1, raw: this.#ring[(this.#ringAt - k + size) % size] });
+    }
+    return out;
   }
 
   get #ringMax(): number {
@@ -290,12 +309,13 @@ export class Judge {
     this.#capture = {
       around,
       anchor,
-      lines: this.#ring.slice(-(this.#before + 1)),
+      lines: this.#lastLines(this.#before + 1),
       afterLeft,
     };
   }
 
   #checkFailure(text: string, line: number, hits: readonly number[]): boolean {
+    if (hits.length === 0) return false;
     // The signature named is the first in the ladder's list that the line contains.
     let rank = -1;
     for (const id of hits) {
@@ -390,7 +410,7 @@ export class Judge {
         : {
           around: "end",
           anchor: this.#lineNo,
-          lines: shown(this.#ring.slice(-this.#endLines)),
+          lines: shown(this.#lastLines(this.#endLines)),
         };
     }
     return {

@@ -22,13 +22,16 @@ export class LineSplitter {
 
   /** Adds a chunk of bytes; returns the lines it completed. */
   push(chunk: Uint8Array): string[] {
-    this.#buf += this.#decoder.decode(chunk, { stream: true });
+    const text = this.#buf + this.#decoder.decode(chunk, { stream: true });
     const out: string[] = [];
+    // One pass over the chunk; the unfinished tail is kept once, not re-sliced per line.
+    let from = 0;
     let nl: number;
-    while ((nl = this.#buf.indexOf("\n")) >= 0) {
-      out.push(stripCr(this.#buf.slice(0, nl)));
-      this.#buf = this.#buf.slice(nl + 1);
+    while ((nl = text.indexOf("\n", from)) >= 0) {
+      out.push(stripCr(text.slice(from, nl)));
+      from = nl + 1;
     }
+    this.#buf = from === 0 ? text : text.slice(from);
     while (this.#buf.length > this.#maxChars) {
       out.push(this.#buf.slice(0, this.#maxChars));
       this.#buf = this.#buf.slice(this.#maxChars);
@@ -53,4 +56,37 @@ function stripCr(s: string): string {
 export function splitLines(text: string): string[] {
   const sp = new LineSplitter(Infinity);
   return [...sp.push(new TextEncoder().encode(text)), ...sp.flush()];
+}
+
+/**
+ * A stream over an open file in large chunks (1 MiB by default): a file read through its own
+ * `readable` comes in small pieces, and reading a long log then costs more than judging it.
+ * Closes the file at the end or when cancelled.
+ */
+export function fileStream(file: Deno.FsFile, chunkBytes = 1 << 20): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      const buf = new Uint8Array(chunkBytes);
+      let n: number | null;
+      try {
+        n = await file.read(buf);
+      } catch (err) {
+        file.close();
+        throw err;
+      }
+      if (n === null) {
+        file.close();
+        ctl.close();
+      } else {
+        ctl.enqueue(buf.subarray(0, n));
+      }
+    },
+    cancel() {
+      try {
+        file.close();
+      } catch {
+        // already closed
+      }
+    },
+  });
 }

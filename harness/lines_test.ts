@@ -1,5 +1,5 @@
-import { assertEquals } from "../tests/assert.ts";
-import { LineSplitter, splitLines } from "./lines.ts";
+import { assert, assertEquals } from "../tests/assert.ts";
+import { fileStream, LineSplitter, splitLines } from "./lines.ts";
 
 const enc = new TextEncoder();
 
@@ -29,4 +29,33 @@ Deno.test("LineSplitter cuts a line that never ends at its bound", () => {
 Deno.test("splitLines keeps empty lines but adds none at the end", () => {
   assertEquals(splitLines("a\n\nb\n"), ["a", "", "b"]);
   assertEquals(splitLines(""), []);
+});
+
+Deno.test("fileStream reads a file in chunks of the given size and closes it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const text = "init: start\r\nSELFTEST: end\nno newline at the end";
+    await Deno.writeTextFile(`${dir}/log`, text);
+    const file = await Deno.open(`${dir}/log`);
+    const sizes: number[] = [];
+    const sp = new LineSplitter();
+    const lines: string[] = [];
+    for await (const chunk of fileStream(file, 7)) {
+      sizes.push(chunk.length);
+      lines.push(...sp.push(chunk));
+    }
+    lines.push(...sp.flush());
+    assertEquals(lines, ["init: start", "SELFTEST: end", "no newline at the end"]);
+    assert(sizes.every((n) => n <= 7) && sizes.length >= text.length / 7);
+    // Closed at the end: closing again fails.
+    let closed = false;
+    try {
+      file.close();
+    } catch {
+      closed = true;
+    }
+    assert(closed, "the file was closed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

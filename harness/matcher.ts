@@ -18,13 +18,11 @@
  * @module
  */
 
-const ASCII = 128; // codes 0..126 are themselves; 127 stands for DEL and every non-ASCII code
-
 /** A set of fixed strings searched for together. */
 export class FixedMatcher {
   readonly #patterns: readonly string[];
-  /** Character class per code below 128 (0 = a character no pattern holds). */
-  readonly #cls = new Uint8Array(ASCII);
+  /** Character class per UTF-16 code (0 = a character no pattern holds; one class for non-ASCII). */
+  readonly #cls = new Uint8Array(65536);
   readonly #classes: number;
   /** Trie edges, sparse: state * classes + class -> state, -1 when absent. */
   readonly #goto: Int32Array;
@@ -34,6 +32,8 @@ export class FixedMatcher {
   /** Per state: the patterns ending there (through failure links), or undefined. */
   readonly #out: (number[] | undefined)[];
   readonly #confirm: Uint8Array;
+  /** 1 for states where some pattern ends. */
+  readonly #hasOut: Uint8Array;
 
   /** Builds the automaton for `patterns` (non-empty strings); pattern ids are their positions. */
   constructor(patterns: readonly string[]) {
@@ -50,6 +50,8 @@ export class FixedMatcher {
       }
     }
     this.#classes = classes;
+    // Every non-ASCII code shares DEL's class, so the scan needs no branch to fold it.
+    if (this.#cls[127] !== 0) this.#cls.fill(this.#cls[127], 128);
     const go = new Int32Array(states * classes).fill(-1);
     const out: (number[] | undefined)[] = [undefined];
     let used = 1;
@@ -71,6 +73,7 @@ export class FixedMatcher {
     this.#fail = new Int32Array(used);
     this.#delta = new Int32Array(used * classes).fill(-1);
     this.#out = out;
+    this.#hasOut = new Uint8Array(used);
     // Breadth-first over the trie: failure links, and outputs merged along them.
     const queue: number[] = [];
     for (let c = 0; c < classes; c++) if (go[c] > 0) queue.push(go[c]);
@@ -78,6 +81,7 @@ export class FixedMatcher {
       const s = queue[q];
       const f = this.#fail[s];
       if (out[f] !== undefined) out[s] = [...(out[s] ?? []), ...out[f]!];
+      if (out[s] !== undefined) this.#hasOut[s] = 1;
       for (let c = 0; c < classes; c++) {
         const t = go[s * classes + c];
         if (t < 0) continue;
@@ -111,12 +115,11 @@ export class FixedMatcher {
     const delta = this.#delta;
     const cls = this.#cls;
     const classes = this.#classes;
-    const out = this.#out;
+    const hasOut = this.#hasOut;
     const before = hits.length;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      const c = cls[code >= 127 ? 127 : code];
+      const c = cls[text.charCodeAt(i)];
       // Class 0 (a character in no pattern) always leads back to the root.
       if (c === 0) {
         s = 0;
@@ -124,13 +127,14 @@ export class FixedMatcher {
       }
       const t = delta[s * classes + c];
       s = t >= 0 ? t : this.#step(s, c);
-      const o = out[s];
-      if (o !== undefined) {
-        for (const id of o) {
-          if (this.#confirm[id] === 0 || text.includes(this.#patterns[id])) hits.push(id);
-        }
-      }
+      if (hasOut[s] === 1) this.#report(s, text, hits);
     }
     return hits.length - before;
+  }
+
+  #report(s: number, text: string, hits: number[]): void {
+    for (const id of this.#out[s]!) {
+      if (this.#confirm[id] === 0 || text.includes(this.#patterns[id])) hits.push(id);
+    }
   }
 }

@@ -55,7 +55,7 @@ export {
 } from "./verdict.ts";
 
 export { escapeXml, isXmlChar, renderJunit, renderJunitError } from "./junit.ts";
-export { LineSplitter, MAX_LINE_CHARS, splitLines } from "./lines.ts";
+export { fileStream, LineSplitter, MAX_LINE_CHARS, splitLines } from "./lines.ts";
 export {
   arraySource,
   type LineSink,
