@@ -34,6 +34,12 @@ export class FixedMatcher {
   readonly #confirm: Uint8Array;
   /** 1 for states where some pattern ends. */
   readonly #hasOut: Uint8Array;
+  /**
+   * The complete transition table the scan uses: for state row `s * classes` and class `c`, the
+   * next state's row, bitwise-negated when a pattern ends there (one load and one sign test per
+   * character).
+   */
+  readonly #table: Int32Array;
 
   /** Builds the automaton for `patterns` (non-empty strings); pattern ids are their positions. */
   constructor(patterns: readonly string[]) {
@@ -89,6 +95,14 @@ export class FixedMatcher {
         queue.push(t);
       }
     }
+    const table = new Int32Array(used * classes);
+    for (const s of [0, ...queue]) {
+      for (let c = 0; c < classes; c++) {
+        const t = this.#step(s, c);
+        table[s * classes + c] = this.#hasOut[t] === 1 ? ~(t * classes) : t * classes;
+      }
+    }
+    this.#table = table;
   }
 
   /** The transition from state `s` on class `c`, computed once and remembered. */
@@ -112,22 +126,16 @@ export class FixedMatcher {
    * occurs more than once). Returns the number of ids appended.
    */
   scan(text: string, hits: number[]): number {
-    const delta = this.#delta;
+    const table = this.#table;
     const cls = this.#cls;
-    const classes = this.#classes;
-    const hasOut = this.#hasOut;
     const before = hits.length;
-    let s = 0;
+    let row = 0;
     for (let i = 0; i < text.length; i++) {
-      const c = cls[text.charCodeAt(i)];
-      // Class 0 (a character in no pattern) always leads back to the root.
-      if (c === 0) {
-        s = 0;
-        continue;
+      row = table[row + cls[text.charCodeAt(i)]];
+      if (row < 0) {
+        row = ~row;
+        this.#report(row / this.#classes, text, hits);
       }
-      const t = delta[s * classes + c];
-      s = t >= 0 ? t : this.#step(s, c);
-      if (hasOut[s] === 1) this.#report(s, text, hits);
     }
     return hits.length - before;
   }
