@@ -107,8 +107,13 @@ export interface Task {
   /** Async syscalls completed since the task last parked. */
   burst: number;
   wait?: Wait;
-  /** Set when the task was made ready: continues it when the scheduler picks it. */
+  /** Set when the task was requeued: continues it when the scheduler picks it. */
   resume?: () => void;
+  /** Set when the task was woken: the wait whose call to settle when the scheduler picks it. */
+  woken?: Wait;
+  /** With `woken`: settle with `wakeValue` as the result (true) or as the error (false). */
+  wakeOk: boolean;
+  wakeValue: unknown;
   dma: Array<{ start: number; end: number }>;
   /** The endpoint created for slot 0 at spawn. */
   bootEndpointId: number;

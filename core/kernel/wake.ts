@@ -33,37 +33,43 @@ export function unlinkWait(k: KernelState, task: Task, w: Wait): void {
   if (w.deadline !== undefined) k.timers.remove(task);
 }
 
-/** Makes a blocked task runnable; `resume` settles its parked call when it runs. */
+/** Makes a blocked task runnable; its parked call settles with `value` when it runs. */
 function wake(
   k: KernelState,
   task: Task,
   outcome: string,
   size: number | undefined,
-  resume: (w: Wait) => void,
+  ok: boolean,
+  value: unknown,
 ): void {
   const w = task.wait!;
   unlinkWait(k, task, w);
   task.wait = undefined;
   traceSyscall(k, task, w.call, w.slot, size, outcome, k.wakeTraces);
-  task.resume = () => resume(w);
+  task.woken = w;
+  task.wakeOk = ok;
+  task.wakeValue = value;
   setState(k, task, "ready");
   k.ready.push(task);
 }
 
 /** Wakes `task` with its call's result. */
 export function wakeValue(k: KernelState, task: Task, value: unknown, size?: number): void {
-  wake(k, task, "ok", size, (w) => w.resolve(value));
+  wake(k, task, "ok", size, true, value);
 }
 
 /** Wakes `task` with its call failing. */
 export function wakeError(k: KernelState, task: Task, err: KernelError): void {
-  wake(k, task, err.code, undefined, (w) => w.reject(err));
+  wake(k, task, err.code, undefined, false, err);
 }
 
-/** Hands control back to the run loop (the running task parked or ended). */
+/**
+ * Hands control back to the scheduler (the running task parked or ended). The scheduler runs
+ * in a microtask, so whatever the task does synchronously after parking still comes first.
+ */
 export function yieldToScheduler(k: KernelState): void {
   const parked = k.parked;
   k.parked = undefined;
   k.current = undefined;
-  parked?.();
+  if (parked) queueMicrotask(parked);
 }
