@@ -24,6 +24,7 @@ import {
 } from "../harness/mod.ts";
 import type { TaskInfo } from "../core/kernel/types.ts";
 import { BootError, bootSystem } from "../init/boot.ts";
+import { type FaultPlan, FaultPlanError, parseFaultPlan } from "../core/simulation/mod.ts";
 import {
   DEFAULT_MANIFEST_PATH,
   loadManifest,
@@ -41,6 +42,7 @@ interface BootFlags extends RunFlags {
   json?: boolean;
   junit?: string;
   trace?: string;
+  faults?: string;
   time?: boolean;
   system?: string;
 }
@@ -77,6 +79,15 @@ function parseSeed(text: string): number {
   return Number(text);
 }
 
+function parseFaults(text: string): FaultPlan {
+  try {
+    return parseFaultPlan(text);
+  } catch (err) {
+    if (err instanceof FaultPlanError) throw new CliError(`--faults: ${err.message}`);
+    throw err;
+  }
+}
+
 function summarize(tasks: TaskInfo[]): TaskSummary[] {
   return tasks.map((t) => ({
     pid: t.pid,
@@ -90,6 +101,7 @@ function summarize(tasks: TaskInfo[]): TaskSummary[] {
 async function bootAction(flags: BootFlags): Promise<number> {
   const opts = resolveRunOptions(flags, (name) => Deno.env.get(name));
   const seed = parseSeed(flags.seed ?? "1");
+  const faults = parseFaults(flags.faults ?? "none");
   const ladder = flags.ladder !== undefined
     ? await loadLadder(flags.ladder)
     : await loadLadder(defaultLadderPath(), "images/ladder.toml");
@@ -123,6 +135,7 @@ async function bootAction(flags: BootFlags): Promise<number> {
     const out = await bootSystem({
       imagePath: plan.path,
       seed,
+      faults,
       watchdogTicks: opts.watchdogTicks,
       ...(flags.system !== undefined ? { manifestPath: flags.system } : {}),
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
@@ -172,7 +185,11 @@ export function registerBoot(program: Command): Command {
     .option("--watchdog-ticks <n>", "init watchdog: responder iterations before it fires")
     .option("--keep-image", "keep an existing default image (cold boot)")
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
-    .option("--seed <n>", "boot seed (default 1)")
+    .option("--seed <n>", "run seed: scheduling, latencies and fault choices (default 1)")
+    .option(
+      "--faults <plan>",
+      "disk faults, e.g. ioerr@w12,power@w156:reorder (ioerr@rN|wN|fN, power@wN[:atomic|reorder|torn]; default none)",
+    )
     .option("--ladder <file>", "ladder TOML (default: images/ladder.toml)")
     .option("--system <file>", "system manifest (default: images/system.toml)")
     .option("--log-dir <dir>", `where uart.log and summary.json go (default ${DEFAULT_LOG_DIR})`)

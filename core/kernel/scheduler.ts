@@ -77,14 +77,14 @@ export function runLoop(k: KernelState, opts: RunOptions): Promise<RunResult> {
         if (stop?.()) return end("stopped");
         if (opts.maxSteps !== undefined && steps >= opts.maxSteps) return end("max-steps");
         fireExpired(k);
-        let task = k.ready.shift();
+        let task = pickReady(k);
         if (!task) {
           if (k.live === 0) return end("all-exited");
           const deadline = earliestDeadline(k);
           if (deadline === undefined) return end("idle");
           if (deadline > k.time) k.time = deadline;
           fireExpired(k);
-          task = k.ready.shift();
+          task = pickReady(k);
           if (!task) return end("idle");
         }
         steps++;
@@ -121,6 +121,14 @@ export function runLoop(k: KernelState, opts: RunOptions): Promise<RunResult> {
       next();
     });
   });
+}
+
+/** Takes the task to run next off the ready queue: the head, or the schedule's pick. */
+function pickReady(k: KernelState): Task | undefined {
+  const n = k.ready.length;
+  if (n <= 1 || !k.schedule) return k.ready.shift();
+  const i = k.schedule.pickReady(n);
+  return i === 0 ? k.ready.shift() : k.ready.splice(i, 1)[0];
 }
 
 /** Resumes `task`; it runs until it parks in a syscall or finishes, then calls `k.parked`. */

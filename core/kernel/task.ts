@@ -106,6 +106,10 @@ export function exitTask(k: KernelState, task: Task, code: number, how: ExitHow)
   task.call = undefined;
   const i = k.ready.indexOf(task);
   if (i >= 0) k.ready.splice(i, 1);
+  if (task.later) {
+    k.later.remove(task.later);
+    task.later = undefined;
+  }
   task.exitCode = code;
   setState(k, task, "exited");
   k.live--;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { KernelState, Task, Wait } from "./state.ts";
+import type { KernelState, Later, Task, Wait } from "./state.ts";
 import { traceSyscall } from "./tracing.ts";
 import type { KernelError, TaskState } from "./types.ts";
 
@@ -41,6 +41,7 @@ function wake(
   size: number | undefined,
   ok: boolean,
   value: unknown,
+  delayNs: number,
 ): void {
   const w = task.wait!;
   unlinkWait(k, task, w);
@@ -50,17 +51,32 @@ function wake(
   task.wakeOk = ok;
   task.wakeValue = value;
   setState(k, task, "ready");
-  k.ready.push(task);
+  if (delayNs > 0) {
+    const later: Later = { at: k.time + delayNs, seq: k.laterSeq++, heapIndex: -1, task };
+    task.later = later;
+    k.later.push(later);
+  } else k.ready.push(task);
 }
 
-/** Wakes `task` with its call's result. */
-export function wakeValue(k: KernelState, task: Task, value: unknown, size?: number): void {
-  wake(k, task, "ok", size, true, value);
+/** Wakes `task` with its call's result, runnable now or after `delayNs` of virtual time. */
+export function wakeValue(
+  k: KernelState,
+  task: Task,
+  value: unknown,
+  size?: number,
+  delayNs = 0,
+): void {
+  wake(k, task, "ok", size, true, value, delayNs);
 }
 
 /** Wakes `task` with its call failing. */
 export function wakeError(k: KernelState, task: Task, err: KernelError): void {
-  wake(k, task, err.code, undefined, false, err);
+  wake(k, task, err.code, undefined, false, err, 0);
+}
+
+/** Runs `run` once virtual time reaches `at` (between scheduler steps). */
+export function runAt(k: KernelState, at: number, run: () => void): void {
+  k.later.push({ at, seq: k.laterSeq++, heapIndex: -1, run });
 }
 
 /**
