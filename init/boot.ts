@@ -36,7 +36,7 @@ export const VIRTIO_BLK_DEVICE = "virtio-blk";
 
 /** What to boot and how to watch it. */
 export interface BootOptions {
-  /** Disk image (raw, GPT); the whole file backs the virtio-blk device. */
+  /** Disk image (raw: GPT, whole-device StateFS or blank); the whole file backs the disk. */
   imagePath: string;
   /**
    * Run seed: drives every choice the simulation may vary (which ready task runs, delivery and
