@@ -254,7 +254,10 @@ export function registerBoot(program: Command): Command {
     .option("--watchdog-ticks <n>", "init watchdog: responder iterations before it fires")
     .option("--keep-image", "keep an existing default image (cold boot)")
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
-    .option("--seed <n>", "run seed: scheduling, latencies and fault choices (default 1)")
+    .option(
+      "--seed <n>",
+      "run seed: scheduling, latencies and fault choices (default 1; 0: canonical schedule)",
+    )
     .option(
       "--faults <plan>",
       "disk faults, e.g. ioerr@w12,power@w156:reorder (ioerr@rN|wN|fN, power@wN[:atomic|reorder|torn]; default none)",

@@ -40,7 +40,8 @@ export interface BootOptions {
   imagePath: string;
   /**
    * Run seed: drives every choice the simulation may vary (which ready task runs, delivery and
-   * device latencies, what a power cut keeps) and is handed to every service.
+   * device latencies, what a power cut keeps) and is handed to every service. Seed 0 keeps the
+   * canonical schedule: the longest-waiting task runs next and nothing takes extra time.
    */
   seed: number;
   /** Disk faults to inject (default none). */
@@ -149,7 +150,8 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
     const kernel = new Kernel({
       memory: new GuestMemory(BOOT_MEMORY_BYTES),
       tracer: opts.tracer,
-      schedule: new SeededSchedule(opts.seed),
+      // Seed 0 is the canonical schedule (FIFO, no latencies): the reference every seed varies.
+      ...(opts.seed === 0 ? {} : { schedule: new SeededSchedule(opts.seed) }),
     });
     const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
     try {
