@@ -1,8 +1,9 @@
 /**
  * The ladder lane's per-mutant command (docs/mutants.md): in a private temporary directory, a
- * fresh `nexus boot --phase mmio`, then the cold boot `nexus boot --phase mmio --keep-image
- * --require-cold-boot` on the image it left. Exit 0 only when both are PASS; otherwise exit 1
- * with one line saying which boot failed and the tail of its console and verdict.
+ * fresh `nexus boot --phase mmio --until-marker`, then the cold boot `nexus boot --phase mmio
+ * --until-marker --keep-image --require-cold-boot` on the image it left. Exit 0 only when both are
+ * PASS; otherwise exit 1 with one line saying which boot failed and the tail of its console and
+ * verdict.
  *
  * Both boots run in this one process through the CLI's own `run` with an io of their own (no
  * module of the boot path keeps state between runs), which saves a Deno start per mutant; the
@@ -23,10 +24,19 @@ import { captureIo, run } from "../cli/main.ts";
 
 /** The two boots every mutant must survive, as a user types them (the default image). */
 export const LADDER_BOOTS: readonly { name: string; args: string[] }[] = [
-  { name: "fresh boot", args: ["boot", "--phase", "mmio", "--timeout", "60s"] },
+  { name: "fresh boot", args: ["boot", "--phase", "mmio", "--until-marker", "--timeout", "60s"] },
   {
     name: "cold boot",
-    args: ["boot", "--phase", "mmio", "--keep-image", "--require-cold-boot", "--timeout", "60s"],
+    args: [
+      "boot",
+      "--phase",
+      "mmio",
+      "--until-marker",
+      "--keep-image",
+      "--require-cold-boot",
+      "--timeout",
+      "60s",
+    ],
   },
 ];
 
