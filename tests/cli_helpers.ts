@@ -69,3 +69,33 @@ export async function nexus(args: string[], opts: NexusOptions = {}): Promise<Cl
 export function bootIn(dir: string, args: string[], opts: NexusOptions = {}): Promise<CliResult> {
   return nexus(["boot", ...args], { cwd: dir, ...opts });
 }
+
+/**
+ * Runs `nexus ...args` inside this process (no Deno start-up): the exit code and the bytes it
+ * wrote to stdout. For commands whose behaviour does not need a process of its own.
+ */
+export async function nexusInProcess(args: string[]): Promise<{ code: number; out: Uint8Array }> {
+  const { run } = await import("../cli/main.ts");
+  const parts: Uint8Array[] = [];
+  const stdout = Deno.stdout as unknown as { write: (b: Uint8Array) => Promise<number> };
+  const write = stdout.write;
+  stdout.write = (b) => {
+    parts.push(b.slice());
+    return Promise.resolve(b.length);
+  };
+  const exitCode = Deno.exitCode;
+  let code: number;
+  try {
+    code = await run(args);
+  } finally {
+    stdout.write = write;
+    Deno.exitCode = exitCode;
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return { code, out };
+}

@@ -34,6 +34,7 @@
 import type { BlockDevice } from "./block_device.ts";
 import { BlockDeviceError } from "./block_device.ts";
 import { StateFsError } from "./errors.ts";
+import { probeZeroedDevice, type ZeroedDevice } from "./probe.ts";
 import {
   checkKey,
   CHECKPOINT_RECORD_SIZE,
@@ -217,6 +218,15 @@ function checkValue(value: Uint8Array): void {
   }
 }
 
+/** Why a device with a zeroed block 0 that is not blank cannot be opened. */
+export function zeroedMessage(probe: Exclude<ZeroedDevice, { kind: "blank" }>): string {
+  return probe.kind === "lost-superblock"
+    ? `the superblock (block 0) is zeros but region ${
+      probe.region === 0 ? "A" : "B"
+    } holds a journal of generation ${probe.generation}: fsck --repair can rebuild it`
+    : `block 0 is zeros but the device holds data from byte ${probe.offset}: not blank, not a StateFS`;
+}
+
 function checkDevice(dev: BlockDevice): void {
   if (dev.blockSize !== 512) {
     throw new StateFsError("CORRUPT", `block size ${dev.blockSize} (StateFS needs 512)`);
@@ -332,10 +342,19 @@ export class StateFs {
       liveEntries = d.sb.liveEntries;
       start = 1 + active * rb;
       blocks = rb;
-    } else if (
-      isZero(b0) ||
-      ((b0[0] | (b0[1] << 8) | (b0[2] << 16) | (b0[3] << 24)) >>> 0) === RECORD_MAGIC
-    ) {
+    } else if (isZero(b0)) {
+      // Blank, or a StateFS that lost block 0: never to be taken for an empty store.
+      let probe;
+      try {
+        probe = await probeZeroedDevice(dev);
+      } catch (err) {
+        throw ioError(err);
+      }
+      if (probe.kind !== "blank") throw new StateFsError("CORRUPT", zeroedMessage(probe));
+      layout = "legacy";
+      start = 0;
+      blocks = dev.blockCount;
+    } else if (((b0[0] | (b0[1] << 8) | (b0[2] << 16) | (b0[3] << 24)) >>> 0) === RECORD_MAGIC) {
       layout = "legacy";
       start = 0;
       blocks = dev.blockCount;

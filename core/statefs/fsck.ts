@@ -15,10 +15,12 @@
 import type { BlockDevice } from "./block_device.ts";
 import { BlockDeviceError } from "./block_device.ts";
 import { DEFAULT_MAX_REPLAY_RECORDS } from "./engine.ts";
+import type { Superblock } from "./journal.ts";
 import { StateFsError } from "./errors.ts";
 import {
   decodeSuperblock,
   encodeRecordInto,
+  encodeSuperblock,
   encodeTxnId,
   hasSuperblockMagic,
   MAX_KEY_BYTES,
@@ -30,11 +32,15 @@ import {
   regionBlocksFor,
 } from "./journal.ts";
 import { isZero, ReplayState, scanJournal, zeroBlocks } from "./replay.ts";
+import { probeZeroedDevice, regionCheckpoint } from "./probe.ts";
+import { zeroedMessage } from "./engine.ts";
+import { BackupDevice, type BackupSink } from "./backup.ts";
 
 /** One problem found by {@link fsck}. */
 export interface FsckProblem {
   /**
-   * Stable reason: `no-statefs`, `bad-block-size`, `device-too-small`, `superblock-crc`,
+   * Stable reason: `no-statefs`, `bad-block-size`, `device-too-small`, `superblock-missing`,
+   * `superblock-crc`,
    * `superblock-version`, `superblock-field`, `checkpoint-missing`, `checkpoint-mismatch`,
    * `replay-bound`, `torn-tail`, `truncated-tail`, `tail-garbage`, `bad-crc`, `unknown-opcode`,
    * `bad-length`, `bad-shape`, `bad-key`, `orphan-txn`, `txn-unbalanced`, `txn-duplicate`,
@@ -78,12 +84,19 @@ export interface FsckOptions {
   repair?: boolean;
   /** The replay bound to check against (default 100,000, as the engine). */
   maxReplayRecords?: number;
+  /**
+   * Receives the old contents of every block a repair rewrites, before it is rewritten (so the
+   * repair can be undone; see backup.ts).
+   */
+  backup?: BackupSink;
 }
 
 interface Analysis {
   report: FsckReport;
   /** What repair needs: region geometry, journal end, orphan ids. */
   fix?: { regionStart: number; regionBlocks: number; end: number; orphans: bigint[] };
+  /** A superblock to write: block 0 is lost or damaged and a region still holds the journal. */
+  rebuild?: Superblock;
 }
 
 /**
@@ -93,11 +106,18 @@ interface Analysis {
 export async function fsck(dev: BlockDevice, opts: FsckOptions = {}): Promise<FsckReport> {
   try {
     const first = await analyse(dev, opts);
-    if (!opts.repair || first.report.status !== "repairable" || !first.fix) return first.report;
-    await repair(dev, first.fix);
-    const after = await analyse(dev, opts);
-    const status: FsckStatus = after.report.status === "clean" ? "repaired" : after.report.status;
-    return { ...after.report, problems: first.report.problems, status };
+    if (!opts.repair || first.report.status !== "repairable") return first.report;
+    const target = opts.backup ? new BackupDevice(dev, opts.backup) : dev;
+    let now = first;
+    // A rebuilt superblock can reveal journal problems behind it: at most two passes.
+    for (let pass = 0; pass < 2 && now.report.status === "repairable"; pass++) {
+      if (now.rebuild) await rebuildSuperblock(target, now.rebuild);
+      else if (now.fix) await repair(target, now.fix);
+      else break;
+      now = await analyse(dev, opts);
+    }
+    const status: FsckStatus = now.report.status === "clean" ? "repaired" : now.report.status;
+    return { ...now.report, problems: first.report.problems, status };
   } catch (err) {
     if (err instanceof StateFsError) throw err;
     if (err instanceof BlockDeviceError) {
@@ -135,10 +155,36 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
   let generation: number | undefined;
   let liveEntries = 0;
   let activeRegion: "A" | "B" | undefined;
+  if (isZero(b0)) {
+    const probe = await probeZeroedDevice(dev);
+    if (probe.kind === "lost-superblock") {
+      bad("superblock-missing", 0, zeroedMessage(probe), true);
+      return { ...finish("nxs2"), rebuild: rebuildFrom(probe) };
+    }
+    if (probe.kind === "data") {
+      bad("no-statefs", probe.offset, zeroedMessage(probe));
+      return finish("unknown");
+    }
+    // Blank (at most the Checkpoint of a format cut off before its superblock): nothing to check.
+    return finish("legacy", { journalEnd: 0 });
+  }
   if (hasSuperblockMagic(b0)) {
     layout = "nxs2";
     const d = decodeSuperblock(b0);
     if (!d.ok) {
+      // The journal itself still says which region and generation were active.
+      const best = await newestCheckpoint(dev);
+      if (best) {
+        bad(
+          d.code,
+          0,
+          `${d.message}; region ${
+            best.region === 0 ? "A" : "B"
+          } holds generation ${best.generation}`,
+          true,
+        );
+        return { ...finish(layout), rebuild: rebuildFrom(best) };
+      }
       bad(d.code, 0, d.message);
       return finish(layout);
     }
@@ -152,7 +198,7 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
     activeRegion = d.sb.activeRegion === 0 ? "A" : "B";
     regionStart = 1 + d.sb.activeRegion * rb;
     regionBlocks = rb;
-  } else if (isZero(b0) || readU32(b0, 0) === RECORD_MAGIC) {
+  } else if (readU32(b0, 0) === RECORD_MAGIC) {
     layout = "legacy";
     regionStart = 0;
     regionBlocks = dev.blockCount;
@@ -293,6 +339,28 @@ async function firstNonZero(
     for (let i = 0; i < part.length; i++) if (part[i] !== 0) return b * 512 + skip + i;
   }
   return -1;
+}
+
+function rebuildFrom(cp: { region: 0 | 1; generation: number; entries: number }): Superblock {
+  return { activeRegion: cp.region, generation: cp.generation, liveEntries: cp.entries };
+}
+
+/** The region whose start holds the Checkpoint of the highest generation, if any. */
+async function newestCheckpoint(
+  dev: BlockDevice,
+): Promise<{ region: 0 | 1; generation: number; entries: number } | undefined> {
+  let best: { region: 0 | 1; generation: number; entries: number } | undefined;
+  for (const r of [0, 1] as const) {
+    const cp = await regionCheckpoint(dev, r);
+    if (cp && (!best || cp.generation > best.generation)) best = { region: r, ...cp };
+  }
+  return best;
+}
+
+/** Writes the superblock the surviving Checkpoint describes (one sector), and syncs. */
+async function rebuildSuperblock(dev: BlockDevice, sb: Superblock): Promise<void> {
+  await dev.write(0, encodeSuperblock(sb));
+  await dev.sync();
 }
 
 /** Zeroes everything after the journal end, appends TxnAbort for orphans, syncs. */

@@ -21,7 +21,12 @@ import { serve } from "../../core/kernel/rpc.ts";
 import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/service.ts";
 import { checkSlots } from "../../core/kernel/slot_check.ts";
 import { RIGHT_MAP, RIGHT_RECV, RIGHT_SEND, type Syscalls } from "../../core/kernel/types.ts";
-import { type BlockDevice, StateFs, SubBlockDevice } from "../../core/statefs/mod.ts";
+import {
+  type BlockDevice,
+  probeZeroedDevice,
+  StateFs,
+  SubBlockDevice,
+} from "../../core/statefs/mod.ts";
 import { VirtioBlkDriver } from "../../core/virtio/blk_driver.ts";
 import { type GptPartition, readGpt } from "../../core/statefs/gpt.ts";
 import { logAppend } from "../logd/protocol.ts";
@@ -99,9 +104,10 @@ export async function findPartition(disk: BlockDevice, name: string): Promise<Gp
 }
 
 /**
- * Opens the StateFS on `area`, formatting it first when its first block is all zeros (a blank
- * area; a legacy journal starts with a record, so it is never mistaken for one). Returns the
- * engine and whether it was formatted.
+ * Opens the StateFS on `area`, formatting it first when it is blank (all zeros: a legacy journal
+ * starts with a record at byte 0, and an NXS2 area that lost block 0 still has a Checkpoint at a
+ * region start, so neither is mistaken for blank). Returns the engine and whether it was
+ * formatted.
  */
 export async function openStateArea(
   area: BlockDevice,
@@ -109,7 +115,8 @@ export async function openStateArea(
   let formatted = false;
   try {
     const first = await area.read(0, 1);
-    if (first.every((b) => b === 0)) {
+    // Only a provably blank area is formatted; a lost superblock or other data fails the open.
+    if (first.every((b) => b === 0) && (await probeZeroedDevice(area)).kind === "blank") {
       await StateFs.format(area);
       formatted = true;
     }
