@@ -15,10 +15,11 @@
 import type { BlockDevice } from "./block_device.ts";
 import { BlockDeviceError } from "./block_device.ts";
 import { DEFAULT_MAX_REPLAY_RECORDS } from "./engine.ts";
-import type { Superblock } from "./journal.ts";
+import type { Superblock, SuperblockExt } from "./journal.ts";
 import { StateFsError } from "./errors.ts";
 import {
   decodeSuperblock,
+  decodeSuperblockExt,
   encodeRecordInto,
   encodeSuperblock,
   encodeTxnId,
@@ -40,7 +41,7 @@ import { BackupDevice, type BackupSink } from "./backup.ts";
 export interface FsckProblem {
   /**
    * Stable reason: `no-statefs`, `bad-block-size`, `device-too-small`, `superblock-missing`,
-   * `superblock-crc`,
+   * `superblock-crc`, `lost-synced-tail`,
    * `superblock-version`, `superblock-field`, `checkpoint-missing`, `checkpoint-mismatch`,
    * `replay-bound`, `torn-tail`, `truncated-tail`, `tail-garbage`, `bad-crc`, `unknown-opcode`,
    * `bad-length`, `bad-shape`, `bad-key`, `orphan-txn`, `txn-unbalanced`, `txn-duplicate`,
@@ -91,10 +92,20 @@ export interface FsckOptions {
   backup?: BackupSink;
 }
 
+/** What a journal repair needs: region geometry, where zeros must end, journal end, orphans. */
+interface Fix {
+  regionStart: number;
+  regionBlocks: number;
+  /** Blocks from the region start after which everything is zero already. */
+  zeroBlocksEnd: number;
+  end: number;
+  orphans: bigint[];
+}
+
 interface Analysis {
   report: FsckReport;
   /** What repair needs: region geometry, journal end, orphan ids. */
-  fix?: { regionStart: number; regionBlocks: number; end: number; orphans: bigint[] };
+  fix?: Fix;
   /** A superblock to write: block 0 is lost or damaged and a region still holds the journal. */
   rebuild?: Superblock;
 }
@@ -155,6 +166,7 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
   let generation: number | undefined;
   let liveEntries = 0;
   let activeRegion: "A" | "B" | undefined;
+  let ext: SuperblockExt | undefined;
   if (isZero(b0)) {
     const probe = await probeZeroedDevice(dev);
     if (probe.kind === "lost-superblock") {
@@ -195,6 +207,7 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
     }
     generation = d.sb.generation;
     liveEntries = d.sb.liveEntries;
+    ext = decodeSuperblockExt(b0, d.sb);
     activeRegion = d.sb.activeRegion === 0 ? "A" : "B";
     regionStart = 1 + d.sb.activeRegion * rb;
     regionBlocks = rb;
@@ -239,6 +252,13 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
       );
     }
   }
+  if (ext && scan.end < ext.durableEnd) {
+    bad(
+      "lost-synced-tail",
+      base + scan.end,
+      `the journal ends here but a sync confirmed it up to device offset ${base + ext.durableEnd}`,
+    );
+  }
   for (const issue of state.issues) bad(issue.code, base + issue.offset, issue.message);
   const orphans = state.openTransactions();
   const abortsFit = scan.end + orphans.length * (RECORD_OVERHEAD + 8) <= regionBytes;
@@ -251,7 +271,12 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
     );
   }
 
-  // The tail: whatever follows the valid journal must be zeros.
+  // The tail: whatever follows the valid journal must be zeros. Up to the high-water mark when
+  // the superblock carries one (the engine keeps everything after it zero), else to the end.
+  const hw = ext && layout === "nxs2" ? ext.highWater[activeRegion === "B" ? 1 : 0] : undefined;
+  const zeroCheckEnd = hw !== undefined && hw * 512 >= scan.end
+    ? Math.min(regionBytes, hw * 512)
+    : regionBytes;
   const end = scan.end;
   const stop = scan.stop;
   if (stop.kind === "cut") {
@@ -261,7 +286,7 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
     bad("unknown-opcode", base + end, `${stop.message}: replay stops here`);
   } else if (stop.kind === "corrupt") {
     const extent = await recordExtent(dev, regionStart, regionBytes, end);
-    const beyond = await firstNonZero(dev, regionStart, regionBytes, extent);
+    const beyond = await firstNonZero(dev, regionStart, zeroCheckEnd, extent);
     if (beyond < 0) {
       bad("torn-tail", base + end, `last record is incomplete (${stop.message})`, true);
     } else {
@@ -275,7 +300,7 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
       );
     }
   } else if (stop.kind === "clean") {
-    const garbage = await firstNonZero(dev, regionStart, regionBytes, end);
+    const garbage = await firstNonZero(dev, regionStart, zeroCheckEnd, end);
     if (garbage >= 0) {
       bad("tail-garbage", base + garbage, "non-zero bytes after the end of the journal", true);
     }
@@ -291,7 +316,13 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
       liveKeys: state.map.size,
       journalEnd: base + end,
     },
-    fix: { regionStart, regionBlocks, end, orphans: orphans.map((o) => o.id) },
+    fix: {
+      regionStart,
+      regionBlocks,
+      zeroBlocksEnd: zeroCheckEnd / 512,
+      end,
+      orphans: orphans.map((o) => o.id),
+    },
   };
 }
 
@@ -366,9 +397,9 @@ async function rebuildSuperblock(dev: BlockDevice, sb: Superblock): Promise<void
 /** Zeroes everything after the journal end, appends TxnAbort for orphans, syncs. */
 async function repair(
   dev: BlockDevice,
-  fix: { regionStart: number; regionBlocks: number; end: number; orphans: bigint[] },
+  fix: Fix,
 ): Promise<void> {
-  const { regionStart, regionBlocks, end, orphans } = fix;
+  const { regionStart, regionBlocks, zeroBlocksEnd, end, orphans } = fix;
   const tailBlock = Math.floor(end / 512);
   // First make the area after the end zeros (durably), then append: no stale byte can follow.
   if (tailBlock < regionBlocks) {
@@ -378,7 +409,9 @@ async function repair(
       block.fill(0, inBlock);
       await dev.write(regionStart + tailBlock, block);
     }
-    await zeroBlocks(dev, regionStart + tailBlock + 1, regionBlocks - tailBlock - 1);
+    if (zeroBlocksEnd > tailBlock + 1) {
+      await zeroBlocks(dev, regionStart + tailBlock + 1, zeroBlocksEnd - tailBlock - 1);
+    }
   }
   await dev.sync();
   if (orphans.length === 0) return;
