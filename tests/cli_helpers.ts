@@ -1,8 +1,12 @@
 /**
- * Spawns the `nexus` CLI as a user would (a separate Deno process) for end-to-end tests.
+ * Runs the `nexus` CLI for end-to-end tests: in-process through `run(args, io)` with captured
+ * output ({@link nexusIn}, most tests), or spawned as a user would ({@link nexus}) where a real
+ * process matters (signals, process groups, stdin, the entry point itself).
  *
  * @module
  */
+
+import { captureIo, run } from "../cli/main.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -65,9 +69,37 @@ export async function nexus(args: string[], opts: NexusOptions = {}): Promise<Cl
   };
 }
 
-/** Runs `nexus boot ...args` with `dir` as the working directory (build/ lands there). */
+/**
+ * Runs `nexus ...args` in this process: relative paths resolve against `opts.cwd`, the
+ * environment is only NO_COLOR=1 plus `opts.env`, and output is captured.
+ */
+export function nexusIn(args: string[], opts: NexusOptions = {}): Promise<CliResult> {
+  // One run at a time: a run's io is the module's current one while it goes.
+  const result = queue.then(() => runCaptured(args, opts));
+  queue = result.then(() => {}, () => {});
+  return result;
+}
+
+let queue: Promise<void> = Promise.resolve();
+
+async function runCaptured(args: string[], opts: NexusOptions): Promise<CliResult> {
+  const io = captureIo({
+    cwd: opts.cwd,
+    env: { NO_COLOR: "1", ...opts.env },
+    stdin: opts.stdin,
+  });
+  const code = await run(args, io);
+  return {
+    code,
+    stdout: io.stdout.text(),
+    stderr: io.stderr.text(),
+    stdoutBytes: io.stdout.bytes(),
+  };
+}
+
+/** Runs `nexus boot ...args` in-process with `dir` as the user's directory (build/ lands there). */
 export function bootIn(dir: string, args: string[], opts: NexusOptions = {}): Promise<CliResult> {
-  return nexus(["boot", ...args], { cwd: dir, ...opts });
+  return nexusIn(["boot", ...args], { cwd: dir, ...opts });
 }
 
 /**
@@ -75,27 +107,8 @@ export function bootIn(dir: string, args: string[], opts: NexusOptions = {}): Pr
  * wrote to stdout. For commands whose behaviour does not need a process of its own.
  */
 export async function nexusInProcess(args: string[]): Promise<{ code: number; out: Uint8Array }> {
-  const { run } = await import("../cli/main.ts");
-  const parts: Uint8Array[] = [];
-  const stdout = Deno.stdout as unknown as { write: (b: Uint8Array) => Promise<number> };
-  const write = stdout.write;
-  stdout.write = (b) => {
-    parts.push(b.slice());
-    return Promise.resolve(b.length);
-  };
-  const exitCode = Deno.exitCode;
-  let code: number;
-  try {
-    code = await run(args);
-  } finally {
-    stdout.write = write;
-    Deno.exitCode = exitCode;
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return { code, out };
+  const { captureIo, run } = await import("../cli/main.ts");
+  const io = captureIo();
+  const code = await run(args, io);
+  return { code, out: io.stdout.bytes() };
 }
