@@ -21,7 +21,7 @@ import { StateFsError } from "../statefs/errors.ts";
 import { fsck } from "../statefs/fsck.ts";
 import { type ProbeOptions, VirtioBlkDriver } from "./blk_driver.ts";
 import { CUT_MODES, FaultyStore, formatCutId } from "./fault.ts";
-import { Prng } from "./prng.ts";
+import { Prng } from "../simulation/prng.ts";
 import { type BlockStore, FileRegionStore, MemoryStore } from "./store.ts";
 import { runInTask, virtioRig } from "./test_util.ts";
 
@@ -345,8 +345,10 @@ Deno.test("fault injection: a power cut at every write, under every behaviour, n
       const faulty = new FaultyStore(inner, { cut: id });
       const run = await runWorkload(faulty, ops);
       assert(faulty.powerLost, `${id}: power was cut`);
+      // A cut at the workload's last write (the synced-end mark written after the final flush)
+      // has no later request to fail: nothing can see it.
       assert(
-        run.error?.startsWith("IO_ERROR"),
+        run.error?.startsWith("IO_ERROR") || (n === writes && run.error === undefined),
         `${id}: the engine saw the dead disk (${run.error})`,
       );
 
