@@ -3,7 +3,7 @@
  * process), it tracks the required markers, failure signatures and init-marker order, says when
  * the run should stop, and produces the {@link Verdict}.
  *
- * Rules (DESIGN.md "The harness"): a marker matches any line containing it; presence is
+ * Rules (docs/ladders.md "Matching"): a marker matches any line containing it; presence is
  * order-tolerant except for `ordered` entries, whose first occurrences must follow ladder order;
  * a failure-signature line ends the run at once (a bounded tail of lines after it is still taken,
  * so the watchdog's task table lands in the excerpt); `untilAll` stops once every required entry
@@ -126,7 +126,16 @@ function matcherFor(req: Requirement): { matcher: FixedMatcher; roles: Role[] } 
   return made;
 }
 
-/** Judges one run against a {@link Requirement}. */
+/**
+ * Judges one run against a {@link Requirement}.
+ *
+ * @example
+ * ```ts
+ * const judge = new Judge(selectRequirement(await loadNamedLadder("default")));
+ * for (const line of consoleLines) if (judge.feed(line)) break;
+ * const verdict = judge.verdict({ reason: "eof", wallMs: 0 });
+ * ```
+ */
 export class Judge {
   readonly #req: Requirement;
   readonly #tailLines: number;

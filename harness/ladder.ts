@@ -7,7 +7,7 @@
  * ```toml
  * phases = ["bring-up", "routing", "ota", "policy", "mmio", "end"]   # optional, this default
  * services = ["logd", "policyd"]                                     # for each_service entries
- * failure_signatures = ["FAIL", "SLOT MISSING"]                      # optional, DESIGN.md default
+ * failure_signatures = ["FAIL", "SLOT MISSING"]                      # optional, docs/ladders.md default
  * ladder = [
  *   { phase = "bring-up", marker = "init: start", ordered = true },
  *   { phase = "bring-up", each_service = ["init: start {svc}", "init: up {svc}"], ordered = true },
@@ -37,7 +37,7 @@ import { HarnessError } from "./errors.ts";
 import { closest } from "../init/suggest.ts";
 import { readTextFileOr } from "../init/text_file.ts";
 
-/** Phases in order, as DESIGN.md names them; a ladder file may declare its own list. */
+/** Phases in order, as docs/ladders.md names them; a ladder file may declare its own list. */
 export const DEFAULT_PHASES: readonly string[] = [
   "bring-up",
   "routing",
@@ -47,7 +47,7 @@ export const DEFAULT_PHASES: readonly string[] = [
   "end",
 ];
 
-/** Lines containing any of these end a run at once (DESIGN.md "The harness"). */
+/** Lines containing any of these end a run at once (docs/ladders.md "Matching"). */
 export const DEFAULT_FAILURE_SIGNATURES: readonly string[] = [
   "FAIL",
   "SLOT MISSING",
@@ -522,6 +522,13 @@ export function checkUntilMarker(value: string): void {
  * phases printed before MARKER's phase (`console_order`, an entry's `console_phase` overriding its
  * phase), and from MARKER's own phase MARKER and the ordered entries listed before it. Any other
  * string only stops the run, which then requires the whole phase cut.
+ *
+ * @example
+ * ```ts
+ * const ladder = await loadNamedLadder("original-2026-02-03");
+ * const req = selectRequirement(ladder, { phase: "mmio", untilMarker: true });
+ * // req.entries: the sequence through "SELFTEST: cap query vmo ok"
+ * ```
  */
 export function selectRequirement(ladder: Ladder, opts: SelectOptions = {}): Requirement {
   const sequence = ladder.phaseEnds !== undefined;
