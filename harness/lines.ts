@@ -28,7 +28,8 @@ export class LineSplitter {
     let from = 0;
     let nl: number;
     while ((nl = text.indexOf("\n", from)) >= 0) {
-      out.push(stripCr(text.slice(from, nl)));
+      // A CR before the newline (serial consoles) is cut with the same slice.
+      out.push(text.slice(from, nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
       from = nl + 1;
     }
     this.#buf = from === 0 ? text : text.slice(from);
