@@ -85,8 +85,11 @@ export interface Ladder {
   readonly source: string;
   /** Phase names in cut order (attribution order for a sequence ladder). */
   readonly phases: readonly string[];
-  /** Phase names in the order a healthy console proves them (default: `phases`). */
-  readonly consoleOrder: readonly string[];
+  /**
+   * Phases in the order a healthy console proves them (default: `phases`, one per step); phases
+   * sharing a step interleave on the console.
+   */
+  readonly consoleOrder: readonly (readonly string[])[];
   /**
    * For a sequence ladder (`phase_end`): each phase's end marker and the index of the entry it is
    * (undefined when the marker is not in the sequence, which makes `--phase` refuse that phase).
@@ -244,12 +247,24 @@ export function parseLadder(text: string, source: string): Ladder {
     ? [...DEFAULT_PHASES]
     : stringList(source, "phases", doc.phases);
   if (new Set(phases).size !== phases.length) throw invalid(source, "phases repeat a name");
-  const consoleOrder = doc.console_order === undefined
-    ? [...phases]
-    : stringList(source, "console_order", doc.console_order);
+  // Each step of console_order is a phase, or a list of phases the console interleaves.
+  const consoleOrder: string[][] = [];
+  if (doc.console_order === undefined) {
+    for (const p of phases) consoleOrder.push([p]);
+  } else {
+    if (!Array.isArray(doc.console_order)) {
+      throw invalid(source, "console_order must be a list of phases (or lists of phases)");
+    }
+    for (const step of doc.console_order as unknown[]) {
+      consoleOrder.push(
+        typeof step === "string" ? [step] : stringList(source, "console_order", step),
+      );
+    }
+  }
+  const ordered = consoleOrder.flat();
   if (
-    consoleOrder.length !== phases.length || new Set(consoleOrder).size !== phases.length ||
-    !consoleOrder.every((p) => phases.includes(p))
+    ordered.length !== phases.length || new Set(ordered).size !== phases.length ||
+    !ordered.every((p) => phases.includes(p))
   ) {
     throw invalid(source, "console_order must list every phase exactly once");
   }
@@ -519,8 +534,9 @@ export function checkUntilMarker(value: string): void {
  *
  * `--until-marker MARKER` stops at the first line containing MARKER. When MARKER is a marker of
  * the cut ladder, the run requires what a healthy console proves before it: every entry of the
- * phases printed before MARKER's phase (`console_order`, an entry's `console_phase` overriding its
- * phase), and from MARKER's own phase MARKER and the ordered entries listed before it. Any other
+ * phases printed before MARKER's phase (`console_order`, whose steps may group phases the console
+ * interleaves; an entry's `console_phase` overriding its phase), and from MARKER's own step MARKER
+ * and the ordered entries listed before it. Any other
  * string only stops the run, which then requires the whole phase cut.
  *
  * @example
@@ -587,9 +603,12 @@ export function selectRequirement(ladder: Ladder, opts: SelectOptions = {}): Req
       entries = entries.filter((e) => e.index <= at.index);
     } else {
       // Stopping at a marker requires what the console proves before it: every entry of the
-      // phases it proves earlier, and of the marker's own phase the ordered entries before it
-      // (the others of that phase may legitimately still be coming).
-      const rank = (e: LadderEntry) => ladder.consoleOrder.indexOf(e.consolePhase ?? e.phase);
+      // steps it proves earlier, and of the marker's own step the ordered entries before it
+      // (the others of that step may legitimately still be coming).
+      const rank = (e: LadderEntry) => {
+        const phase = e.consolePhase ?? e.phase;
+        return ladder.consoleOrder.findIndex((step) => step.includes(phase));
+      };
       entries = entries.filter((e) =>
         rank(e) < rank(at) || e.index === at.index ||
         (rank(e) === rank(at) && e.ordered && e.index < at.index)

@@ -215,6 +215,20 @@ Deno.test("an until-marker requires the phases the console proves before it (con
     ["route ok", "cold seeded | cold persist ok"],
   );
   invalid(`console_order = ["bring-up"]\n${SMALL}`, /console_order must list every phase/);
+  // Interleaved phases share a step: stopping in it requires only its ordered entries before.
+  const grouped = parseLadder(
+    `console_order = [["bring-up", "mmio"], "routing", "ota", "policy", "end"]\n${SMALL}`,
+    "small",
+  );
+  assertEquals(grouped.consoleOrder[0], ["bring-up", "mmio"]);
+  assertEquals(
+    selectRequirement(grouped, { untilMarker: "cold seeded" }).entries.map(entryLabel).length,
+    6,
+  );
+  assertEquals(
+    selectRequirement(grouped, { untilMarker: "route ok" }).entries.map(entryLabel).length,
+    7,
+  );
 });
 
 Deno.test("odd until-marker strings are refused with one line", () => {
