@@ -23,7 +23,8 @@ import {
   TraceFile,
 } from "../harness/mod.ts";
 import type { TaskInfo } from "../core/kernel/types.ts";
-import { BootError, bootSystem } from "../init/boot.ts";
+import { BootError, type BootOutcome, bootSystem } from "../init/boot.ts";
+import { CUT_MODES, type CutMode } from "../core/virtio/fault.ts";
 import {
   DEFAULT_MANIFEST_PATH,
   loadManifest,
@@ -43,6 +44,7 @@ interface BootFlags extends RunFlags {
   trace?: string;
   time?: boolean;
   system?: string;
+  powerCut?: string;
 }
 
 /** Where the console log and summary go without --log-dir. */
@@ -53,6 +55,12 @@ Image:
   Without --image the boot uses build/blk.img, made fresh with the default recipe for every
   boot; --keep-image keeps an existing one (a missing one is still created), the cold-boot lane.
   An image named with --image is never deleted or recreated, only created when missing.
+
+Power cut: the disk has a volatile write cache and every boot ends with a power cut, so the image
+keeps only what a completed FLUSH covered; of the rest --power-cut decides (atomic: everything
+written survives; reorder: any subset; torn: any subset, multi-sector writes torn). summary.json
+records the seed and the cut under "boot"; a cold boot after a nexus boot of the same image runs
+under the next seed unless --seed says otherwise.
 
 Reports: every console line goes to <log-dir>/uart.log and the verdict to
 <log-dir>/summary.json (default ${DEFAULT_LOG_DIR}); --junit FILE adds JUnit XML.
@@ -77,6 +85,43 @@ function parseSeed(text: string): number {
   return Number(text);
 }
 
+function parsePowerCut(text: string): CutMode {
+  if (!(CUT_MODES as readonly string[]).includes(text)) {
+    throw new CliError(`--power-cut "${text}" must be one of ${CUT_MODES.join(", ")}`);
+  }
+  return text as CutMode;
+}
+
+/** What summary.json records about the boot itself (the `boot` field). */
+interface BootRecord {
+  image: string;
+  seed: number;
+  powerCut: { mode: CutMode; writes: number; flushes: number; cached: number; persisted: number };
+  previous?: { seed: number; powerCut: CutMode };
+}
+
+/** The boot record a previous run left in `summaryPath` for the same image, if any. */
+function previousBoot(summaryPath: string, image: string): BootRecord | undefined {
+  try {
+    const boot = JSON.parse(Deno.readTextFileSync(summaryPath))?.boot;
+    if (boot?.image === image && Number.isSafeInteger(boot.seed)) return boot as BootRecord;
+  } catch {
+    // No summary, or not one of ours: the image comes from elsewhere.
+  }
+  return undefined;
+}
+
+/** Adds the boot record to the summary runSession wrote. */
+function recordBoot(summaryPath: string, record: BootRecord): void {
+  try {
+    const summary = JSON.parse(Deno.readTextFileSync(summaryPath));
+    summary.boot = record;
+    Deno.writeTextFileSync(summaryPath, JSON.stringify(summary, null, 2) + "\n");
+  } catch (err) {
+    throw new CliError(`cannot record the boot in ${summaryPath}: ${(err as Error).message}`);
+  }
+}
+
 function summarize(tasks: TaskInfo[]): TaskSummary[] {
   return tasks.map((t) => ({
     pid: t.pid,
@@ -89,7 +134,7 @@ function summarize(tasks: TaskInfo[]): TaskSummary[] {
 
 async function bootAction(flags: BootFlags): Promise<number> {
   const opts = resolveRunOptions(flags, (name) => Deno.env.get(name));
-  const seed = parseSeed(flags.seed ?? "1");
+  const powerCut = parsePowerCut(flags.powerCut ?? "reorder");
   const ladder = flags.ladder !== undefined
     ? await loadLadder(flags.ladder)
     : await loadLadder(defaultLadderPath(), "images/ladder.toml");
@@ -102,6 +147,15 @@ async function bootAction(flags: BootFlags): Promise<number> {
   requireLoadable(await loadManifest(flags.system ?? DEFAULT_MANIFEST_PATH));
   const plan = planImage({ image: flags.image, keepImage: opts.keepImage });
   const logDir = flags.logDir ?? DEFAULT_LOG_DIR;
+  const summaryPath = reportPaths(logDir).summary;
+  // A cold boot after a nexus boot of the same image runs under the next seed, so whatever a
+  // service regenerates instead of reloading (a device key from rngd) comes out different.
+  const previous = plan.action === "keep" ? previousBoot(summaryPath, plan.path) : undefined;
+  const seed = flags.seed !== undefined
+    ? parseSeed(flags.seed)
+    : previous !== undefined
+    ? (previous.seed + 1) % 0x1_0000_0000
+    : 1;
   // Every output is checked before the image is touched, so a bad path costs nothing.
   checkWritable(reportPaths(logDir).summary);
   if (flags.junit !== undefined) checkWritable(flags.junit);
@@ -118,6 +172,12 @@ async function bootAction(flags: BootFlags): Promise<number> {
     stream: flags.json !== true,
   });
   for (const n of opts.notices) terminal.notice(n);
+  if (previous !== undefined && previous.seed === seed) {
+    terminal.notice(
+      `the cold boot runs under seed ${seed}, the same as the boot before it: a key regenerated instead of reloaded would look the same`,
+    );
+  }
+  let disk: BootOutcome["disk"];
   const trace = flags.trace !== undefined ? TraceFile.create(flags.trace) : undefined;
   const source: LineSource = async (sink) => {
     const out = await bootSystem({
@@ -128,7 +188,11 @@ async function bootAction(flags: BootFlags): Promise<number> {
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
       shouldStop: () => sink.shouldStop(),
       tracer: trace?.tracer,
+      // Every boot may precede a cold boot: its disk has a volatile write cache and loses
+      // power at the end, so the image keeps only what a completed FLUSH covered.
+      powerCut: { mode: powerCut, seed: seed % 0x1_0000_0000 },
     });
+    disk = out.disk;
     return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks) };
   };
   try {
@@ -141,6 +205,22 @@ async function bootAction(flags: BootFlags): Promise<number> {
       junitPath: flags.junit,
       logDir,
     });
+    if (disk?.cut !== undefined) {
+      recordBoot(summaryPath, {
+        image: plan.path,
+        seed,
+        powerCut: {
+          mode: powerCut,
+          writes: disk.writes,
+          flushes: disk.flushes,
+          cached: disk.cut.cached,
+          persisted: disk.cut.persisted,
+        },
+        ...(previous !== undefined
+          ? { previous: { seed: previous.seed, powerCut: previous.powerCut.mode } }
+          : {}),
+      });
+    }
     return verdict.exitCode;
   } finally {
     trace?.close();
@@ -172,7 +252,14 @@ export function registerBoot(program: Command): Command {
     .option("--watchdog-ticks <n>", "init watchdog: responder iterations before it fires")
     .option("--keep-image", "keep an existing default image (cold boot)")
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
-    .option("--seed <n>", "boot seed (default 1)")
+    .option(
+      "--seed <n>",
+      "boot seed (default 1; a cold boot after a nexus boot of the same image: that seed + 1)",
+    )
+    .option(
+      "--power-cut <mode>",
+      "what survives the power cut at the end of the boot: atomic, reorder or torn (default reorder)",
+    )
     .option("--ladder <file>", "ladder TOML (default: images/ladder.toml)")
     .option("--system <file>", "system manifest (default: images/system.toml)")
     .option("--log-dir <dir>", `where uart.log and summary.json go (default ${DEFAULT_LOG_DIR})`)

@@ -16,7 +16,8 @@ import type { ServiceModule } from "../core/kernel/service.ts";
 import { RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
 import { GuestMemory } from "../core/virtio/guest_memory.ts";
 import { VirtioBlkMmio } from "../core/virtio/blk_device.ts";
-import { FileRegionStore, StoreError } from "../core/virtio/store.ts";
+import { type BlockStore, FileRegionStore, StoreError } from "../core/virtio/store.ts";
+import { type CutMode, type CutReport, FaultyStore } from "../core/virtio/fault.ts";
 import { SERVICES } from "../services/mod.ts";
 import { createInit } from "./init.ts";
 import { DEFAULT_MANIFEST_PATH, INIT_NAME, loadManifest, requireLoadable } from "./manifest.ts";
@@ -44,6 +45,35 @@ export interface BootOptions {
   shouldStop(): boolean;
   /** Receives every syscall. */
   tracer?: Tracer;
+  /**
+   * Run the disk through a volatile write cache and cut power: at the end of the boot, or right
+   * after the `atWrite`-th completed write (the run then stops). Only what a completed FLUSH
+   * covered is sure to reach the image; `mode` and `seed` decide the rest (core/virtio/fault.ts).
+   * Unset: writes go straight through to the image, as on a host with no cache.
+   */
+  powerCut?: PowerCut;
+  /** Boot against this store instead of opening `imagePath` (in-process campaigns). */
+  store?: BlockStore;
+}
+
+/** A power cut of the boot disk (see {@link BootOptions.powerCut}). */
+export interface PowerCut {
+  /** What of the volatile write cache survives. */
+  mode: CutMode;
+  /** Seed of the choice of surviving writes (u32). */
+  seed: number;
+  /** Cut right after this completed write (1-based) instead of at the end of the boot. */
+  atWrite?: number;
+}
+
+/** What the disk saw during a boot run through a write cache. */
+export interface DiskReport {
+  /** Completed writes. */
+  writes: number;
+  /** Completed FLUSH requests. */
+  flushes: number;
+  /** The power cut: which writes were in the cache and what of them survived. */
+  cut?: CutReport;
 }
 
 /** How a boot ended. */
@@ -54,6 +84,8 @@ export interface BootOutcome {
   virtualNs: number;
   /** The task table at the end. */
   tasks: TaskInfo[];
+  /** Set when the boot ran with {@link BootOptions.powerCut}. */
+  disk?: DiskReport;
 }
 
 /** Why a boot could not start. Manifest problems are {@link ManifestError}s instead. */
@@ -125,7 +157,24 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       `${manifest.file}: ${manifest.mmio.length} MMIO windows ask for ${VIRTIO_BLK_DEVICE}; the image backs one disk`,
     );
   }
-  const store = openImage(opts.imagePath);
+  const cut = opts.powerCut;
+  if (cut !== undefined) {
+    if (!Number.isSafeInteger(cut.seed) || cut.seed < 0 || cut.seed > 0xffffffff) {
+      throw new BootError("BAD_OPTION", `power-cut seed must be a u32, got ${cut.seed}`);
+    }
+    if (cut.atWrite !== undefined && (!Number.isSafeInteger(cut.atWrite) || cut.atWrite < 1)) {
+      throw new BootError("BAD_OPTION", `power-cut write must be >= 1, got ${cut.atWrite}`);
+    }
+  }
+  const store = opts.store ?? openImage(opts.imagePath);
+  // The cache sits between the device model and the image, so the driver's FLUSH is what decides
+  // durability, as on real hardware with a volatile write cache.
+  const cache = cut === undefined ? undefined : new FaultyStore(store, {
+    ...(cut.atWrite !== undefined
+      ? { cut: { write: cut.atWrite, mode: cut.mode, seed: cut.seed } }
+      : {}),
+  });
+  const disk: BlockStore = cache ?? store;
   try {
     const kernel = new Kernel({ memory: new GuestMemory(BOOT_MEMORY_BYTES), tracer: opts.tracer });
     const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
@@ -141,15 +190,27 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
         { privileged: true },
       );
       for (const w of manifest.mmio) {
-        kernel.attachMmio(w.window, new VirtioBlkMmio(store));
+        kernel.attachMmio(w.window, new VirtioBlkMmio(disk));
         kernel.placeCap(initPid, undefined, { kind: "mmio", window: w.window, rights: RIGHT_MAP });
       }
-      const result = await kernel.run({ shouldStop: opts.shouldStop });
-      return { reason: result.reason, virtualNs: result.time, tasks: kernel.taskList() };
+      const result = await kernel.run({
+        // Once power is lost nothing the system does can reach the disk: the run is over.
+        shouldStop: () => cache?.powerLost === true || opts.shouldStop(),
+      });
+      const outcome: BootOutcome = {
+        reason: result.reason,
+        virtualNs: result.time,
+        tasks: kernel.taskList(),
+      };
+      if (cache !== undefined && cut !== undefined) {
+        const report = cache.cut ?? cache.powerCut(cut.mode, cut.seed);
+        outcome.disk = { writes: cache.writes, flushes: cache.flushes, cut: report };
+      }
+      return outcome;
     } finally {
       unsubscribe();
     }
   } finally {
-    store.close();
+    if (opts.store === undefined) (store as FileRegionStore).close();
   }
 }
