@@ -235,7 +235,7 @@ Deno.test("boot: a system that goes idle with markers missing lists them and the
     const system = await manifest(dir, "hung.toml", hang);
     const r = await bootIn(dir, ["--system", system, "--phase", "mmio", "--until-marker"]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
-    assertMatch(r.stdout, /^FAIL: \d+ of 71 markers missing \(phase mmio; ended: system idle\)/m);
+    assertMatch(r.stdout, /^FAIL: \d+ of 76 markers missing \(phase mmio; ended: system idle\)/m);
     assertMatch(r.stdout, /first missing: "SELFTEST: ipc routing samgrd ok" \(phase routing\)/);
     assertMatch(r.stdout, /unfinished tasks at virtual [\d.]+ us:\n/);
     assertMatch(

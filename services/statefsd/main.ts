@@ -27,6 +27,7 @@ import { type GptPartition, readGpt } from "../../core/statefs/gpt.ts";
 import { logAppend } from "../logd/protocol.ts";
 import { PO_ALLOW, policyCheckCap } from "../policyd/protocol.ts";
 import { type Authorizer, StatefsServer } from "./server.ts";
+import { ReadCounter } from "./read_counter.ts";
 
 /** GPT partition name of the StateFS area (overridable with `config.partition`). */
 export const STATE_PARTITION = "nexus-state";
@@ -151,7 +152,11 @@ export function ipcAuthorizer(sys: Syscalls, env: ServiceEnv): Authorizer {
   };
 }
 
-async function bringUpDisk(sys: Syscalls, env: ServiceEnv): Promise<StateFs> {
+async function bringUpDisk(
+  sys: Syscalls,
+  env: ServiceEnv,
+  counted: (area: BlockDevice) => BlockDevice,
+): Promise<StateFs> {
   let driver: VirtioBlkDriver;
   try {
     driver = await VirtioBlkDriver.probe(sys, env.slots.blk);
@@ -162,7 +167,7 @@ async function bringUpDisk(sys: Syscalls, env: ServiceEnv): Promise<StateFs> {
   const part = await findPartition(driver, name);
   const blocks = part.lastLba - part.firstLba + 1;
   const area = new SubBlockDevice(driver, part.firstLba, blocks);
-  const { fs, formatted } = await openStateArea(area);
+  const { fs, formatted } = await openStateArea(counted(area));
   const s = fs.stats();
   sys.print(
     `statefsd: ${
@@ -175,16 +180,25 @@ async function bringUpDisk(sys: Syscalls, env: ServiceEnv): Promise<StateFs> {
 async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
   if (!checkSlots(sys, env, REQUIRED_SLOTS)) return;
   let fs: StateFs;
+  let reads: ReadCounter | undefined;
   try {
-    fs = await bringUpDisk(sys, env);
+    fs = await bringUpDisk(sys, env, (area) => reads = new ReadCounter(area));
   } catch (err) {
     const step = err instanceof DiskError ? err.step : "disk";
     sys.print(`statefsd: FAIL disk ${step} (${(err as Error).message})`);
     return;
   }
-  const server = new StatefsServer(fs, ipcAuthorizer(sys, env), (line) => sys.print(line));
-  fs.onCompaction = (info) =>
+  const server = new StatefsServer(
+    fs,
+    ipcAuthorizer(sys, env),
+    (line) => sys.print(line),
+    () => reads?.sectorsRead ?? 0,
+  );
+  fs.onCompaction = (info) => {
+    // A compaction syncs the whole state before it returns.
+    server.synced();
     sys.print(`statefsd: compaction done (gen=${info.generation}, entries=${info.entries})`);
+  };
   sys.print("statefsd: ready");
   await serve(sys, env.slots.inbox, (req) => server.handle(req.data, req.senderServiceId));
 }

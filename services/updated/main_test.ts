@@ -46,7 +46,7 @@ async function boot(
   return bootServices({
     services: [
       { module: logd },
-      fakePolicyd(opts.grants ?? { updated: ["statefs.boot"] }),
+      fakePolicyd(opts.grants ?? { updated: ["statefs.boot", "statefs.boot.read"] }),
       { module: statefsd },
       { module: rngd },
       { module: keystored },
