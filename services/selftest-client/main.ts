@@ -40,8 +40,14 @@ import {
   policyCheck,
   policyCheckCap,
 } from "../policyd/protocol.ts";
-import { bundleFetchImage, bundleList } from "../bundlemgrd/protocol.ts";
-import { UpdateClient, UpdatedError } from "../updated/protocol.ts";
+import {
+  BN_DENIED,
+  bundleFetchImage,
+  bundleList,
+  BundlemgrdError,
+  bundleSetActiveSlot,
+} from "../bundlemgrd/protocol.ts";
+import { UD_DENIED, UpdateClient, UpdatedError } from "../updated/protocol.ts";
 import { buildSystemSet } from "../updated/system_set.ts";
 import { BOOTCTL_KEY, decodeBootCtl } from "../updated/bootctl.ts";
 
@@ -797,6 +803,38 @@ async function policyProofs(run: Run): Promise<void> {
       return;
     }
     throw new ProofFailure("selftest-client wrote /state/boot without statefs.boot");
+  });
+  await run.proof("bundlemgrd set-active denied", "bundlemgrd set-active denied ok", async () => {
+    // Only updated holds bundle.set_active: selftest-client must be refused, nothing changed.
+    const before = await activeBundle(run);
+    const other = before === SLOT_A ? SLOT_B : SLOT_A;
+    try {
+      await bundleSetActiveSlot(run.sys, await run.route("bundlemgrd"), run.replySlot, other);
+    } catch (err) {
+      if (!(err instanceof BundlemgrdError)) throw err;
+      expect(err.status === BN_DENIED, `SET_ACTIVE_SLOT answered status ${err.status}`);
+      expect((await activeBundle(run)) === before, "the active slot changed although refused");
+      return;
+    }
+    throw new ProofFailure("bundlemgrd let selftest-client set the active slot");
+  });
+  await run.proof("updated health denied", "updated health denied ok", async () => {
+    // HEALTH_OK straight to updated needs update.health (init holds the right to forward it).
+    const upd = await run.updater();
+    const before = await upd.status();
+    try {
+      await upd.healthOk();
+    } catch (err) {
+      if (!(err instanceof UpdatedError)) throw err;
+      expect(err.status === UD_DENIED, `HEALTH_OK answered status ${err.status}`);
+      const after = await upd.status();
+      expect(
+        JSON.stringify(after) === JSON.stringify(before),
+        "the boot state changed although refused",
+      );
+      return;
+    }
+    throw new ProofFailure("updated took HEALTH_OK from selftest-client");
   });
   await run.proof("policy malformed", "policy malformed ok", async () => {
     const reply = await call(
