@@ -24,6 +24,7 @@ import {
   encodeVerify,
   KeystoreClient,
   KeystoredError,
+  KS_DENY,
   KS_IO_ERROR,
   KS_KEY_NOT_FOUND,
   KS_MALFORMED,
@@ -36,6 +37,10 @@ import {
   KS_UNSUPPORTED,
 } from "./protocol.ts";
 
+const GRANTS: Record<string, string[]> = {
+  client: ["statefs.read", "statefs.write", "keystore.sign"],
+};
+
 type Body = (
   sys: Syscalls,
   ks: KeystoreClient,
@@ -44,16 +49,19 @@ type Body = (
 
 function boot(
   body: Body,
-  opts: { store?: MemoryStore; seed?: number; statefs?: FakePeer } = {},
+  opts: {
+    store?: MemoryStore;
+    seed?: number;
+    statefs?: FakePeer;
+    grants?: Record<string, string[]>;
+  } = {},
 ): Promise<HarnessResult> {
   const store = opts.store ?? makeDisk();
   return bootServices({
     services: [
-      ...(opts.statefs ? [opts.statefs] : [
-        { module: logd },
-        fakePolicyd({ client: ["statefs.read", "statefs.write"] }),
-        { module: statefsd },
-      ]),
+      ...(opts.statefs
+        ? [fakePolicyd(opts.grants ?? GRANTS), opts.statefs]
+        : [{ module: logd }, fakePolicyd(opts.grants ?? GRANTS), { module: statefsd }]),
       { module: rngd },
       { module: keystored },
     ],
@@ -94,7 +102,7 @@ Deno.test("keystored: keygen is persisted, idempotent, and survives a restart", 
   }, { store });
   assertEquals(first.lines.filter((l) => l === "keystored: device key generated").length, 1);
   assert(first.lines.includes("keystored: ready"));
-  assert(first.lines.includes("slot-check: keystored all 4 slots ok"));
+  assert(first.lines.includes("slot-check: keystored all 5 slots ok"));
   // A restart on the same disk under another seed (other entropy) finds the key: KEYGEN first,
   // before anything else could have loaded it, answers the stored key without making one.
   const second = await boot(async (_sys, ks) => {
@@ -255,4 +263,14 @@ Deno.test("keystored: RELOAD reads the store, so a key changed behind its back i
   // A key removed from the store is gone for RELOAD too.
   stored = null;
   assertEquals((await ks.handle(encodeRequest(KS_OP_DEVICE_RELOAD)))[4], KS_KEY_NOT_FOUND);
+});
+
+Deno.test("keystored: DEVICE_SIGN from a sender without keystore.sign is DENY and signs nothing", async () => {
+  const r = await boot(async (_sys, ks) => {
+    const { publicKey } = await ks.keygen();
+    assertEquals(await statusOf(ks.sign(Uint8Array.of(1, 2, 3))), KS_DENY);
+    // The public half stays available; only signing is guarded.
+    assertEquals(await ks.publicKey(), publicKey);
+  }, { grants: { client: ["statefs.read", "statefs.write"] } });
+  assert(r.lines.some((l) => l.startsWith("keystored: DEVICE_SIGN denied sender=")));
 });

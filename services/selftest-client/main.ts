@@ -63,6 +63,12 @@ const SLOT_B = 2;
 const PEERS = ["keystored", "statefsd", "samgrd", "policyd", "bundlemgrd", "updated"] as const;
 type Peer = typeof PEERS[number];
 
+/** Grants the selftest's requests to a peer need (the peer checks them on the sender). */
+const PEER_GRANTS: Partial<Record<Peer, string[]>> = {
+  keystored: ["keystore.sign"],
+  updated: ["update.boot_attempt"],
+};
+
 /** Slots the selftest requires: its reply inbox and a SEND cap to every peer it proves. */
 export const requiredSlots: readonly SlotNeed[] = [
   { name: "reply", kind: "endpoint", rights: RIGHT_SEND | RIGHT_RECV, use: "reply inbox" },
@@ -72,6 +78,7 @@ export const requiredSlots: readonly SlotNeed[] = [
     rights: RIGHT_SEND,
     use: `requests to ${peer} (found through routing)`,
     sync: true,
+    ...(PEER_GRANTS[peer] ? { grants: PEER_GRANTS[peer] } : {}),
   })),
 ];
 

@@ -46,6 +46,7 @@ const REQUIRED_SLOTS: readonly SlotNeed[] = [
     rights: RIGHT_SEND,
     use: "CHECK_CAP per key prefix",
     sync: true,
+    grants: ["policy.delegate"],
   },
   { name: "logd", kind: "endpoint", rights: RIGHT_SEND, use: "audit of denials" },
   { name: "blk", kind: "mmio", rights: RIGHT_MAP, use: "virtio-blk disk (MMIO window)" },
