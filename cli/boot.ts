@@ -32,6 +32,9 @@ import {
   requireLoadable,
 } from "../init/manifest.ts";
 import { ImageError, mkfsImage, RecipeError } from "../images/mod.ts";
+import { validateManifest } from "../init/validate.ts";
+import { formatDiagnostic } from "../init/diagnostic.ts";
+import { SERVICES } from "../services/mod.ts";
 
 /** Options commander hands the boot action: the run flags the harness merges, and boot's own. */
 interface BootFlags extends RunFlags {
@@ -143,8 +146,20 @@ async function bootAction(flags: BootFlags): Promise<number> {
     untilMarker: opts.untilMarker,
     requireColdBoot: opts.requireColdBoot,
   });
-  // The manifest is checked before the image is touched; bootSystem reads it again.
-  requireLoadable(await loadManifest(flags.system ?? DEFAULT_MANIFEST_PATH));
+  // The manifest is validated before the image is touched (bootSystem reads it again): a wiring
+  // or grant problem is reported as the validator reports it, not as markers that never came.
+  const loaded = await loadManifest(flags.system ?? DEFAULT_MANIFEST_PATH);
+  requireLoadable(loaded);
+  const report = validateManifest(loaded, SERVICES);
+  if (!report.valid) {
+    const lines = report.problems.filter((p) => p.severity === "error").map(formatDiagnostic);
+    throw new CliError(
+      `${loaded.manifest.file} is not a bootable system (${report.errors} error${
+        report.errors === 1 ? "" : "s"
+      }; nexus slots validate lists every problem):\n${lines.join("\n")}`,
+      EXIT_USAGE,
+    );
+  }
   const plan = planImage({ image: flags.image, keepImage: opts.keepImage });
   const logDir = flags.logDir ?? DEFAULT_LOG_DIR;
   const summaryPath = reportPaths(logDir).summary;

@@ -45,15 +45,6 @@ async function manifest(dir: string, name: string, edit: (s: string) => string):
 }
 
 /** keystored's statefsd slot aimed at an endpoint nobody receives on: keystored hangs. */
-const hang = (s: string) =>
-  s.replace(
-    'statefsd = { slot = 6, rights = ["send"], endpoint = "statefsd" }\nrngd',
-    'statefsd = { slot = 6, rights = ["send"], endpoint = "void" }\nrngd',
-  ).replace(
-    '[[endpoint]]\nname = "init"\n',
-    '[[endpoint]]\nname = "void"\nowner = "bundlemgrd"\ndepth = 4\n\n[[endpoint]]\nname = "init"\n',
-  );
-
 Deno.test("boot: bring-up passes on a fresh default image, with uart.log and summary.json", async () => {
   await withTempDir("nexus-boot-", async (dir) => {
     const r = await bootIn(dir, ["--phase", "bring-up", "--until-marker"]);
@@ -173,57 +164,60 @@ Deno.test("boot: unusable images are configuration errors (exit 2)", async () =>
   });
 });
 
-Deno.test("boot: SLOT MISSING from a broken manifest fails and names the slot", async () => {
+Deno.test("boot: a manifest the validator rejects is exit 2 with its lines and fix hints, before booting", async () => {
   await withTempDir("nexus-boot-", async (dir) => {
-    const system = await manifest(
-      dir,
-      "noblk.toml",
-      (s) => s.replace(/^blk = \{ slot = 8.*\n/m, ""),
-    );
-    const r = await bootIn(dir, ["--system", system, "--phase", "bring-up", "--until-marker"]);
-    assertEquals(r.code, 1, r.stdout + r.stderr);
-    assertMatch(r.stdout, /ended: failure signature/);
-    assertMatch(r.stdout, /failure lines:\n {2}line \d+: SLOT MISSING: statefsd needs blk at slot/);
-    assertMatch(r.stdout, /first missing: "statefsd: ready" \(phase bring-up\)/);
+    const cases: Array<[string, (s: string) => string, RegExp]> = [
+      [
+        "noblk.toml",
+        (s) => s.replace(/^blk = \{ slot = 8.*\n/m, ""),
+        /error MISSING_SLOT statefsd slot blk: statefsd needs slot blk .*\n {4}fix: /,
+      ],
+      [
+        "nomod.toml",
+        (s) => s.replace('module = "samgrd"', 'module = "samgrdx"'),
+        /error UNKNOWN_MODULE samgrd: .*samgrdx/,
+      ],
+      [
+        "norngd.toml",
+        (s) => s.replace('"route:rngd", ', ""),
+        /error ROUTE_NOT_GRANTED keystored slot rngd \(0x07\): .*\n {4}fix: add "route:rngd" to caps of the \[\[policy.grant\]\] for keystored/,
+      ],
+      [
+        "nosign.toml",
+        (s) => s.replace('  "keystore.sign",\n', ""),
+        /error GRANT_MISSING selftest-client slot keystored \(0x05\): .*"keystore.sign"/,
+      ],
+    ];
+    for (const [name, edit, line] of cases) {
+      const system = await manifest(dir, name, edit);
+      const r = await bootIn(dir, ["--system", system, "--phase", "bring-up"]);
+      assertEquals(r.code, 2, `${name}: ${r.stdout}${r.stderr}`);
+      assertMatch(
+        r.stderr,
+        /^nexus: .* is not a bootable system \(\d+ errors?; nexus slots validate/,
+      );
+      assertMatch(r.stderr, line, name);
+      assertEquals(r.stdout, "", "nothing booted, no verdict");
+      noStack(r.stderr);
+    }
+    const made = await Deno.stat(`${dir}/build/blk.img`).then(() => true, () => false);
+    assert(!made, "no image was made");
   });
 });
 
-Deno.test("boot: a FAIL line from init (a manifest naming no module) fails the boot", async () => {
+Deno.test("boot: a watchdog that fires puts its task table in the excerpt", async () => {
+  // The validator refuses a manifest that would hang, so the watchdog is made to fire early on a
+  // healthy system: one responder iteration is all it allows.
   await withTempDir("nexus-boot-", async (dir) => {
-    const system = await manifest(
-      dir,
-      "nomod.toml",
-      (s) => s.replace('module = "samgrd"', 'module = "samgrdx"'),
-    );
-    const r = await bootIn(dir, ["--system", system, "--phase", "bring-up", "--json"]);
-    assertEquals(r.code, 1, r.stdout + r.stderr);
-    const v = JSON.parse(r.stdout);
-    assertEquals(v.end, "failure");
-    assertEquals(v.failures[0].text, 'init: FAIL start samgrd: no service module "samgrdx"');
-    assertEquals(v.firstMissing, { marker: "init: up samgrd", phase: "bring-up" });
-  });
-});
-
-Deno.test("boot: a hung service trips the watchdog; its table is in the excerpt", async () => {
-  await withTempDir("nexus-boot-", async (dir) => {
-    const system = await manifest(dir, "hung.toml", hang);
-    const r = await bootIn(dir, [
-      "--system",
-      system,
-      "--phase",
-      "mmio",
-      "--until-marker",
-      "--watchdog-ticks",
-      "50",
-    ]);
+    const r = await bootIn(dir, ["--phase", "mmio", "--until-marker", "--watchdog-ticks", "1"]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertMatch(r.stdout, /line \d+: !fatal init-lite: watchdog fired/);
     const excerpt = r.stdout.slice(r.stdout.indexOf("console excerpt"));
     assertMatch(excerpt, /> +\d+ \| !fatal init-lite: watchdog fired/);
-    assertMatch(excerpt, /keystored +blocked .*recv slot 0x04 \(reply\)/);
+    assertMatch(excerpt, /keystored +blocked .*recv slot 0x03 \(inbox\)/);
     // The same through the environment alias.
-    const env = await bootIn(dir, ["--system", system, "--phase", "mmio", "--until-marker"], {
-      env: { INIT_LITE_WATCHDOG_TICKS: "50" },
+    const env = await bootIn(dir, ["--phase", "mmio", "--until-marker"], {
+      env: { INIT_LITE_WATCHDOG_TICKS: "1" },
     });
     assertEquals(env.code, 1);
     assertMatch(env.stdout, /watchdog fired/);
@@ -232,15 +226,23 @@ Deno.test("boot: a hung service trips the watchdog; its table is in the excerpt"
 
 Deno.test("boot: a system that goes idle with markers missing lists them and the blocked tasks", async () => {
   await withTempDir("nexus-boot-", async (dir) => {
-    const system = await manifest(dir, "hung.toml", hang);
-    const r = await bootIn(dir, ["--system", system, "--phase", "mmio", "--until-marker"]);
+    // A ladder asking for one marker the system never prints: it runs until idle.
+    const ladder = `${dir}/extra.toml`;
+    await Deno.writeTextFile(
+      ladder,
+      (await Deno.readTextFile("images/ladder.toml")).replace(
+        '  { phase = "routing", marker = "SELFTEST: ipc routing samgrd ok" },',
+        '  { phase = "routing", marker = "SELFTEST: never printed" },\n  { phase = "routing", marker = "SELFTEST: ipc routing samgrd ok" },',
+      ),
+    );
+    const r = await bootIn(dir, ["--ladder", ladder, "--phase", "mmio", "--until-marker"]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
-    assertMatch(r.stdout, /^FAIL: \d+ of 76 markers missing \(phase mmio; ended: system idle\)/m);
-    assertMatch(r.stdout, /first missing: "SELFTEST: ipc routing samgrd ok" \(phase routing\)/);
-    assertMatch(r.stdout, /unfinished tasks at virtual [\d.]+ us:\n/);
+    assertMatch(r.stdout, /^FAIL: 1 of 79 markers missing \(phase mmio; ended: system idle\)/m);
+    assertMatch(r.stdout, /first missing: "SELFTEST: never printed" \(phase routing\)/);
+    assertMatch(r.stdout, /unfinished tasks at virtual [\d.]+ [mu]s:\n/);
     assertMatch(
       r.stdout,
-      / {2}pid \d+ keystored blocked: recv slot 0x04 \(endpoint \d+ of keystored\)/,
+      / {2}pid \d+ keystored blocked: recv slot 0x03 \(endpoint \d+ of keystored\)/,
     );
   });
 });
