@@ -5,17 +5,23 @@
  */
 
 import type { Command } from "commander";
-import { CliError, EXIT_USAGE } from "./errors.ts";
+import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
+import { io, setExitCode, userPath } from "./io.ts";
 import { asCliError } from "./scan.ts";
+import { VERSION } from "./version.ts";
 import {
   checkWritable,
+  DEFAULT_IMAGE_PATH,
   defaultLadderPath,
+  type LayoutPartition,
   type LineSource,
   loadLadder,
   planImage,
+  replaceWithError,
   reportPaths,
   resolveRunOptions,
   type RunFlags,
+  type RunInfo,
   runSession,
   selectRequirement,
   type TaskSummary,
@@ -24,17 +30,18 @@ import {
 } from "../harness/mod.ts";
 import type { TaskInfo } from "../core/kernel/types.ts";
 import { BootError, type BootOutcome, bootSystem } from "../init/boot.ts";
-import { CUT_MODES, type CutMode } from "../core/virtio/fault.ts";
 import {
   DEFAULT_MANIFEST_PATH,
   loadManifest,
   ManifestError,
+  type ManifestLoad,
   requireLoadable,
 } from "../init/manifest.ts";
-import { ImageError, mkfsImage, RecipeError } from "../images/mod.ts";
+import { diagnosticWhere } from "../init/diagnostic.ts";
+import { CUT_MODES, type CutMode } from "../core/virtio/fault.ts";
 import { validateManifest } from "../init/validate.ts";
-import { formatDiagnostic } from "../init/diagnostic.ts";
 import { SERVICES } from "../services/mod.ts";
+import { ImageError, mkfsImage, probeImage, RecipeError } from "../images/mod.ts";
 
 /** Options commander hands the boot action: the run flags the harness merges, and boot's own. */
 interface BootFlags extends RunFlags {
@@ -47,6 +54,7 @@ interface BootFlags extends RunFlags {
   trace?: string;
   time?: boolean;
   system?: string;
+  quiet?: boolean;
   powerCut?: string;
 }
 
@@ -62,7 +70,7 @@ Image:
 Power cut: the disk has a volatile write cache and every boot ends with a power cut, so the image
 keeps only what a completed FLUSH covered; of the rest --power-cut decides (atomic: everything
 written survives; reorder: any subset; torn: any subset, multi-sector writes torn). summary.json
-records the seed and the cut under "boot"; a cold boot after a nexus boot of the same image runs
+records the seed and the cut under "run"; a cold boot after a nexus boot of the same image runs
 under the next seed unless --seed says otherwise.
 
 Reports: every console line goes to <log-dir>/uart.log and the verdict to
@@ -71,7 +79,8 @@ Reports: every console line goes to <log-dir>/uart.log and the verdict to
 Environment (the original harness's knobs; a flag wins over a conflicting variable, with a notice):
   RUN_PHASE                   --phase
   RUN_UNTIL_MARKER            --until-marker (1 = the phase's end, a string = that marker)
-  RUN_TIMEOUT                 --timeout (90s, 2m, 500ms; default 90s)
+  RUN_TIMEOUT                 --timeout (90s, 2m, 500ms, 1h; a bare number is seconds;
+                              default 90s, at most 596h)
   INIT_LITE_WATCHDOG_TICKS    --watchdog-ticks
   NEXUS_KEEP_BLK              --keep-image (1 or 0)
   REQUIRE_STATEFS_COLD_BOOT   --require-cold-boot (1 or 0)
@@ -88,43 +97,6 @@ function parseSeed(text: string): number {
   return Number(text);
 }
 
-function parsePowerCut(text: string): CutMode {
-  if (!(CUT_MODES as readonly string[]).includes(text)) {
-    throw new CliError(`--power-cut "${text}" must be one of ${CUT_MODES.join(", ")}`);
-  }
-  return text as CutMode;
-}
-
-/** What summary.json records about the boot itself (the `boot` field). */
-interface BootRecord {
-  image: string;
-  seed: number;
-  powerCut: { mode: CutMode; writes: number; flushes: number; cached: number; persisted: number };
-  previous?: { seed: number; powerCut: CutMode };
-}
-
-/** The boot record a previous run left in `summaryPath` for the same image, if any. */
-function previousBoot(summaryPath: string, image: string): BootRecord | undefined {
-  try {
-    const boot = JSON.parse(Deno.readTextFileSync(summaryPath))?.boot;
-    if (boot?.image === image && Number.isSafeInteger(boot.seed)) return boot as BootRecord;
-  } catch {
-    // No summary, or not one of ours: the image comes from elsewhere.
-  }
-  return undefined;
-}
-
-/** Adds the boot record to the summary runSession wrote. */
-function recordBoot(summaryPath: string, record: BootRecord): void {
-  try {
-    const summary = JSON.parse(Deno.readTextFileSync(summaryPath));
-    summary.boot = record;
-    Deno.writeTextFileSync(summaryPath, JSON.stringify(summary, null, 2) + "\n");
-  } catch (err) {
-    throw new CliError(`cannot record the boot in ${summaryPath}: ${(err as Error).message}`);
-  }
-}
-
 function summarize(tasks: TaskInfo[]): TaskSummary[] {
   return tasks.map((t) => ({
     pid: t.pid,
@@ -135,71 +107,142 @@ function summarize(tasks: TaskInfo[]): TaskSummary[] {
   }));
 }
 
-async function bootAction(flags: BootFlags): Promise<number> {
-  const opts = resolveRunOptions(flags, (name) => Deno.env.get(name));
+/**
+ * Refuses a manifest that cannot boot before anything is touched: no services, or any problem
+ * `nexus slots validate` calls an error (an unknown module, a missing slot, a route or grant the
+ * policy does not give). The boot would otherwise stop part way, or pass while the wiring
+ * contradicts the policy; each error is one line with its fix.
+ */
+function requireBootable(loaded: ManifestLoad): void {
+  const m = requireLoadable(loaded);
+  if (m.services.length === 0) {
+    throw new CliError(`${m.file}: declares no services, so there is nothing to boot`);
+  }
+  const report = validateManifest(loaded, SERVICES);
+  const errors = report.problems.filter((p) => p.severity === "error");
+  if (errors.length > 0) {
+    throw new CliError(
+      errors.map((e) => `${diagnosticWhere(e)}: ${e.message}; ${e.hint}`).join("\n"),
+    );
+  }
+}
+
+function parsePowerCut(text: string): CutMode {
+  if (!(CUT_MODES as readonly string[]).includes(text)) {
+    throw new CliError(`--power-cut "${text}" must be one of ${CUT_MODES.join(", ")}`);
+  }
+  return text as CutMode;
+}
+
+/** The power cut that ended a boot, as summary.json records it (`run.faultPlan`). */
+interface PowerCutRecord {
+  powerCut: {
+    mode: CutMode;
+    seed: number;
+    writes: number;
+    flushes: number;
+    cachedAtCut: number;
+    persisted: number;
+  };
+  /** The boot before this one on the same image, when nexus made it. */
+  previous?: { seed: number; powerCut: CutMode };
+}
+
+/** Seed and power-cut mode of the previous nexus boot of `image`, from its summary.json. */
+function previousBoot(summaryPath: string, image: string): { seed: number; mode: CutMode } | null {
+  try {
+    const run = JSON.parse(Deno.readTextFileSync(summaryPath))?.run;
+    const mode = run?.faultPlan?.powerCut?.mode;
+    if (run?.image?.path === image && Number.isSafeInteger(run.seed) && typeof mode === "string") {
+      return { seed: run.seed, mode: mode as CutMode };
+    }
+  } catch {
+    // No summary, or not one of ours: the image comes from elsewhere.
+  }
+  return null;
+}
+
+/** The partition layout of the image about to boot, or null when it cannot be read. */
+async function imageLayout(path: string): Promise<RunInfo["image"]> {
+  try {
+    const info = await probeImage(path);
+    const partitions: LayoutPartition[] | null = info.table
+      ? info.table.partitions.map((p) => ({
+        name: p.name,
+        firstLba: p.firstLba,
+        lastLba: p.lastLba,
+      }))
+      : null;
+    return { path, sizeBytes: info.sizeBytes, partitions };
+  } catch {
+    // The boot reports an unusable image itself, with its own words.
+    return { path, sizeBytes: 0, partitions: null };
+  }
+}
+
+async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
+  const opts = resolveRunOptions(flags, (name) => io().env(name));
   const powerCut = parsePowerCut(flags.powerCut ?? "reorder");
-  const ladder = flags.ladder !== undefined
-    ? await loadLadder(flags.ladder)
+  const ladderPath = flags.ladder !== undefined ? userPath(flags.ladder) : undefined;
+  const ladder = ladderPath !== undefined
+    ? await loadLadder(ladderPath, flags.ladder)
     : await loadLadder(defaultLadderPath(), "images/ladder.toml");
   const requirement = selectRequirement(ladder, {
     phase: opts.phase,
     untilMarker: opts.untilMarker,
     requireColdBoot: opts.requireColdBoot,
   });
-  // The manifest is validated before the image is touched (bootSystem reads it again): a wiring
-  // or grant problem is reported as the validator reports it, not as markers that never came.
-  const loaded = await loadManifest(flags.system ?? DEFAULT_MANIFEST_PATH);
-  requireLoadable(loaded);
-  const report = validateManifest(loaded, SERVICES);
-  if (!report.valid) {
-    const lines = report.problems.filter((p) => p.severity === "error").map(formatDiagnostic);
-    throw new CliError(
-      `${loaded.manifest.file} is not a bootable system (${report.errors} error${
-        report.errors === 1 ? "" : "s"
-      }; nexus slots validate lists every problem):\n${lines.join("\n")}`,
-      EXIT_USAGE,
-    );
-  }
-  const plan = planImage({ image: flags.image, keepImage: opts.keepImage });
-  const logDir = flags.logDir ?? DEFAULT_LOG_DIR;
-  const summaryPath = reportPaths(logDir).summary;
+  // The manifest is checked before the image is touched; bootSystem reads it again.
+  const manifestPath = flags.system !== undefined ? userPath(flags.system) : undefined;
+  requireBootable(await loadManifest(manifestPath ?? DEFAULT_MANIFEST_PATH));
+  const plan = planImage({
+    image: flags.image !== undefined ? userPath(flags.image) : undefined,
+    keepImage: opts.keepImage,
+    defaultPath: userPath(DEFAULT_IMAGE_PATH),
+  });
+  const logDir = userPath(flags.logDir ?? DEFAULT_LOG_DIR);
   // A cold boot after a nexus boot of the same image runs under the next seed, so whatever a
   // service regenerates instead of reloading (a device key from rngd) comes out different.
-  const previous = plan.action === "keep" ? previousBoot(summaryPath, plan.path) : undefined;
+  const previous = plan.action === "keep"
+    ? previousBoot(reportPaths(logDir).summary, plan.path)
+    : null;
   const seed = flags.seed !== undefined
     ? parseSeed(flags.seed)
-    : previous !== undefined
+    : previous !== null
     ? (previous.seed + 1) % 0x1_0000_0000
     : 1;
+  info.seed = seed;
+  const junit = flags.junit !== undefined ? userPath(flags.junit) : undefined;
+  const tracePath = flags.trace !== undefined ? userPath(flags.trace) : undefined;
   // Every output is checked before the image is touched, so a bad path costs nothing.
   checkWritable(reportPaths(logDir).summary);
-  if (flags.junit !== undefined) checkWritable(flags.junit);
-  if (flags.trace !== undefined) checkWritable(flags.trace);
+  if (junit !== undefined) checkWritable(junit);
+  if (tracePath !== undefined) checkWritable(tracePath);
   if (plan.action !== "keep") {
     // Only the managed default image is ever replaced; a named one is created when missing.
     await mkfsImage(plan.path, { force: plan.action === "recreate" && !plan.explicit });
   }
+  info.image = await imageLayout(plan.path);
   const terminal = new Terminal({
-    out: Deno.stdout,
-    err: Deno.stderr,
-    noColor: Deno.env.get("NO_COLOR"),
+    out: io().stdout,
+    err: io().stderr,
+    noColor: io().env("NO_COLOR"),
     timePrefix: flags.time === true,
-    stream: flags.json !== true,
+    stream: flags.json !== true && flags.quiet !== true,
   });
   for (const n of opts.notices) terminal.notice(n);
-  if (previous !== undefined && previous.seed === seed) {
+  if (previous !== null && previous.seed === seed) {
     terminal.notice(
       `the cold boot runs under seed ${seed}, the same as the boot before it: a key regenerated instead of reloaded would look the same`,
     );
   }
-  let disk: BootOutcome["disk"];
-  const trace = flags.trace !== undefined ? TraceFile.create(flags.trace) : undefined;
+  const trace = tracePath !== undefined ? TraceFile.create(tracePath) : undefined;
   const source: LineSource = async (sink) => {
     const out = await bootSystem({
       imagePath: plan.path,
       seed,
       watchdogTicks: opts.watchdogTicks,
-      ...(flags.system !== undefined ? { manifestPath: flags.system } : {}),
+      ...(manifestPath !== undefined ? { manifestPath } : {}),
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
       shouldStop: () => sink.shouldStop(),
       tracer: trace?.tracer,
@@ -207,7 +250,7 @@ async function bootAction(flags: BootFlags): Promise<number> {
       // power at the end, so the image keeps only what a completed FLUSH covered.
       powerCut: { mode: powerCut, seed: seed % 0x1_0000_0000 },
     });
-    disk = out.disk;
+    info.faultPlan = faultRecord(powerCut, seed, out.disk, previous);
     return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks) };
   };
   try {
@@ -217,29 +260,34 @@ async function bootAction(flags: BootFlags): Promise<number> {
       timeoutMs: opts.timeoutMs,
       terminal,
       json: flags.json === true,
-      junitPath: flags.junit,
+      junitPath: junit,
       logDir,
+      nexusVersion: VERSION,
+      run: info,
     });
-    if (disk?.cut !== undefined) {
-      recordBoot(summaryPath, {
-        image: plan.path,
-        seed,
-        powerCut: {
-          mode: powerCut,
-          writes: disk.writes,
-          flushes: disk.flushes,
-          cached: disk.cut.cached,
-          persisted: disk.cut.persisted,
-        },
-        ...(previous !== undefined
-          ? { previous: { seed: previous.seed, powerCut: previous.powerCut.mode } }
-          : {}),
-      });
-    }
     return verdict.exitCode;
   } finally {
     trace?.close();
   }
+}
+
+function faultRecord(
+  mode: CutMode,
+  seed: number,
+  disk: BootOutcome["disk"],
+  previous: { seed: number; mode: CutMode } | null,
+): PowerCutRecord {
+  return {
+    powerCut: {
+      mode,
+      seed: seed % 0x1_0000_0000,
+      writes: disk?.writes ?? 0,
+      flushes: disk?.flushes ?? 0,
+      cachedAtCut: disk?.cut?.cached ?? 0,
+      persisted: disk?.cut?.persisted ?? 0,
+    },
+    ...(previous !== null ? { previous: { seed: previous.seed, powerCut: previous.mode } } : {}),
+  };
 }
 
 /** Configuration errors of the layers below become one-line usage errors (exit 2). */
@@ -250,7 +298,11 @@ function asUsageError(err: unknown): unknown {
   ) {
     return new CliError(err.message, EXIT_USAGE);
   }
-  return asCliError(err);
+  const cli = asCliError(err);
+  if (cli instanceof CliError) return cli;
+  // A path the system refuses (too long, under a file, a symlink loop): one line, exit 2.
+  const sys = describeSystemError(err);
+  return sys !== null ? new CliError(sys, EXIT_USAGE) : err;
 }
 
 /** Registers the `boot` command on the root program. */
@@ -282,12 +334,33 @@ export function registerBoot(program: Command): Command {
     .option("--junit <file>", "write a JUnit XML report")
     .option("--trace <file>", "write every syscall as JSON lines")
     .option("--time", "prefix streamed console lines with their virtual time")
+    .option("--quiet", "do not stream console lines (they still go to uart.log)")
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: BootFlags) => {
+      const info: RunInfo = {
+        command: ["nexus", ...(io().argv ?? [])],
+        cwd: io().cwd,
+        seed: null,
+        faultPlan: null,
+        image: null,
+        manifest: flags.system !== undefined ? userPath(flags.system) : DEFAULT_MANIFEST_PATH,
+        ladder: flags.ladder !== undefined ? userPath(flags.ladder) : defaultLadderPath(),
+      };
       try {
-        Deno.exitCode = await bootAction(flags);
+        setExitCode(await bootAction(flags, info));
       } catch (err) {
-        throw asUsageError(err);
+        const usage = asUsageError(err);
+        if (usage instanceof CliError && usage.exitCode === EXIT_USAGE) {
+          // No verdict of an earlier run may stand beside this error.
+          replaceWithError({
+            logDir: userPath(flags.logDir ?? DEFAULT_LOG_DIR),
+            junitPath: flags.junit !== undefined ? userPath(flags.junit) : undefined,
+            error: usage.message,
+            nexusVersion: VERSION,
+            run: info,
+          });
+        }
+        throw usage;
       }
     });
 }

@@ -8,7 +8,7 @@
 import { gunzipSync } from "node:zlib";
 import { assert, assertEquals } from "./assert.ts";
 import { withTempDir } from "./helpers.ts";
-import { run } from "../cli/main.ts";
+import { captureIo, run } from "../cli/main.ts";
 import { fsck, MemoryBlockDevice, StateFs } from "../core/statefs/mod.ts";
 
 const DIR = new URL("./fixtures/interop/", import.meta.url);
@@ -58,25 +58,9 @@ for (const name of NAMES) {
 
 /** Runs `nexus ...args` in this process; returns the exit code and what went to stdout. */
 async function cli(args: string[]): Promise<{ code: number; out: Uint8Array }> {
-  const parts: Uint8Array[] = [];
-  const stdout = Deno.stdout as unknown as { write: (b: Uint8Array) => Promise<number> };
-  const write = stdout.write;
-  stdout.write = (b) => {
-    parts.push(b.slice());
-    return Promise.resolve(b.length);
-  };
-  const exitCode = Deno.exitCode;
-  let code: number;
-  try {
-    code = await run(args);
-  } finally {
-    stdout.write = write;
-    Deno.exitCode = exitCode;
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) out.set(p, (at += p.length) - p.length);
-  return { code, out };
+  const io = captureIo();
+  const code = await run(args, io);
+  return { code, out: io.stdout.bytes() };
 }
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
