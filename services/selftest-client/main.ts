@@ -138,7 +138,7 @@ class Run {
    * Runs one proof: prints `SELFTEST: <ok>` when `body` completes, or
    * `SELFTEST: <subject> FAIL (<reason>)` when it throws.
    */
-  async proof(subject: string, ok: string, body: () => Promise<void>): Promise<boolean> {
+  async proof(subject: string, ok: string, body: () => Promise<void> | void): Promise<boolean> {
     try {
       await body();
       this.sys.print(`SELFTEST: ${ok}`);
@@ -350,7 +350,7 @@ async function persistenceProofs(run: Run): Promise<ColdBootContext> {
     : answered?.created === false
     ? "device key found"
     : "device key generated";
-  await run.proof("device key reload", keyOk, async () => {
+  await run.proof("device key reload", keyOk, () => {
     expect(keygen !== null && publicKey !== null, "no keygen answer from the pubkey proof");
     const made: { created: boolean } = keygen;
     if (sentinel === null) return;
