@@ -203,10 +203,14 @@ function sfStatus(err: unknown): number | null {
   return err instanceof StatefsdError ? err.status : null;
 }
 
-/** Keys of the large-journal proof: more live data than one replay chunk (1 MiB) holds. */
+/**
+ * Keys of the large-journal proof: 320 values of 8,000 bytes, 2.5 MiB of live data, more than
+ * two 1 MiB replay chunks. A partition too small for that gets what 45% of its region holds.
+ */
 const LARGE_PREFIX = "/state/selftest/large/";
 const LARGE_KEYS = 320;
 const LARGE_VALUE_BYTES = 8000;
+const REPLAY_CHUNK_BYTES = 1 << 20;
 /** Key the delete proof writes and deletes (absent after every boot). */
 const DELETED_KEY = "/state/selftest/deleted";
 const PERSIST_KEY = "/state/selftest/persist";
@@ -445,19 +449,22 @@ async function persistenceProofs(run: Run): Promise<ColdBootContext> {
     }
   });
 
+  let large = 0;
   await run.proof("statefs large journal", "statefs large journal ok", async () => {
     const sf = await run.statefs();
-    for (let i = 0; i < LARGE_KEYS; i++) await sf.put(largeKey(i), largeValue(i, boot));
+    const region = (await sf.stats()).regionBytes;
+    const count = Math.min(LARGE_KEYS, Math.floor(region * 0.45 / (LARGE_VALUE_BYTES + 64)));
+    // Several replay chunks when the region allows it; else as much as the region holds.
+    const want = Math.min(2 * REPLAY_CHUNK_BYTES, Math.floor(count * LARGE_VALUE_BYTES * 0.9));
+    for (let i = 0; i < count; i++) await sf.put(largeKey(i), largeValue(i, boot));
+    large = count;
     await sf.sync();
     await replayedReopen(sf);
     const st = await sf.stats();
-    expect(
-      st.bytesUsed > (1 << 20) * 2,
-      `the journal holds ${st.bytesUsed} bytes, not several replay chunks`,
-    );
-    for (let i = 0; i < LARGE_KEYS; i++) {
+    expect(st.bytesUsed > want, `the journal holds ${st.bytesUsed} bytes, expected over ${want}`);
+    for (let i = 0; i < count; i++) {
       const got = await sf.tryGet(largeKey(i));
-      expect(got !== null, `${largeKey(i)} lost after reopen (${i} of ${LARGE_KEYS} came back)`);
+      expect(got !== null, `${largeKey(i)} lost after reopen (${i} of ${count} came back)`);
       expect(equalBytes(got, largeValue(i, boot)), `${largeKey(i)} differs after reopen`);
     }
   });
@@ -509,7 +516,7 @@ async function persistenceProofs(run: Run): Promise<ColdBootContext> {
     expect(equalBytes(reloaded, publicKey), "reloaded public key differs");
   });
 
-  return { sentinel, keptImageError, publicKey, boot };
+  return { sentinel, keptImageError, publicKey, boot, large };
 }
 
 /** What the persistence proofs hand the cold-boot proof that closes the run. */
@@ -518,6 +525,8 @@ interface ColdBootContext {
   keptImageError: string | null;
   publicKey: Uint8Array | null;
   boot: number;
+  /** Large-journal keys this boot wrote (the next boot checks them). */
+  large: number;
 }
 
 /**
@@ -527,7 +536,7 @@ interface ColdBootContext {
  * can carry it through the power cut that ends the boot.
  */
 async function coldBootProof(run: Run, ctx: ColdBootContext): Promise<void> {
-  const { sentinel, keptImageError, publicKey, boot } = ctx;
+  const { sentinel, keptImageError, publicKey, boot, large } = ctx;
   const coldBoot = sentinel === null && keptImageError === null
     ? "statefs cold-boot seeded"
     : "statefs cold-boot persist ok";
@@ -540,7 +549,7 @@ async function coldBootProof(run: Run, ctx: ColdBootContext): Promise<void> {
     }
     await sf.put(
       SENTINEL_KEY,
-      enc.encode(`boots=${boot} pubkey=${hex(publicKey)} seed=${run.env.seed} large=${LARGE_KEYS}`),
+      enc.encode(`boots=${boot} pubkey=${hex(publicKey)} seed=${run.env.seed} large=${large}`),
     );
     await sf.sync();
   });
