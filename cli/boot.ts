@@ -31,6 +31,13 @@ import {
 import type { TaskInfo } from "../core/kernel/types.ts";
 import { BootError, type BootOutcome, bootSystem } from "../init/boot.ts";
 import {
+  type FaultPlan,
+  FaultPlanError,
+  formatFaultPlan,
+  isEmptyPlan,
+  parseFaultPlan,
+} from "../core/simulation/mod.ts";
+import {
   DEFAULT_MANIFEST_PATH,
   loadManifest,
   ManifestError,
@@ -52,6 +59,7 @@ interface BootFlags extends RunFlags {
   json?: boolean;
   junit?: string;
   trace?: string;
+  faults?: string;
   time?: boolean;
   system?: string;
   quiet?: boolean;
@@ -70,7 +78,7 @@ Image:
 Power cut: the disk has a volatile write cache and every boot ends with a power cut, so the image
 keeps only what a completed FLUSH covered; of the rest --power-cut decides (atomic: everything
 written survives; reorder: any subset; torn: any subset, multi-sector writes torn). summary.json
-records the seed and the cut under "run"; a cold boot after a nexus boot of the same image runs
+records the seed and the cut under "run" ("seed", "powerCut"); a cold boot after a nexus boot of the same image runs
 under the next seed unless --seed says otherwise.
 
 Reports: every console line goes to <log-dir>/uart.log and the verdict to
@@ -95,6 +103,15 @@ function parseSeed(text: string): number {
     throw new CliError(`--seed "${text}" must be a non-negative integer`);
   }
   return Number(text);
+}
+
+function parseFaults(text: string): FaultPlan {
+  try {
+    return parseFaultPlan(text);
+  } catch (err) {
+    if (err instanceof FaultPlanError) throw new CliError(`--faults: ${err.message}`);
+    throw err;
+  }
 }
 
 function summarize(tasks: TaskInfo[]): TaskSummary[] {
@@ -134,16 +151,14 @@ function parsePowerCut(text: string): CutMode {
   return text as CutMode;
 }
 
-/** The power cut that ended a boot, as summary.json records it (`run.faultPlan`). */
+/** The power cut that ended a boot, as summary.json records it (`run.powerCut`). */
 interface PowerCutRecord {
-  powerCut: {
-    mode: CutMode;
-    seed: number;
-    writes: number;
-    flushes: number;
-    cachedAtCut: number;
-    persisted: number;
-  };
+  mode: CutMode;
+  seed: number;
+  writes: number;
+  flushes: number;
+  cachedAtCut: number;
+  persisted: number;
   /** The boot before this one on the same image, when nexus made it. */
   previous?: { seed: number; powerCut: CutMode };
 }
@@ -152,7 +167,7 @@ interface PowerCutRecord {
 function previousBoot(summaryPath: string, image: string): { seed: number; mode: CutMode } | null {
   try {
     const run = JSON.parse(Deno.readTextFileSync(summaryPath))?.run;
-    const mode = run?.faultPlan?.powerCut?.mode;
+    const mode = run?.powerCut?.mode;
     if (run?.image?.path === image && Number.isSafeInteger(run.seed) && typeof mode === "string") {
       return { seed: run.seed, mode: mode as CutMode };
     }
@@ -183,6 +198,8 @@ async function imageLayout(path: string): Promise<RunInfo["image"]> {
 async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   const opts = resolveRunOptions(flags, (name) => io().env(name));
   const powerCut = parsePowerCut(flags.powerCut ?? "reorder");
+  const faults = parseFaults(flags.faults ?? "none");
+  info.faultPlan = isEmptyPlan(faults) ? null : formatFaultPlan(faults);
   const ladderPath = flags.ladder !== undefined ? userPath(flags.ladder) : undefined;
   const ladder = ladderPath !== undefined
     ? await loadLadder(ladderPath, flags.ladder)
@@ -241,6 +258,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     const out = await bootSystem({
       imagePath: plan.path,
       seed,
+      faults,
       watchdogTicks: opts.watchdogTicks,
       ...(manifestPath !== undefined ? { manifestPath } : {}),
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
@@ -248,9 +266,9 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
       tracer: trace?.tracer,
       // Every boot may precede a cold boot: its disk has a volatile write cache and loses
       // power at the end, so the image keeps only what a completed FLUSH covered.
-      powerCut: { mode: powerCut, seed: seed % 0x1_0000_0000 },
+      powerCutAtEnd: powerCut,
     });
-    info.faultPlan = faultRecord(powerCut, seed, out.disk, previous);
+    info.powerCut = powerCutRecord(powerCut, seed, out.disk, previous);
     return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks) };
   };
   try {
@@ -271,21 +289,19 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   }
 }
 
-function faultRecord(
+function powerCutRecord(
   mode: CutMode,
   seed: number,
   disk: BootOutcome["disk"],
   previous: { seed: number; mode: CutMode } | null,
 ): PowerCutRecord {
   return {
-    powerCut: {
-      mode,
-      seed: seed % 0x1_0000_0000,
-      writes: disk?.writes ?? 0,
-      flushes: disk?.flushes ?? 0,
-      cachedAtCut: disk?.cut?.cached ?? 0,
-      persisted: disk?.cut?.persisted ?? 0,
-    },
+    mode,
+    seed: seed % 0x1_0000_0000,
+    writes: disk?.writes ?? 0,
+    flushes: disk?.flushes ?? 0,
+    cachedAtCut: disk?.cut?.cached ?? 0,
+    persisted: disk?.cut?.persisted ?? 0,
     ...(previous !== null ? { previous: { seed: previous.seed, powerCut: previous.mode } } : {}),
   };
 }
@@ -321,7 +337,11 @@ export function registerBoot(program: Command): Command {
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
     .option(
       "--seed <n>",
-      "boot seed (default 1; a cold boot after a nexus boot of the same image: that seed + 1)",
+      "run seed: scheduling, latencies and fault choices (default 1; 0: canonical schedule; a cold boot after a nexus boot of the same image: that seed + 1)",
+    )
+    .option(
+      "--faults <plan>",
+      "disk faults, e.g. ioerr@w12,power@w156:reorder (ioerr@rN|wN|fN, power@wN[:atomic|reorder|torn]; default none)",
     )
     .option(
       "--power-cut <mode>",

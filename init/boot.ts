@@ -16,8 +16,15 @@ import type { ServiceModule } from "../core/kernel/service.ts";
 import { RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
 import { GuestMemory } from "../core/virtio/guest_memory.ts";
 import { VirtioBlkMmio } from "../core/virtio/blk_device.ts";
-import { type BlockStore, FileRegionStore, StoreError } from "../core/virtio/store.ts";
 import { type CutMode, type CutReport, FaultyStore } from "../core/virtio/fault.ts";
+import {
+  faultOptions,
+  type FaultPlan,
+  formatFaultPlan,
+  isEmptyPlan,
+} from "../core/virtio/fault_plan.ts";
+import { type BlockStore, FileRegionStore, StoreError } from "../core/virtio/store.ts";
+import { SeededSchedule } from "../core/simulation/schedule.ts";
 import { SERVICES } from "../services/mod.ts";
 import { createInit } from "./init.ts";
 import { DEFAULT_MANIFEST_PATH, INIT_NAME, loadManifest, requireLoadable } from "./manifest.ts";
@@ -31,8 +38,14 @@ export const VIRTIO_BLK_DEVICE = "virtio-blk";
 export interface BootOptions {
   /** Disk image (raw: GPT, whole-device StateFS or blank); the whole file backs the disk. */
   imagePath: string;
-  /** Boot seed handed to every service (deterministic randomness). */
+  /**
+   * Run seed: drives every choice the simulation may vary (which ready task runs, delivery and
+   * device latencies, what a power cut keeps) and is handed to every service. Seed 0 keeps the
+   * canonical schedule: the longest-waiting task runs next and nothing takes extra time.
+   */
   seed: number;
+  /** Disk faults to inject (default none). */
+  faults?: FaultPlan;
   /** init's watchdog: responder-loop iterations allowed; unset = no watchdog. */
   watchdogTicks?: number;
   /** System manifest (default images/system.toml). */
@@ -46,34 +59,23 @@ export interface BootOptions {
   /** Receives every syscall. */
   tracer?: Tracer;
   /**
-   * Run the disk through a volatile write cache and cut power: at the end of the boot, or right
-   * after the `atWrite`-th completed write (the run then stops). Only what a completed FLUSH
-   * covered is sure to reach the image; `mode` and `seed` decide the rest (core/virtio/fault.ts).
-   * Unset: writes go straight through to the image, as on a host with no cache.
+   * Cut power at the end of the boot: the disk runs through a volatile write cache and whatever
+   * no completed FLUSH covered survives as `mode` decides (drawn from the run seed), instead of
+   * reaching the image when the run ends. A plan's own earlier cut takes precedence.
    */
-  powerCut?: PowerCut;
+  powerCutAtEnd?: CutMode;
   /** Boot against this store instead of opening `imagePath` (in-process campaigns). */
   store?: BlockStore;
 }
 
-/** A power cut of the boot disk (see {@link BootOptions.powerCut}). */
-export interface PowerCut {
-  /** What of the volatile write cache survives. */
-  mode: CutMode;
-  /** Seed of the choice of surviving writes (u32). */
-  seed: number;
-  /** Cut right after this completed write (1-based) instead of at the end of the boot. */
-  atWrite?: number;
-}
-
-/** What the disk saw during a boot run through a write cache. */
+/** What the disk saw in a boot that ended in a power cut (see {@link BootOptions.powerCutAtEnd}). */
 export interface DiskReport {
   /** Completed writes. */
   writes: number;
   /** Completed FLUSH requests. */
   flushes: number;
-  /** The power cut: which writes were in the cache and what of them survived. */
-  cut?: CutReport;
+  /** The power cut: writes in the cache and what of them reached the image. */
+  cut: CutReport;
 }
 
 /** How a boot ended. */
@@ -84,7 +86,9 @@ export interface BootOutcome {
   virtualNs: number;
   /** The task table at the end. */
   tasks: TaskInfo[];
-  /** Set when the boot ran with {@link BootOptions.powerCut}. */
+  /** With a fault plan: the plan, the I/O errors injected, and the power cut when it came. */
+  faults?: { plan: string; injected: number; cut?: CutReport };
+  /** With {@link BootOptions.powerCutAtEnd}: the disk's writes, flushes and the cut. */
   disk?: DiskReport;
 }
 
@@ -157,26 +161,21 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       `${manifest.file}: ${manifest.mmio.length} MMIO windows ask for ${VIRTIO_BLK_DEVICE}; the image backs one disk`,
     );
   }
-  const cut = opts.powerCut;
-  if (cut !== undefined) {
-    if (!Number.isSafeInteger(cut.seed) || cut.seed < 0 || cut.seed > 0xffffffff) {
-      throw new BootError("BAD_OPTION", `power-cut seed must be a u32, got ${cut.seed}`);
-    }
-    if (cut.atWrite !== undefined && (!Number.isSafeInteger(cut.atWrite) || cut.atWrite < 1)) {
-      throw new BootError("BAD_OPTION", `power-cut write must be >= 1, got ${cut.atWrite}`);
-    }
-  }
-  const store = opts.store ?? openImage(opts.imagePath);
+  const store: BlockStore = opts.store ?? openImage(opts.imagePath);
+  const plan = opts.faults;
+  const planned = plan !== undefined && !isEmptyPlan(plan);
   // The cache sits between the device model and the image, so the driver's FLUSH is what decides
   // durability, as on real hardware with a volatile write cache.
-  const cache = cut === undefined ? undefined : new FaultyStore(store, {
-    ...(cut.atWrite !== undefined
-      ? { cut: { write: cut.atWrite, mode: cut.mode, seed: cut.seed } }
-      : {}),
-  });
-  const disk: BlockStore = cache ?? store;
+  const faulty = planned || opts.powerCutAtEnd !== undefined
+    ? new FaultyStore(store, planned ? faultOptions(plan!, opts.seed) : {})
+    : undefined;
   try {
-    const kernel = new Kernel({ memory: new GuestMemory(BOOT_MEMORY_BYTES), tracer: opts.tracer });
+    const kernel = new Kernel({
+      memory: new GuestMemory(BOOT_MEMORY_BYTES),
+      tracer: opts.tracer,
+      // Seed 0 is the canonical schedule (FIFO, no latencies): the reference every seed varies.
+      ...(opts.seed === 0 ? {} : { schedule: new SeededSchedule(opts.seed) }),
+    });
     const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
     try {
       const initPid = kernel.spawn(
@@ -190,21 +189,28 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
         { privileged: true },
       );
       for (const w of manifest.mmio) {
-        kernel.attachMmio(w.window, new VirtioBlkMmio(disk));
+        kernel.attachMmio(w.window, new VirtioBlkMmio(faulty ?? store));
         kernel.placeCap(initPid, undefined, { kind: "mmio", window: w.window, rights: RIGHT_MAP });
       }
-      const result = await kernel.run({
-        // Once power is lost nothing the system does can reach the disk: the run is over.
-        shouldStop: () => cache?.powerLost === true || opts.shouldStop(),
-      });
+      const result = await kernel.run({ shouldStop: opts.shouldStop });
       const outcome: BootOutcome = {
         reason: result.reason,
         virtualNs: result.time,
         tasks: kernel.taskList(),
       };
-      if (cache !== undefined && cut !== undefined) {
-        const report = cache.cut ?? cache.powerCut(cut.mode, cut.seed);
-        outcome.disk = { writes: cache.writes, flushes: cache.flushes, cut: report };
+      if (faulty && opts.powerCutAtEnd !== undefined) {
+        // The boot ends in a power cut: only what a FLUSH covered is sure to be on the image.
+        const cut = faulty.cut ?? faulty.powerCut(opts.powerCutAtEnd, opts.seed >>> 0);
+        outcome.disk = { writes: faulty.writes, flushes: faulty.flushes, cut };
+      }
+      if (faulty && planned) {
+        // Power stays on after the run (unless the plan cut it): the write cache reaches the image.
+        if (!faulty.powerLost) faulty.drain();
+        outcome.faults = {
+          plan: formatFaultPlan(plan!),
+          injected: faulty.injectedErrors,
+          ...(faulty.cut ? { cut: faulty.cut } : {}),
+        };
       }
       return outcome;
     } finally {

@@ -56,7 +56,7 @@ async function manifest(dir: string, name: string, edit: (s: string) => string):
 /** keystored's statefsd slot aimed at an endpoint nobody receives on: keystored hangs. */
 Deno.test("boot: bring-up passes on a fresh default image, with uart.log and summary.json", async () => {
   await withTempDir("nexus-boot-", async (dir) => {
-    const r = await bootIn(dir, ["--phase", "bring-up", "--until-marker"]);
+    const r = await bootIn(dir, ["--phase", "bring-up", "--until-marker", "--seed", "0"]);
     assertEquals(r.code, 0, r.stdout + r.stderr);
     const out = r.stdout.split("\n");
     const verdict = out.at(-2)!;
@@ -240,14 +240,16 @@ Deno.test("boot: a watchdog that fires puts its task table in the excerpt", asyn
   // The validator refuses a manifest that would hang, so the watchdog is made to fire early on a
   // healthy system: one responder iteration is all it allows.
   await withTempDir("nexus-boot-", async (dir) => {
-    const r = await bootIn(dir, ["--phase", "mmio", "--until-marker", "--watchdog-ticks", "1"]);
+    const r = await bootIn(dir, [
+      ...["--phase", "mmio", "--until-marker", "--watchdog-ticks", "1", "--seed", "0"],
+    ]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertMatch(r.stdout, /line \d+: !fatal init-lite: watchdog fired/);
     const excerpt = r.stdout.slice(r.stdout.indexOf("console excerpt"));
     assertMatch(excerpt, /> +\d+ \| !fatal init-lite: watchdog fired/);
     assertMatch(excerpt, /keystored +blocked .*recv slot 0x03 \(inbox\)/);
     // The same through the environment alias.
-    const env = await bootIn(dir, ["--phase", "mmio", "--until-marker"], {
+    const env = await bootIn(dir, ["--phase", "mmio", "--until-marker", "--seed", "0"], {
       env: { INIT_LITE_WATCHDOG_TICKS: "1" },
     });
     assertEquals(env.code, 1);
@@ -266,7 +268,9 @@ Deno.test("boot: a system that goes idle with markers missing lists them and the
         '  { phase = "routing", marker = "SELFTEST: never printed" },\n  { phase = "routing", marker = "SELFTEST: ipc routing samgrd ok" },',
       ),
     );
-    const r = await bootIn(dir, ["--ladder", ladder, "--phase", "mmio", "--until-marker"]);
+    const r = await bootIn(dir, [
+      ...["--ladder", ladder, "--phase", "mmio", "--until-marker", "--seed", "0"],
+    ]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertMatch(r.stdout, /^FAIL: 1 of 79 markers missing \(phase mmio; ended: system idle\)/m);
     assertMatch(r.stdout, /first missing: "SELFTEST: never printed" \(phase routing\)/);
@@ -486,8 +490,8 @@ Deno.test("boot: summary.json says what ran; an exit-2 run leaves no earlier ver
     ]);
     assertEquals(summary.run.seed, 3);
     // Every boot ends in a power cut of its write cache (default reorder, seeded by the boot).
-    assertEquals(summary.run.faultPlan.powerCut.mode, "reorder");
-    assertEquals(summary.run.faultPlan.powerCut.seed, 3);
+    assertEquals(summary.run.powerCut.mode, "reorder");
+    assertEquals(summary.run.powerCut.seed, 3);
     assertEquals(summary.run.image.path, `${dir}/build/blk.img`);
     assertEquals(summary.run.image.sizeBytes, 131072 * 512);
     assertEquals(

@@ -61,8 +61,8 @@ Deno.test("full: --keep-image is the cold-boot lane; --require-cold-boot demands
     // The boot before ended in a power cut; the cold boot ran under the next seed, both recorded.
     const run = JSON.parse(await Deno.readTextFile(`${dir}/build/logs/summary.json`)).run;
     assertEquals(run.seed, 2);
-    assertEquals(run.faultPlan.previous, { seed: 1, powerCut: "reorder" });
-    assertEquals(run.faultPlan.powerCut.mode, "reorder");
+    assertEquals(run.powerCut.previous, { seed: 1, powerCut: "reorder" });
+    assertEquals(run.powerCut.mode, "reorder");
     // The same through the original variables.
     const env = await bootIn(dir, ["--phase", "mmio", "--until-marker"], {
       env: { NEXUS_KEEP_BLK: "1", REQUIRE_STATEFS_COLD_BOOT: "1" },

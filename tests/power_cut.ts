@@ -17,7 +17,7 @@
  */
 
 import { bootSystem } from "../init/boot.ts";
-import { type CutMode } from "../core/virtio/fault.ts";
+import type { CutMode } from "../core/virtio/fault.ts";
 import { MemoryStore } from "../core/virtio/store.ts";
 import { mkfsImage } from "../images/mod.ts";
 
@@ -54,10 +54,14 @@ async function boot(
     store,
     seed,
     onLine: (line) => lines.push(line),
+    // After a cut at a chosen write the system runs on against a dead disk: nothing reaches it.
     shouldStop: () => false,
-    powerCut: { mode, seed, ...(atWrite !== undefined ? { atWrite } : {}) },
+    powerCutAtEnd: mode,
+    ...(atWrite !== undefined
+      ? { faults: { ioErrors: [], powerCut: { write: atWrite, mode } } }
+      : {}),
   });
-  const cutEarly = atWrite !== undefined && out.disk?.cut?.id.startsWith("cut:") === true;
+  const cutEarly = atWrite !== undefined && out.disk?.cut.id.startsWith("cut:") === true;
   return { lines, writes: out.disk?.writes ?? 0, cutEarly };
 }
 
