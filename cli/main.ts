@@ -11,6 +11,9 @@ import { registerImage } from "./image.ts";
 import { registerSlots } from "./slots.ts";
 import { registerBoot } from "./boot.ts";
 import { registerScan } from "./scan.ts";
+import { registerExplore } from "./explore.ts";
+import { registerReport } from "./report.ts";
+import { registerTorture } from "./torture.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The nexus version, from deno.json. */
@@ -32,6 +35,9 @@ function buildProgram(): Command {
   registerSlots(program);
   registerBoot(program);
   registerScan(program);
+  registerExplore(program);
+  registerTorture(program);
+  registerReport(program);
   program.commands.forEach(exitOverrideDeep);
   program.exitOverride();
   return program;

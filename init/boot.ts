@@ -16,7 +16,7 @@ import type { ServiceModule } from "../core/kernel/service.ts";
 import { RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
 import { GuestMemory } from "../core/virtio/guest_memory.ts";
 import { VirtioBlkMmio } from "../core/virtio/blk_device.ts";
-import { FileRegionStore, StoreError } from "../core/virtio/store.ts";
+import { type BlockStore, FileRegionStore, StoreError } from "../core/virtio/store.ts";
 import { SERVICES } from "../services/mod.ts";
 import { createInit } from "./init.ts";
 import { DEFAULT_MANIFEST_PATH, INIT_NAME, loadManifest, requireLoadable } from "./manifest.ts";
@@ -30,6 +30,11 @@ export const VIRTIO_BLK_DEVICE = "virtio-blk";
 export interface BootOptions {
   /** Disk image (raw, GPT); the whole file backs the virtio-blk device. */
   imagePath: string;
+  /**
+   * A medium to boot on instead of opening `imagePath` (which then only names it in messages):
+   * campaigns boot many times on in-memory images behind fault injection. The caller owns it.
+   */
+  store?: BlockStore;
   /** Boot seed handed to every service (deterministic randomness). */
   seed: number;
   /** init's watchdog: responder-loop iterations allowed; unset = no watchdog. */
@@ -125,7 +130,7 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       `${manifest.file}: ${manifest.mmio.length} MMIO windows ask for ${VIRTIO_BLK_DEVICE}; the image backs one disk`,
     );
   }
-  const store = openImage(opts.imagePath);
+  const store = opts.store ?? openImage(opts.imagePath);
   try {
     const kernel = new Kernel({ memory: new GuestMemory(BOOT_MEMORY_BYTES), tracer: opts.tracer });
     const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
@@ -150,6 +155,6 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       unsubscribe();
     }
   } finally {
-    store.close();
+    if (!opts.store) (store as FileRegionStore).close();
   }
 }

@@ -1,0 +1,15 @@
+/**
+ * Every campaign by the name the runner and its workers use.
+ *
+ * @module
+ */
+
+import type { Campaign } from "./campaign.ts";
+import { explore } from "./explore.ts";
+import { torturePower } from "./torture_power.ts";
+
+/** Campaigns by registry name. */
+export const CAMPAIGNS: Record<string, Campaign<unknown>> = {
+  explore: explore as Campaign<unknown>,
+  "torture power": torturePower as Campaign<unknown>,
+};

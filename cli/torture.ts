@@ -1,0 +1,72 @@
+/**
+ * `nexus torture power|corrupt|frames`: the crash and fuzz campaigns.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import {
+  asCampaignUsageError,
+  type CampaignFlags,
+  campaignFlags,
+  positiveInt,
+  runCampaignCommand,
+} from "./report.ts";
+
+interface PowerFlags extends CampaignFlags {
+  mode?: string;
+  cut?: string;
+  workload?: string;
+  workloads?: string;
+  bound?: string;
+  case?: string;
+}
+
+const POWER_HELP = `
+Workloads: boot (the first boot on a fresh image, seed 1, loses power after write N, then the
+disk is checked and rebooted), engine (a seeded random engine workload; every chosen crash point
+reopened and checked), repair (fsck --repair of that workload's repairable crash images, itself
+crashed at every write). Compactions (their superblock flip included) and the zeroing a reopened
+engine does before its first append are crash points of the engine workload like any other.
+
+Modes: linear (after write 1, 2, 3 ...), log (1, 2, 4, 8 ...), exhaustive (every write; for the
+engine workload every subset of the writes in flight up to --bound, seeded subsets beyond).
+
+Exit codes: 0 every case kept the invariants; 1 some case failed; 2 usage error.`;
+
+/** Registers `nexus torture`. */
+export function registerTorture(program: Command): Command {
+  const torture = program.command("torture").description("crash and fuzz campaigns");
+  campaignFlags(
+    torture.command("power")
+      .description("cut power at every chosen write of the boot and of engine workloads")
+      .option("--mode <mode>", "linear | log | exhaustive (default linear)")
+      .option("--cut <list>", "behaviours: atomic,reorder,torn (default all three)")
+      .option("--workload <list>", "boot,engine,repair (default all three)")
+      .option("--workloads <n>", "engine/repair workload seeds 1..N (default 20)")
+      .option(
+        "--bound <n>",
+        "exhaustive: every subset up to this many writes in flight (default 8)",
+      )
+      .option("--case <id>", "run one case (as a replay line names it)"),
+  )
+    .addHelpText("after", POWER_HELP)
+    .action(async (flags: PowerFlags) => {
+      try {
+        const options: Record<string, string | number> = {
+          mode: flags.mode ?? "linear",
+          cut: flags.cut ?? "atomic,reorder,torn",
+          workload: flags.workload ?? "boot,engine,repair",
+          workloads: flags.workloads !== undefined
+            ? positiveInt(flags.workloads, "--workloads")
+            : 20,
+          bound: flags.bound !== undefined ? positiveInt(flags.bound, "--bound", 16) : 8,
+        };
+        if (flags.case !== undefined) options.case = flags.case;
+        Deno.exitCode = await runCampaignCommand("torture power", options, flags);
+      } catch (err) {
+        throw asCampaignUsageError(err);
+      }
+    });
+  return torture;
+}
