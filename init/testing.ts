@@ -14,8 +14,8 @@ import {
   RIGHT_MAP,
   RIGHT_RECV,
   RIGHT_SEND,
+  type SyscallEvent,
   type Syscalls,
-  type TraceEvent,
 } from "../core/kernel/types.ts";
 import { createInit, type InitOptions } from "./init.ts";
 import { INIT_NAME, parseManifest, requireLoadable } from "./manifest.ts";
@@ -123,14 +123,18 @@ export interface InitRun {
   /** Console texts only. */
   lines: string[];
   /** Console lines and syscalls interleaved in the order they happened. */
-  events: Array<{ kind: "line"; pid: number; text: string } | { kind: "call"; event: TraceEvent }>;
+  events: Array<
+    { kind: "line"; pid: number; text: string } | { kind: "call"; event: SyscallEvent }
+  >;
   initPid: number;
 }
 
 /** Boots init with `opts` on a fresh kernel and runs until nothing can progress. */
 export async function runInit(opts: RunInitOptions): Promise<InitRun> {
   const events: InitRun["events"] = [];
-  const kernel = new Kernel({ tracer: (event) => events.push({ kind: "call", event }) });
+  const kernel = new Kernel({
+    tracer: (event) => event.kind === "syscall" && events.push({ kind: "call", event }),
+  });
   kernel.console.subscribe((l) => events.push({ kind: "line", pid: l.pid, text: l.text }));
   const manifest = requireLoadable(parseManifest(opts.manifest, "test.toml"));
   const initPid = kernel.spawn(

@@ -30,6 +30,7 @@ import {
   RIGHT_RECV,
   RIGHT_SEND,
   RIGHTS_ALL,
+  type SyscallEvent,
   type Syscalls,
   type TraceEvent,
 } from "./types.ts";
@@ -796,8 +797,8 @@ Deno.test("taskList: blocked rows name the op, slot, endpoint, peer and since", 
 });
 
 Deno.test("tracer: every syscall is reported with its outcome, blocking calls twice", async () => {
-  const events: TraceEvent[] = [];
-  const k = new Kernel({ tracer: (e) => events.push(e) });
+  const events: SyscallEvent[] = [];
+  const k = new Kernel({ tracer: (e) => e.kind === "syscall" && events.push(e) });
   const a = k.spawn("a", async (sys) => {
     const m = await sys.recv(5);
     sys.capQuery(m.capSlot!);
@@ -1027,8 +1028,8 @@ Deno.test("determinism: a workload run twice gives identical traces and console"
 });
 
 Deno.test("tracer: a parked call is traced under its syscall name, before and after", async () => {
-  const events: TraceEvent[] = [];
-  const k = new Kernel({ tracer: (e) => events.push(e) });
+  const events: SyscallEvent[] = [];
+  const k = new Kernel({ tracer: (e) => e.kind === "syscall" && events.push(e) });
   let raise = () => {};
   k.attachMmio(1, {
     attach(host) {

@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { CallRef, DeviceReport } from "./trace_events.ts";
+
 /** Capability slots per task. */
 export const CAP_SLOTS = 96;
 /** Slot 0: the bootstrap endpoint. */
@@ -149,6 +151,11 @@ export interface TaskInfo {
     endpointId?: number;
     /** Owner (service name) of the endpoint waited on. */
     peer?: string;
+    /**
+     * For a receive on a reply inbox: the request the task sent and the service it went to
+     * (waiting on its own inbox means waiting for that service).
+     */
+    calling?: CallRef;
   };
   /** Virtual time (ns) since which the task is in its current state. */
   since: number;
@@ -247,6 +254,8 @@ export interface MmioHost {
   readonly memory: PhysMemory;
   /** Current virtual time in ns. */
   now(): number;
+  /** Reports a device event to the kernel's tracer (a no-op without one). */
+  trace(report: DeviceReport): void;
 }
 
 /** A device model behind one MMIO window. Writes may complete asynchronously (device I/O). */
@@ -257,25 +266,26 @@ export interface MmioDevice {
   read32(offset: number): number;
   /** Writes a 32-bit register; the kernel awaits the result before the task resumes. */
   write32(offset: number, value: number): void | Promise<void>;
+  /** The register's name at `offset`, for traces (optional). */
+  registerName?(offset: number): string | undefined;
+  /** The device model's name, for traces (optional). */
+  readonly model?: string;
 }
 
-/** One syscall as the tracer sees it. */
-export interface TraceEvent {
-  /** Virtual time in ns. */
-  time: number;
-  /** Calling task's pid. */
-  pid: number;
-  /** Calling task's name. */
-  task: string;
-  /** Syscall name, e.g. "send", "recv", "capTransfer". */
-  op: string;
-  /** Slot the call named, when it names one. */
-  slot?: number;
-  /** Frame size for send/recv. */
-  size?: number;
-  /** "ok" or a KernelErrorCode, or "blocked" when the call parked the task. */
-  outcome: string;
-}
-
-/** Receives every syscall event. */
-export type Tracer = (event: TraceEvent) => void;
+export type {
+  BlockEvent,
+  CallRef,
+  ConsoleEvent,
+  DeviceEvent,
+  DeviceReport,
+  EndpointRef,
+  IpcRecvEvent,
+  IpcSendEvent,
+  IrqEvent,
+  MmioEvent,
+  SyscallEvent,
+  TaskEvent,
+  TraceBase,
+  TraceEvent,
+  Tracer,
+} from "./trace_events.ts";

@@ -151,12 +151,51 @@ function featureWords(bits: readonly number[]): [number, number] {
   return words;
 }
 
+/** Register names by offset, for traces. */
+const REGISTER_NAMES: ReadonlyMap<number, string> = new Map([
+  [REG_MAGIC, "MagicValue"],
+  [REG_VERSION, "Version"],
+  [REG_DEVICE_ID, "DeviceID"],
+  [REG_VENDOR_ID, "VendorID"],
+  [REG_DEVICE_FEATURES, "DeviceFeatures"],
+  [REG_DEVICE_FEATURES_SEL, "DeviceFeaturesSel"],
+  [REG_DRIVER_FEATURES, "DriverFeatures"],
+  [REG_DRIVER_FEATURES_SEL, "DriverFeaturesSel"],
+  [REG_QUEUE_SEL, "QueueSel"],
+  [REG_QUEUE_NUM_MAX, "QueueNumMax"],
+  [REG_QUEUE_NUM, "QueueNum"],
+  [REG_QUEUE_READY, "QueueReady"],
+  [REG_QUEUE_NOTIFY, "QueueNotify"],
+  [REG_INTERRUPT_STATUS, "InterruptStatus"],
+  [REG_INTERRUPT_ACK, "InterruptACK"],
+  [REG_STATUS, "Status"],
+  [REG_QUEUE_DESC_LOW, "QueueDescLow"],
+  [REG_QUEUE_DESC_HIGH, "QueueDescHigh"],
+  [REG_QUEUE_DRIVER_LOW, "QueueDriverLow"],
+  [REG_QUEUE_DRIVER_HIGH, "QueueDriverHigh"],
+  [REG_QUEUE_DEVICE_LOW, "QueueDeviceLow"],
+  [REG_QUEUE_DEVICE_HIGH, "QueueDeviceHigh"],
+  [REG_CONFIG_GENERATION, "ConfigGeneration"],
+]);
+
+/** Request type names, for traces. */
+const REQUEST_NAMES: ReadonlyMap<number, string> = new Map([
+  [BLK_T_IN, "in"],
+  [BLK_T_OUT, "out"],
+  [BLK_T_FLUSH, "flush"],
+  [BLK_T_GET_ID, "get-id"],
+]);
+
+const STATUS_NAMES = ["ok", "ioerr", "unsupp"];
+
 function isPow2(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
 
 /** A virtio-blk device on a virtio-mmio window, backed by a {@link BlockStore}. */
 export class VirtioBlkMmio implements MmioDevice {
+  /** Device model name in traces. */
+  readonly model = "virtio-blk";
   readonly #store: BlockStore;
   readonly #legacy: boolean;
   readonly #queueNumMax: number;
@@ -165,6 +204,8 @@ export class VirtioBlkMmio implements MmioDevice {
   readonly #offered: [number, number];
   readonly #config: Uint8Array;
   #host: MmioHost | undefined;
+  /** Requests taken so far (the trace's request ids). */
+  #requestSeq = 0;
 
   #status = 0;
   #deviceFeaturesSel = 0;
@@ -245,6 +286,12 @@ export class VirtioBlkMmio implements MmioDevice {
     return this.#ring
       ? { lastAvail: this.#ring.lastAvail, usedIdx: this.#ring.usedIdx }
       : undefined;
+  }
+
+  /** The virtio-mmio register name at `offset` (config space as `config+N`), for traces. */
+  registerName(offset: number): string | undefined {
+    if (offset >= REG_CONFIG) return `config+${offset - REG_CONFIG}`;
+    return REGISTER_NAMES.get(offset);
   }
 
   /** Reads a 32-bit register; unknown or write-only offsets read as 0. */
@@ -521,6 +568,13 @@ export class VirtioBlkMmio implements MmioDevice {
     const sector = joinAddr(hv.getUint32(8, true), hv.getUint32(12, true));
     const dataOut = chain.readLen - BLK_REQ_HEADER_SIZE;
     const dataIn = chain.writeLen - 1;
+    const req = ++this.#requestSeq;
+    const op = REQUEST_NAMES.get(type) ?? `type-${type}`;
+    const count = Math.floor((type === BLK_T_OUT ? dataOut : dataIn) / BLK_SECTOR_SIZE);
+    const traced = type === BLK_T_IN || type === BLK_T_OUT
+      ? { req, op, sector, count }
+      : { req, op };
+    this.#host!.trace({ phase: "submit", device: this.model, ...traced });
     let status: number = BLK_S_OK;
     let written = 0;
     try {
@@ -574,6 +628,12 @@ export class VirtioBlkMmio implements MmioDevice {
     if (status === BLK_S_IOERR) this.#stats.ioErrors++;
     if (status === BLK_S_UNSUPP) this.#stats.unsupported++;
     this.#stats.requests++;
+    this.#host!.trace({
+      phase: "complete",
+      device: this.model,
+      ...traced,
+      status: STATUS_NAMES[status] ?? String(status),
+    });
     // The status is the last byte of the last non-empty writable buffer.
     for (let i = chain.writable.length - 1; i >= 0; i--) {
       const seg = chain.writable[i];

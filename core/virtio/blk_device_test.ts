@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals } from "../../tests/assert.ts";
-import type { MmioHost, PhysMemory } from "../kernel/types.ts";
+import type { DeviceReport, MmioHost, PhysMemory } from "../kernel/types.ts";
 import { VirtioBlkMmio, type VirtioBlkOptions } from "./blk_device.ts";
 import { FaultyStore } from "./fault.ts";
 import { GuestMemory } from "./guest_memory.ts";
@@ -84,6 +84,7 @@ class Bench {
   readonly mem: RecordingMemory;
   readonly dev: VirtioBlkMmio;
   irqs = 0;
+  readonly reports: DeviceReport[] = [];
   desc = 0;
   avail = 0;
   used = 0;
@@ -93,7 +94,12 @@ class Bench {
   constructor(store: BlockStore, opts: VirtioBlkOptions = {}, num = 16) {
     this.mem = new RecordingMemory(new GuestMemory(1 << 20));
     this.dev = new VirtioBlkMmio(store, opts);
-    const host: MmioHost = { raiseIrq: () => this.irqs++, memory: this.mem, now: () => 0 };
+    const host: MmioHost = {
+      raiseIrq: () => this.irqs++,
+      memory: this.mem,
+      now: () => 0,
+      trace: (r) => this.reports.push(r),
+    };
     this.dev.attach(host);
     this.num = num;
   }

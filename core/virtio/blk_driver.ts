@@ -452,18 +452,6 @@ export class VirtioBlkDriver implements BlockDevice {
     });
   }
 
-  /**
-   * Sends a request of a raw `type` (no data) and resolves with the device's status byte
-   * instead of throwing on IOERR/UNSUPP. Meant for conformance checks of the device.
-   */
-  rawRequest(type: number, sector = 0): Promise<number> {
-    return this.#serial(async () => {
-      this.#checkOpen();
-      const [c] = await this.#exec([{ type, sector }], true);
-      return c.data![0];
-    });
-  }
-
   /** Resets the device and stops the driver; later calls fail with CLOSED. Idempotent. */
   close(): Promise<void> {
     return this.#serial(async () => {
@@ -501,13 +489,13 @@ export class VirtioBlkDriver implements BlockDevice {
   }
 
   /** Runs requests in batches of at most `maxInFlight`; throws the first failure. */
-  async #exec(reqs: Request[], rawStatus = false): Promise<Completion[]> {
+  async #exec(reqs: Request[]): Promise<Completion[]> {
     const out: Completion[] = [];
     for (let i = 0; i < reqs.length; i += this.#slots.length) {
       const batch = reqs.slice(i, i + this.#slots.length);
       let done: Completion[];
       try {
-        done = await this.#batch(batch, rawStatus);
+        done = await this.#batch(batch);
       } catch (err) {
         if (err instanceof VirtioError) {
           this.#broken = err;
@@ -527,7 +515,7 @@ export class VirtioBlkDriver implements BlockDevice {
   }
 
   /** Posts `batch` (one request per slot), notifies once, and waits for every completion. */
-  async #batch(batch: Request[], rawStatus: boolean): Promise<Completion[]> {
+  async #batch(batch: Request[]): Promise<Completion[]> {
     const sys = this.#sys;
     const num = this.queueSize;
     const hdr = this.#hdr;
@@ -574,7 +562,7 @@ export class VirtioBlkDriver implements BlockDevice {
     let remaining = batch.length;
     const deadline = sys.now() + this.#deadlineNs;
     for (;;) {
-      remaining -= this.#reap(batch, results, rawStatus);
+      remaining -= this.#reap(batch, results);
       if (remaining === 0) break;
       if (this.#poll) {
         this.#stats.idlePolls++;
@@ -618,7 +606,7 @@ export class VirtioBlkDriver implements BlockDevice {
   }
 
   /** Consumes new used elements; returns how many requests of `batch` completed. */
-  #reap(batch: Request[], results: (Completion | undefined)[], rawStatus: boolean): number {
+  #reap(batch: Request[], results: (Completion | undefined)[]): number {
     const sys = this.#sys;
     const num = this.queueSize;
     const idxBytes = sys.memRead(this.#used + 2, 2);
@@ -634,17 +622,16 @@ export class VirtioBlkDriver implements BlockDevice {
       if (!Number.isInteger(i) || i >= batch.length || results[i]) {
         throw new VirtioError("BAD_COMPLETION", `device returned unknown buffer id ${id}`);
       }
-      results[i] = this.#complete(batch[i], this.#slots[i], len, rawStatus);
+      results[i] = this.#complete(batch[i], this.#slots[i], len);
       this.#stats.requests++;
       n++;
     }
     return n;
   }
 
-  #complete(r: Request, slot: Slot, usedLen: number, rawStatus: boolean): Completion {
+  #complete(r: Request, slot: Slot, usedLen: number): Completion {
     const sys = this.#sys;
     const status = sys.memRead(slot.hdr + BLK_REQ_HEADER_SIZE, 1)[0];
-    if (rawStatus) return { data: new Uint8Array([status]) };
     const what = `${REQ_NAMES[r.type] ?? `type ${r.type}`} at sector ${r.sector}`;
     switch (status) {
       case BLK_S_OK:

@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import type { MmioDevice, MmioHost } from "../kernel/types.ts";
+import type { DeviceEvent, MmioDevice, MmioEvent, MmioHost, TraceEvent } from "../kernel/types.ts";
 import { BlockDeviceError } from "../statefs/block_device.ts";
 import type { VirtioBlkMmio } from "./blk_device.ts";
 import { VirtioBlkDriver } from "./blk_driver.ts";
@@ -13,9 +13,6 @@ import { VirtioError } from "./errors.ts";
 import { FaultyStore } from "./fault.ts";
 import { Prng } from "./prng.ts";
 import {
-  BLK_S_OK,
-  BLK_S_UNSUPP,
-  BLK_T_FLUSH,
   REG_DEVICE_FEATURES,
   REG_DEVICE_FEATURES_SEL,
   REG_DEVICE_ID,
@@ -329,15 +326,6 @@ Deno.test("driver: IOERR becomes a typed IO_ERROR and the driver keeps working",
   assertEquals(out.back, 7);
 });
 
-Deno.test("driver: raw requests report the device status byte (UNSUPP for unknown types)", async () => {
-  const rig = virtioRig(new MemoryStore(64));
-  const out = await runInTask(rig, async (sys, slot) => {
-    const d = await VirtioBlkDriver.probe(sys, slot);
-    return { unknown: await d.rawRequest(99), flush: await d.rawRequest(BLK_T_FLUSH) };
-  });
-  assertEquals(out, { unknown: BLK_S_UNSUPP, flush: BLK_S_OK });
-});
-
 Deno.test("driver: a status other than OK, or a short completion, is a typed error", async () => {
   const cases: [string, number | undefined, number | undefined, string][] = [
     ["UNSUPP", 2, undefined, "UNSUPPORTED"],
@@ -508,4 +496,31 @@ Deno.test("driver: the same workload gives the same console and virtual time", a
     return { lines: consoleText(rig), time: rig.kernel.now() };
   };
   assertEquals(await once(), await once());
+});
+
+Deno.test("driver: the trace names registers and reports each request's submit and completion", async () => {
+  const events: TraceEvent[] = [];
+  const store = new FaultyStore(new MemoryStore(64), { readErrors: [20] });
+  const rig = virtioRig(store, { tracer: (e) => events.push(e) });
+  await runInTask(rig, async (sys, slot) => {
+    const d = await VirtioBlkDriver.probe(sys, slot);
+    await d.write(8, new Uint8Array(1024).fill(3));
+    await assertRejects(() => d.read(20, 1), BlockDeviceError);
+  });
+  const notify = events.filter((e): e is MmioEvent =>
+    e.kind === "mmio" && e.register === "QueueNotify"
+  );
+  assert(notify.length >= 2);
+  assertEquals([notify[0].access, notify[0].window, notify[0].task], ["write", 0, "statefsd"]);
+  const reqs = events.filter((e): e is DeviceEvent => e.kind === "device" && e.op !== "get-id");
+  const tail = reqs.slice(-4).map((e) =>
+    `${e.device} ${e.phase} ${e.op} ${e.sector} ${e.count} ${e.status ?? "-"}`
+  );
+  assertEquals(tail, [
+    "virtio-blk submit out 8 2 -",
+    "virtio-blk complete out 8 2 ok",
+    "virtio-blk submit in 20 1 -",
+    "virtio-blk complete in 20 1 ioerr",
+  ]);
+  assertEquals(reqs.at(-1)!.req, reqs.at(-2)!.req);
 });

@@ -6,7 +6,7 @@
  */
 
 import { Kernel } from "../kernel/kernel.ts";
-import { type MmioDevice, RIGHT_MAP, type Syscalls } from "../kernel/types.ts";
+import { type MmioDevice, RIGHT_MAP, type Syscalls, type Tracer } from "../kernel/types.ts";
 import { VirtioBlkMmio, type VirtioBlkOptions } from "./blk_device.ts";
 import { GuestMemory } from "./guest_memory.ts";
 import type { BlockStore } from "./store.ts";
@@ -30,12 +30,14 @@ export interface RigOptions {
   memorySize?: number;
   /** Wraps the device before it is attached (to misbehave in a test). */
   wrap?: (dev: VirtioBlkMmio) => MmioDevice;
+  /** The kernel's tracer. */
+  tracer?: Tracer;
 }
 
 /** Builds a kernel with guest memory and a virtio-blk device over `store` at MMIO window 0. */
 export function virtioRig(store: BlockStore, opts: RigOptions = {}): VirtioRig {
   const memory = new GuestMemory(opts.memorySize ?? 4 * 1024 * 1024);
-  const kernel = new Kernel({ memory });
+  const kernel = new Kernel({ memory, tracer: opts.tracer });
   const device = new VirtioBlkMmio(store, opts.device);
   kernel.attachMmio(0, opts.wrap ? opts.wrap(device) : device);
   return { kernel, memory, device };

@@ -1,0 +1,171 @@
+/**
+ * Syscall dispatch: the table of every syscall a task sees, in one place, and the two ways a
+ * call runs. A synchronous call (cap and memory operations, print, spawn) runs to completion and
+ * is traced. An asynchronous call (send, recv, sleep, yield, MMIO, irqWait) costs
+ * {@link SYSCALL_COST_NS} of virtual time and is the only point where the running task may park
+ * or yield. The bodies live with their concern: captable.ts, ipc.ts, mmio.ts, task.ts.
+ *
+ * @module
+ */
+
+import { sysCapClone, sysCapClose, sysCapDerive, sysCapQuery, sysCapTransfer } from "./captable.ts";
+import { sysEndpointCreate, sysRecv, sysSend } from "./ipc.ts";
+import {
+  sysDmaAlloc,
+  sysIrqWait,
+  sysMemRead,
+  sysMemWrite,
+  sysMmioRead32,
+  sysMmioWrite32,
+} from "./mmio.ts";
+import { park, requeue } from "./scheduler.ts";
+import { type KernelState, kerr, type Step, type Task } from "./state.ts";
+import { sysExit, sysPrint, sysSpawn, sysTaskList } from "./task.ts";
+import { SYSCALL_COST_NS } from "./timers.ts";
+import { traceOwn, traceSyscall } from "./tracing.ts";
+import { KernelError, type Message, type Syscalls, type TaskState } from "./types.ts";
+
+/**
+ * Async syscalls a task may complete in a row without parking before the kernel makes it yield;
+ * keeps a task that polls with NONBLOCK from starving the others (and the host's stop checks).
+ */
+export const SYSCALL_QUANTUM = 256;
+
+const NEVER: Promise<never> = new Promise<never>(() => {});
+
+/** The syscall table of `task`. */
+export function syscallsFor(k: KernelState, task: Task): Syscalls {
+  const sync = <T>(op: string, slot: number | undefined, fn: () => T, size?: (v: T) => number) =>
+    runSync(k, task, op, slot, fn, size);
+  const async = <T>(op: string, slot: number | undefined, fn: () => Step<T> | Promise<Step<T>>) =>
+    runAsync(k, task, op, slot, fn);
+  return {
+    get pid() {
+      return task.pid;
+    },
+    get name() {
+      return task.name;
+    },
+    get serviceId() {
+      return task.serviceId;
+    },
+    now: () => k.time,
+    print: (line) => sync("print", undefined, () => sysPrint(k, task, line)),
+    sleep: (ns) => async<void>("sleep", undefined, () => sleepStep(k, ns)),
+    yield: () => async<void>("yield", undefined, () => ({ yieldNow: true })),
+    exit: (code = 0) => {
+      if (task.state !== "exited") sysExit(k, task, code);
+      return NEVER;
+    },
+    send: (slot, data, opts = {}) =>
+      async<void>("send", slot, () => sysSend(k, task, slot, data, opts)),
+    recv: (slot, opts = {}) => async<Message>("recv", slot, () => sysRecv(k, task, slot, opts)),
+    capQuery: (slot) => sync("capQuery", slot, () => sysCapQuery(k, task, slot)),
+    capDerive: (slot, rights, toSlot) =>
+      sync("capDerive", slot, () => sysCapDerive(task, slot, rights, toSlot)),
+    capClone: (slot) => sync("capClone", slot, () => sysCapClone(task, slot)),
+    capClose: (slot) => sync("capClose", slot, () => sysCapClose(task, slot)),
+    capTransfer: (slot, pid, rights, toSlot) =>
+      sync("capTransfer", slot, () => sysCapTransfer(k, task, slot, pid, rights, toSlot)),
+    endpointCreate: (factorySlot, depth, toSlot, ownerPid) =>
+      sync(
+        "endpointCreate",
+        factorySlot,
+        () => sysEndpointCreate(k, task, factorySlot, depth, toSlot, ownerPid),
+      ),
+    spawn: (name, entry) => sync("spawn", undefined, () => sysSpawn(k, task, name, entry)),
+    taskList: () => sync("taskList", undefined, () => sysTaskList(k, task)),
+    mmioRead32: (slot, offset) =>
+      async<number>("mmioRead32", slot, () => sysMmioRead32(k, task, slot, offset)),
+    mmioWrite32: (slot, offset, value) =>
+      async<void>("mmioWrite32", slot, () => sysMmioWrite32(k, task, slot, offset, value)),
+    irqWait: (slot, opts = {}) =>
+      async<void>("irqWait", slot, () => sysIrqWait(k, task, slot, opts)),
+    dmaAlloc: (size, align = 16) =>
+      sync("dmaAlloc", undefined, () => sysDmaAlloc(k, task, size, align), () => size),
+    memRead: (addr, len) =>
+      sync("memRead", undefined, () => sysMemRead(k, task, addr, len), () => len),
+    memWrite: (addr, data) =>
+      sync("memWrite", undefined, () => sysMemWrite(k, task, addr, data), () => data.length),
+  };
+}
+
+/** sleep: parks until `ns` from now; sleep(0) (or less) is a yield. */
+function sleepStep(k: KernelState, ns: number): Step<void> {
+  if (typeof ns !== "number" || Number.isNaN(ns)) {
+    throw kerr("INVALID_ARGUMENT", `bad sleep ${ns}`);
+  }
+  if (ns <= 0) return { yieldNow: true };
+  return { block: { op: "sleep", deadline: k.time + ns } };
+}
+
+/** A synchronous syscall: traced, errors thrown as KernelError. */
+function runSync<T>(
+  k: KernelState,
+  task: Task,
+  op: string,
+  slot: number | undefined,
+  fn: () => T,
+  size?: (v: T) => number,
+): T {
+  if (task.state === "exited") throw kerr("NO_SUCH_TASK", `${task.name} has exited`);
+  try {
+    const v = fn();
+    traceSyscall(k, task, op, slot, size?.(v), "ok");
+    return v;
+  } catch (err) {
+    if (err instanceof KernelError) traceSyscall(k, task, op, slot, undefined, err.code);
+    throw err;
+  }
+}
+
+/**
+ * An async syscall: checks that the caller is the running task with no syscall in flight,
+ * charges the syscall cost, runs `fn`, then returns its result, parks the task, or (after
+ * {@link SYSCALL_QUANTUM} calls without parking) makes it yield first.
+ */
+async function runAsync<T>(
+  k: KernelState,
+  task: Task,
+  op: string,
+  slot: number | undefined,
+  fn: () => Step<T> | Promise<Step<T>>,
+): Promise<T> {
+  if (task.state === "exited") return NEVER;
+  if (k.current !== task || task.inSyscall) {
+    const err = kerr("INVALID_ARGUMENT", `${op}: ${task.name} has another syscall in flight`);
+    traceSyscall(k, task, op, slot, undefined, err.code);
+    throw err;
+  }
+  task.inSyscall = true;
+  k.wakeTraces = k.tracer ? [] : undefined;
+  try {
+    k.time += SYSCALL_COST_NS;
+    let step: Step<T>;
+    try {
+      step = await fn();
+    } catch (err) {
+      if (!(err instanceof KernelError)) throw err;
+      step = { error: err };
+    }
+    // The state may have changed while the body awaited a device.
+    if ((task.state as TaskState) === "exited") return NEVER;
+    if ("block" in step) return await park<T>(k, task, op, step.block);
+    if ("yieldNow" in step) {
+      traceOwn(k, task, op, slot, undefined, "ok");
+      await requeue(k, task);
+      return undefined as T;
+    }
+    if ("error" in step) {
+      traceOwn(k, task, op, slot, undefined, step.error.code);
+      if (++task.burst >= SYSCALL_QUANTUM) await requeue(k, task);
+      throw step.error;
+    }
+    traceOwn(k, task, op, slot, step.size, "ok");
+    if (++task.burst >= SYSCALL_QUANTUM) await requeue(k, task);
+    return step.value;
+  } finally {
+    task.inSyscall = false;
+    k.wakeTraces = undefined;
+  }
+}

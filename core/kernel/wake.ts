@@ -1,0 +1,69 @@
+/**
+ * Parking and waking: the state changes every blocking object (endpoint, interrupt line, timer)
+ * shares. A woken task goes to the back of the ready queue with a continuation that settles
+ * its parked syscall.
+ *
+ * @module
+ */
+
+import type { KernelState, Task, Wait } from "./state.ts";
+import { traceSyscall } from "./tracing.ts";
+import type { KernelError, TaskState } from "./types.ts";
+
+/** Sets `task`'s state, stamping the time of the change. */
+export function setState(k: KernelState, task: Task, state: TaskState): void {
+  if (task.state !== state) {
+    task.state = state;
+    task.since = k.time;
+  }
+}
+
+function drop(list: Task[], task: Task): void {
+  const i = list.indexOf(task);
+  if (i >= 0) list.splice(i, 1);
+}
+
+/** Takes `task` off every queue its wait put it on (endpoint, window, timers). */
+export function unlinkWait(k: KernelState, task: Task, w: Wait): void {
+  if (w.endpoint) {
+    drop(w.endpoint.senders, task);
+    drop(w.endpoint.receivers, task);
+  }
+  if (w.window) drop(w.window.waiters, task);
+  if (w.deadline !== undefined) k.timers.remove(task);
+}
+
+/** Makes a blocked task runnable; `resume` settles its parked call when it runs. */
+function wake(
+  k: KernelState,
+  task: Task,
+  outcome: string,
+  size: number | undefined,
+  resume: (w: Wait) => void,
+): void {
+  const w = task.wait!;
+  unlinkWait(k, task, w);
+  task.wait = undefined;
+  traceSyscall(k, task, w.call, w.slot, size, outcome, k.wakeTraces);
+  task.resume = () => resume(w);
+  setState(k, task, "ready");
+  k.ready.push(task);
+}
+
+/** Wakes `task` with its call's result. */
+export function wakeValue(k: KernelState, task: Task, value: unknown, size?: number): void {
+  wake(k, task, "ok", size, (w) => w.resolve(value));
+}
+
+/** Wakes `task` with its call failing. */
+export function wakeError(k: KernelState, task: Task, err: KernelError): void {
+  wake(k, task, err.code, undefined, (w) => w.reject(err));
+}
+
+/** Hands control back to the run loop (the running task parked or ended). */
+export function yieldToScheduler(k: KernelState): void {
+  const parked = k.parked;
+  k.parked = undefined;
+  k.current = undefined;
+  parked?.();
+}
