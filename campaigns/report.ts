@@ -13,7 +13,7 @@
  * @module
  */
 
-import { escapeXml } from "../harness/xml.ts";
+import { escapeXml } from "../harness/junit.ts";
 import type { CaseResult } from "./boot_case.ts";
 
 /** Report format version. */

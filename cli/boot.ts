@@ -5,17 +5,23 @@
  */
 
 import type { Command } from "commander";
-import { CliError, EXIT_USAGE } from "./errors.ts";
+import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
+import { io, setExitCode, userPath } from "./io.ts";
 import { asCliError } from "./scan.ts";
+import { VERSION } from "./version.ts";
 import {
   checkWritable,
+  DEFAULT_IMAGE_PATH,
   defaultLadderPath,
+  type LayoutPartition,
   type LineSource,
   loadLadder,
   planImage,
+  replaceWithError,
   reportPaths,
   resolveRunOptions,
   type RunFlags,
+  type RunInfo,
   runSession,
   selectRequirement,
   type TaskSummary,
@@ -28,9 +34,13 @@ import {
   DEFAULT_MANIFEST_PATH,
   loadManifest,
   ManifestError,
+  type ManifestLoad,
   requireLoadable,
 } from "../init/manifest.ts";
-import { ImageError, mkfsImage, RecipeError } from "../images/mod.ts";
+import { diagnosticWhere } from "../init/diagnostic.ts";
+import { validateManifest } from "../init/validate.ts";
+import { SERVICES } from "../services/mod.ts";
+import { ImageError, mkfsImage, probeImage, RecipeError } from "../images/mod.ts";
 
 /** Options commander hands the boot action: the run flags the harness merges, and boot's own. */
 interface BootFlags extends RunFlags {
@@ -43,6 +53,7 @@ interface BootFlags extends RunFlags {
   trace?: string;
   time?: boolean;
   system?: string;
+  quiet?: boolean;
 }
 
 /** Where the console log and summary go without --log-dir. */
@@ -60,7 +71,8 @@ Reports: every console line goes to <log-dir>/uart.log and the verdict to
 Environment (the original harness's knobs; a flag wins over a conflicting variable, with a notice):
   RUN_PHASE                   --phase
   RUN_UNTIL_MARKER            --until-marker (1 = the phase's end, a string = that marker)
-  RUN_TIMEOUT                 --timeout (90s, 2m, 500ms; default 90s)
+  RUN_TIMEOUT                 --timeout (90s, 2m, 500ms, 1h; a bare number is seconds;
+                              default 90s, at most 596h)
   INIT_LITE_WATCHDOG_TICKS    --watchdog-ticks
   NEXUS_KEEP_BLK              --keep-image (1 or 0)
   REQUIRE_STATEFS_COLD_BOOT   --require-cold-boot (1 or 0)
@@ -87,11 +99,47 @@ function summarize(tasks: TaskInfo[]): TaskSummary[] {
   }));
 }
 
-async function bootAction(flags: BootFlags): Promise<number> {
-  const opts = resolveRunOptions(flags, (name) => Deno.env.get(name));
+/**
+ * Refuses a manifest that cannot boot before anything is touched: no services, or a service whose
+ * module nexus does not have (the boot would stop part way with a FAIL line instead).
+ */
+function requireBootable(loaded: ManifestLoad): void {
+  const m = requireLoadable(loaded);
+  if (m.services.length === 0) {
+    throw new CliError(`${m.file}: declares no services, so there is nothing to boot`);
+  }
+  const report = validateManifest(loaded, SERVICES);
+  const fatal = report.problems.find((p) =>
+    p.code === "UNKNOWN_MODULE" || p.code === "MODULE_NAME_MISMATCH"
+  );
+  if (fatal) throw new CliError(`${diagnosticWhere(fatal)}: ${fatal.message}; ${fatal.hint}`);
+}
+
+/** The partition layout of the image about to boot, or null when it cannot be read. */
+async function imageLayout(path: string): Promise<RunInfo["image"]> {
+  try {
+    const info = await probeImage(path);
+    const partitions: LayoutPartition[] | null = info.table
+      ? info.table.partitions.map((p) => ({
+        name: p.name,
+        firstLba: p.firstLba,
+        lastLba: p.lastLba,
+      }))
+      : null;
+    return { path, sizeBytes: info.sizeBytes, partitions };
+  } catch {
+    // The boot reports an unusable image itself, with its own words.
+    return { path, sizeBytes: 0, partitions: null };
+  }
+}
+
+async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
+  const opts = resolveRunOptions(flags, (name) => io().env(name));
   const seed = parseSeed(flags.seed ?? "1");
-  const ladder = flags.ladder !== undefined
-    ? await loadLadder(flags.ladder)
+  info.seed = seed;
+  const ladderPath = flags.ladder !== undefined ? userPath(flags.ladder) : undefined;
+  const ladder = ladderPath !== undefined
+    ? await loadLadder(ladderPath, flags.ladder)
     : await loadLadder(defaultLadderPath(), "images/ladder.toml");
   const requirement = selectRequirement(ladder, {
     phase: opts.phase,
@@ -99,32 +147,40 @@ async function bootAction(flags: BootFlags): Promise<number> {
     requireColdBoot: opts.requireColdBoot,
   });
   // The manifest is checked before the image is touched; bootSystem reads it again.
-  requireLoadable(await loadManifest(flags.system ?? DEFAULT_MANIFEST_PATH));
-  const plan = planImage({ image: flags.image, keepImage: opts.keepImage });
-  const logDir = flags.logDir ?? DEFAULT_LOG_DIR;
+  const manifestPath = flags.system !== undefined ? userPath(flags.system) : undefined;
+  requireBootable(await loadManifest(manifestPath ?? DEFAULT_MANIFEST_PATH));
+  const plan = planImage({
+    image: flags.image !== undefined ? userPath(flags.image) : undefined,
+    keepImage: opts.keepImage,
+    defaultPath: userPath(DEFAULT_IMAGE_PATH),
+  });
+  const logDir = userPath(flags.logDir ?? DEFAULT_LOG_DIR);
+  const junit = flags.junit !== undefined ? userPath(flags.junit) : undefined;
+  const tracePath = flags.trace !== undefined ? userPath(flags.trace) : undefined;
   // Every output is checked before the image is touched, so a bad path costs nothing.
   checkWritable(reportPaths(logDir).summary);
-  if (flags.junit !== undefined) checkWritable(flags.junit);
-  if (flags.trace !== undefined) checkWritable(flags.trace);
+  if (junit !== undefined) checkWritable(junit);
+  if (tracePath !== undefined) checkWritable(tracePath);
   if (plan.action !== "keep") {
     // Only the managed default image is ever replaced; a named one is created when missing.
     await mkfsImage(plan.path, { force: plan.action === "recreate" && !plan.explicit });
   }
+  info.image = await imageLayout(plan.path);
   const terminal = new Terminal({
-    out: Deno.stdout,
-    err: Deno.stderr,
-    noColor: Deno.env.get("NO_COLOR"),
+    out: io().stdout,
+    err: io().stderr,
+    noColor: io().env("NO_COLOR"),
     timePrefix: flags.time === true,
-    stream: flags.json !== true,
+    stream: flags.json !== true && flags.quiet !== true,
   });
   for (const n of opts.notices) terminal.notice(n);
-  const trace = flags.trace !== undefined ? TraceFile.create(flags.trace) : undefined;
+  const trace = tracePath !== undefined ? TraceFile.create(tracePath) : undefined;
   const source: LineSource = async (sink) => {
     const out = await bootSystem({
       imagePath: plan.path,
       seed,
       watchdogTicks: opts.watchdogTicks,
-      ...(flags.system !== undefined ? { manifestPath: flags.system } : {}),
+      ...(manifestPath !== undefined ? { manifestPath } : {}),
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
       shouldStop: () => sink.shouldStop(),
       tracer: trace?.tracer,
@@ -138,8 +194,10 @@ async function bootAction(flags: BootFlags): Promise<number> {
       timeoutMs: opts.timeoutMs,
       terminal,
       json: flags.json === true,
-      junitPath: flags.junit,
+      junitPath: junit,
       logDir,
+      nexusVersion: VERSION,
+      run: info,
     });
     return verdict.exitCode;
   } finally {
@@ -155,7 +213,11 @@ function asUsageError(err: unknown): unknown {
   ) {
     return new CliError(err.message, EXIT_USAGE);
   }
-  return asCliError(err);
+  const cli = asCliError(err);
+  if (cli instanceof CliError) return cli;
+  // A path the system refuses (too long, under a file, a symlink loop): one line, exit 2.
+  const sys = describeSystemError(err);
+  return sys !== null ? new CliError(sys, EXIT_USAGE) : err;
 }
 
 /** Registers the `boot` command on the root program. */
@@ -180,12 +242,33 @@ export function registerBoot(program: Command): Command {
     .option("--junit <file>", "write a JUnit XML report")
     .option("--trace <file>", "write every syscall as JSON lines")
     .option("--time", "prefix streamed console lines with their virtual time")
+    .option("--quiet", "do not stream console lines (they still go to uart.log)")
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: BootFlags) => {
+      const info: RunInfo = {
+        command: ["nexus", ...(io().argv ?? [])],
+        cwd: io().cwd,
+        seed: null,
+        faultPlan: null,
+        image: null,
+        manifest: flags.system !== undefined ? userPath(flags.system) : DEFAULT_MANIFEST_PATH,
+        ladder: flags.ladder !== undefined ? userPath(flags.ladder) : defaultLadderPath(),
+      };
       try {
-        Deno.exitCode = await bootAction(flags);
+        setExitCode(await bootAction(flags, info));
       } catch (err) {
-        throw asUsageError(err);
+        const usage = asUsageError(err);
+        if (usage instanceof CliError && usage.exitCode === EXIT_USAGE) {
+          // No verdict of an earlier run may stand beside this error.
+          replaceWithError({
+            logDir: userPath(flags.logDir ?? DEFAULT_LOG_DIR),
+            junitPath: flags.junit !== undefined ? userPath(flags.junit) : undefined,
+            error: usage.message,
+            nexusVersion: VERSION,
+            run: info,
+          });
+        }
+        throw usage;
       }
     });
 }

@@ -14,6 +14,7 @@ import {
   positiveInt,
   runCampaignCommand,
 } from "./report.ts";
+import { setExitCode } from "./io.ts";
 import { FAULT_CLASSES, parsePlan } from "../campaigns/plan.ts";
 import { countSeeds, parseSeeds } from "../campaigns/select.ts";
 
@@ -83,7 +84,7 @@ export function registerExplore(program: Command): Command {
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: ExploreFlags) => {
       try {
-        Deno.exitCode = await exploreAction(flags);
+        setExitCode(await exploreAction(flags));
       } catch (err) {
         throw asCampaignUsageError(err);
       }

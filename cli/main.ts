@@ -2,11 +2,19 @@
  * The `nexus` command: argument parsing, output and exit codes only. Each command group lives in
  * its own module and registers itself on the root program.
  *
+ * @example
+ * ```ts
+ * import { captureIo, run } from "./main.ts";
+ * const io = captureIo();
+ * const code = await run(["--version"], io); // 0; io.stdout.text() holds the version
+ * ```
+ *
  * @module
  */
 
 import { Command, CommanderError } from "commander";
-import { CliError, EXIT_USAGE } from "./errors.ts";
+import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
+import { type CliIo, io, printErr, processIo, withIo, writeAll } from "./io.ts";
 import { registerImage } from "./image.ts";
 import { registerSlots } from "./slots.ts";
 import { registerBoot } from "./boot.ts";
@@ -14,10 +22,10 @@ import { registerScan } from "./scan.ts";
 import { registerExplore } from "./explore.ts";
 import { registerReport } from "./report.ts";
 import { registerTorture } from "./torture.ts";
-import denoJson from "../deno.json" with { type: "json" };
+import { VERSION } from "./version.ts";
 
-/** The nexus version, from deno.json. */
-export const VERSION: string = denoJson.version;
+export { VERSION } from "./version.ts";
+export { type CapturedIo, captureIo, type CliIo } from "./io.ts";
 
 /** Builds the root program with every subcommand registered. */
 function buildProgram(): Command {
@@ -26,11 +34,7 @@ function buildProgram(): Command {
       "Image builder and deterministic test runner for the persistence stack of a capability microkernel OS",
     )
     .version(VERSION, "-V, --version", "print the nexus version")
-    .showSuggestionAfterError(true)
-    .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({
-      outputError: (str, write) => write(str),
-    });
+    .showSuggestionAfterError(true);
   registerImage(program);
   registerSlots(program);
   registerBoot(program);
@@ -38,36 +42,84 @@ function buildProgram(): Command {
   registerExplore(program);
   registerTorture(program);
   registerReport(program);
-  program.commands.forEach(exitOverrideDeep);
-  program.exitOverride();
+  configureDeep(program);
   return program;
 }
 
-function exitOverrideDeep(cmd: Command): void {
+/** Commander's own messages go to the run's streams, in the one error style of the CLI. */
+function configureDeep(cmd: Command): void {
   cmd.exitOverride();
   cmd.showSuggestionAfterError(true);
-  cmd.commands.forEach(exitOverrideDeep);
+  cmd.configureOutput({
+    writeOut: (str) => writeAll(io().stdout, str),
+    writeErr: (str) => writeAll(io().stderr, str),
+    outputError: (str, write) => write(oneLineError(str, cmd)),
+  });
+  cmd.commands.forEach(configureDeep);
 }
 
-/** Runs nexus with `args` (without the program name) and returns the exit code. */
-export async function run(args: string[]): Promise<number> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(args, { from: "user" });
-    return typeof Deno.exitCode === "number" ? Deno.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // Help and version end through exitOverride with code 0; usage errors were printed already.
-      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+/** `error: unknown option '--x'\n(Did you mean --y?)` becomes one `nexus: ...` line with a hint. */
+function oneLineError(str: string, cmd: Command): string {
+  const text = str.replace(/^error: /, "").split("\n").map((l) => l.trim()).filter((l) => l)
+    .join(" ");
+  const path: string[] = [];
+  for (let c: Command | null = cmd; c !== null; c = c.parent) path.unshift(c.name());
+  return `nexus: ${text} (see: ${path.join(" ")} --help)\n`;
+}
+
+/**
+ * Runs nexus with `args` (without the program name) against `runIo` (default: this process's
+ * streams) and returns the exit code. Nothing here exits the process, so the CLI can run
+ * in-process.
+ */
+export function run(args: string[], runIo: CliIo = processIo()): Promise<number> {
+  runIo.argv = [...args];
+  return withIo(runIo, async () => {
+    const program = buildProgram();
+    try {
+      await program.parseAsync(args, { from: "user" });
+      return runIo.exitCode ?? 0;
+    } catch (err) {
+      if (err instanceof CommanderError) {
+        // Help and version end through exitOverride with code 0; usage errors were printed already.
+        return err.exitCode === 0 ? 0 : EXIT_USAGE;
+      }
+      if (err instanceof CliError) {
+        printErr(`nexus: ${asTyped(err.message, runIo.cwd)}`);
+        return err.exitCode;
+      }
+      // A path the user named that the system refuses (too long, under a file, a symlink loop).
+      const sys = describeSystemError(err);
+      if (sys !== null) {
+        printErr(`nexus: ${asTyped(sys, runIo.cwd)}`);
+        return EXIT_USAGE;
+      }
+      throw err;
     }
-    if (err instanceof CliError) {
-      console.error(`nexus: ${err.message}`);
-      return err.exitCode;
-    }
-    throw err;
+  });
+}
+
+/**
+ * Paths resolved against a run directory other than the process's show as the user typed them.
+ */
+function asTyped(message: string, cwd: string): string {
+  return cwd === Deno.cwd() ? message : message.replaceAll(`${cwd.replace(/\/+$/, "")}/`, "");
+}
+
+/** The directory the user ran the command from: `deno task` runs in the project root. */
+function userDirectory(): string {
+  const init = Deno.env.get("INIT_CWD");
+  if (init !== undefined && init !== "") {
+    try {
+      if (Deno.statSync(init).isDirectory) return init;
+    } catch { /* not usable: stay where we are */ }
   }
+  return Deno.cwd();
 }
 
 if (import.meta.main) {
+  // Relative paths (and build/) resolve against the user's directory, not the project root.
+  const dir = userDirectory();
+  if (dir !== Deno.cwd()) Deno.chdir(dir);
   Deno.exit(await run(Deno.args));
 }

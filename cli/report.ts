@@ -8,6 +8,7 @@
 
 import type { Command } from "commander";
 import { CliError, EXIT_FAIL, EXIT_OK, EXIT_USAGE } from "./errors.ts";
+import { io, printErr, printOut, setExitCode, userPath, writeAll } from "./io.ts";
 import {
   type CampaignReport,
   mergeReports,
@@ -81,19 +82,20 @@ export function summaryLines(r: CampaignReport): string[] {
 
 async function writeOut(path: string, text: string): Promise<void> {
   if (path === "-") {
-    await Deno.stdout.write(new TextEncoder().encode(text));
+    writeAll(io().stdout, text);
     return;
   }
   try {
-    await Deno.writeTextFile(path, text);
+    await Deno.writeTextFile(userPath(path), text);
   } catch (err) {
     throw new CliError(`cannot write ${path}: ${(err as Error).message}`);
   }
 }
 
 /** Checks a report path can be written before a long campaign starts. */
-function checkWritable(path: string | undefined): void {
-  if (path === undefined || path === "-") return;
+function checkWritable(typed: string | undefined): void {
+  if (typed === undefined || typed === "-") return;
+  const path = userPath(typed);
   try {
     const st = Deno.statSync(path);
     if (!st.isFile) throw new CliError(`cannot write ${path}: not a regular file`);
@@ -132,8 +134,9 @@ export async function runCampaignCommand(
   checkWritable(flags.json);
   checkWritable(flags.junit);
   const toStdout = flags.json === "-" || flags.junit === "-";
-  const log = (line: string) => (toStdout ? console.error(line) : console.log(line));
-  const progress = Deno.stderr.isTerminal();
+  const log = (line: string) => (toStdout ? printErr(line) : printOut(line));
+  const err = io().stderr;
+  const progress = err.isTerminal();
   const enc = new TextEncoder();
   const start = performance.now();
   let failures = 0;
@@ -142,12 +145,13 @@ export async function runCampaignCommand(
     options,
     shard,
     jobs,
-    dir: flags.dir,
+    dir: flags.dir !== undefined ? userPath(flags.dir) : undefined,
     onResult: (r, done, total) => {
       if (!r.ok) failures++;
       if (progress) {
         const rate = done / ((performance.now() - start) / 1000);
-        Deno.stderr.writeSync(
+        writeAll(
+          err,
           enc.encode(
             `\r\x1b[K${campaign}: ${done}/${total} runs, ${failures} failures, ${
               rate.toFixed(1)
@@ -157,7 +161,7 @@ export async function runCampaignCommand(
       }
     },
   });
-  if (progress) Deno.stderr.writeSync(enc.encode("\r\x1b[K"));
+  if (progress) writeAll(err, enc.encode("\r\x1b[K"));
   for (const l of summaryLines(report)) log(l);
   await writeReports(report, flags);
   return report.failures === 0 ? EXIT_OK : EXIT_FAIL;
@@ -174,7 +178,7 @@ export function asCampaignUsageError(err: unknown): unknown {
 async function readReport(path: string): Promise<CampaignReport> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await Deno.readTextFile(userPath(path));
   } catch (err) {
     const why = err instanceof Deno.errors.NotFound ? "no such file" : (err as Error).message;
     throw new CliError(`cannot read report ${path}: ${why}`);
@@ -200,7 +204,7 @@ async function mergeAction(files: string[], flags: MergeFlags): Promise<number> 
   for (const f of files) reports.push(await readReport(f));
   const merged = mergeReports(reports);
   const toStdout = flags.json === "-" || flags.junit === "-";
-  const log = (line: string) => (toStdout ? console.error(line) : console.log(line));
+  const log = (line: string) => (toStdout ? printErr(line) : printOut(line));
   for (const l of summaryLines(merged)) log(l);
   const missing = missingShards(merged);
   if (missing.length > 0) log(`note: shards not merged: ${missing.join(", ")}`);
@@ -222,7 +226,7 @@ export function registerReport(program: Command): Command {
     )
     .action(async (files: string[], flags: MergeFlags) => {
       try {
-        Deno.exitCode = await mergeAction(files, flags);
+        setExitCode(await mergeAction(files, flags));
       } catch (err) {
         throw asCampaignUsageError(err);
       }

@@ -7,6 +7,7 @@
 
 import type { Command } from "commander";
 import { CliError, EXIT_USAGE } from "./errors.ts";
+import { io, setExitCode } from "./io.ts";
 import {
   childSource,
   defaultLadderPath,
@@ -77,7 +78,7 @@ async function openLog(path: string): Promise<ReadableStream<Uint8Array>> {
 async function scanAction(input: string[], flags: ScanFlags): Promise<number> {
   const opts = resolveRunOptions(
     flags,
-    (name) => Deno.env.get(name),
+    (name) => io().env(name),
     ["phase", "untilMarker", "timeout", "requireColdBoot"],
   );
   if (flags.run) {
@@ -119,20 +120,20 @@ async function scanAction(input: string[], flags: ScanFlags): Promise<number> {
   if (flags.run) {
     source = childSource(input[0], input.slice(1));
   } else if (input.length === 0 || input[0] === "-") {
-    if (Deno.stdin.isTerminal()) {
+    if (io().stdinIsTerminal()) {
       throw new CliError(
         "no log given and stdin is a terminal: name a LOGFILE, pipe one in, or use --run",
       );
     }
-    source = streamSource(Deno.stdin.readable);
+    source = streamSource(io().stdin());
   } else {
     source = streamSource(await openLog(input[0]));
     live = false;
   }
   const terminal = new Terminal({
-    out: Deno.stdout,
-    err: Deno.stderr,
-    noColor: Deno.env.get("NO_COLOR"),
+    out: io().stdout,
+    err: io().stderr,
+    noColor: io().env("NO_COLOR"),
     stream: live && !flags.quiet && !flags.json,
   });
   for (const n of opts.notices) terminal.notice(n);
@@ -170,7 +171,7 @@ export function registerScan(program: Command): Command {
     .addHelpText("after", HELP_AFTER)
     .action(async (input: string[], flags: ScanFlags) => {
       try {
-        Deno.exitCode = await scanAction(input, flags);
+        setExitCode(await scanAction(input, flags));
       } catch (err) {
         throw asCliError(err);
       }

@@ -7,6 +7,7 @@
 
 import { type Command, Option } from "commander";
 import { CliError, EXIT_FAIL, EXIT_USAGE } from "./errors.ts";
+import { printErr, printOut, setExitCode, userPath } from "./io.ts";
 import {
   DEFAULT_MANIFEST_PATH,
   formatDiagnostic,
@@ -27,12 +28,9 @@ const EXIT_CODES = `
 Exit codes: 0 valid (warnings allowed); 1 problems found; 2 usage error or unreadable manifest.
 `;
 
-const encoder = new TextEncoder();
-
-async function print(text: string): Promise<void> {
-  const data = encoder.encode(text.endsWith("\n") ? text : text + "\n");
-  let done = 0;
-  while (done < data.length) done += await Deno.stdout.write(data.subarray(done));
+function print(text: string): Promise<void> {
+  printOut(text);
+  return Promise.resolve();
 }
 
 /** The default manifest as a user would type it from the repository root, when it is under cwd. */
@@ -42,7 +40,7 @@ function displayPath(path: string): string {
 }
 
 async function load(path: string | undefined): Promise<ManifestLoad> {
-  const file = path ?? DEFAULT_MANIFEST_PATH;
+  const file = path !== undefined ? userPath(path) : DEFAULT_MANIFEST_PATH;
   try {
     const loaded = await loadManifest(file);
     if (path === undefined) loaded.manifest.file = displayPath(file);
@@ -101,7 +99,7 @@ ${EXIT_CODES}`,
           );
         }
       }
-      if (!report.valid) Deno.exitCode = EXIT_FAIL;
+      if (!report.valid) setExitCode(EXIT_FAIL);
     });
 
   slots.command("show")
@@ -142,13 +140,12 @@ ${EXIT_CODES}`,
 async function warnProblems(loaded: ManifestLoad): Promise<void> {
   const errors = loaded.diagnostics.filter((d) => d.severity === "error").length;
   if (errors === 0) return;
-  const data = encoder.encode(
+  printErr(
     `nexus: ${loaded.manifest.file} has ${errors} problem(s) and is shown in part; run: nexus slots validate${
       loaded.manifest.file === displayPath(DEFAULT_MANIFEST_PATH)
         ? ""
         : ` --system ${loaded.manifest.file}`
-    }\n`,
+    }`,
   );
-  let done = 0;
-  while (done < data.length) done += await Deno.stderr.write(data.subarray(done));
+  await Promise.resolve();
 }

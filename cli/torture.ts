@@ -12,6 +12,7 @@ import {
   positiveInt,
   runCampaignCommand,
 } from "./report.ts";
+import { setExitCode } from "./io.ts";
 
 interface PowerFlags extends CampaignFlags {
   mode?: string;
@@ -63,7 +64,7 @@ export function registerTorture(program: Command): Command {
           bound: flags.bound !== undefined ? positiveInt(flags.bound, "--bound", 16) : 8,
         };
         if (flags.case !== undefined) options.case = flags.case;
-        Deno.exitCode = await runCampaignCommand("torture power", options, flags);
+        setExitCode(await runCampaignCommand("torture power", options, flags));
       } catch (err) {
         throw asCampaignUsageError(err);
       }

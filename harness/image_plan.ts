@@ -9,6 +9,7 @@
  */
 
 import { HarnessError } from "./errors.ts";
+import { readFailureReason } from "../init/text_file.ts";
 
 /** The image a boot uses when none is named. */
 export const DEFAULT_IMAGE_PATH = "build/blk.img";
@@ -29,13 +30,21 @@ export interface ImagePlan {
 /** What is at a path. */
 export type PathKind = "file" | "missing" | "other";
 
-/** Looks at `path` without following it into an error. */
+/** Shortens a long path for a one-line message. */
+function shortPath(path: string): string {
+  return path.length <= 80 ? path : `${path.slice(0, 38)}...${path.slice(-38)}`;
+}
+
+/**
+ * Looks at `path` without following it into an error. A path the system refuses (too long,
+ * under a regular file, a symlink loop) is a {@link HarnessError} `BAD_OPTION` naming it.
+ */
 export function pathKind(path: string): PathKind {
   try {
     return Deno.statSync(path).isFile ? "file" : "other";
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return "missing";
-    throw err;
+    throw new HarnessError("BAD_OPTION", `image ${shortPath(path)}: ${readFailureReason(err)}`);
   }
 }
 
@@ -44,11 +53,11 @@ export function pathKind(path: string): PathKind {
  * other than a file (a directory), which no boot can use.
  */
 export function planImage(
-  opts: { image?: string; keepImage: boolean },
+  opts: { image?: string; keepImage: boolean; defaultPath?: string },
   kind: (path: string) => PathKind = pathKind,
 ): ImagePlan {
   const explicit = opts.image !== undefined;
-  const path = opts.image ?? DEFAULT_IMAGE_PATH;
+  const path = opts.image ?? opts.defaultPath ?? DEFAULT_IMAGE_PATH;
   const k = kind(path);
   if (k === "other") {
     throw new HarnessError("BAD_OPTION", `image ${path} is not a regular file`);

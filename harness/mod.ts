@@ -34,17 +34,19 @@ export {
   type FailureLine,
   formatVirtual,
   formatWall,
+  type LayoutPartition,
   type OrderViolation,
   PLAIN,
   renderJson,
   renderText,
+  type RunInfo,
   type TaskSummary,
   type TextStyle,
   type Verdict,
   type VerdictEntry,
 } from "./verdict.ts";
-export { renderJunit } from "./junit.ts";
-export { escapeXml, isXmlChar, parseXml, type XmlElement, XmlError } from "./xml.ts";
+
+export { escapeXml, isXmlChar, renderJunit, renderJunitError } from "./junit.ts";
 export { LineSplitter, MAX_LINE_CHARS, splitLines } from "./lines.ts";
 export {
   arraySource,
@@ -60,6 +62,7 @@ export {
   DEFAULT_TIMEOUT_MS,
   ENV_ALIASES,
   type EnvReader,
+  MAX_TIMEOUT_MS,
   parsePositiveInt,
   resolveRunOptions,
   type RunFlags,
@@ -67,9 +70,14 @@ export {
 } from "./options.ts";
 export {
   checkWritable,
+  type ErrorReport,
+  type ErrorReportOptions,
   LineFile,
   progressLine,
+  replaceWithError,
+  REPORT_SCHEMA_VERSION,
   reportPaths,
+  withRunInfo,
   writeJunit,
   writeSummary,
 } from "./reports.ts";

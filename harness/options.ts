@@ -13,6 +13,23 @@ import { HarnessError } from "./errors.ts";
 /** Default wall-clock limit of a run: 90 s. */
 export const DEFAULT_TIMEOUT_MS = 90_000;
 
+/** The longest wall-clock limit a timer can hold (2^31-1 ms, about 596 hours). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Parses a run's time limit; one longer than a timer can hold is refused, never cut to 1 ms. */
+function parseTimeout(text: string, what: string): number {
+  const ms = parseDuration(text, what);
+  if (ms > MAX_TIMEOUT_MS) {
+    throw new HarnessError(
+      "BAD_DURATION",
+      `${what} "${text}" is longer than the longest limit, ${
+        Math.floor(MAX_TIMEOUT_MS / 3_600_000)
+      }h (24 days)`,
+    );
+  }
+  return ms;
+}
+
 /** The environment variables understood, with the flag each one stands for. */
 export const ENV_ALIASES: Readonly<Record<string, string>> = {
   RUN_PHASE: "--phase",
@@ -154,8 +171,8 @@ export function resolveRunOptions(
   const timeoutMs = resolve<number>({
     key: "timeout",
     name: "RUN_TIMEOUT",
-    flag: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, "--timeout"),
-    parse: (v) => parseDuration(v, "RUN_TIMEOUT"),
+    flag: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout, "--timeout"),
+    parse: (v) => parseTimeout(v, "RUN_TIMEOUT"),
     shown: flags.timeout ?? "",
   }) ?? DEFAULT_TIMEOUT_MS;
   const watchdogTicks = resolve<number>({

@@ -7,8 +7,14 @@
  */
 
 import { HarnessError } from "./errors.ts";
-import { renderJunit } from "./junit.ts";
-import type { Verdict } from "./verdict.ts";
+import { renderJunit, renderJunitError } from "./junit.ts";
+import type { RunInfo, Verdict } from "./verdict.ts";
+
+/**
+ * Version of the shape of `summary.json` and the `--json` verdict. Raised when a field changes
+ * meaning or goes away; new fields may appear without it.
+ */
+export const REPORT_SCHEMA_VERSION = 1;
 
 const FLUSH_BYTES = 64 * 1024;
 
@@ -102,6 +108,76 @@ export function reportPaths(logDir: string): { uart: string; summary: string } {
   const base = logDir.replace(/\/+$/, "") || "/";
   const join = (name: string) => base === "/" ? `/${name}` : `${base}/${name}`;
   return { uart: join("uart.log"), summary: join("summary.json") };
+}
+
+/** The verdict as reports carry it: schema and nexus version first, what the run was last. */
+export function withRunInfo(v: Verdict, nexusVersion: string, run?: RunInfo): Verdict {
+  const { schemaVersion: _s, nexusVersion: _n, run: _r, ...rest } = v;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    nexusVersion,
+    ...rest,
+    ...(run ?? v.run ? { run: run ?? v.run } : {}),
+  };
+}
+
+/** What `summary.json` says when a run ended in a usage or configuration error (exit 2). */
+export interface ErrorReport {
+  /** {@link REPORT_SCHEMA_VERSION}. */
+  schemaVersion: number;
+  /** The nexus version that wrote it. */
+  nexusVersion: string;
+  /** Always ERROR: there is no verdict. */
+  status: "ERROR";
+  /** Always 2. */
+  exitCode: 2;
+  /** The one-line error the command printed. */
+  error: string;
+  /** What the run was asked to do, as far as it got. */
+  run: Partial<RunInfo> | null;
+}
+
+/** Options for {@link replaceWithError}. */
+export interface ErrorReportOptions {
+  /** The log dir whose summary.json is replaced. */
+  logDir?: string;
+  /** The JUnit file that is replaced. */
+  junitPath?: string;
+  /** The error message. */
+  error: string;
+  /** The nexus version. */
+  nexusVersion: string;
+  /** What the run was asked to do. */
+  run?: Partial<RunInfo> | null;
+}
+
+/**
+ * After a run that ended in exit 2, replaces an existing `summary.json` and JUnit file with an
+ * error report, so no earlier verdict is left standing as if it were this run's. Files that do
+ * not exist are not created and uart.log is left alone (it is only written once a run produces
+ * console output). Never throws: the error itself is what the user must see.
+ */
+export function replaceWithError(opts: ErrorReportOptions): void {
+  const report: ErrorReport = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    nexusVersion: opts.nexusVersion,
+    status: "ERROR",
+    exitCode: 2,
+    error: opts.error,
+    run: opts.run ?? null,
+  };
+  const replace = (path: string, text: string) => {
+    try {
+      if (!Deno.statSync(path).isFile) return;
+      Deno.writeTextFileSync(path, text);
+    } catch {
+      // Missing or unwritable: nothing stale can be read there through nexus's own name.
+    }
+  };
+  if (opts.logDir !== undefined) {
+    replace(reportPaths(opts.logDir).summary, JSON.stringify(report, null, 2) + "\n");
+  }
+  if (opts.junitPath !== undefined) replace(opts.junitPath, renderJunitError(opts.error));
 }
 
 /** Writes `summary.json` (the verdict, pretty-printed) into `logDir`. */

@@ -10,9 +10,17 @@
 import { Judge } from "./judge.ts";
 import type { Requirement } from "./ladder.ts";
 import { type LineSource, runLive } from "./live.ts";
-import { checkWritable, LineFile, reportPaths, writeJunit, writeSummary } from "./reports.ts";
+import {
+  checkWritable,
+  LineFile,
+  replaceWithError,
+  reportPaths,
+  withRunInfo,
+  writeJunit,
+  writeSummary,
+} from "./reports.ts";
 import type { Terminal } from "./terminal.ts";
-import type { Verdict } from "./verdict.ts";
+import type { RunInfo, Verdict } from "./verdict.ts";
 
 /** Signals that end a run in order: the source is stopped (a command: its group) and reported. */
 export const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -38,6 +46,10 @@ export interface SessionOptions {
    * that keep the event loop turning (streams, commands); a busy simulator would never see it.
    */
   catchInterrupt?: boolean;
+  /** The nexus version reports carry. */
+  nexusVersion?: string;
+  /** What the run was asked to do, carried by the reports. */
+  run?: RunInfo;
 }
 
 /** Runs one judged session and returns its verdict (already printed and written). */
@@ -45,7 +57,14 @@ export async function runSession(opts: SessionOptions): Promise<Verdict> {
   const judge = new Judge(opts.requirement);
   if (opts.junitPath !== undefined) checkWritable(opts.junitPath);
   if (opts.logDir !== undefined) checkWritable(reportPaths(opts.logDir).summary);
-  const uart = opts.logDir !== undefined ? LineFile.create(reportPaths(opts.logDir).uart) : null;
+  // uart.log is replaced only once this run has a line to put there: a run that cannot start
+  // leaves the last run's console alone.
+  const uartPath = opts.logDir !== undefined ? reportPaths(opts.logDir).uart : null;
+  let uart: LineFile | null = null;
+  const openUart = () => {
+    if (uart === null && uartPath !== null) uart = LineFile.create(uartPath);
+    return uart;
+  };
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
   if (opts.catchInterrupt) {
@@ -59,18 +78,30 @@ export async function runSession(opts: SessionOptions): Promise<Verdict> {
       timeoutMs: opts.timeoutMs,
       interrupt: interrupt.signal,
       tee: (text, timeNs) => {
-        uart?.writeLine(text);
+        openUart()?.writeLine(text);
         opts.terminal.line(text, timeNs);
         opts.terminal.progress(judge.progress());
       },
     });
+    openUart();
+  } catch (err) {
+    // The run could not go on (an unusable image, say): no earlier verdict may stand for it.
+    replaceWithError({
+      logDir: opts.logDir,
+      junitPath: opts.junitPath,
+      error: err instanceof Error ? err.message : String(err),
+      nexusVersion: opts.nexusVersion ?? "unknown",
+      run: opts.run ?? null,
+    });
+    throw err;
   } finally {
     if (opts.catchInterrupt) {
       for (const sig of STOP_SIGNALS) Deno.removeSignalListener(sig, onSignal);
     }
-    uart?.close();
+    (uart as LineFile | null)?.close();
     opts.terminal.clearProgress();
   }
+  verdict = withRunInfo(verdict, opts.nexusVersion ?? "unknown", opts.run);
   if (opts.logDir !== undefined) writeSummary(opts.logDir, verdict);
   if (opts.junitPath !== undefined) writeJunit(opts.junitPath, verdict);
   opts.terminal.verdict(verdict, opts.json);

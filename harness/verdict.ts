@@ -104,8 +104,42 @@ export interface TaskSummary {
   since: number;
 }
 
+/** One partition of the booted image. */
+export interface LayoutPartition {
+  /** GPT partition name. */
+  name: string;
+  /** First sector. */
+  firstLba: number;
+  /** Last sector (inclusive). */
+  lastLba: number;
+}
+
+/** What a run was asked to do: enough to repeat it and to know what the verdict is about. */
+export interface RunInfo {
+  /** The command line as typed, starting with `nexus`. */
+  command: string[];
+  /** The directory relative paths were resolved against. */
+  cwd: string;
+  /** Boot seed; null when the run did not boot (a scan). */
+  seed: number | null;
+  /** Fault plan the run injected; null for none. */
+  faultPlan: unknown;
+  /** Disk image and its partition layout as booted; null when the run did not boot. */
+  image: { path: string; sizeBytes: number; partitions: LayoutPartition[] | null } | null;
+  /** System manifest; null when the run did not boot. */
+  manifest: string | null;
+  /** Ladder file. */
+  ladder: string;
+  /** Console log judged (a scan's input), or null. */
+  input?: string | null;
+}
+
 /** The complete outcome of a judged run (also the `--json` and `summary.json` object). */
 export interface Verdict {
+  /** Version of this object's shape (reports carry it; judges leave it to the session). */
+  schemaVersion?: number;
+  /** The nexus version that wrote it. */
+  nexusVersion?: string;
   /** PASS or FAIL. */
   status: "PASS" | "FAIL";
   /** 0 for PASS, 1 for FAIL. */
@@ -144,6 +178,8 @@ export interface Verdict {
   tasks: TaskSummary[] | null;
   /** Wall time of the run in milliseconds. */
   wallMs: number;
+  /** What the run was asked to do, when the caller says. */
+  run?: RunInfo;
 }
 
 /** Formats virtual nanoseconds for the verdict line. */

@@ -6,11 +6,20 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { bootIn, nexus } from "./cli_helpers.ts";
 import { withTempDir } from "./helpers.ts";
-import { parseXml } from "../harness/xml.ts";
+import { checkJunit } from "./junit_check.ts";
 
 const SYSTEM = new URL("../images/system.toml", import.meta.url).pathname;
 const LADDER = new URL("../images/ladder.toml", import.meta.url).pathname;
 const SENTINEL = new TextEncoder().encode("SENTINEL");
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function noStack(stderr: string): void {
   assert(!stderr.includes("    at "), `no stack trace in: ${stderr}`);
@@ -158,7 +167,7 @@ Deno.test("boot: unusable images are configuration errors (exit 2)", async () =>
     await Deno.writeFile(`${dir}/empty.img`, new Uint8Array());
     for (
       const [image, re] of [
-        ["adir", /image adir is not a regular file/],
+        ["adir", /image .*adir is not a regular file/],
         ["small.img", /small\.img: not a disk image/],
         ["empty.img", /empty\.img: the image is empty/],
       ] as const
@@ -188,19 +197,29 @@ Deno.test("boot: SLOT MISSING from a broken manifest fails and names the slot", 
   });
 });
 
-Deno.test("boot: a FAIL line from init (a manifest naming no module) fails the boot", async () => {
+Deno.test("boot: a manifest that cannot boot is refused before booting (exit 2, one line)", async () => {
   await withTempDir("nexus-boot-", async (dir) => {
-    const system = await manifest(
+    const nomod = await manifest(
       dir,
       "nomod.toml",
       (s) => s.replace('module = "samgrd"', 'module = "samgrdx"'),
     );
-    const r = await bootIn(dir, ["--system", system, "--phase", "bring-up", "--json"]);
-    assertEquals(r.code, 1, r.stdout + r.stderr);
-    const v = JSON.parse(r.stdout);
-    assertEquals(v.end, "failure");
-    assertEquals(v.failures[0].text, 'init: FAIL start samgrd: no service module "samgrdx"');
-    assertEquals(v.firstMissing, { marker: "init: up samgrd", phase: "bring-up" });
+    const r = await bootIn(dir, ["--system", nomod, "--phase", "bring-up", "--json"]);
+    assertEquals(r.code, 2, r.stdout + r.stderr);
+    assertEquals(r.stdout, "", "nothing booted");
+    assertMatch(
+      r.stderr,
+      /^nexus: nomod\.toml:\d+: samgrd uses module "samgrdx", which is not a known service module \(did you mean "samgrd"\?\); set module to one of: /,
+    );
+    assertEquals(r.stderr.trimEnd().split("\n").length, 1);
+    await Deno.writeTextFile(`${dir}/empty.toml`, "");
+    const empty = await bootIn(dir, ["--system", "empty.toml", "--phase", "bring-up"]);
+    assertEquals(empty.code, 2, empty.stdout + empty.stderr);
+    assertEquals(
+      empty.stderr,
+      "nexus: empty.toml: declares no services, so there is nothing to boot\n",
+    );
+    assertEquals(await exists(`${dir}/build/blk.img`), false, "no image was made");
   });
 });
 
@@ -289,7 +308,7 @@ Deno.test("boot: --json prints only the verdict object; --junit writes one testc
     assertEquals(v.end, "complete");
     assertEquals(typeof v.virtualNs, "number");
     assert(Array.isArray(v.tasks));
-    const root = parseXml(await Deno.readTextFile(`${dir}/ci/junit.xml`));
+    const root = await checkJunit(await Deno.readTextFile(`${dir}/ci/junit.xml`));
     assertEquals(root.children[0].attrs.tests, "38");
     assertEquals(root.children[0].children.length, 38);
     assertEquals(root.attrs.failures, "0");
@@ -375,5 +394,121 @@ Deno.test("boot: environment aliases apply; a conflicting flag wins with a notic
       both.stderr,
       'nexus: notice: --until-marker "init: ready" overrides RUN_UNTIL_MARKER=1\n',
     );
+  });
+});
+
+Deno.test("boot: paths the system refuses and odd inputs are one-line errors (exit 2)", async () => {
+  await withTempDir("nexus-boot-", async (dir) => {
+    await Deno.writeTextFile(`${dir}/afile`, "x");
+    await Deno.symlink(`${dir}/loop-a`, `${dir}/loop-b`);
+    await Deno.symlink(`${dir}/loop-b`, `${dir}/loop-a`);
+    const made = await new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).output();
+    assertEquals(made.code, 0);
+    const cases: [string[], RegExp, Record<string, string>?][] = [
+      [
+        ["--image", `${"d".repeat(300)}/x.img`],
+        /^nexus: image d+\.\.\.d+\/x\.img: file name too long\n$/,
+      ],
+      [["--image", "afile/x.img"], /^nexus: image afile\/x\.img: a part of the path is a file/],
+      [["--image", "loop-a"], /^nexus: image loop-a: too many levels of symbolic links/],
+      [["--ladder", "fifo"], /^nexus: cannot read ladder fifo: is a FIFO, not a regular file/],
+      [["--system", "fifo"], /^nexus: cannot read manifest fifo: is a FIFO, not a regular file/],
+      [["--timeout", "600h"], /^nexus: --timeout "600h" is longer than the longest limit, 596h/],
+      [[], /^nexus: RUN_TIMEOUT "1000h" is longer than the longest limit/, {
+        RUN_TIMEOUT: "1000h",
+      }],
+    ];
+    for (const [args, re, env] of cases) {
+      const r = await bootIn(dir, ["--phase", "bring-up", ...args], { env });
+      assertEquals(r.code, 2, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
+      assertMatch(r.stderr, re);
+      assertEquals(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+      noStack(r.stderr);
+    }
+    // `build` is a regular file: the default image and logs cannot go there.
+    const sub = `${dir}/sub`;
+    await Deno.mkdir(sub);
+    await Deno.writeTextFile(`${sub}/build`, "mine");
+    const r = await bootIn(sub, ["--phase", "bring-up"]);
+    assertEquals(r.code, 2, r.stdout + r.stderr);
+    assertMatch(
+      r.stderr,
+      /^nexus: (image build\/blk\.img|cannot write build\/logs\/summary\.json): /,
+    );
+    assertEquals(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+    assertEquals(await Deno.readTextFile(`${sub}/build`), "mine", "left alone");
+  });
+});
+
+Deno.test("boot: summary.json says what ran; an exit-2 run leaves no earlier verdict standing", async () => {
+  await withTempDir("nexus-boot-", async (dir) => {
+    const pass = await bootIn(dir, [
+      "--phase",
+      "bring-up",
+      "--until-marker",
+      "--seed",
+      "3",
+      "--quiet",
+      "--junit",
+      "junit.xml",
+    ]);
+    assertEquals(pass.code, 0, pass.stdout + pass.stderr);
+    assertEquals(pass.stdout.split("\n").length, 2, "--quiet: only the verdict");
+    const summary = JSON.parse(await Deno.readTextFile(`${dir}/build/logs/summary.json`));
+    assertEquals(summary.schemaVersion, 1);
+    assertMatch(summary.nexusVersion, /^\d+\.\d+\.\d+/);
+    assertEquals(summary.status, "PASS");
+    assertEquals(summary.run.command, [
+      "nexus",
+      "boot",
+      "--phase",
+      "bring-up",
+      "--until-marker",
+      "--seed",
+      "3",
+      "--quiet",
+      "--junit",
+      "junit.xml",
+    ]);
+    assertEquals(summary.run.seed, 3);
+    assertEquals(summary.run.faultPlan, null);
+    assertEquals(summary.run.image.path, `${dir}/build/blk.img`);
+    assertEquals(summary.run.image.sizeBytes, 131072 * 512);
+    assertEquals(
+      summary.run.image.partitions.map((p: { name: string }) => p.name),
+      ["nexus-state", "system-a", "system-b"],
+    );
+    assertMatch(summary.run.manifest, /images\/system\.toml$/);
+    assertMatch(summary.run.ladder, /images\/ladder\.toml$/);
+    const uart = await Deno.readTextFile(`${dir}/build/logs/uart.log`);
+    assert(uart.length > 0);
+    // The same object comes with --json.
+    const json = await bootIn(dir, ["--phase", "bring-up", "--until-marker", "--json"]);
+    const v = JSON.parse(json.stdout);
+    assertEquals([v.schemaVersion, v.run.seed], [1, 1]);
+    await bootIn(dir, ["--phase", "bring-up", "--until-marker", "--junit", "junit.xml"]);
+    const uartBefore = await Deno.readTextFile(`${dir}/build/logs/uart.log`);
+    // Now a run that cannot start: an empty image.
+    await Deno.writeFile(`${dir}/empty.img`, new Uint8Array());
+    const bad = await bootIn(dir, ["--image", "empty.img", "--junit", "junit.xml"]);
+    assertEquals(bad.code, 2, bad.stdout + bad.stderr);
+    const after = JSON.parse(await Deno.readTextFile(`${dir}/build/logs/summary.json`));
+    assertEquals(after.status, "ERROR");
+    assertEquals(after.exitCode, 2);
+    assertMatch(after.error, /empty\.img: the image is empty/);
+    assertEquals(
+      await Deno.readTextFile(`${dir}/build/logs/uart.log`),
+      uartBefore,
+      "the last run's console is not truncated",
+    );
+    const junit = await checkJunit(await Deno.readTextFile(`${dir}/junit.xml`));
+    assertEquals(junit.attrs.errors, "1", "the JUnit file says the run errored");
+    // A usage error replaces it too.
+    await bootIn(dir, ["--phase", "bring-up", "--until-marker"]);
+    const usage = await bootIn(dir, ["--phase", "nope"]);
+    assertEquals(usage.code, 2);
+    const third = JSON.parse(await Deno.readTextFile(`${dir}/build/logs/summary.json`));
+    assertEquals(third.status, "ERROR");
+    assertMatch(third.error, /unknown phase "nope"/);
   });
 });

@@ -13,7 +13,7 @@ import { runCases } from "../campaigns/runner.ts";
 import { SERVICES } from "../services/mod.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { SF_OP_STATS, SF_OP_SYNC } from "../services/statefsd/protocol.ts";
-import { run } from "../cli/main.ts";
+import { captureIo, run } from "../cli/main.ts";
 
 const bench = await withBench();
 
@@ -96,17 +96,8 @@ Deno.test("runner: in-process cases come back in order with their replay command
   });
 });
 
-async function quiet(args: string[]): Promise<number> {
-  const log = console.log;
-  const err = console.error;
-  console.log = () => {};
-  console.error = () => {};
-  try {
-    return await run(args);
-  } finally {
-    console.log = log;
-    console.error = err;
-  }
+function quiet(args: string[]): Promise<number> {
+  return run(args, captureIo());
 }
 
 Deno.test("CLI: bad selections are usage errors (exit 2) before anything runs", async () => {

@@ -1,8 +1,12 @@
 /**
- * Spawns the `nexus` CLI as a user would (a separate Deno process) for end-to-end tests.
+ * Runs the `nexus` CLI for end-to-end tests: in-process through `run(args, io)` with captured
+ * output ({@link nexusIn}, most tests), or spawned as a user would ({@link nexus}) where a real
+ * process matters (signals, process groups, stdin, the entry point itself).
  *
  * @module
  */
+
+import { captureIo, run } from "../cli/main.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -65,7 +69,35 @@ export async function nexus(args: string[], opts: NexusOptions = {}): Promise<Cl
   };
 }
 
-/** Runs `nexus boot ...args` with `dir` as the working directory (build/ lands there). */
+/**
+ * Runs `nexus ...args` in this process: relative paths resolve against `opts.cwd`, the
+ * environment is only NO_COLOR=1 plus `opts.env`, and output is captured.
+ */
+export function nexusIn(args: string[], opts: NexusOptions = {}): Promise<CliResult> {
+  // One run at a time: a run's io is the module's current one while it goes.
+  const result = queue.then(() => runCaptured(args, opts));
+  queue = result.then(() => {}, () => {});
+  return result;
+}
+
+let queue: Promise<void> = Promise.resolve();
+
+async function runCaptured(args: string[], opts: NexusOptions): Promise<CliResult> {
+  const io = captureIo({
+    cwd: opts.cwd,
+    env: { NO_COLOR: "1", ...opts.env },
+    stdin: opts.stdin,
+  });
+  const code = await run(args, io);
+  return {
+    code,
+    stdout: io.stdout.text(),
+    stderr: io.stderr.text(),
+    stdoutBytes: io.stdout.bytes(),
+  };
+}
+
+/** Runs `nexus boot ...args` in-process with `dir` as the user's directory (build/ lands there). */
 export function bootIn(dir: string, args: string[], opts: NexusOptions = {}): Promise<CliResult> {
-  return nexus(["boot", ...args], { cwd: dir, ...opts });
+  return nexusIn(["boot", ...args], { cwd: dir, ...opts });
 }

@@ -3,7 +3,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { nexus } from "./cli_helpers.ts";
+import { nexusIn as nexus } from "./cli_helpers.ts";
 
 const DEFAULT = new URL("../images/system.toml", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;

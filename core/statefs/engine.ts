@@ -44,6 +44,7 @@ import {
   encodeSuperblock,
   encodeTxnId,
   hasSuperblockMagic,
+  MAX_TXN_CHUNK,
   MAX_VALUE_BYTES,
   OP_CHECKPOINT,
   OP_DELETE,
@@ -62,6 +63,8 @@ import {
   entrySize,
   isZero,
   locatedValue,
+  MAX_TXN_BYTES,
+  MAX_TXN_KEYS,
   ReplayState,
   scanJournal,
   storedLength,
@@ -69,7 +72,7 @@ import {
   zeroBlocks,
 } from "./replay.ts";
 
-/** Default bound on records replayed at open (FORMATS.md). */
+/** Default bound on records replayed at open (docs/formats.md). */
 export const DEFAULT_MAX_REPLAY_RECORDS = 100_000;
 /** Pending journal bytes that force a write to the device before `sync()`. */
 const FLUSH_THRESHOLD = 256 * 1024;
@@ -114,6 +117,71 @@ export interface StateFsStats {
   bytesUsed: number;
   /** Compactions done by this instance. */
   compactions: number;
+}
+
+/** One validated batch operation: a put (with the value) or a delete (`value` undefined). */
+interface BatchEntry {
+  key: string;
+  keyLen: number;
+  value: Uint8Array | undefined;
+}
+
+/** Key of the aborted filler transaction's payload (never applied by either engine). */
+const FILLER_KEY = "/state/.pad";
+/** Smallest filler: TxnPrepare, a TxnPayload with no value bytes, TxnAbort. */
+const FILLER_MIN = 3 * (RECORD_OVERHEAD + 8) + FILLER_KEY.length;
+
+/** How {@link StateFs.batch} writes a batch. */
+interface BatchPlan {
+  puts: BatchEntry[];
+  deletes: BatchEntry[];
+  abort: boolean;
+  /** Bytes of the filler transaction before the commit (0: none). */
+  filler: number;
+  /** Journal bytes and records the batch appends. */
+  bytes: number;
+  records: number;
+  /** The original's transaction caps or one block cannot hold it: commit by compaction. */
+  viaCompaction: boolean;
+}
+
+function chunkCount(len: number): number {
+  return Math.max(1, Math.ceil(len / MAX_TXN_CHUNK));
+}
+
+/**
+ * Lays a batch out from journal offset `tail`: where the commit and the deletes start, so that
+ * they share one block, and whether the original's transaction caps allow it at all.
+ */
+function planBatch(entries: BatchEntry[], tail: number, abort: boolean): BatchPlan {
+  const puts = entries.filter((e) => e.value !== undefined);
+  const deletes = abort ? [] : entries.filter((e) => e.value === undefined);
+  let bytes = TXN_MARKER_SIZE;
+  let records = 1;
+  let txnBytes = 0;
+  for (const e of puts) {
+    const n = chunkCount(e.value!.length);
+    bytes += n * (RECORD_OVERHEAD + e.keyLen + 8) + e.value!.length;
+    records += n;
+    txnBytes += e.keyLen + e.value!.length;
+  }
+  let group = TXN_MARKER_SIZE;
+  for (const e of deletes) group += RECORD_OVERHEAD + e.keyLen;
+  const overCaps = puts.length > MAX_TXN_KEYS || txnBytes > MAX_TXN_BYTES;
+  let filler = 0;
+  if (deletes.length > 0) {
+    const room = 512 - ((tail + bytes) % 512);
+    if (group > room) filler = room >= FILLER_MIN ? room : room + 512;
+  }
+  return {
+    puts,
+    deletes,
+    abort,
+    filler,
+    bytes: bytes + filler + group,
+    records: records + (filler > 0 ? 3 : 0) + 1 + deletes.length,
+    viaCompaction: !abort && (overCaps || group > 512),
+  };
 }
 
 /** One operation of {@link StateFs.batch}. */
@@ -189,6 +257,8 @@ export class StateFs {
   #nextTxn = 1n;
   /** A compaction failed during its superblock flip: reload before writing anything. */
   #stale = false;
+  /** Why this store must not be written (replay stopped at data it cannot judge). */
+  #readOnly: string | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   /** Locked operations queued or running. */
   #busy = 0;
@@ -272,7 +342,8 @@ export class StateFs {
     } else {
       throw new StateFsError("CORRUPT", "neither an NXS2 superblock nor a journal at block 0");
     }
-    const state = new ReplayState();
+    const chunks: Uint8Array[] = [];
+    const state = new ReplayState(chunks);
     let scan;
     try {
       scan = await scanJournal(
@@ -281,6 +352,7 @@ export class StateFs {
         blocks,
         this.#maxRecords,
         (r, o, l) => state.apply(r, o, l),
+        chunks,
       );
     } catch (err) {
       throw ioError(err);
@@ -288,9 +360,15 @@ export class StateFs {
     if (scan.stop.kind === "limit") {
       throw new StateFsError(
         "CORRUPT",
-        `journal has more than ${this.#maxRecords} records (the replay bound)`,
+        `journal has ${this.#maxRecords} records or more (the replay bound)`,
       );
     }
+    // A record kind this engine does not know is data it cannot judge: appending would write
+    // over it (and everything after it), so the store is read-only until fsck says otherwise.
+    const stop = scan.stop;
+    const unknown = stop.kind === "corrupt" && stop.code === "bad-opcode" && stop.op !== 0
+      ? `${stop.message} at journal offset ${scan.end}: nothing is written over it`
+      : undefined;
     if (layout === "nxs2") {
       const cp = state.checkpoint;
       if (!cp) throw new StateFsError("CORRUPT", "active region does not start with a Checkpoint");
@@ -324,6 +402,7 @@ export class StateFs {
     this.#needsPrep = true;
     this.#extent = [undefined, undefined];
     this.#stale = false;
+    this.#readOnly = unknown;
   }
 
   /** Runs `fn` after every earlier mutation finished (one writer at a time). */
@@ -344,6 +423,7 @@ export class StateFs {
    */
   #canAppendNow(bytes: number): boolean {
     return this.#busy === 0 && !this.#stale && !this.#needsPrep && this.#orphans.length === 0 &&
+      this.#readOnly === undefined &&
       this.#fits(bytes, 1);
   }
 
@@ -431,6 +511,13 @@ export class StateFs {
    */
   async #prepare(): Promise<void> {
     await this.#recover();
+    this.#checkWritable();
+    if (this.#layout === "legacy" && this.#canMigrate()) {
+      // A legacy journal only migrates while it ends before region B; migrating at the first
+      // write (rather than when it is half full) keeps that true for every journal nexus grows.
+      await this.#compact();
+      return;
+    }
     if (this.#needsPrep) {
       const firstAfterTail = Math.floor(this.#tail / 512) + 1;
       if (firstAfterTail < this.#regionBlocks) {
@@ -459,6 +546,10 @@ export class StateFs {
     }
   }
 
+  #checkWritable(): void {
+    if (this.#readOnly !== undefined) throw new StateFsError("CORRUPT", this.#readOnly);
+  }
+
   /**
    * After a compaction failed during its superblock flip, the active region on the medium is
    * unknown; both regions hold the whole state (compaction flushes the old journal first), so
@@ -468,8 +559,9 @@ export class StateFs {
     if (this.#stale) await this.#load();
   }
 
+  /** Room for `bytes` more journal bytes and `records` more records (below the replay bound). */
   #fits(bytes: number, records: number): boolean {
-    return this.#tail + bytes <= this.#regionBytes && this.#records + records <= this.#maxRecords;
+    return this.#tail + bytes <= this.#regionBytes && this.#records + records < this.#maxRecords;
   }
 
   /**
@@ -495,7 +587,7 @@ export class StateFs {
     if (
       target === undefined ||
       CHECKPOINT_RECORD_SIZE + this.#liveRecordBytes() > target.regionBlocks * 512 ||
-      1 + this.#index.size > this.#maxRecords
+      1 + this.#index.size >= this.#maxRecords
     ) {
       this.#applyChanges(undo);
       throw new StateFsError(
@@ -528,6 +620,14 @@ export class StateFs {
 
   #liveRecordBytes(): number {
     return this.#bytesLive - (this.#layout === "nxs2" ? CHECKPOINT_RECORD_SIZE : 0);
+  }
+
+  /** A legacy journal that can become NXS2 now: it ends before region B, its data fits one. */
+  #canMigrate(): boolean {
+    const target = this.#compactTarget();
+    return target !== undefined &&
+      CHECKPOINT_RECORD_SIZE + this.#liveRecordBytes() <= target.regionBlocks * 512 &&
+      1 + this.#index.size < this.#maxRecords;
   }
 
   /** Mostly garbage and at least half full: compact without being asked. */
@@ -636,14 +736,18 @@ export class StateFs {
   }
 
   /**
-   * Applies `ops` atomically: after any crash either all of them or none are visible. Written as
-   * TxnPrepare, one TxnPayload per put and one Delete per delete, then TxnCommit. With
-   * `abort: true` the batch is written and then aborted (TxnAbort) and changes nothing. Validates
-   * every op first (a delete of a key absent at that point of the batch is `NOT_FOUND`); on any
-   * error nothing is written.
+   * Applies `ops` atomically: after any crash either all of them or none are visible, read by
+   * nexus or by the original engine. Validates every op first, in order (a delete of a key
+   * absent at that point of the batch is `NOT_FOUND`); on any error nothing is written. Only the
+   * last op per key matters. Written as TxnPrepare, the puts as TxnPayload chunks of at most
+   * 8,192 value bytes, TxnCommit, then the deletes as plain Delete records in the same 512-byte
+   * block as the commit (a block write is atomic; a filler transaction that is aborted moves
+   * them to a fresh block when needed). A batch the transaction caps or that block cannot hold
+   * is applied by a compaction instead (atomic through the superblock flip). With
+   * `abort: true` the puts are written and aborted and nothing changes; no Delete is written.
    */
   batch(ops: BatchOp[], opts: { abort?: boolean } = {}): Promise<void> {
-    const enc: Array<{ key: string; keyLen: number; value: Uint8Array | undefined }> = [];
+    const enc: BatchEntry[] = [];
     try {
       for (const o of ops) {
         const keyLen = checkKey(o.key);
@@ -660,32 +764,76 @@ export class StateFs {
       return Promise.reject(err);
     }
     return this.#lock(async () => {
-      const present = new Map<string, boolean>();
+      // Last op per key: the original concatenates every payload of a key in one transaction.
+      const last = new Map<string, BatchEntry>();
       for (const e of enc) {
-        const exists = present.get(e.key) ?? this.#index.has(e.key);
+        const exists = last.has(e.key)
+          ? last.get(e.key)!.value !== undefined
+          : this.#index.has(e.key);
         if (!e.value && !exists) throw new StateFsError("NOT_FOUND", `no such key: ${e.key}`);
-        present.set(e.key, e.value !== undefined);
+        last.delete(e.key);
+        last.set(e.key, e);
       }
-      if (enc.length === 0) return;
+      if (last.size === 0) return;
       await this.#prepare();
-      let size = 2 * TXN_MARKER_SIZE;
-      for (const e of enc) {
-        size += RECORD_OVERHEAD + e.keyLen + (e.value ? 8 + e.value.length : 0);
+      const plan = planBatch([...last.values()], this.#tail, opts.abort === true);
+      const write = () => this.#writeBatch(plan);
+      if (opts.abort) {
+        // Nothing changes; only room is needed (no room: nothing to write for an abort).
+        if (this.#fits(plan.bytes, plan.records)) write();
+        return;
       }
-      const write = () => {
-        const idBytes = encodeTxnId(this.#nextTxn++);
-        this.#append(OP_TXN_PREPARE, "", 0, EMPTY, idBytes);
-        for (const e of enc) {
-          if (e.value) this.#append(OP_TXN_PAYLOAD, e.key, e.keyLen, e.value, idBytes);
-          else this.#append(OP_DELETE, e.key, e.keyLen, EMPTY);
-        }
-        this.#append(opts.abort ? OP_TXN_ABORT : OP_TXN_COMMIT, "", 0, EMPTY, idBytes);
-      };
-      const changes: Change[] = opts.abort ? [] : enc;
-      await this.#commit(size, enc.length + 2, write, changes);
+      const changes: Change[] = [...last.values()];
+      if (plan.viaCompaction) await this.#commitByCompaction(changes);
+      else await this.#commit(plan.bytes, plan.records, write, changes);
       await this.#maybeFlush();
       await this.#maybeAutoCompact();
     });
+  }
+
+  #writeBatch(plan: BatchPlan): void {
+    const id = encodeTxnId(this.#nextTxn++);
+    this.#append(OP_TXN_PREPARE, "", 0, EMPTY, id);
+    for (const e of plan.puts) {
+      const v = e.value!;
+      for (let at = 0; at === 0 || at < v.length; at += MAX_TXN_CHUNK) {
+        this.#append(OP_TXN_PAYLOAD, e.key, e.keyLen, v.subarray(at, at + MAX_TXN_CHUNK), id);
+      }
+    }
+    if (plan.filler > 0) {
+      const pad = encodeTxnId(this.#nextTxn++);
+      this.#append(OP_TXN_PREPARE, "", 0, EMPTY, pad);
+      const n = plan.filler - FILLER_MIN;
+      this.#append(OP_TXN_PAYLOAD, FILLER_KEY, FILLER_KEY.length, new Uint8Array(n), pad);
+      this.#append(OP_TXN_ABORT, "", 0, EMPTY, pad);
+    }
+    this.#append(plan.abort ? OP_TXN_ABORT : OP_TXN_COMMIT, "", 0, EMPTY, id);
+    for (const e of plan.deletes) this.#append(OP_DELETE, e.key, e.keyLen, EMPTY);
+  }
+
+  /** Applies `changes` to the index and writes the result by a compaction (atomic flip). */
+  async #commitByCompaction(changes: Change[]): Promise<void> {
+    const undo = this.#applyChanges(changes);
+    const target = this.#compactTarget();
+    if (
+      target === undefined ||
+      CHECKPOINT_RECORD_SIZE + this.#liveRecordBytes() > target.regionBlocks * 512 ||
+      1 + this.#index.size >= this.#maxRecords
+    ) {
+      this.#applyChanges(undo);
+      throw new StateFsError(
+        "NO_SPACE",
+        target === undefined
+          ? "this batch needs a compaction and the legacy journal is too long to migrate"
+          : `${this.#index.size} live keys would not fit in a region`,
+      );
+    }
+    try {
+      await this.#compact();
+    } catch (err) {
+      this.#applyChanges(undo);
+      throw err;
+    }
   }
 
   /** Writes everything pending and flushes the device: the durability boundary. */
@@ -721,6 +869,7 @@ export class StateFs {
       // No #prepare: a compaction rewrites the whole state into a zeroed region, so whatever a
       // crash left after the tail and any orphan transactions stop mattering once it is done.
       await this.#recover();
+      this.#checkWritable();
       if (this.#compactTarget() === undefined) {
         throw new StateFsError(
           "NO_SPACE",

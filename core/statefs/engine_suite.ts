@@ -61,6 +61,17 @@ async function code(p: Promise<unknown>): Promise<string> {
   return err.code;
 }
 
+/** A legacy-layout device of `blocks` blocks: `records` back to back from byte 0. */
+function legacyImage(blocks: number, records: Uint8Array[]): Uint8Array {
+  const img = new Uint8Array(blocks * 512);
+  let p = 0;
+  for (const r of records) {
+    img.set(r, p);
+    p += r.length;
+  }
+  return img;
+}
+
 function cat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
@@ -294,9 +305,10 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
       for (let i = 0; i < 30; i++) await fs.put(`/state/k${i}`, enc.encode("v"));
       await fs.sync();
       assertEquals(fs.stats().records, 31);
-      assertEquals((await StateFs.open(dev, { maxReplayRecords: 31 })).stats().liveKeys, 30);
+      assertEquals((await StateFs.open(dev, { maxReplayRecords: 32 })).stats().liveKeys, 30);
+      // As the original: a journal of exactly the bound already fails.
       const err = await assertRejects(
-        () => StateFs.open(dev, { maxReplayRecords: 30 }),
+        () => StateFs.open(dev, { maxReplayRecords: 31 }),
         StateFsError,
       );
       assertEquals(err.code, "CORRUPT");
@@ -309,14 +321,14 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
       const fs = await StateFs.open(dev, { maxReplayRecords: 20 });
       for (let i = 0; i < 60; i++) await fs.put(`/state/k${i % 5}`, enc.encode(`v${i}`));
       assert(fs.stats().compactions > 0);
-      assert(fs.stats().records <= 20);
+      assert(fs.stats().records < 20);
       await fs.sync();
       const again = await StateFs.open(dev, { maxReplayRecords: 20 });
       assertEquals(await text(again, "/state/k4"), "v59");
       // More live keys than the bound allows: NO_SPACE, and the store stays usable.
-      for (let i = 5; i < 19; i++) await fs.put(`/state/k${i}`, enc.encode("x"));
-      assertEquals(await code(fs.put("/state/k19", enc.encode("x"))), "NO_SPACE");
-      assertEquals(fs.stats().liveKeys, 19);
+      for (let i = 5; i < 18; i++) await fs.put(`/state/k${i}`, enc.encode("x"));
+      assertEquals(await code(fs.put("/state/k18", enc.encode("x"))), "NO_SPACE");
+      assertEquals(fs.stats().liveKeys, 18);
     }));
 
   test("transaction all-or-nothing: commit applies everything, abort nothing", () =>
@@ -375,7 +387,9 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
         { op: "delete", key: "/state/base" },
       ]);
       await fs.sync();
-      return { img: snapshot(), used, commitAt: 512 + fs.stats().bytesUsed - 23 };
+      // The batch ends with its TxnCommit and then the Delete record of /state/base.
+      const commitAt = 512 + fs.stats().bytesUsed - 23 - (15 + "/state/base".length);
+      return { img: snapshot(), used, commitAt };
     });
     // Cut the commit record off: zero the journal from the commit onwards.
     img.fill(0, commitAt, 512 * 32);
@@ -463,18 +477,19 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
       assertEquals((await fs.get("/state/a"))?.length, 2000);
     }));
 
-  test("legacy layout: an all-zero device opens as one journal from byte 0", () =>
+  test("legacy layout: an all-zero device opens empty; the first write makes it NXS2", () =>
     rig.run(64, async (dev, snapshot) => {
       const fs = await StateFs.open(dev);
       assertEquals(fs.stats().layout, "legacy");
       await fs.put("/state/a", enc.encode("x"));
       await fs.sync();
-      // Byte 0 now holds the golden Put exactly.
-      assertEquals([...snapshot().subarray(0, 24)], [
+      // Region B starts with Checkpoint{1, 0}, then the golden Put exactly.
+      const b = (1 + 31) * 512;
+      assertEquals([...snapshot().subarray(b + 23, b + 47)], [
         ...encodeRecord(OP_PUT, "/state/a", enc.encode("x")),
       ]);
       const again = await StateFs.open(dev);
-      assertEquals(again.stats().layout, "legacy");
+      assertEquals(again.stats().layout, "nxs2");
       assertEquals(await text(again, "/state/a"), "x");
     }));
 
@@ -487,13 +502,7 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
       encodeRecord(OP_DELETE, "/state/a"),
       encodeRecord(OP_TXN_COMMIT, "", encodeTxnId(5n)),
     ];
-    const img = new Uint8Array(64 * 512);
-    let p = 0;
-    for (const r of recs) {
-      img.set(r, p);
-      p += r.length;
-    }
-    return rig.run(img, async (dev) => {
+    return rig.run(legacyImage(64, recs), async (dev) => {
       const fs = await StateFs.open(dev);
       assertEquals(fs.list("/state/", 10), ["/state/b", "/state/c"]);
       await fs.compact();
@@ -594,21 +603,24 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
 
   test("NO_SPACE leaves replayed values intact (legacy journal too long to migrate)", () =>
     // Legacy device of 8 blocks: migration needs the journal within the first 4 blocks.
-    rig.run(8, async (dev) => {
-      const fs = await StateFs.open(dev);
-      await fs.put("/state/a", enc.encode("first")); // the record at byte 0
-      await fs.put("/state/b", new Uint8Array(2500));
-      await fs.sync();
-      const fs2 = await StateFs.open(dev);
-      assertEquals(await code(fs2.put("/state/a", new Uint8Array(2000))), "NO_SPACE");
-      assertEquals(await code(fs2.compact()), "NO_SPACE");
-      assertEquals(await text(fs2, "/state/a"), "first");
-      assertEquals(fs2.list("/state/", 10), ["/state/a", "/state/b"]);
-      assertEquals(fs2.stats().bytesLive, 15 + 8 + 5 + 15 + 8 + 2500);
-      await fs2.delete("/state/b"); // still writable where there is room
-      await fs2.reopen();
-      assertEquals(fs2.list("/state/", 10), ["/state/a"]);
-    }));
+    // The journal (written as the original would) runs past block 4, so it stays legacy.
+    rig.run(
+      legacyImage(8, [
+        encodeRecord(OP_PUT, "/state/a", enc.encode("first")),
+        encodeRecord(OP_PUT, "/state/b", new Uint8Array(2500)),
+      ]),
+      async (dev) => {
+        const fs2 = await StateFs.open(dev);
+        assertEquals(await code(fs2.put("/state/a", new Uint8Array(2000))), "NO_SPACE");
+        assertEquals(await code(fs2.compact()), "NO_SPACE");
+        assertEquals(await text(fs2, "/state/a"), "first");
+        assertEquals(fs2.list("/state/", 10), ["/state/a", "/state/b"]);
+        assertEquals(fs2.stats().bytesLive, 15 + 8 + 5 + 15 + 8 + 2500);
+        await fs2.delete("/state/b"); // still writable where there is room
+        await fs2.reopen();
+        assertEquals(fs2.list("/state/", 10), ["/state/a"]);
+      },
+    ));
 
   test("device faults surface as IO_ERROR and the device stays the truth", async () => {
     await rig.run(64, async (base) => {

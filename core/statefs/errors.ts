@@ -1,5 +1,5 @@
 /**
- * The engine's typed error. Codes match statefsd's wire statuses (FORMATS.md, `SF` frames) so a
+ * The engine's typed error. Codes match statefsd's wire statuses (the `SF` frames of services/statefsd/protocol.ts) so a
  * server can map them one to one.
  *
  * @module

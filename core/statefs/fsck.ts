@@ -22,7 +22,7 @@ import {
   encodeTxnId,
   hasSuperblockMagic,
   MAX_KEY_BYTES,
-  MAX_TXN_PAYLOAD_BYTES,
+  MAX_VALUE_BYTES,
   OP_TXN_ABORT,
   RECORD_HEADER_SIZE,
   RECORD_MAGIC,
@@ -36,8 +36,9 @@ export interface FsckProblem {
   /**
    * Stable reason: `no-statefs`, `bad-block-size`, `device-too-small`, `superblock-crc`,
    * `superblock-version`, `superblock-field`, `checkpoint-missing`, `checkpoint-mismatch`,
-   * `replay-bound`, `torn-tail`, `truncated-tail`, `tail-garbage`, `bad-crc`, `bad-opcode`,
-   * `bad-length`, `bad-shape`, `bad-key`, `orphan-txn`, `txn-unbalanced`, `txn-duplicate`.
+   * `replay-bound`, `torn-tail`, `truncated-tail`, `tail-garbage`, `bad-crc`, `unknown-opcode`,
+   * `bad-length`, `bad-shape`, `bad-key`, `orphan-txn`, `txn-unbalanced`, `txn-duplicate`,
+   * `txn-dropped`, `txn-over-cap`.
    */
   code: string;
   /** Byte offset on the device. */
@@ -162,17 +163,23 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
   const base = regionStart * 512;
   const regionBytes = regionBlocks * 512;
 
-  const state = new ReplayState();
+  const chunks: Uint8Array[] = [];
+  const state = new ReplayState(chunks);
   const scan = await scanJournal(
     dev,
     regionStart,
     regionBlocks,
     Number.MAX_SAFE_INTEGER,
     (r, o, l) => state.apply(r, o, l),
+    chunks,
   );
   const bound = opts.maxReplayRecords ?? DEFAULT_MAX_REPLAY_RECORDS;
-  if (scan.records > bound) {
-    bad("replay-bound", base, `${scan.records} records, more than the replay bound ${bound}`);
+  if (scan.records >= bound) {
+    bad(
+      "replay-bound",
+      base,
+      `${scan.records} records: a journal of ${bound} or more records cannot be opened`,
+    );
   }
   if (layout === "nxs2") {
     const cp = state.checkpoint;
@@ -203,6 +210,9 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
   const stop = scan.stop;
   if (stop.kind === "cut") {
     bad("truncated-tail", base + end, "a record runs past the end of the region", true);
+  } else if (stop.kind === "corrupt" && stop.code === "bad-opcode" && stop.op !== 0) {
+    // A record of a kind this engine does not know (a newer format?) is data, never garbage.
+    bad("unknown-opcode", base + end, `${stop.message}: replay stops here`);
   } else if (stop.kind === "corrupt") {
     const extent = await recordExtent(dev, regionStart, regionBytes, end);
     const beyond = await firstNonZero(dev, regionStart, regionBytes, extent);
@@ -261,7 +271,7 @@ async function recordExtent(
   if (head.length - o < RECORD_HEADER_SIZE) return headerEnd;
   const keyLen = head[o + 5] | (head[o + 6] << 8);
   const valLen = readU32(head, o + 7);
-  if (keyLen > MAX_KEY_BYTES || valLen > MAX_TXN_PAYLOAD_BYTES) return headerEnd;
+  if (keyLen > MAX_KEY_BYTES || valLen > MAX_VALUE_BYTES) return headerEnd;
   return Math.min(regionBytes, at + RECORD_OVERHEAD + keyLen + valLen);
 }
 

@@ -1,5 +1,5 @@
 /**
- * Byte codecs for the StateFS journal (FORMATS.md): v1 record framing, the NXS2 superblock, the
+ * Byte codecs for the StateFS journal (docs/formats.md): v1 record framing, the NXS2 superblock, the
  * region geometry, and the key rules. Pure functions, no I/O.
  *
  * Record: `magic u32 | opcode u8 | key_len u16 | value_len u32 | key | value | crc32c u32`, all
@@ -27,6 +27,8 @@ export const OP_TXN_PAYLOAD = 0x11;
 export const OP_TXN_COMMIT = 0x12;
 /** Discards a transaction: empty key, value `txn id u64`. */
 export const OP_TXN_ABORT = 0x13;
+/** A durability point: empty key, empty value. Replay skips it (docs/formats.md). */
+export const OP_SYNC_BARRIER = 0x14;
 
 /** Bytes before the key: magic, opcode, key length, value length. */
 export const RECORD_HEADER_SIZE = 11;
@@ -34,13 +36,15 @@ export const RECORD_HEADER_SIZE = 11;
 export const RECORD_OVERHEAD = 15;
 /** Longest key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 255;
-/** Largest value a Put can carry. */
+/** Largest value field of any record (and largest value a Put can carry). */
 export const MAX_VALUE_BYTES = 65536;
 /**
- * Largest value field of a TxnPayload: the 8-byte transaction id plus a value of up to
- * {@link MAX_VALUE_BYTES}, so a batch can carry any value a plain Put can.
+ * Most value bytes one TxnPayload carries after its transaction id: a longer transactional
+ * value is several TxnPayload records for the same key, concatenated in order at commit.
  */
-export const MAX_TXN_PAYLOAD_BYTES: number = MAX_VALUE_BYTES + 8;
+export const MAX_TXN_CHUNK = 8192;
+/** Largest value field of a TxnPayload: the 8-byte transaction id plus one chunk. */
+export const MAX_TXN_PAYLOAD_BYTES: number = MAX_TXN_CHUNK + 8;
 /** Size of an encoded Checkpoint record. */
 export const CHECKPOINT_RECORD_SIZE: number = RECORD_OVERHEAD + 8;
 /** Required prefix of every key. */
@@ -79,13 +83,10 @@ export type DecodeResult =
   | { kind: "incomplete"; need: number }
   | { kind: "corrupt"; code: RecordCorruption; message: string };
 
-function isKnownOp(op: number): boolean {
+/** True for the opcodes of docs/formats.md (0x01-0x03, 0x10-0x14). */
+export function isKnownOp(op: number): boolean {
   return op === OP_PUT || op === OP_DELETE || op === OP_CHECKPOINT ||
-    (op >= OP_TXN_PREPARE && op <= OP_TXN_ABORT);
-}
-
-function valueCap(op: number): number {
-  return op === OP_TXN_PAYLOAD ? MAX_TXN_PAYLOAD_BYTES : MAX_VALUE_BYTES;
+    (op >= OP_TXN_PREPARE && op <= OP_SYNC_BARRIER);
 }
 
 const keyChars: number[] = [];
@@ -191,16 +192,20 @@ export function decodeRecordInto(
   const keyLen = buf[offset + 5] | (buf[offset + 6] << 8);
   const valLen = (buf[offset + 7] | (buf[offset + 8] << 8) | (buf[offset + 9] << 16) |
     (buf[offset + 10] << 24)) >>> 0;
+  // The order of checks is the original engine's: opcode, caps, shape (all from the header),
+  // then completeness, CRC and key encoding.
   if (!isKnownOp(op)) {
     return corrupt(slot, "bad-opcode", `unknown opcode 0x${hex2(op)}`);
   }
-  if (keyLen > MAX_KEY_BYTES || valLen > valueCap(op)) {
+  if (keyLen > MAX_KEY_BYTES || valLen > MAX_VALUE_BYTES) {
     return corrupt(
       slot,
       "bad-length",
       `key length ${keyLen} / value length ${valLen} over the caps`,
     );
   }
+  const shape = shapeError(op, keyLen, valLen);
+  if (shape) return corrupt(slot, "bad-shape", shape);
   const size = RECORD_OVERHEAD + keyLen + valLen;
   slot.size = size;
   if (avail < size) return DECODED_INCOMPLETE;
@@ -211,8 +216,6 @@ export function decodeRecordInto(
   if (crc32cRange(buf, offset, bodyEnd) !== stored) {
     return corrupt(slot, "bad-crc", "record CRC mismatch");
   }
-  const shape = shapeError(op, keyLen, valLen);
-  if (shape) return corrupt(slot, "bad-shape", shape);
   const key = keyLen === 0 ? "" : decodeKey(buf, keyAt, keyAt + keyLen);
   if (key === undefined) return corrupt(slot, "bad-key", "key is not UTF-8");
   slot.op = op;
@@ -257,16 +260,24 @@ export function decodeRecord(buf: Uint8Array, offset = 0, end = buf.length): Dec
   }
 }
 
+/**
+ * The shape rules of docs/formats.md, which are the original engine's: Put and Delete accept any
+ * key and value lengths within the caps (the original applies them as they are), the others
+ * are exact.
+ */
 function shapeError(op: number, keyLen: number, valLen: number): string | undefined {
   switch (op) {
     case OP_PUT:
-      return keyLen === 0 ? "Put without a key" : undefined;
     case OP_DELETE:
-      return keyLen === 0 || valLen !== 0 ? "Delete needs a key and an empty value" : undefined;
+      return undefined;
     case OP_CHECKPOINT:
       return keyLen !== 0 || valLen !== 8 ? "Checkpoint needs no key and 8 value bytes" : undefined;
     case OP_TXN_PAYLOAD:
-      return keyLen === 0 || valLen < 8 ? "TxnPayload needs a key and a txn id" : undefined;
+      return keyLen === 0 || valLen < 8 || valLen > MAX_TXN_PAYLOAD_BYTES
+        ? `TxnPayload needs a key, a txn id and at most ${MAX_TXN_CHUNK} value bytes`
+        : undefined;
+    case OP_SYNC_BARRIER:
+      return keyLen !== 0 || valLen !== 0 ? "SyncBarrier needs no key and no value" : undefined;
     default: // prepare, commit, abort
       return keyLen !== 0 || valLen !== 8 ? "transaction marker needs exactly a txn id" : undefined;
   }
@@ -340,7 +351,8 @@ export function encodeRecord(
   const keyBytes = typeof key === "string" ? encoder.encode(key) : key;
   if (!isKnownOp(op)) throw new RangeError(`unknown opcode ${op}`);
   if (keyBytes.length > MAX_KEY_BYTES) throw new RangeError("key over 255 bytes");
-  if (value.length > valueCap(op)) throw new RangeError("value over the cap");
+  if (value.length > MAX_VALUE_BYTES) throw new RangeError("value over the cap");
+  if (shapeError(op, keyBytes.length, value.length)) throw new RangeError("bad record shape");
   const out = new Uint8Array(RECORD_OVERHEAD + keyBytes.length + value.length);
   encodeRecordInto(out, 0, op, keyBytes, value);
   return out;
@@ -466,7 +478,7 @@ export function regionStartBlock(blockCount: number, r: 0 | 1): number {
 // Keys
 
 /**
- * Validates a key per FORMATS.md (UTF-8, at most 255 bytes, starts with `/state/`, no `.` or
+ * Validates a key per docs/formats.md (UTF-8, at most 255 bytes, starts with `/state/`, no `.` or
  * `..` component) and returns its UTF-8 bytes. Throws {@link StateFsError} `KEY_TOO_LONG` or
  * `INVALID_KEY`.
  */

@@ -9,13 +9,18 @@ import {
   encodeRecord,
   encodeSuperblock,
   encodeTxnId,
+  MAX_TXN_CHUNK,
   MAX_TXN_PAYLOAD_BYTES,
   MAX_VALUE_BYTES,
   OP_CHECKPOINT,
   OP_DELETE,
   OP_PUT,
+  OP_SYNC_BARRIER,
+  OP_TXN_ABORT,
+  OP_TXN_COMMIT,
   OP_TXN_PAYLOAD,
   OP_TXN_PREPARE,
+  readTxnId,
   regionBlocksFor,
   regionStartBlock,
   validateKey,
@@ -27,7 +32,7 @@ function hex(b: Uint8Array): string {
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join(" ");
 }
 
-Deno.test("golden vector: Put('/state/a', 'x') is the 24 bytes of FORMATS.md", () => {
+Deno.test("golden vector: Put('/state/a', 'x') is the 24 bytes of docs/formats.md", () => {
   const rec = encodeRecord(OP_PUT, "/state/a", enc.encode("x"));
   assertEquals(rec, GOLDEN_PUT_RECORD);
   const d = decodeRecord(rec);
@@ -80,8 +85,8 @@ Deno.test("decode: CRC mismatch, unknown opcode, over-cap lengths, bad shape, no
   new DataView(bigKey.buffer).setUint16(5, 256, true);
   assertEquals(kindCode(decodeRecord(bigKey)), "bad-length");
 
-  const shapeDelete = rawJournalRecord(OP_DELETE, enc.encode("/state/a"), enc.encode("v"));
-  assertEquals(kindCode(decodeRecord(shapeDelete)), "bad-shape");
+  const barrier = rawJournalRecord(OP_SYNC_BARRIER, new Uint8Array(0), enc.encode("v"));
+  assertEquals(kindCode(decodeRecord(barrier)), "bad-shape");
   const shapeCp = rawJournalRecord(OP_CHECKPOINT, new Uint8Array(0), new Uint8Array(7));
   assertEquals(kindCode(decodeRecord(shapeCp)), "bad-shape");
   const shapeTxn = rawJournalRecord(OP_TXN_PREPARE, new Uint8Array(0), new Uint8Array(4));
@@ -91,14 +96,26 @@ Deno.test("decode: CRC mismatch, unknown opcode, over-cap lengths, bad shape, no
   assertEquals(kindCode(decodeRecord(badKey)), "bad-key");
 });
 
-Deno.test("TxnPayload may carry a full 64 KiB value after its txn id", () => {
+Deno.test("TxnPayload carries at most 8,192 value bytes after its txn id (the original's cap)", () => {
   const value = new Uint8Array(MAX_TXN_PAYLOAD_BYTES);
   value.set(encodeTxnId(7n));
   const rec = encodeRecord(OP_TXN_PAYLOAD, "/state/big", value);
   const d = decodeRecord(rec);
   assert(d.kind === "record");
-  assertEquals(d.record.value.length, MAX_VALUE_BYTES + 8);
+  assertEquals(d.record.value.length, MAX_TXN_CHUNK + 8);
+  const over = rawJournalRecord(OP_TXN_PAYLOAD, enc.encode("/state/big"), new Uint8Array(8201));
+  assertEquals(kindCode(decodeRecord(over)), "bad-shape");
+  assertThrows(() => encodeRecord(OP_TXN_PAYLOAD, "/state/big", new Uint8Array(8201)));
   assertThrows(() => encodeRecord(OP_PUT, "/state/x", new Uint8Array(MAX_VALUE_BYTES + 1)));
+});
+
+Deno.test("Put and Delete take any lengths within the caps, as the original reads them", () => {
+  const del = decodeRecord(rawJournalRecord(OP_DELETE, enc.encode("/state/a"), enc.encode("v")));
+  assert(del.kind === "record");
+  assertEquals(del.record.op, OP_DELETE);
+  const put = decodeRecord(rawJournalRecord(OP_PUT, new Uint8Array(0), enc.encode("v")));
+  assert(put.kind === "record");
+  assertEquals(put.record.key, "");
 });
 
 Deno.test("superblock round trip and rejection of each bad field", () => {
@@ -189,3 +206,72 @@ function resealSb(block: Uint8Array, edit: (b: Uint8Array) => void): Uint8Array 
   new DataView(b.buffer).setUint32(16, crc32c(b.subarray(0, 16)), true);
   return b;
 }
+
+/** One record per opcode, bytes written out by hand from docs/formats.md (CRC32-C last). */
+const VECTORS: Array<{ name: string; op: number; key: string; value: number[]; hex: string }> = [
+  {
+    name: "Delete('/state/a')",
+    op: OP_DELETE,
+    key: "/state/a",
+    value: [],
+    hex: "46 53 58 4e 02 08 00 00 00 00 00 2f 73 74 61 74 65 2f 61 e8 49 c8 29",
+  },
+  {
+    name: "Checkpoint{2, 5}",
+    op: OP_CHECKPOINT,
+    key: "",
+    value: [2, 0, 0, 0, 5, 0, 0, 0],
+    hex: "46 53 58 4e 03 00 00 08 00 00 00 02 00 00 00 05 00 00 00 de af cc 9c",
+  },
+  {
+    name: "TxnPrepare{7}",
+    op: OP_TXN_PREPARE,
+    key: "",
+    value: [7, 0, 0, 0, 0, 0, 0, 0],
+    hex: "46 53 58 4e 10 00 00 08 00 00 00 07 00 00 00 00 00 00 00 ea 2a 9f 9e",
+  },
+  {
+    name: "TxnPayload{7, '/state/t', 'ab'}",
+    op: OP_TXN_PAYLOAD,
+    key: "/state/t",
+    value: [7, 0, 0, 0, 0, 0, 0, 0, 0x61, 0x62],
+    hex:
+      "46 53 58 4e 11 08 00 0a 00 00 00 2f 73 74 61 74 65 2f 74 07 00 00 00 00 00 00 00 61 62 6e ed 83 2b",
+  },
+  {
+    name: "TxnCommit{7}",
+    op: OP_TXN_COMMIT,
+    key: "",
+    value: [7, 0, 0, 0, 0, 0, 0, 0],
+    hex: "46 53 58 4e 12 00 00 08 00 00 00 07 00 00 00 00 00 00 00 e8 d0 82 51",
+  },
+  {
+    name: "TxnAbort{7}",
+    op: OP_TXN_ABORT,
+    key: "",
+    value: [7, 0, 0, 0, 0, 0, 0, 0],
+    hex: "46 53 58 4e 13 00 00 08 00 00 00 07 00 00 00 00 00 00 00 e9 2d 0c 36",
+  },
+  {
+    // The same 15 bytes the original wrote at offset 53 of tests/fixtures/interop/head-v2.
+    name: "SyncBarrier",
+    op: OP_SYNC_BARRIER,
+    key: "",
+    value: [],
+    hex: "46 53 58 4e 14 00 00 00 00 00 00 d1 d7 9c 82",
+  },
+];
+
+Deno.test("round-trip vectors: every record type encodes to its documented bytes and back", () => {
+  for (const v of VECTORS) {
+    const bytes = Uint8Array.fromHex(v.hex.replaceAll(" ", ""));
+    assertEquals(hex(encodeRecord(v.op, v.key, Uint8Array.from(v.value))), v.hex, v.name);
+    const d = decodeRecord(bytes);
+    assert(d.kind === "record", v.name);
+    assertEquals(d.size, bytes.length, v.name);
+    assertEquals(d.record.op, v.op, v.name);
+    assertEquals(d.record.key, v.key, v.name);
+    assertEquals([...d.record.value], v.value, v.name);
+    if (v.op >= OP_TXN_PREPARE && v.op <= OP_TXN_ABORT) assertEquals(readTxnId(d.record.value), 7n);
+  }
+});

@@ -1,6 +1,6 @@
 /**
  * StateFS: the crash-safe key/value journal behind `/state` — block devices, the journal and
- * superblock codecs (FORMATS.md), the engine, fsck, and the CRCs the disk formats use.
+ * superblock codecs (docs/formats.md), the engine, fsck, and the CRCs the disk formats use.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * Journal scanning and replay, shared by the engine and fsck: {@link scanJournal} walks the
  * records of one region (reading the device in large chunks, decoding without copying) and
- * {@link ReplayState} applies them to a key map with the transaction rules of FORMATS.md.
+ * {@link ReplayState} applies them to a key map with the transaction rules of docs/formats.md.
  *
  * @module
  */
@@ -12,10 +12,12 @@ import {
   DECODED_END,
   DECODED_RECORD,
   decodeRecordInto,
+  MAX_VALUE_BYTES,
   newRecordSlot,
   OP_CHECKPOINT,
   OP_DELETE,
   OP_PUT,
+  OP_SYNC_BARRIER,
   OP_TXN_ABORT,
   OP_TXN_COMMIT,
   OP_TXN_PAYLOAD,
@@ -39,8 +41,11 @@ export type ScanStop =
   | { kind: "clean" }
   /** A record with a valid magic runs past the region end (treated as the clean end). */
   | { kind: "cut" }
-  /** A corrupt record at `end`; everything before it is kept. */
-  | { kind: "corrupt"; code: RecordCorruption; message: string }
+  /**
+   * A corrupt record at `end`; everything before it is kept. `op` is its opcode byte (0 where a
+   * torn header reads as zeros; any other unknown value is a record kind this engine lacks).
+   */
+  | { kind: "corrupt"; code: RecordCorruption; message: string; op: number }
   /** More records than the replay bound allows. */
   | { kind: "limit" };
 
@@ -101,6 +106,7 @@ export async function scanJournal(
   blockCount: number,
   maxRecords: number,
   onRecord: (rec: RecordSlot, offset: number, loc: number) => void,
+  chunks: Uint8Array[] = [],
 ): Promise<ScanResult> {
   const bs = dev.blockSize;
   let buf: Uint8Array = new Uint8Array(0);
@@ -110,18 +116,19 @@ export async function scanJournal(
   let records = 0;
   let stop: ScanStop;
   const slot = newRecordSlot();
-  const chunks: Uint8Array[] = [];
   let locBase = 0;
   for (;;) {
     const r = decodeRecordInto(buf, pos, buf.length, slot);
     if (r === DECODED_RECORD) {
+      onRecord(slot, base + pos, locBase + pos);
+      records++;
+      pos += slot.size;
+      // The original engine refuses a journal that reaches the bound: `maxRecords` records
+      // already fail, not only more.
       if (records >= maxRecords) {
         stop = { kind: "limit" };
         break;
       }
-      onRecord(slot, base + pos, locBase + pos);
-      records++;
-      pos += slot.size;
       continue;
     }
     if (r === DECODED_END) {
@@ -129,7 +136,7 @@ export async function scanJournal(
       break;
     }
     if (r === DECODED_CORRUPT) {
-      stop = { kind: "corrupt", code: slot.code!, message: slot.message };
+      stop = { kind: "corrupt", code: slot.code!, message: slot.message, op: buf[pos + 4] };
       break;
     }
     // Incomplete: read on, unless the region is exhausted.
@@ -169,37 +176,65 @@ export function entrySize(key: string, valueLen: number, keyLen = utf8Length(key
 
 /** A transaction issue found during replay (fsck reports these). */
 export interface TxnIssue {
-  /** `txn-unbalanced` (payload/commit/abort of a transaction never prepared) or `txn-duplicate`. */
-  code: "txn-unbalanced" | "txn-duplicate";
+  /**
+   * `txn-unbalanced` (payload, commit or abort of a transaction that is not open),
+   * `txn-duplicate` (prepared again while open: the open one is dropped), `txn-dropped`
+   * (a prepare beyond {@link MAX_OPEN_TXNS} open transactions: untracked, never applied) or
+   * `txn-over-cap` (a payload over the transaction caps: the whole transaction is void).
+   */
+  code: "txn-unbalanced" | "txn-duplicate" | "txn-dropped" | "txn-over-cap";
   /** Region byte offset of the record. */
   offset: number;
   /** Human detail. */
   message: string;
 }
 
+/** Most transactions open at once; a prepare beyond it is ignored (the original's cap). */
+export const MAX_OPEN_TXNS = 8;
+/** Most distinct keys one transaction may carry. */
+export const MAX_TXN_KEYS = 32;
+/** Most bytes (key bytes plus value bytes) one transaction may carry. */
+export const MAX_TXN_BYTES: number = 128 * 1024;
+/** Most bytes carried by all open transactions together. */
+export const MAX_TXN_TOTAL_BYTES: number = 256 * 1024;
+
+interface TxnValue {
+  /** Locators of the TxnPayload chunks, in journal order. */
+  parts: number[];
+  /** Value bytes so far. */
+  len: number;
+}
+
 interface OpenTxn {
   offset: number;
-  ops: Array<{ key: string; value: number | undefined }>;
+  /** Set by a cap violation: the transaction stays open but its commit applies nothing. */
+  poisoned: boolean;
+  bytes: number;
+  entries: Map<string, TxnValue>;
 }
 
 /**
- * Applies records to a key map. Transaction rules: TxnPayload records and Delete records that
- * appear while a transaction is open (between its TxnPrepare and its TxnCommit/TxnAbort) are held
- * by that transaction and applied only when its commit is replayed. Delete has no transactional
- * twin in the record set, so a batch's deletes are written inside the transaction's span; the
- * engine never leaves a transaction open across other writes (orphans get a TxnAbort first).
+ * Applies records to a key map with the original engine's semantics (docs/formats.md): Put and
+ * Delete apply at once (a Delete is never held by a transaction); a Checkpoint resets the map
+ * and every open transaction; SyncBarrier changes nothing; TxnPayload chunks for one key
+ * concatenate in journal order and the transaction applies at its TxnCommit, unless a cap was
+ * broken (then it applies nothing); TxnAbort discards. Transactions still open at the end are
+ * orphans and apply nothing.
  */
 export class ReplayState {
-  /** The live keys, each with the locator of its value. */
+  /** The live keys, each with the locator of its value (or the bytes of a chunked value). */
   readonly map = new Map<string, StoredValue>();
   /** The Checkpoint at region offset 0, if any. */
   checkpoint: { generation: number; entries: number } | undefined;
   /** Highest transaction id seen (0 when none). */
   maxTxnId = 0n;
-  /** Transaction balance problems seen. */
+  /** Transaction problems seen. */
   readonly issues: TxnIssue[] = [];
   readonly #open = new Map<bigint, OpenTxn>();
-  #lastOpen: bigint | undefined;
+  #openBytes = 0;
+
+  /** `chunks` is the scan's buffer list (see {@link scanJournal}), for chunked values. */
+  constructor(readonly chunks: Uint8Array[]) {}
 
   /** Applies one record found at region offset `offset`, its value at locator `loc`. */
   apply(rec: RecordSlot, offset: number, loc: number): void {
@@ -207,17 +242,19 @@ export class ReplayState {
       case OP_PUT:
         this.map.set(rec.key, loc);
         return;
-      case OP_DELETE: {
-        const txn = this.#lastOpen === undefined ? undefined : this.#open.get(this.#lastOpen);
-        if (txn) txn.ops.push({ key: rec.key, value: undefined });
-        else this.map.delete(rec.key);
+      case OP_DELETE:
+        this.map.delete(rec.key);
+        return;
+      case OP_SYNC_BARRIER:
+        return;
+      case OP_CHECKPOINT: {
+        const cp = parseCheckpoint(rec.buf.subarray(rec.valueAt, rec.valueAt + 8));
+        if (offset === 0) this.checkpoint = cp;
+        this.map.clear();
+        this.#open.clear();
+        this.#openBytes = 0;
         return;
       }
-      case OP_CHECKPOINT:
-        if (offset === 0) {
-          this.checkpoint = parseCheckpoint(rec.buf.subarray(rec.valueAt, rec.valueAt + 8));
-        }
-        return;
     }
     const id = readTxnId(rec.buf.subarray(rec.valueAt, rec.valueAt + 8));
     if (id > this.maxTxnId) this.maxTxnId = id;
@@ -225,50 +262,83 @@ export class ReplayState {
     switch (rec.op) {
       case OP_TXN_PREPARE:
         if (txn) {
-          this.issues.push({
-            code: "txn-duplicate",
-            offset,
-            message: `txn ${id} prepared twice`,
-          });
+          this.#issue("txn-duplicate", offset, `txn ${id} prepared again while open`);
+          this.#take(id);
+        }
+        if (this.#open.size >= MAX_OPEN_TXNS) {
+          this.#issue("txn-dropped", offset, `txn ${id}: more than ${MAX_OPEN_TXNS} open`);
           return;
         }
-        this.#open.set(id, { offset, ops: [] });
-        this.#lastOpen = id;
+        this.#open.set(id, { offset, poisoned: false, bytes: 0, entries: new Map() });
         return;
       case OP_TXN_PAYLOAD:
         if (!txn) {
-          this.issues.push({
-            code: "txn-unbalanced",
-            offset,
-            message: `payload for txn ${id} which is not open`,
-          });
+          this.#issue("txn-unbalanced", offset, `payload for txn ${id} which is not open`);
           return;
         }
-        txn.ops.push({ key: rec.key, value: loc });
+        this.#payload(txn, id, rec, offset, loc);
         return;
       case OP_TXN_COMMIT:
-      case OP_TXN_ABORT:
+      case OP_TXN_ABORT: {
+        const what = rec.op === OP_TXN_COMMIT ? "commit" : "abort";
         if (!txn) {
-          this.issues.push({
-            code: "txn-unbalanced",
-            offset,
-            message: `${
-              rec.op === OP_TXN_COMMIT ? "commit" : "abort"
-            } of txn ${id} which is not open`,
-          });
+          this.#issue("txn-unbalanced", offset, `${what} of txn ${id} which is not open`);
           return;
         }
-        if (rec.op === OP_TXN_COMMIT) {
-          for (const o of txn.ops) {
-            if (o.value !== undefined) this.map.set(o.key, o.value);
-            else this.map.delete(o.key);
-          }
-        }
-        this.#open.delete(id);
-        this.#lastOpen = undefined;
-        for (const k of this.#open.keys()) this.#lastOpen = k; // the most recent still open
+        this.#take(id);
+        if (rec.op === OP_TXN_ABORT || txn.poisoned) return;
+        for (const [key, v] of txn.entries) this.map.set(key, this.#joined(v));
         return;
+      }
     }
+  }
+
+  #payload(txn: OpenTxn, id: bigint, rec: RecordSlot, offset: number, loc: number): void {
+    if (txn.poisoned) return;
+    const chunk = rec.valueLen - 8;
+    const have = txn.entries.get(rec.key);
+    const added = have ? chunk : rec.keyLen + chunk;
+    if (
+      (have ? have.len + chunk > MAX_VALUE_BYTES : txn.entries.size >= MAX_TXN_KEYS) ||
+      txn.bytes + added > MAX_TXN_BYTES || this.#openBytes + added > MAX_TXN_TOTAL_BYTES
+    ) {
+      this.#issue("txn-over-cap", offset, `txn ${id} is over the transaction caps: void`);
+      this.#openBytes -= txn.bytes;
+      txn.bytes = 0;
+      txn.entries.clear();
+      txn.poisoned = true;
+      return;
+    }
+    if (have) {
+      have.parts.push(loc);
+      have.len += chunk;
+    } else txn.entries.set(rec.key, { parts: [loc], len: chunk });
+    txn.bytes += added;
+    this.#openBytes += added;
+  }
+
+  /** One chunk stays a locator; several are joined into fresh bytes. */
+  #joined(v: TxnValue): StoredValue {
+    if (v.parts.length === 1) return v.parts[0];
+    const out = new Uint8Array(v.len);
+    let at = 0;
+    for (const loc of v.parts) {
+      const part = locatedValue(this.chunks, loc);
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  #take(id: bigint): void {
+    const txn = this.#open.get(id);
+    if (!txn) return;
+    this.#openBytes -= txn.bytes;
+    this.#open.delete(id);
+  }
+
+  #issue(code: TxnIssue["code"], offset: number, message: string): void {
+    this.issues.push({ code, offset, message });
   }
 
   /** Transactions prepared but neither committed nor aborted (orphans), oldest first. */
