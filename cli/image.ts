@@ -146,7 +146,7 @@ function typeName(guid: string): string {
 
 /** Prints the problems a probe tolerated (a damaged or misplaced GPT copy) to stderr. */
 function warn(info: ImageInfo): void {
-  for (const w of info.warnings) console.error(`nexus: warning: ${info.path}: ${w}`);
+  for (const w of info.warnings) writeAll(io().stderr, `nexus: warning: ${info.path}: ${w}\n`);
 }
 
 function table(rows: string[][], indent = "  "): string[] {
