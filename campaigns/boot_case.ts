@@ -10,6 +10,7 @@
 import { bootSystem } from "../init/boot.ts";
 import { SERVICES } from "../services/mod.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
+import type { SimSchedule } from "../core/kernel/kernel.ts";
 import { defaultLadderPath, loadLadder, selectRequirement } from "../harness/ladder.ts";
 import type { Requirement } from "../harness/ladder.ts";
 import { Judge } from "../harness/judge.ts";
@@ -17,7 +18,14 @@ import type { Verdict } from "../harness/verdict.ts";
 import { fsck } from "../core/statefs/fsck.ts";
 import { mkfsImage } from "../images/mkfs.ts";
 import { findStateArea, OverlayStore, readState, StoreDevice, type StoreState } from "./medium.ts";
-import { type FaultPlan, formatPlan, powerOf, type Workload } from "./plan.ts";
+import {
+  faultCount,
+  type FaultPlan,
+  formatPlan,
+  noFaults,
+  powerOf,
+  type Workload,
+} from "./plan.ts";
 import { PlanStore } from "./plan_store.ts";
 import { type SfLog, tapStatefsd } from "./sf_tap.ts";
 import { checkCrashState } from "./oracle.ts";
@@ -61,7 +69,7 @@ export async function makeBootBench(
     workload: { writes: 0, reads: 0 },
     ...(services ? { services } : {}),
   };
-  const probe = await bootOnce(bench, new OverlayStore(template), 1, { faults: [] });
+  const probe = await bootOnce(bench, new OverlayStore(template), 1, noFaults());
   bench.workload = { writes: probe.store.writes, reads: probe.store.reads };
   return bench;
 }
@@ -84,6 +92,7 @@ export async function bootOnce(
   medium: OverlayStore,
   seed: number,
   plan: FaultPlan,
+  schedule?: SimSchedule,
 ): Promise<BootRun> {
   const store = new PlanStore(medium, plan, seed);
   const log: SfLog = { ops: [] };
@@ -95,6 +104,7 @@ export async function bootOnce(
       imagePath: "<memory image>",
       store,
       seed,
+      ...(schedule ? { schedule } : {}),
       services: {
         ...(bench.services ?? SERVICES),
         statefsd: tapStatefsd((bench.services ?? SERVICES).statefsd, log),
@@ -178,13 +188,14 @@ export async function runBootCase(
   plan: FaultPlan,
   replay: string,
   onFailure?: (medium: OverlayStore) => Promise<string | undefined>,
+  schedule?: () => SimSchedule | undefined,
 ): Promise<CaseResult> {
   const medium = new OverlayStore(bench.template);
   const problems: string[] = [];
-  const first = await bootOnce(bench, medium, seed, plan);
+  const first = await bootOnce(bench, medium, seed, plan, schedule?.());
   if (first.crashed) problems.push(`boot threw: ${first.crashed}`);
   const cut = powerOf(plan) !== undefined && first.store.powerLost;
-  if (plan.faults.length === 0 && first.verdict.status !== "PASS") {
+  if (faultCount(plan) === 0 && first.verdict.status !== "PASS") {
     problems.push(`boot failed without faults: ${verdictProblem(first.verdict)}`);
   } else if (!cut && first.verdict.status !== "PASS" && first.verdict.failures.length === 0) {
     // A fault may fail the boot, but with a failure line that says so, never a silent stall.
@@ -193,7 +204,7 @@ export async function runBootCase(
   problems.push(...await checkMedium(medium, bench.initial, first.log.ops));
   const afterRun = problems.length === 0 && onFailure ? medium.clone() : medium;
   if (problems.length === 0) {
-    const again = await bootOnce(bench, medium, seed, { faults: [] });
+    const again = await bootOnce(bench, medium, seed, noFaults(), schedule?.());
     if (again.crashed) problems.push(`reboot threw: ${again.crashed}`);
     else if (again.verdict.status !== "PASS") {
       problems.push(`reboot failed: ${verdictProblem(again.verdict)}`);

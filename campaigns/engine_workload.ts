@@ -22,7 +22,7 @@ import { MemoryBlockDevice } from "../core/statefs/devices.ts";
 import { type BatchOp, StateFs } from "../core/statefs/engine.ts";
 import { StateFsError } from "../core/statefs/errors.ts";
 import { fsck } from "../core/statefs/fsck.ts";
-import { Prng } from "../core/virtio/prng.ts";
+import { Prng } from "../core/simulation/prng.ts";
 import type { CutMode } from "../core/virtio/fault.ts";
 import { readState, stateKey, type StoreState } from "./medium.ts";
 import { checkCrashState, type LoggedOp } from "./oracle.ts";

@@ -25,12 +25,14 @@ import type { OverlayStore } from "./medium.ts";
 import {
   drawPlan,
   type FaultClass,
+  faultCount,
   type FaultPlan,
   formatPlan,
   parsePlan,
   shrinkPlan,
 } from "./plan.ts";
 import { parseSeeds } from "./select.ts";
+import { scheduleFor } from "./schedules.ts";
 
 /** Failing images a process saves at most (64 MiB each). */
 const MAX_SAVED_IMAGES = 3;
@@ -71,11 +73,19 @@ export const explore: Campaign<ExploreCtx> = {
       await Deno.writeFile(path, m.bytes());
       return path;
     };
-    const r = await runBootCase(ctx.bench, seed, plan, exploreReplay(seed, cls, plan), save);
-    if (r.ok || o.shrink === false || plan.faults.length <= 1) return r;
+    const schedule = () => scheduleFor(cls as FaultClass, seed);
+    const r = await runBootCase(
+      ctx.bench,
+      seed,
+      plan,
+      exploreReplay(seed, cls, plan),
+      save,
+      schedule,
+    );
+    if (r.ok || o.shrink === false || faultCount(plan) <= 1) return r;
     const small = await shrinkPlan(
       plan,
-      async (p) => !(await runBootCase(ctx.bench, seed, p, "")).ok,
+      async (p) => !(await runBootCase(ctx.bench, seed, p, "", undefined, schedule)).ok,
       16,
     );
     return {

@@ -1,9 +1,10 @@
 import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
-import { drawPlan, formatPlan, type makePlan, parsePlan, PlanError, shrinkPlan } from "./plan.ts";
+import { drawPlan, type FaultPlan, formatPlan, parsePlan, PlanError, shrinkPlan } from "./plan.ts";
 
 Deno.test("plan text round-trips in canonical order", () => {
   const p = parsePlan("power@w156:reorder,ioerr@w12,ioerr@r3");
   assertEquals(formatPlan(p), "ioerr@r3,ioerr@w12,power@w156:reorder");
+  assertEquals(formatPlan(parsePlan("")), "none");
   assertEquals(formatPlan(parsePlan(formatPlan(p))), formatPlan(p));
   assertEquals(formatPlan(parsePlan("none")), "none");
   assertEquals(formatPlan(parsePlan("power@w4")), "power@w4:atomic");
@@ -25,20 +26,17 @@ Deno.test("a seed draws the same plan every time, and different seeds differ", (
   assertEquals(formatPlan(drawPlan(5, "none", w)), "none");
   for (let s = 0; s < 50; s++) {
     const p = drawPlan(s, "all", w);
-    for (const f of p.faults) {
-      if (f.kind === "power") assert(f.write >= 1 && f.write <= 160);
-      else assert(f.n >= 1 && f.n <= (f.on === "w" ? 160 : 1200));
-    }
+    if (p.powerCut) assert(p.powerCut.write >= 1 && p.powerCut.write <= 160);
+    for (const f of p.ioErrors) assert(f.nth >= 1 && f.nth <= (f.op === "write" ? 160 : 1200));
   }
 });
 
 Deno.test("shrinking keeps only the faults the failure needs, with the mildest cut", async () => {
   const big = parsePlan("ioerr@r5,ioerr@w7,ioerr@w9,power@w30:torn");
   // The "bug": fails whenever write 9 errors and the power is cut after write 30 in any mode.
-  const fails = (p: ReturnType<typeof makePlan>) =>
+  const fails = (p: FaultPlan) =>
     Promise.resolve(
-      p.faults.some((f) => f.kind === "ioerr" && f.on === "w" && f.n === 9) &&
-        p.faults.some((f) => f.kind === "power" && f.write === 30),
+      p.ioErrors.some((f) => f.op === "write" && f.nth === 9) && p.powerCut?.write === 30,
     );
   const { plan } = await shrinkPlan(big, fails);
   assertEquals(formatPlan(plan), "ioerr@w9,power@w30:atomic");

@@ -7,9 +7,11 @@
 import type { Campaign } from "./campaign.ts";
 import { explore } from "./explore.ts";
 import { torturePower } from "./torture_power.ts";
+import { tortureCorrupt } from "./torture_corrupt.ts";
 
 /** Campaigns by registry name. */
 export const CAMPAIGNS: Record<string, Campaign<unknown>> = {
   explore: explore as Campaign<unknown>,
   "torture power": torturePower as Campaign<unknown>,
+  "torture corrupt": tortureCorrupt as Campaign<unknown>,
 };

@@ -19,7 +19,7 @@ import { CUT_MODES } from "../core/virtio/fault.ts";
 import { type BootBench, type CaseResult, makeBootBench, runBootCase } from "./boot_case.ts";
 import type { Campaign, CampaignOptions } from "./campaign.ts";
 import { crashPoints, type PowerMode, tortureEngine, tortureRepair } from "./engine_workload.ts";
-import { makePlan } from "./plan.ts";
+import type { FaultPlan } from "./plan.ts";
 import { SelectError } from "./select.ts";
 
 /** Workloads of `torture power`. */
@@ -85,7 +85,10 @@ export const torturePower: Campaign<{ bench?: BootBench; dir: string }> = {
     const m = /^boot:w(\d+):(atomic|reorder|torn)$/.exec(id);
     if (m) {
       const bench = ctx.bench ?? (ctx.bench = await makeBootBench(ctx.dir));
-      const plan = makePlan([{ kind: "power", write: Number(m[1]), mode: m[2] as CutMode }]);
+      const plan: FaultPlan = {
+        ioErrors: [],
+        powerCut: { write: Number(m[1]), mode: m[2] as CutMode },
+      };
       const r = await runBootCase(bench, 1, plan, replay(o, id));
       return { ...r, id };
     }

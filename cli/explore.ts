@@ -15,7 +15,7 @@ import {
   runCampaignCommand,
 } from "./report.ts";
 import { setExitCode } from "./io.ts";
-import { FAULT_CLASSES, parsePlan } from "../campaigns/plan.ts";
+import { FAULT_CLASSES, formatPlan, parsePlan } from "../campaigns/plan.ts";
 import { countSeeds, parseSeeds } from "../campaigns/select.ts";
 
 interface ExploreFlags extends CampaignFlags {
@@ -63,7 +63,7 @@ async function exploreAction(flags: ExploreFlags): Promise<number> {
   }
   const options: Record<string, string | boolean> = { seeds, faults };
   if (flags.plan !== undefined) {
-    options.plan = parsePlan(flags.plan).faults.length === 0 ? "none" : flags.plan;
+    options.plan = formatPlan(parsePlan(flags.plan));
   }
   if (flags.shrink === false) options.shrink = false;
   return await runCampaignCommand("explore", options, flags);

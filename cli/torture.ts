@@ -13,6 +13,7 @@ import {
   runCampaignCommand,
 } from "./report.ts";
 import { setExitCode } from "./io.ts";
+import { parseSeeds } from "../campaigns/select.ts";
 
 interface PowerFlags extends CampaignFlags {
   mode?: string;
@@ -69,5 +70,31 @@ export function registerTorture(program: Command): Command {
         throw asCampaignUsageError(err);
       }
     });
+  campaignFlags(
+    torture.command("corrupt")
+      .description("damage a populated image and inspect, fsck, repair, put and boot it")
+      .option("--seeds <list>", "damage seeds: A..B, N or a comma list (default 1..300)"),
+  )
+    .addHelpText("after", CORRUPT_HELP)
+    .action(async (flags: CampaignFlags & { seeds?: string }) => {
+      try {
+        const seeds = flags.seeds ?? "1..300";
+        parseSeeds(seeds);
+        setExitCode(await runCampaignCommand("torture corrupt", { seeds }, flags));
+      } catch (err) {
+        throw asCampaignUsageError(err);
+      }
+    });
   return torture;
 }
+
+const CORRUPT_HELP = `
+Each seed damages the image one clean boot left (bootctl, the device key and the selftest's keys
+in it): a bit flip, a zeroed, garbage or duplicated sector, or a truncated file, in the StateFS
+journal, its superblock, the primary or backup GPT, or anywhere in the StateFS area. Then it runs
+what a user runs: inspect, fsck, fsck --repair, put, and a boot. Invariants: no exception escapes
+and nothing hangs; fsck never calls the image clean when a byte it covers changed; nothing intact
+is destroyed (a key none of whose records was touched still reads back, or its record bytes are
+all still on the disk); a boot passes or fails with a failure line.
+
+Exit codes: 0 every case kept the invariants; 1 some case failed; 2 usage error.`;

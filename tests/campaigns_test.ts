@@ -11,6 +11,7 @@ import { drawPlan, formatPlan, parsePlan } from "../campaigns/plan.ts";
 import { tortureEngine, tortureRepair } from "../campaigns/engine_workload.ts";
 import { runCases } from "../campaigns/runner.ts";
 import { SERVICES } from "../services/mod.ts";
+import { makeCorruptBench, runCorruptCase } from "../campaigns/torture_corrupt.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { SF_OP_STATS, SF_OP_SYNC } from "../services/statefsd/protocol.ts";
 import { captureIo, run } from "../cli/main.ts";
@@ -154,5 +155,17 @@ Deno.test("CLI: torture power writes shard reports that report merge joins", asy
     const all = JSON.parse(await Deno.readTextFile(`${dir}/all.json`));
     assertEquals(all.results.map((r: { id: string }) => r.id).sort(), ["engine:1", "engine:2"]);
     assert((await Deno.readTextFile(`${dir}/all.xml`)).includes('tests="2"'));
+  });
+});
+
+Deno.test("torture corrupt: damaged images never throw past the documented errors nor stall a boot", async () => {
+  await withTempDir("nexus-corrupt-", async (dir) => {
+    const b = await makeCorruptBench(dir);
+    assert(b.records.has("/state/boot/bootctl.v1"), "the populated image holds bootctl");
+    for (const seed of [1, 2]) {
+      const r = await runCorruptCase(b, seed);
+      const bad = r.problems.filter((p) => /exception escaped|threw|stalled/.test(p));
+      assertEquals(bad, [], `seed ${seed}: ${r.plan}`);
+    }
   });
 });
