@@ -186,12 +186,19 @@ export function damage(b: CorruptBench, seed: number): { image: Uint8Array; dama
   return { image, damage: { kind, target, sector, text } };
 }
 
-/** Byte ranges the damage changed (a cut file: everything past its new end). */
+/** The byte span the damage changed (a cut file: everything past its new end). */
 function changedRanges(b: CorruptBench, image: Uint8Array, d: Damage): Array<[number, number]> {
   if (d.kind === "truncate") return [[image.length, b.populated.length]];
   const at = d.sector * 512;
-  for (let i = at; i < at + 512; i++) if (image[i] !== b.populated[i]) return [[at, at + 512]];
-  return [];
+  let first = -1;
+  let last = -1;
+  for (let i = at; i < at + 512; i++) {
+    if (image[i] !== b.populated[i]) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  }
+  return first < 0 ? [] : [[first, last + 1]];
 }
 
 const overlaps = (a: Array<[number, number]>, b: Array<[number, number]>) =>

@@ -85,8 +85,34 @@ export function registerTorture(program: Command): Command {
         throw asCampaignUsageError(err);
       }
     });
+  campaignFlags(
+    torture.command("frames")
+      .description("send random and mutated-valid frames to every service a client reaches")
+      .option("--seeds <list>", "seeds: A..B, N or a comma list (default 1..10)")
+      .option("--frames <n>", "hostile frames per service per seed (default 500)"),
+  )
+    .addHelpText("after", FRAMES_HELP)
+    .action(async (flags: CampaignFlags & { seeds?: string; frames?: string }) => {
+      try {
+        const seeds = flags.seeds ?? "1..10";
+        parseSeeds(seeds);
+        const frames = flags.frames !== undefined ? positiveInt(flags.frames, "--frames") : 500;
+        setExitCode(await runCampaignCommand("torture frames", { seeds, frames }, flags));
+      } catch (err) {
+        throw asCampaignUsageError(err);
+      }
+    });
   return torture;
 }
+
+const FRAMES_HELP = `
+The system boots with a fuzzing client in the selftest-client's place (same slots). For each of
+statefsd, keystored, samgrd, policyd, bundlemgrd and updated it sends a normal request, then
+random frames and mutations of valid ones (wrong version, truncated, oversized, wrong op, lying
+lengths, flipped bits, trailing bytes), then the normal request again. Every delivered frame must
+get a well-formed reply, no service may die, and the normal request must get its first status.
+
+Exit codes: 0 every case kept the invariants; 1 some case failed; 2 usage error.`;
 
 const CORRUPT_HELP = `
 Each seed damages the image one clean boot left (bootctl, the device key and the selftest's keys

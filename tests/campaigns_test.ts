@@ -12,6 +12,7 @@ import { tortureEngine, tortureRepair } from "../campaigns/engine_workload.ts";
 import { runCases } from "../campaigns/runner.ts";
 import { SERVICES } from "../services/mod.ts";
 import { makeCorruptBench, runCorruptCase } from "../campaigns/torture_corrupt.ts";
+import { makeFramesCtx, runFramesCase } from "../campaigns/torture_frames.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { SF_OP_STATS, SF_OP_SYNC } from "../services/statefsd/protocol.ts";
 import { captureIo, run } from "../cli/main.ts";
@@ -167,5 +168,12 @@ Deno.test("torture corrupt: damaged images never throw past the documented error
       const bad = r.problems.filter((p) => /exception escaped|threw|stalled/.test(p));
       assertEquals(bad, [], `seed ${seed}: ${r.plan}`);
     }
+  });
+});
+
+Deno.test("torture frames: 500 hostile frames per service get well-formed replies, nobody dies", async () => {
+  await withTempDir("nexus-frames-", async (dir) => {
+    const r = await runFramesCase(await makeFramesCtx(dir), 1, 500);
+    assertEquals(r.problems, []);
   });
 });
