@@ -73,7 +73,7 @@ export const explore: Campaign<ExploreCtx> = {
       await Deno.writeFile(path, m.bytes());
       return path;
     };
-    const schedule = () => scheduleFor(cls as FaultClass, seed);
+    const schedule = (s: number) => scheduleFor(cls as FaultClass, s);
     const r = await runBootCase(
       ctx.bench,
       seed,
