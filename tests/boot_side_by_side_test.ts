@@ -18,8 +18,11 @@ Deno.test("three plain boots at once all pass, each on its own image", async () 
       )
     ));
     for (const [i, r] of runs.entries()) {
-      assertEquals(r.code, 0, `run ${i + 1}: ${r.stdout}\n${r.stderr}`);
-      assertMatch(await Deno.readTextFile(`${dir}/logs${i + 1}/uart.log`), /statefsd: ready/);
+      const why = `run ${i + 1}: ${r.stdout}\n${r.stderr}`;
+      assertEquals(r.code, 0, why);
+      const logs = [...Deno.readDirSync(dir)].map((e) => e.name).sort().join(" ");
+      const uart = await Deno.readTextFile(`${dir}/logs${i + 1}/uart.log`).catch(() => "");
+      assertMatch(uart, /statefsd: ready/, `${why}\n(${logs})`);
     }
     const left = [...Deno.readDirSync(`${dir}/build`)].map((e) => e.name).sort();
     assertEquals(left, ["blk.img", "blk.img.lock"], "no private image left behind");
