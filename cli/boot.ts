@@ -32,6 +32,13 @@ import {
 import type { TaskInfo } from "../core/kernel/types.ts";
 import { BootError, bootSystem } from "../init/boot.ts";
 import {
+  type FaultPlan,
+  FaultPlanError,
+  formatFaultPlan,
+  isEmptyPlan,
+  parseFaultPlan,
+} from "../core/simulation/mod.ts";
+import {
   DEFAULT_MANIFEST_PATH,
   loadManifest,
   ManifestError,
@@ -52,6 +59,7 @@ interface BootFlags extends RunFlags {
   json?: boolean;
   junit?: string;
   trace?: string;
+  faults?: string;
   time?: boolean;
   system?: string;
   quiet?: boolean;
@@ -90,6 +98,15 @@ function parseSeed(text: string): number {
     throw new CliError(`--seed "${text}" must be a non-negative integer`);
   }
   return Number(text);
+}
+
+function parseFaults(text: string): FaultPlan {
+  try {
+    return parseFaultPlan(text);
+  } catch (err) {
+    if (err instanceof FaultPlanError) throw new CliError(`--faults: ${err.message}`);
+    throw err;
+  }
 }
 
 function summarize(tasks: TaskInfo[]): TaskSummary[] {
@@ -140,6 +157,8 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   const opts = resolveRunOptions(flags, (name) => io().env(name));
   const seed = parseSeed(flags.seed ?? "1");
   info.seed = seed;
+  const faults = parseFaults(flags.faults ?? "none");
+  info.faultPlan = isEmptyPlan(faults) ? null : formatFaultPlan(faults);
   const ladderPath = flags.ladder !== undefined ? userPath(flags.ladder) : undefined;
   const ladder = ladderPath !== undefined
     ? await loadLadder(ladderPath, flags.ladder)
@@ -186,6 +205,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     const out = await bootSystem({
       imagePath: lease.path,
       seed,
+      faults,
       watchdogTicks: opts.watchdogTicks,
       ...(manifestPath !== undefined ? { manifestPath } : {}),
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
@@ -241,7 +261,14 @@ export function registerBoot(program: Command): Command {
     .option("--watchdog-ticks <n>", "init watchdog: responder iterations before it fires")
     .option("--keep-image", "keep an existing default image (cold boot)")
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
-    .option("--seed <n>", "boot seed (default 1)")
+    .option(
+      "--seed <n>",
+      "run seed: scheduling, latencies and fault choices (default 1; 0: canonical schedule)",
+    )
+    .option(
+      "--faults <plan>",
+      "disk faults, e.g. ioerr@w12,power@w156:reorder (ioerr@rN|wN|fN, power@wN[:atomic|reorder|torn]; default none)",
+    )
     .option("--ladder <file>", "ladder TOML (default: images/ladder.toml)")
     .option("--system <file>", "system manifest (default: images/system.toml)")
     .option("--log-dir <dir>", `where uart.log and summary.json go (default ${DEFAULT_LOG_DIR})`)
