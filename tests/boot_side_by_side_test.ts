@@ -14,7 +14,8 @@ Deno.test("three plain boots at once all pass, each on its own image", async () 
     const runs = await Promise.all([1, 2, 3].map((n) =>
       nexus(
         ["boot", "--phase", "bring-up", "--until-marker", "--log-dir", `logs${n}`, "--quiet"],
-        { cwd: dir },
+        // `deno task` exports INIT_CWD, which the CLI takes as the user's directory.
+        { cwd: dir, env: { INIT_CWD: dir } },
       )
     ));
     for (const [i, r] of runs.entries()) {
