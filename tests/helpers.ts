@@ -6,7 +6,7 @@
 
 import { crc32c } from "../core/statefs/crc.ts";
 
-/** FORMATS.md's golden vector: the 24-byte journal record of `Put("/state/a", "x")`. */
+/** docs/formats.md's golden vector: the 24-byte journal record of `Put("/state/a", "x")`. */
 export const GOLDEN_PUT_RECORD: Uint8Array = Uint8Array.from(
   "46 53 58 4e 01 08 00 01 00 00 00 2f 73 74 61 74 65 2f 61 78 99 3f d6 e3".split(" "),
   (h) => parseInt(h, 16),

@@ -1,6 +1,6 @@
 /**
  * Service identity: `service_id = FNV-1a-64(name)` over the UTF-8 bytes of the name
- * (FORMATS.md, "Kernel objects").
+ * (docs/protocols.md: the sender is FNV-1a-64 of the task name).
  *
  * @module
  */

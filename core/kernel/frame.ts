@@ -192,7 +192,7 @@ export function readHeader(frame: Uint8Array): FrameHeader | null {
 /**
  * The status a server answers a request with when its header alone rules it out, or null when
  * the header is its own: a frame shorter than 4 bytes or with another magic is `malformed`, one
- * with another version `unsupported` (FORMATS.md, "IPC frames"). Servers pass their own status
+ * with another version `unsupported` (docs/protocols.md). Servers pass their own status
  * codes for the two cases.
  */
 export function headerRefusal(

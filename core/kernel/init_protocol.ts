@@ -1,5 +1,5 @@
 /**
- * init's frames (FORMATS.md, "IPC frames") and the client helpers services use to reach init
+ * init's frames (docs/protocols.md, "init") and the client helpers services use to reach init
  * through their reserved slot 1.
  *
  * `RT` v1, routing:
@@ -37,7 +37,7 @@ export const RT_MAGIC = "RT";
 export const RT_VERSION = 1;
 /** ROUTE_GET request op. */
 export const RT_OP_ROUTE_GET = 0x40;
-/** ROUTE_GET reply op (FORMATS.md gives 0x41, not 0x40 | 0x80). */
+/** ROUTE_GET reply op (docs/protocols.md gives 0x41, not 0x40 | 0x80). */
 export const RT_OP_ROUTE_REPLY = 0x41;
 /** Route found and allowed. */
 export const RT_OK = 0;

@@ -1,5 +1,5 @@
 /**
- * The kernel's public contract: constants from FORMATS.md ("Kernel objects"), the syscall
+ * The kernel's public contract: constants (docs/architecture.md), the syscall
  * surface a task (service) sees, and the device-model interface the MMIO bus dispatches to.
  *
  * Services receive a {@link Syscalls} object and nothing else; every interaction with the rest of

@@ -1,7 +1,7 @@
 /**
  * The virtio-blk device model behind a virtio-mmio window (modern transport, Version 2).
  *
- * Register file per FORMATS.md "virtio-mmio": feature words through the select registers
+ * Register file per virtio 1.x virtio-mmio: feature words through the select registers
  * (offering VIRTIO_F_VERSION_1, VIRTIO_BLK_F_FLUSH and VIRTIO_BLK_F_BLK_SIZE), one request queue
  * (queue 0), interrupt status/ack, status with reset on 0, and the blk config space. Requests are
  * processed synchronously when the driver notifies: each available chain is parsed as

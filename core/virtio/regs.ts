@@ -1,5 +1,5 @@
 /**
- * virtio-mmio and virtio-blk constants, as FORMATS.md ("virtio-mmio") and the virtio 1.x
+ * virtio-mmio and virtio-blk constants, as docs/architecture.md and the virtio 1.x
  * specification lay them out. Device and driver share these so both sides speak one layout.
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * The device side of a split virtqueue, on guest memory laid out as the virtio 1.x spec says
- * (FORMATS.md "Split virtqueue"): it pops descriptor chains from the avail ring and returns them
+ * (virtio 1.x, "Split Virtqueues"): it pops descriptor chains from the avail ring and returns them
  * through the used ring.
  *
  * Nothing the driver writes can crash the device: a chain that loops, points outside guest

@@ -1,5 +1,5 @@
 /**
- * bundlemgrd's frames, `BN` v1 (FORMATS.md, "IPC frames"; the reply bodies are defined here).
+ * bundlemgrd's frames, `BN` v1 (docs/protocols.md, "bundlemgrd"; the reply bodies are defined here).
  * Every frame starts with `"BN", version 1, op`; a reply sets bit 7 of the op and carries a
  * status byte next. Slot ids on the wire: 1 = A, 2 = B.
  *

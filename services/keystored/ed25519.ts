@@ -1,5 +1,5 @@
 /**
- * Ed25519 over WebCrypto, keyed by a 32-byte seed (FORMATS.md, "Device key"): a seed imports as
+ * Ed25519 over WebCrypto, keyed by a 32-byte seed (docs/protocols.md, "Device key"): a seed imports as
  * PKCS#8 behind a fixed 16-byte prefix, and the public key is the `x` of the exported JWK.
  * Ed25519 signatures are deterministic (RFC 8032), so simulated runs stay byte-identical.
  *

@@ -1,5 +1,5 @@
 /**
- * keystored: the device identity key (FORMATS.md, "Device key"). The 32-byte Ed25519 seed lives
+ * keystored: the device identity key (docs/protocols.md, "Device key"). The 32-byte Ed25519 seed lives
  * in statefsd at {@link DEVICE_KEY_PATH}; keystored generates it once from rngd entropy, persists
  * it (put, then sync) before acknowledging, re-reads it on demand, signs with it, hands out the
  * public key and never the private one. It also verifies Ed25519 signatures for other services

@@ -1,5 +1,5 @@
 /**
- * keystored's frames, `KS` v1 (FORMATS.md, "IPC frames"), and the client helpers.
+ * keystored's frames, `KS` v1 (docs/protocols.md, "keystored"), and the client helpers.
  *
  * Request `"KS", 1, op, body`; reply `"KS", 1, op | 0x80, status, body`.
  *

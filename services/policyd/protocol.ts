@@ -1,5 +1,5 @@
 /**
- * policyd's frames, `PO` v1 (FORMATS.md, "IPC frames"; the CHECK and ROUTE layouts are defined
+ * policyd's frames, `PO` v1 (docs/protocols.md, "policyd"; the CHECK and ROUTE layouts are defined
  * here). Every frame starts with `"PO", version 1, op`; every reply is `"PO", 1, op | 0x80,
  * status` (5 bytes).
  *

@@ -1,5 +1,5 @@
 /**
- * rngd's frames, `RN` v1 (a nexus frame family; FORMATS.md does not list it, so this file is its
+ * rngd's frames, `RN` v1 (a nexus frame family; docs/protocols.md only names it, so this file is its
  * definition). Every frame starts with `"RN", version 1, op`; a reply sets bit 7 of the op and
  * carries a status byte next.
  *

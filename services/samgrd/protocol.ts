@@ -1,5 +1,5 @@
 /**
- * samgrd's frames, `SM` v1 (FORMATS.md, "IPC frames"). Every frame starts with
+ * samgrd's frames, `SM` v1 (docs/protocols.md, "samgrd"). Every frame starts with
  * `"SM", version 1, op`; every reply is exactly 13 bytes: `"SM", 1, op | 0x80, status,
  * send u32, recv u32` (send and recv are 0 unless the status is OK).
  *
@@ -16,7 +16,7 @@
  * Statuses: 0 OK, 1 NOT_FOUND, 2 MALFORMED (wrong magic, short or overlong frame, bad name or
  * slot), 3 UNSUPPORTED (wrong version, unknown op), 4 FULL (the caller already holds
  * {@link MAX_NAMES_PER_CALLER} names, or samgrd tracks {@link MAX_CALLERS} callers; a nexus
- * addition to the FORMATS.md statuses so the registry stays bounded).
+ * addition to the statuses of docs/protocols.md so the registry stays bounded).
  *
  * @module
  */

@@ -1,10 +1,10 @@
 /**
- * statefsd's frames, `SF` v1 and v2 (FORMATS.md, "IPC frames"), plus the client helpers every
+ * statefsd's frames, `SF` v1 and v2 (docs/protocols.md, "statefsd"), plus the client helpers every
  * other service uses to reach `/state`.
  *
  * Request: `"SF", version, op`, then (v2 only) `nonce u64`, then the op's body.
  * Reply: `"SF", version, op | 0x80`, then (v2 only) `nonce u64`, then `status`, then the op's
- * body. FORMATS.md puts the v2 nonce right after the 4-byte header in request and reply alike,
+ * body. docs/protocols.md puts the v2 nonce right after the 4-byte header in request and reply alike,
  * so the same offset finds it in both directions; the status byte follows it. A v2 reply echoes
  * the request's nonce, also on error replies.
  *
@@ -105,7 +105,7 @@ export const SF_STATUS_NAMES: Readonly<Record<number, string>> = {
   [SF_UNSUPPORTED]: "UNSUPPORTED",
 };
 
-/** Longest key, in UTF-8 bytes (FORMATS.md key rules). */
+/** Longest key, in UTF-8 bytes (docs/formats.md, "Keys"). */
 export const MAX_KEY_BYTES = 255;
 /** Bytes a v2 GET reply spends before the value: header, nonce, status, `val_len`. */
 const GET_REPLY_OVERHEAD_V2 = 4 + 8 + 1 + 4;

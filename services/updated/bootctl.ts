@@ -1,5 +1,5 @@
 /**
- * The A/B boot control state updated keeps (FORMATS.md, "bootctl"): its 6-byte record and its
+ * The A/B boot control state updated keeps (docs/protocols.md, "bootctl"): its 6-byte record and its
  * transitions, as pure functions. updated persists the record (put, then sync) after every
  * successful transition; nothing here does I/O.
  *

@@ -13,7 +13,7 @@ import {
   switchTo,
 } from "./bootctl.ts";
 
-Deno.test("bootctl: factory record encodes to the FORMATS.md layout", () => {
+Deno.test("bootctl: factory record encodes to the documented layout", () => {
   assertEquals(Array.from(encodeBootCtl(factoryBootCtl())), [1, 1, 0xff, 0xff, 0, 1]);
 });
 

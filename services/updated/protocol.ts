@@ -1,5 +1,5 @@
 /**
- * updated's frames, `UD` v1 (FORMATS.md, "IPC frames"), and the client helpers.
+ * updated's frames, `UD` v1 (docs/protocols.md, "updated"), and the client helpers.
  *
  * Request `"UD", 1, op, body`; reply `"UD", 1, op | 0x80, status, body`.
  *
