@@ -29,7 +29,7 @@ import {
   TraceFile,
 } from "../harness/mod.ts";
 import type { TaskInfo } from "../core/kernel/types.ts";
-import { BootError, bootSystem } from "../init/boot.ts";
+import { BootError, type BootOutcome, bootSystem } from "../init/boot.ts";
 import {
   type FaultPlan,
   FaultPlanError,
@@ -45,6 +45,7 @@ import {
   requireLoadable,
 } from "../init/manifest.ts";
 import { diagnosticWhere } from "../init/diagnostic.ts";
+import { CUT_MODES, type CutMode } from "../core/virtio/fault.ts";
 import { validateManifest } from "../init/validate.ts";
 import { SERVICES } from "../services/mod.ts";
 import { ImageError, mkfsImage, probeImage, RecipeError } from "../images/mod.ts";
@@ -62,6 +63,7 @@ interface BootFlags extends RunFlags {
   time?: boolean;
   system?: string;
   quiet?: boolean;
+  powerCut?: string;
 }
 
 /** Where the console log and summary go without --log-dir. */
@@ -72,6 +74,12 @@ Image:
   Without --image the boot uses build/blk.img, made fresh with the default recipe for every
   boot; --keep-image keeps an existing one (a missing one is still created), the cold-boot lane.
   An image named with --image is never deleted or recreated, only created when missing.
+
+Power cut: the disk has a volatile write cache and every boot ends with a power cut, so the image
+keeps only what a completed FLUSH covered; of the rest --power-cut decides (atomic: everything
+written survives; reorder: any subset; torn: any subset, multi-sector writes torn). summary.json
+records the seed and the cut under "run" ("seed", "powerCut"); a cold boot after a nexus boot of the same image runs
+under the next seed unless --seed says otherwise.
 
 Reports: every console line goes to <log-dir>/uart.log and the verdict to
 <log-dir>/summary.json (default ${DEFAULT_LOG_DIR}); --junit FILE adds JUnit XML.
@@ -117,8 +125,10 @@ function summarize(tasks: TaskInfo[]): TaskSummary[] {
 }
 
 /**
- * Refuses a manifest that cannot boot before anything is touched: no services, or a service whose
- * module nexus does not have (the boot would stop part way with a FAIL line instead).
+ * Refuses a manifest that cannot boot before anything is touched: no services, or any problem
+ * `nexus slots validate` calls an error (an unknown module, a missing slot, a route or grant the
+ * policy does not give). The boot would otherwise stop part way, or pass while the wiring
+ * contradicts the policy; each error is one line with its fix.
  */
 function requireBootable(loaded: ManifestLoad): void {
   const m = requireLoadable(loaded);
@@ -126,10 +136,45 @@ function requireBootable(loaded: ManifestLoad): void {
     throw new CliError(`${m.file}: declares no services, so there is nothing to boot`);
   }
   const report = validateManifest(loaded, SERVICES);
-  const fatal = report.problems.find((p) =>
-    p.code === "UNKNOWN_MODULE" || p.code === "MODULE_NAME_MISMATCH"
-  );
-  if (fatal) throw new CliError(`${diagnosticWhere(fatal)}: ${fatal.message}; ${fatal.hint}`);
+  const errors = report.problems.filter((p) => p.severity === "error");
+  if (errors.length > 0) {
+    throw new CliError(
+      errors.map((e) => `${diagnosticWhere(e)}: ${e.message}; ${e.hint}`).join("\n"),
+    );
+  }
+}
+
+function parsePowerCut(text: string): CutMode {
+  if (!(CUT_MODES as readonly string[]).includes(text)) {
+    throw new CliError(`--power-cut "${text}" must be one of ${CUT_MODES.join(", ")}`);
+  }
+  return text as CutMode;
+}
+
+/** The power cut that ended a boot, as summary.json records it (`run.powerCut`). */
+interface PowerCutRecord {
+  mode: CutMode;
+  seed: number;
+  writes: number;
+  flushes: number;
+  cachedAtCut: number;
+  persisted: number;
+  /** The boot before this one on the same image, when nexus made it. */
+  previous?: { seed: number; powerCut: CutMode };
+}
+
+/** Seed and power-cut mode of the previous nexus boot of `image`, from its summary.json. */
+function previousBoot(summaryPath: string, image: string): { seed: number; mode: CutMode } | null {
+  try {
+    const run = JSON.parse(Deno.readTextFileSync(summaryPath))?.run;
+    const mode = run?.powerCut?.mode;
+    if (run?.image?.path === image && Number.isSafeInteger(run.seed) && typeof mode === "string") {
+      return { seed: run.seed, mode: mode as CutMode };
+    }
+  } catch {
+    // No summary, or not one of ours: the image comes from elsewhere.
+  }
+  return null;
 }
 
 /** The partition layout of the image about to boot, or null when it cannot be read. */
@@ -152,8 +197,7 @@ async function imageLayout(path: string): Promise<RunInfo["image"]> {
 
 async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   const opts = resolveRunOptions(flags, (name) => io().env(name));
-  const seed = parseSeed(flags.seed ?? "1");
-  info.seed = seed;
+  const powerCut = parsePowerCut(flags.powerCut ?? "reorder");
   const faults = parseFaults(flags.faults ?? "none");
   info.faultPlan = isEmptyPlan(faults) ? null : formatFaultPlan(faults);
   const ladderPath = flags.ladder !== undefined ? userPath(flags.ladder) : undefined;
@@ -174,6 +218,17 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     defaultPath: userPath(DEFAULT_IMAGE_PATH),
   });
   const logDir = userPath(flags.logDir ?? DEFAULT_LOG_DIR);
+  // A cold boot after a nexus boot of the same image runs under the next seed, so whatever a
+  // service regenerates instead of reloading (a device key from rngd) comes out different.
+  const previous = plan.action === "keep"
+    ? previousBoot(reportPaths(logDir).summary, plan.path)
+    : null;
+  const seed = flags.seed !== undefined
+    ? parseSeed(flags.seed)
+    : previous !== null
+    ? (previous.seed + 1) % 0x1_0000_0000
+    : 1;
+  info.seed = seed;
   const junit = flags.junit !== undefined ? userPath(flags.junit) : undefined;
   const tracePath = flags.trace !== undefined ? userPath(flags.trace) : undefined;
   // Every output is checked before the image is touched, so a bad path costs nothing.
@@ -193,6 +248,11 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     stream: flags.json !== true && flags.quiet !== true,
   });
   for (const n of opts.notices) terminal.notice(n);
+  if (previous !== null && previous.seed === seed) {
+    terminal.notice(
+      `the cold boot runs under seed ${seed}, the same as the boot before it: a key regenerated instead of reloaded would look the same`,
+    );
+  }
   const trace = tracePath !== undefined ? TraceFile.create(tracePath) : undefined;
   const source: LineSource = async (sink) => {
     const out = await bootSystem({
@@ -204,7 +264,11 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
       shouldStop: () => sink.shouldStop(),
       tracer: trace?.tracer,
+      // Every boot may precede a cold boot: its disk has a volatile write cache and loses
+      // power at the end, so the image keeps only what a completed FLUSH covered.
+      powerCutAtEnd: powerCut,
     });
+    info.powerCut = powerCutRecord(powerCut, seed, out.disk, previous);
     return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks) };
   };
   try {
@@ -223,6 +287,23 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   } finally {
     trace?.close();
   }
+}
+
+function powerCutRecord(
+  mode: CutMode,
+  seed: number,
+  disk: BootOutcome["disk"],
+  previous: { seed: number; mode: CutMode } | null,
+): PowerCutRecord {
+  return {
+    mode,
+    seed: seed % 0x1_0000_0000,
+    writes: disk?.writes ?? 0,
+    flushes: disk?.flushes ?? 0,
+    cachedAtCut: disk?.cut?.cached ?? 0,
+    persisted: disk?.cut?.persisted ?? 0,
+    ...(previous !== null ? { previous: { seed: previous.seed, powerCut: previous.mode } } : {}),
+  };
 }
 
 /** Configuration errors of the layers below become one-line usage errors (exit 2). */
@@ -256,11 +337,15 @@ export function registerBoot(program: Command): Command {
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
     .option(
       "--seed <n>",
-      "run seed: scheduling, latencies and fault choices (default 1; 0: canonical schedule)",
+      "run seed: scheduling, latencies and fault choices (default 1; 0: canonical schedule; a cold boot after a nexus boot of the same image: that seed + 1)",
     )
     .option(
       "--faults <plan>",
       "disk faults, e.g. ioerr@w12,power@w156:reorder (ioerr@rN|wN|fN, power@wN[:atomic|reorder|torn]; default none)",
+    )
+    .option(
+      "--power-cut <mode>",
+      "what survives the power cut at the end of the boot: atomic, reorder or torn (default reorder)",
     )
     .option("--ladder <file>", "ladder TOML (default: images/ladder.toml)")
     .option("--system <file>", "system manifest (default: images/system.toml)")
