@@ -12,6 +12,7 @@ import {
   checkpointValue,
   encodeRecord,
   encodeSuperblock,
+  MAX_KEY_BYTES,
   OP_CHECKPOINT,
   OP_PUT,
   RECORD_HEADER_SIZE,
@@ -69,4 +70,12 @@ Deno.test("fsck: a last record with lengths past the caps is damage, not a torn 
     // Its own bytes after the header are what is unreachable: the header cannot be trusted.
     assert(report.problems[0].message.includes(`offset ${A + at + RECORD_HEADER_SIZE}`));
   }
+});
+
+Deno.test("fsck: a damaged last record with a key of exactly the cap is still a torn tail", async () => {
+  const key = "/state/" + "k".repeat(MAX_KEY_BYTES - "/state/".length);
+  const last = encodeRecord(OP_PUT, key, new Uint8Array(20).fill(7));
+  last[last.length - 1] ^= 0x55;
+  const report = await fsck(MemoryBlockDevice.fromBytes(image(PLACES[0], last)));
+  assertEquals(report.problems.map((p) => [p.code, p.offset]), [["torn-tail", A + PLACES[0]]]);
 });
