@@ -6,7 +6,7 @@
 
 import type { Command } from "commander";
 import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
-import { io, setExitCode, userPath } from "./io.ts";
+import { io, printErr, setExitCode, userPath } from "./io.ts";
 import { asCliError } from "./scan.ts";
 import { VERSION } from "./version.ts";
 import {
@@ -14,6 +14,7 @@ import {
   DEFAULT_IMAGE_PATH,
   defaultLadderPath,
   type LayoutPartition,
+  leaseImage,
   type LineSource,
   loadLadder,
   planImage,
@@ -74,6 +75,8 @@ Image:
   Without --image the boot uses build/blk.img, made fresh with the default recipe for every
   boot; --keep-image keeps an existing one (a missing one is still created), the cold-boot lane.
   An image named with --image is never deleted or recreated, only created when missing.
+  Boots run side by side: a fresh boot builds and boots a private image, moved to
+  build/blk.img when it ends; --keep-image boots take turns on build/blk.img (a lock).
 
 Power cut: the disk has a volatile write cache and every boot ends with a power cut, so the image
 keeps only what a completed FLUSH covered; of the rest --power-cut decides (atomic: everything
@@ -235,11 +238,15 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   checkWritable(reportPaths(logDir).summary);
   if (junit !== undefined) checkWritable(junit);
   if (tracePath !== undefined) checkWritable(tracePath);
-  if (plan.action !== "keep") {
-    // Only the managed default image is ever replaced; a named one is created when missing.
-    await mkfsImage(plan.path, { force: plan.action === "recreate" && !plan.explicit });
-  }
-  info.image = await imageLayout(plan.path);
+  // Only the managed default image is ever replaced; a named one is created when missing. Plain
+  // boots run side by side: a fresh one boots a private image, released when this scope ends.
+  using lease = await leaseImage(
+    plan,
+    async (path, force) => void await mkfsImage(path, { force }),
+    (text) => printErr(`nexus: ${text}`),
+  );
+  const layout = await imageLayout(lease.path);
+  info.image = layout && { ...layout, path: plan.path };
   const terminal = new Terminal({
     out: io().stdout,
     err: io().stderr,
@@ -256,7 +263,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   const trace = tracePath !== undefined ? TraceFile.create(tracePath) : undefined;
   const source: LineSource = async (sink) => {
     const out = await bootSystem({
-      imagePath: plan.path,
+      imagePath: lease.path,
       seed,
       faults,
       watchdogTicks: opts.watchdogTicks,
