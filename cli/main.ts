@@ -19,6 +19,9 @@ import { registerImage } from "./image.ts";
 import { registerSlots } from "./slots.ts";
 import { registerBoot } from "./boot.ts";
 import { registerScan } from "./scan.ts";
+import { registerExplore } from "./explore.ts";
+import { registerReport } from "./report.ts";
+import { registerTorture } from "./torture.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -36,6 +39,9 @@ function buildProgram(): Command {
   registerSlots(program);
   registerBoot(program);
   registerScan(program);
+  registerExplore(program);
+  registerTorture(program);
+  registerReport(program);
   configureDeep(program);
   return program;
 }

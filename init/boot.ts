@@ -11,7 +11,7 @@
  * @module
  */
 
-import { Kernel, type RunResult } from "../core/kernel/kernel.ts";
+import { Kernel, type RunResult, type SimSchedule } from "../core/kernel/kernel.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
 import { GuestMemory } from "../core/virtio/guest_memory.ts";
@@ -39,6 +39,16 @@ export interface BootOptions {
   /** Disk image (raw: GPT, whole-device StateFS or blank); the whole file backs the disk. */
   imagePath: string;
   /**
+   * A medium to boot on instead of opening `imagePath` (which then only names it in messages):
+   * campaigns boot many times on in-memory images behind fault injection. The caller owns it.
+   */
+  store?: BlockStore;
+  /**
+   * The kernel's schedule instead of the seed's own (campaigns vary only the order of tasks, or
+   * only the latencies); the seed still goes to the services and the fault plan.
+   */
+  schedule?: SimSchedule;
+  /**
    * Run seed: drives every choice the simulation may vary (which ready task runs, delivery and
    * device latencies, what a power cut keeps) and is handed to every service. Seed 0 keeps the
    * canonical schedule: the longest-waiting task runs next and nothing takes extra time.
@@ -64,8 +74,6 @@ export interface BootOptions {
    * reaching the image when the run ends. A plan's own earlier cut takes precedence.
    */
   powerCutAtEnd?: CutMode;
-  /** Boot against this store instead of opening `imagePath` (in-process campaigns). */
-  store?: BlockStore;
 }
 
 /** What the disk saw in a boot that ended in a power cut (see {@link BootOptions.powerCutAtEnd}). */
@@ -174,7 +182,11 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       memory: new GuestMemory(BOOT_MEMORY_BYTES),
       tracer: opts.tracer,
       // Seed 0 is the canonical schedule (FIFO, no latencies): the reference every seed varies.
-      ...(opts.seed === 0 ? {} : { schedule: new SeededSchedule(opts.seed) }),
+      ...(opts.schedule
+        ? { schedule: opts.schedule }
+        : opts.seed === 0
+        ? {}
+        : { schedule: new SeededSchedule(opts.seed) }),
     });
     const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
     try {
