@@ -36,8 +36,10 @@ import {
   ManifestError,
   type ManifestLoad,
   requireLoadable,
+  type SystemManifest,
 } from "../init/manifest.ts";
 import { diagnosticWhere } from "../init/diagnostic.ts";
+import { slotName } from "../init/views.ts";
 import { validateManifest } from "../init/validate.ts";
 import { SERVICES } from "../services/mod.ts";
 import { ImageError, mkfsImage, probeImage, RecipeError } from "../images/mod.ts";
@@ -89,21 +91,32 @@ function parseSeed(text: string): number {
   return Number(text);
 }
 
-function summarize(tasks: TaskInfo[]): TaskSummary[] {
-  return tasks.map((t) => ({
-    pid: t.pid,
-    name: t.name,
-    state: t.state,
-    ...(t.blockedOn ? { blockedOn: { ...t.blockedOn } } : {}),
-    since: t.since,
-  }));
+/** The host's view of the task table, slots named from the manifest as init names them. */
+function summarize(tasks: TaskInfo[], manifest: SystemManifest): TaskSummary[] {
+  return tasks.map((t) => {
+    const b = t.blockedOn;
+    return {
+      pid: t.pid,
+      name: t.name,
+      state: t.state,
+      ...(b
+        ? {
+          blockedOn: {
+            ...b,
+            ...(b.slot !== undefined ? { slotName: slotName(manifest, t.name, b.slot) } : {}),
+          },
+        }
+        : {}),
+      since: t.since,
+    };
+  });
 }
 
 /**
  * Refuses a manifest that cannot boot before anything is touched: no services, or a service whose
  * module nexus does not have (the boot would stop part way with a FAIL line instead).
  */
-function requireBootable(loaded: ManifestLoad): void {
+function requireBootable(loaded: ManifestLoad): SystemManifest {
   const m = requireLoadable(loaded);
   if (m.services.length === 0) {
     throw new CliError(`${m.file}: declares no services, so there is nothing to boot`);
@@ -113,6 +126,7 @@ function requireBootable(loaded: ManifestLoad): void {
     p.code === "UNKNOWN_MODULE" || p.code === "MODULE_NAME_MISMATCH"
   );
   if (fatal) throw new CliError(`${diagnosticWhere(fatal)}: ${fatal.message}; ${fatal.hint}`);
+  return m;
 }
 
 /** The partition layout of the image about to boot, or null when it cannot be read. */
@@ -148,7 +162,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   });
   // The manifest is checked before the image is touched; bootSystem reads it again.
   const manifestPath = flags.system !== undefined ? userPath(flags.system) : undefined;
-  requireBootable(await loadManifest(manifestPath ?? DEFAULT_MANIFEST_PATH));
+  const manifest = requireBootable(await loadManifest(manifestPath ?? DEFAULT_MANIFEST_PATH));
   const plan = planImage({
     image: flags.image !== undefined ? userPath(flags.image) : undefined,
     keepImage: opts.keepImage,
@@ -185,7 +199,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
       shouldStop: () => sink.shouldStop(),
       tracer: trace?.tracer,
     });
-    return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks) };
+    return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks, manifest) };
   };
   try {
     const verdict = await runSession({
