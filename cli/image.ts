@@ -13,8 +13,10 @@ import { readTextFileOr } from "../init/text_file.ts";
 import {
   defaultRecipe,
   formatSize,
+  IMAGE_LAYOUTS,
   ImageError,
   type ImageInfo,
+  type ImageLayout,
   LINUX_DATA_TYPE_GUID,
   mkfsImage,
   openImage,
@@ -23,6 +25,7 @@ import {
   type Recipe,
   RecipeError,
   SECTOR_SIZE,
+  STATEFS_TYPE_GUID,
 } from "../images/mod.ts";
 import { BlockDeviceError, fsck, StateFs, StateFsError } from "../core/statefs/mod.ts";
 
@@ -124,6 +127,7 @@ async function withStateFs<T>(
   fn: (fs: StateFs, info: ImageInfo) => Promise<T>,
 ): Promise<T> {
   const img = await openImage(image, { write });
+  warn(img.info);
   try {
     const fs = await StateFs.open(img.device);
     return await fn(fs, img.info);
@@ -133,7 +137,16 @@ async function withStateFs<T>(
 }
 
 function typeName(guid: string): string {
-  return guid === LINUX_DATA_TYPE_GUID ? "Linux filesystem data" : guid;
+  return guid === LINUX_DATA_TYPE_GUID
+    ? "Linux filesystem data"
+    : guid === STATEFS_TYPE_GUID
+    ? "nexus StateFS"
+    : guid;
+}
+
+/** Prints the problems a probe tolerated (a damaged or misplaced GPT copy) to stderr. */
+function warn(info: ImageInfo): void {
+  for (const w of info.warnings) writeAll(io().stderr, `nexus: warning: ${info.path}: ${w}\n`);
 }
 
 function table(rows: string[][], indent = "  "): string[] {
@@ -148,7 +161,7 @@ function describeLocation(info: ImageInfo): string {
   }
   return `partition ${s.partition.index} "${s.partition.name}" at byte ${s.offsetBytes}, ${
     formatSize(s.lengthBytes)
-  }`;
+  }${info.foundBy === "name" ? " (found by name)" : ""}`;
 }
 
 function partitionsJson(info: ImageInfo) {
@@ -170,19 +183,47 @@ function imageJson(info: ImageInfo) {
     sizeBytes: info.sizeBytes,
     sectors: info.totalSectors,
     table: info.table ? "gpt" : "none",
+    layout: info.table ? "gpt" : "whole-device",
     diskGuid: info.table?.diskGuid ?? null,
+    gptSource: info.gpt?.source ?? null,
+    warnings: info.warnings,
     partitions: partitionsJson(info),
   };
 }
 
+function parseLayout(text: string | undefined): ImageLayout {
+  if (text === undefined) return "gpt";
+  if (!(IMAGE_LAYOUTS as readonly string[]).includes(text)) {
+    throw new CliError(`--layout "${text}": expected ${IMAGE_LAYOUTS.join(" or ")}`);
+  }
+  return text as ImageLayout;
+}
+
 async function mkfsAction(
   image: string,
-  opts: { size?: string; recipe?: string; force?: boolean },
+  opts: { size?: string; recipe?: string; force?: boolean; layout?: string },
 ): Promise<void> {
+  const layout = parseLayout(opts.layout);
+  if (layout === "whole-device" && opts.recipe !== undefined) {
+    throw new CliError(
+      "--recipe lays out partitions; a whole-device image has none (give --size instead)",
+    );
+  }
   const recipe = opts.recipe ? await loadRecipe(opts.recipe) : await defaultRecipe();
   const sizeBytes = opts.size === undefined ? recipe.sizeBytes : parseSize(opts.size, "size");
-  const r = await mkfsImage(image, { recipe, sizeBytes, force: opts.force });
+  const r = await mkfsImage(image, { recipe, sizeBytes, force: opts.force, layout });
   const paint = painter();
+  if (!r.table) {
+    await print(
+      `${paint("created", BOLD)} ${image}: ${
+        formatSize(r.totalSectors * SECTOR_SIZE)
+      } (${r.totalSectors} sectors), whole device (no partition table)`,
+    );
+    await print(
+      `StateFS formatted from byte 0: layout ${r.stats.layout}, generation ${r.stats.generation}`,
+    );
+    return;
+  }
   await print(
     `${paint("created", BOLD)} ${image}: ${
       formatSize(r.table.totalSectors * SECTOR_SIZE)
@@ -199,7 +240,9 @@ async function mkfsAction(
     )
   ) await print(line);
   await print(
-    `StateFS formatted in "${r.partition.name}": layout ${r.stats.layout}, generation ${r.stats.generation}`,
+    `StateFS formatted in "${
+      r.partition!.name
+    }": layout ${r.stats.layout}, generation ${r.stats.generation}`,
   );
 }
 
@@ -233,7 +276,14 @@ async function inspectAction(image: string, opts: { json?: boolean }): Promise<v
       "size",
       `${formatSize(info.sizeBytes)} (${info.sizeBytes} bytes, ${info.totalSectors} sectors)`,
     ],
-    ["table", info.table ? `GPT, disk GUID ${info.table.diskGuid}` : "none (whole-device StateFS)"],
+    [
+      "table",
+      info.table
+        ? `GPT, disk GUID ${info.table.diskGuid}${
+          info.gpt?.source === "backup" ? " (from the backup copy)" : ""
+        }`
+        : "none (whole-device StateFS)",
+    ],
   ];
   for (const line of table(rows, "")) await print(line);
   if (info.table) {
@@ -367,11 +417,16 @@ export function registerImage(program: Command): Command {
       "image size: bytes or K/M/G (e.g. 64M, 64MiB, 1G); default: the recipe's",
     )
     .option("--recipe <file>", "image recipe (TOML); default: images/recipes/default.toml")
+    .option(
+      "--layout <layout>",
+      "gpt (default: partitions from the recipe) or whole-device (StateFS from byte 0, no table)",
+    )
     .option("--force", "overwrite an existing file")
     .addHelpText(
       "after",
       `
-An existing file is never overwritten without --force.${EXIT_CODES}`,
+A whole-device image is the original OS's disk shape: the StateFS starts at byte 0 and there is
+no partition table. An existing file is never overwritten without --force.${EXIT_CODES}`,
     )
     .action(guarded(mkfsAction));
   image.command("inspect")

@@ -1,8 +1,12 @@
 /**
- * Opening a disk image: check that the file is usable, read and verify its GPT, find the StateFS
- * partition by name, and hand out a block device over it. A file with no partition table that
- * holds a whole-device StateFS (NXS2 superblock, legacy journal from byte 0, or all zeros, as
- * the original OS writes it) opens too, as one device over the whole file.
+ * Opening a disk image: check that the file is usable, find where its StateFS lives (the rules
+ * are `core/disk/discover.ts`'s, shared with statefsd: a GPT partition found by type, then by
+ * name; or a whole-device StateFS as the original OS writes it; or a provably blank file), and
+ * hand out a block device over it.
+ *
+ * A GPT with one damaged or misplaced copy is read from the valid copy, with a warning; a write
+ * is refused while a copy is damaged or missing (`fsck --repair` rewrites it first), so nothing
+ * is ever written through a table only half there.
  *
  * Probing only reads; a device is opened read-only unless the caller asks to write.
  *
@@ -15,14 +19,17 @@ import {
   GPT_TAIL_SECTORS,
   GptError,
   type GptPartition,
+  type GptReadResult,
   type GptTable,
-  hasGptSignature,
-  hasProtectiveMbr,
   parseGptHeader,
-  readGpt,
   SECTOR_SIZE,
 } from "../core/statefs/gpt.ts";
-import { STATEFS_PARTITION } from "./recipe.ts";
+import {
+  discoverDisk,
+  DiskLayoutError,
+  gptCopiesIntact,
+  type WholeDeviceContent,
+} from "../core/disk/discover.ts";
 
 /** Stable codes for images that cannot be used. */
 export type ImageErrorCode =
@@ -34,6 +41,7 @@ export type ImageErrorCode =
   | "NOT_AN_IMAGE"
   | "BAD_GPT"
   | "NO_PARTITION"
+  | "CORRUPT"
   | "IO_ERROR";
 
 /** An image file that cannot be used as asked, with a stable code. */
@@ -69,23 +77,36 @@ export interface ImageInfo {
    * What block 0 of a whole-device StateFS looks like: an NXS2 superblock, a v1 record, or
    * zeros (an empty legacy device). `undefined` for GPT images.
    */
-  wholeDevice?: "nxs2" | "legacy" | "blank";
+  wholeDevice?: WholeDeviceContent;
   /** Where the StateFS is. */
   statefs: StateFsLocation;
+  /** The GPT as read (both copies and their problems); `undefined` for a whole device. */
+  gpt?: GptReadResult;
+  /** How the StateFS partition was found: by its type GUID or by name. */
+  foundBy?: "type" | "name";
+  /** Problems tolerated (a damaged, missing or misplaced GPT copy), one line each. */
+  warnings: string[];
+  /** False while a GPT copy is damaged or missing: writes refuse until it is repaired. */
+  gptIntact: boolean;
 }
 
 /** Options for {@link probeImage} and {@link openImage}. */
 export interface ProbeOptions {
-  /** Name of the StateFS partition (default `nexus-state`). */
+  /**
+   * Pick the StateFS partition with exactly this name. Default: the partition of the StateFS
+   * type, else the one named `nexus-state`, else `state`.
+   */
   partition?: string;
 }
 
-const NXS2_MAGIC = [0x4e, 0x58, 0x53, 0x32]; // "NXS2"
-const RECORD_MAGIC = [0x46, 0x53, 0x58, 0x4e]; // u32 0x4E585346, little-endian
-
-function startsWith(bytes: Uint8Array, magic: number[]): boolean {
-  return magic.every((b, i) => bytes[i] === b);
-}
+const LAYOUT_CODES: Record<DiskLayoutError["code"], ImageErrorCode> = {
+  TOO_SMALL: "TOO_SMALL",
+  NOT_AN_IMAGE: "NOT_AN_IMAGE",
+  BAD_GPT: "BAD_GPT",
+  NO_PARTITION: "NO_PARTITION",
+  AMBIGUOUS_PARTITION: "NO_PARTITION",
+  NOT_BLANK: "CORRUPT",
+};
 
 async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
   const out = new Uint8Array(length);
@@ -104,6 +125,10 @@ async function readAt(file: Deno.FsFile, offset: number, length: number): Promis
 
 /** Checks that `path` is an existing regular file; returns its size. */
 export async function statImage(path: string): Promise<number> {
+  return (await statFile(path)).size;
+}
+
+async function statFile(path: string): Promise<Deno.FileInfo> {
   let st: Deno.FileInfo;
   try {
     st = await Deno.stat(path);
@@ -130,18 +155,18 @@ export async function statImage(path: string): Promise<number> {
       `${path}: size ${st.size} bytes is not a multiple of ${SECTOR_SIZE}`,
     );
   }
-  return st.size;
+  return st;
 }
 
 /**
- * Probes an image without changing it: file checks, GPT (both copies must be valid and
- * agree) or whole-device StateFS detection, and the StateFS partition lookup.
+ * Probes an image without changing it: file checks, then where the StateFS lives (a GPT read
+ * from its valid copy, a whole-device StateFS, or a provably blank file).
  * Throws {@link ImageError} when the file is not a usable image.
  */
 export async function probeImage(path: string, opts: ProbeOptions = {}): Promise<ImageInfo> {
-  const sizeBytes = await statImage(path);
+  const st = await statFile(path);
+  const sizeBytes = st.size;
   const totalSectors = sizeBytes / SECTOR_SIZE;
-  const wanted = opts.partition ?? STATEFS_PARTITION;
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -149,45 +174,13 @@ export async function probeImage(path: string, opts: ProbeOptions = {}): Promise
     throw new ImageError("IO_ERROR", `${path}: ${err instanceof Error ? err.message : err}`);
   }
   try {
-    const lba0 = await readAt(file, 0, SECTOR_SIZE);
-    const lba1 = totalSectors > 1 ? await readAt(file, SECTOR_SIZE, SECTOR_SIZE) : undefined;
-    const gpt = hasProtectiveMbr(lba0) || (lba1 !== undefined && hasGptSignature(lba1));
-    if (!gpt) {
-      const whole = startsWith(lba0, NXS2_MAGIC)
-        ? "nxs2"
-        : startsWith(lba0, RECORD_MAGIC)
-        ? "legacy"
-        : lba0.every((b) => b === 0)
-        ? "blank"
-        : undefined;
-      if (!whole) {
-        const mbr = lba0[510] === 0x55 && lba0[511] === 0xaa;
-        throw new ImageError(
-          "NOT_AN_IMAGE",
-          mbr
-            ? `${path}: has an MBR partition table without GPT; not a nexus image`
-            : `${path}: not a nexus image (no GPT, no StateFS superblock, no journal record at byte 0)`,
-        );
-      }
-      return {
-        path,
-        sizeBytes,
-        totalSectors,
-        wholeDevice: whole,
-        statefs: { offsetBytes: 0, lengthBytes: sizeBytes },
-      };
-    }
-    if (totalSectors < GPT_HEAD_SECTORS + GPT_TAIL_SECTORS + 1) {
-      throw new ImageError(
-        "TOO_SMALL",
-        `${path}: file too small (${sizeBytes} bytes) to hold the GPT it starts with`,
-      );
-    }
+    const read = (lba: number, count: number) =>
+      readAt(file, lba * SECTOR_SIZE, count * SECTOR_SIZE);
     // A header that is sound on its own but points past the end of the file means the file
     // was cut short; say so rather than report the missing backup.
-    if (lba1 !== undefined) {
+    if (totalSectors >= GPT_HEAD_SECTORS + GPT_TAIL_SECTORS + 1) {
       try {
-        const h = parseGptHeader(lba1, 1, Number.MAX_SAFE_INTEGER);
+        const h = parseGptHeader(await read(1, 1), 1, Number.MAX_SAFE_INTEGER);
         if (h.alternateLba >= totalSectors) {
           throw new ImageError(
             "TOO_SMALL",
@@ -200,36 +193,46 @@ export async function probeImage(path: string, opts: ProbeOptions = {}): Promise
         if (!(err instanceof GptError)) throw err;
       }
     }
-    const read = (lba: number, count: number) =>
-      readAt(file, lba * SECTOR_SIZE, count * SECTOR_SIZE);
-    let result;
+    let shape;
     try {
-      result = await readGpt(read, totalSectors);
+      // A file without one allocated block is all holes: blank without reading it.
+      const holes = st.blocks === 0;
+      const scanRead = holes
+        ? (_lba: number, count: number) => Promise.resolve(new Uint8Array(count * SECTOR_SIZE))
+        : read;
+      shape = await discoverDisk(scanRead, totalSectors, { partition: opts.partition });
     } catch (err) {
-      if (err instanceof GptError) throw new ImageError("BAD_GPT", `${path}: ${err.message}`);
+      if (err instanceof DiskLayoutError) {
+        throw new ImageError(LAYOUT_CODES[err.code], `${path}: ${err.message}`);
+      }
       throw err;
     }
-    if (result.problems.length > 0) {
-      throw new ImageError("BAD_GPT", `${path}: ${result.problems[0].message}`);
+    if (shape.kind === "whole-device") {
+      return {
+        path,
+        sizeBytes,
+        totalSectors,
+        wholeDevice: shape.content,
+        statefs: { offsetBytes: 0, lengthBytes: sizeBytes },
+        warnings: [],
+        gptIntact: true,
+      };
     }
-    const partition = result.table.partitions.find((p) => p.name === wanted);
-    if (!partition) {
-      const names = result.table.partitions.map((p) => p.name || `#${p.index}`).join(", ");
-      throw new ImageError(
-        "NO_PARTITION",
-        `${path}: no partition named "${wanted}" (partitions: ${names || "none"})`,
-      );
-    }
+    const partition = shape.partition;
     return {
       path,
       sizeBytes,
       totalSectors,
-      table: result.table,
+      table: shape.gpt.table,
+      gpt: shape.gpt,
+      foundBy: shape.foundBy,
       statefs: {
         partition,
         offsetBytes: partition.firstLba * SECTOR_SIZE,
         lengthBytes: (partition.lastLba - partition.firstLba + 1) * SECTOR_SIZE,
       },
+      warnings: shape.warnings,
+      gptIntact: gptCopiesIntact(shape.gpt),
     };
   } finally {
     file.close();
@@ -255,6 +258,13 @@ export interface OpenedImage {
 /** Probes `path` and opens a block device over its StateFS area. */
 export async function openImage(path: string, opts: OpenImageOptions = {}): Promise<OpenedImage> {
   const info = await probeImage(path, opts);
+  if (opts.write && !info.gptIntact) {
+    const why = (info.gpt?.problems ?? []).map((p) => p.message).join("; ");
+    throw new ImageError(
+      "CORRUPT",
+      `${path}: corrupt partition table (${why}); nothing written (repair it first: nexus image fsck --repair ${path})`,
+    );
+  }
   let device: FileBlockDevice;
   try {
     device = await FileBlockDevice.open(path, {

@@ -139,7 +139,26 @@ Deno.test("unusable files are refused with a stable code and one line, untouched
   });
 });
 
-Deno.test("GPT damage makes the image unusable: CRC, truncation, protective MBR", async () => {
+async function expectWarned(path: string, source: string, re: RegExp): Promise<void> {
+  const before = await sha256File(path);
+  const info = await probeImage(path);
+  assertEquals(info.gpt?.source, source, path);
+  assert(info.warnings.some((w) => re.test(w)), `${path}: ${info.warnings.join("; ")}`);
+  assertEquals(info.statefs.partition?.name, "nexus-state");
+  assertEquals(info.gptIntact, false, "a damaged copy is not intact");
+  const ro = await openImage(path);
+  try {
+    assertEquals((await StateFs.open(ro.device)).stats().generation, 1);
+  } finally {
+    ro.close();
+  }
+  const err = await assertRejects(() => openImage(path, { write: true }), ImageError);
+  assertEquals(err.code, "CORRUPT");
+  assertMatch(err.message, /corrupt partition table .*nothing written .*fsck --repair/);
+  assertEquals(await sha256File(path), before, "probing and refusing change nothing");
+}
+
+Deno.test("a damaged GPT copy is read from the other with a warning; writes refuse", async () => {
   await withTempDir("nexus-image-", async (dir) => {
     const good = `${dir}/good.img`;
     await mkfsImage(good, { recipe: SMALL });
@@ -150,19 +169,60 @@ Deno.test("GPT damage makes the image unusable: CRC, truncation, protective MBR"
     };
     const hdrCrc = await copy("hdrcrc.img");
     await patchFile(hdrCrc, SECTOR_SIZE + 16, [0xde, 0xad, 0xbe, 0xef]);
-    await expectImageError(hdrCrc, "BAD_GPT", /primary GPT header CRC mismatch/);
+    await expectWarned(hdrCrc, "backup", /primary GPT header CRC mismatch/);
 
     const arrCrc = await copy("arrcrc.img");
     await patchFile(arrCrc, 2 * SECTOR_SIZE + 56, [0x41]);
-    await expectImageError(arrCrc, "BAD_GPT", /primary GPT entry array CRC mismatch/);
+    await expectWarned(arrCrc, "backup", /primary GPT entry array CRC mismatch/);
 
     const backup = await copy("backup.img");
     await patchFile(backup, 2 * MiB - SECTOR_SIZE + 40, [0x07]);
-    await expectImageError(backup, "BAD_GPT", /backup GPT header CRC mismatch/);
+    await expectWarned(backup, "primary", /backup GPT header CRC mismatch/);
 
     const noPmbr = await copy("nopmbr.img");
     await patchFile(noPmbr, 446 + 4, [0x00]);
-    await expectImageError(noPmbr, "BAD_GPT", /no protective MBR/);
+    await expectWarned(noPmbr, "primary", /no protective MBR/);
+
+    // The shape of a damaged disk that once looked blank: MBR and primary header zeroed.
+    const zeroed = await copy("zeroed.img");
+    await patchFile(zeroed, 0, Array(2 * SECTOR_SIZE).fill(0));
+    await expectWarned(zeroed, "backup", /primary GPT header at LBA 1: no "EFI PART"/);
+  });
+});
+
+Deno.test("a grown image (backup not at the last LBA) is read and written with a warning", async () => {
+  await withTempDir("nexus-image-", async (dir) => {
+    const path = `${dir}/grown.img`;
+    await mkfsImage(path, { recipe: SMALL });
+    await Deno.truncate(path, 3 * MiB);
+    const info = await probeImage(path);
+    assertEquals(info.gptIntact, true);
+    assertMatch(info.warnings.join("\n"), /backup at LBA 4095, but the disk ends at 6143/);
+    const rw = await openImage(path, { write: true });
+    rw.close();
+  });
+});
+
+Deno.test("an unusable GPT: both copies gone, copies that disagree, truncation, too small", async () => {
+  await withTempDir("nexus-image-", async (dir) => {
+    const good = `${dir}/good.img`;
+    await mkfsImage(good, { recipe: SMALL });
+    const copy = async (name: string) => {
+      const p = `${dir}/${name}`;
+      await Deno.copyFile(good, p);
+      return p;
+    };
+    const both = await copy("both.img");
+    await patchFile(both, SECTOR_SIZE + 16, [0xde, 0xad, 0xbe, 0xef]);
+    await patchFile(both, 2 * MiB - SECTOR_SIZE + 40, [0x07]);
+    await expectImageError(both, "BAD_GPT", /primary GPT header CRC mismatch/);
+
+    const disagree = await copy("disagree.img");
+    const other = await planImage(SMALL);
+    other.partitions[0].name = "renamed";
+    const enc = encodeGpt(other);
+    await patchFile(disagree, enc.tailLba * SECTOR_SIZE, [...enc.tail]);
+    await expectImageError(disagree, "BAD_GPT", /primary and backup GPT disagree/);
 
     const truncated = await copy("trunc.img");
     await Deno.truncate(truncated, MiB);
@@ -171,7 +231,22 @@ Deno.test("GPT damage makes the image unusable: CRC, truncation, protective MBR"
     const tiny = `${dir}/tiny.img`;
     const head = encodeGpt(await planImage(await defaultRecipe())).head.slice(0, 2 * SECTOR_SIZE);
     await Deno.writeFile(tiny, head);
-    await expectImageError(tiny, "TOO_SMALL", /too small .* to hold the GPT/);
+    await expectImageError(tiny, "TOO_SMALL", /too small to hold the GPT/);
+  });
+});
+
+Deno.test("a whole device whose sector 0 is zero but that holds data is not blank", async () => {
+  await withTempDir("nexus-image-", async (dir) => {
+    const path = `${dir}/z.img`;
+    const bytes = new Uint8Array(MiB);
+    bytes[700 * SECTOR_SIZE + 3] = 1;
+    await Deno.writeFile(path, bytes);
+    await expectImageError(path, "CORRUPT", /sector 0 is zero but sector 700 holds data/);
+    // A format cut short before its superblock (Checkpoint{1, 0} at block 1) is garbage.
+    const cut = `${dir}/cut.img`;
+    await mkfsImage(cut, { layout: "whole-device", sizeBytes: MiB });
+    await patchFile(cut, 0, Array(SECTOR_SIZE).fill(0));
+    assertEquals((await probeImage(cut)).wholeDevice, "blank");
   });
 });
 
@@ -192,7 +267,7 @@ Deno.test("a GPT without a nexus-state partition is refused", async () => {
     await expectImageError(
       path,
       "NO_PARTITION",
-      /no partition named "nexus-state" \(partitions: data\)/,
+      /no partition of type .* or named "nexus-state" or "state" \(partitions: data\)/,
     );
   });
 });

@@ -1,7 +1,9 @@
 /**
- * `mkfs`: build a disk image from a recipe: a sparse file of the image size, the GPT at both
- * ends, and a freshly formatted StateFS (generation 1) in the `nexus-state` partition. Every
- * other partition is left as zeros (holes in the file).
+ * `mkfs`: build a disk image. The `gpt` layout (the default) follows a recipe: a sparse file of
+ * the image size, the GPT at both ends, and a freshly formatted StateFS (generation 1) in the
+ * `nexus-state` partition; every other partition is left as zeros (holes in the file). The
+ * `whole-device` layout is the original OS's disk shape: no partition table, the StateFS from
+ * byte 0 of the file.
  *
  * Everything that can be checked is checked before the file is touched, and an existing file is
  * only replaced when the caller says so.
@@ -13,11 +15,26 @@ import { dirname } from "node:path";
 import { FileBlockDevice, StateFs, type StateFsStats } from "../core/statefs/mod.ts";
 import { encodeGpt, type GptPartition, type GptTable, SECTOR_SIZE } from "../core/statefs/gpt.ts";
 import { ImageError } from "./image.ts";
-import { defaultRecipe, planImage, type Recipe, STATEFS_PARTITION } from "./recipe.ts";
+import {
+  defaultRecipe,
+  formatSize,
+  planImage,
+  type Recipe,
+  RecipeError,
+  STATEFS_MIN_BYTES,
+  STATEFS_PARTITION,
+} from "./recipe.ts";
+
+/** Disk layouts mkfs builds. */
+export type ImageLayout = "gpt" | "whole-device";
+/** Every layout, for messages. */
+export const IMAGE_LAYOUTS: readonly ImageLayout[] = ["gpt", "whole-device"];
 
 /** Options for {@link mkfsImage}. */
 export interface MkfsOptions {
-  /** The recipe (default: `images/recipes/default.toml`). */
+  /** `gpt` (default): partitions from the recipe; `whole-device`: StateFS from byte 0. */
+  layout?: ImageLayout;
+  /** The recipe (default: `images/recipes/default.toml`); only its size for `whole-device`. */
   recipe?: Recipe;
   /** Image size in bytes, overriding the recipe's. */
   sizeBytes?: number;
@@ -29,10 +46,14 @@ export interface MkfsOptions {
 export interface MkfsResult {
   /** Path of the image. */
   path: string;
-  /** The partition table written. */
-  table: GptTable;
-  /** The StateFS partition. */
-  partition: GptPartition;
+  /** The layout built. */
+  layout: ImageLayout;
+  /** Size of the image in sectors. */
+  totalSectors: number;
+  /** The partition table written (`gpt` layout only). */
+  table?: GptTable;
+  /** The StateFS partition (`gpt` layout only). */
+  partition?: GptPartition;
   /** The formatted StateFS, as its engine reports it. */
   stats: StateFsStats;
 }
@@ -67,9 +88,23 @@ async function writeAt(file: Deno.FsFile, offset: number, data: Uint8Array): Pro
  */
 export async function mkfsImage(path: string, opts: MkfsOptions = {}): Promise<MkfsResult> {
   const recipe = opts.recipe ?? await defaultRecipe();
-  const table = await planImage(recipe, opts.sizeBytes ?? recipe.sizeBytes);
-  const partition = table.partitions.find((p) => p.name === STATEFS_PARTITION)!;
-  const gpt = encodeGpt(table);
+  const layout = opts.layout ?? "gpt";
+  const sizeBytes = opts.sizeBytes ?? recipe.sizeBytes;
+  let table: GptTable | undefined;
+  let partition: GptPartition | undefined;
+  if (layout === "gpt") {
+    table = await planImage(recipe, sizeBytes);
+    partition = table.partitions.find((p) => p.name === STATEFS_PARTITION)!;
+  } else if (sizeBytes < STATEFS_MIN_BYTES) {
+    throw new RecipeError(
+      "TOO_SMALL",
+      `image size ${
+        formatSize(sizeBytes)
+      } is too small for a whole-device StateFS: needs at least ${formatSize(STATEFS_MIN_BYTES)}`,
+    );
+  }
+  const totalSectors = sizeBytes / SECTOR_SIZE;
+  const gpt = table ? encodeGpt(table) : undefined;
   await checkTarget(path, opts.force ?? false);
   try {
     await Deno.mkdir(dirname(path), { recursive: true });
@@ -95,21 +130,25 @@ export async function mkfsImage(path: string, opts: MkfsOptions = {}): Promise<M
   try {
     try {
       // Extending by truncate leaves holes: only the GPT and the StateFS blocks take space.
-      await file.truncate(table.totalSectors * SECTOR_SIZE);
-      await writeAt(file, 0, gpt.head);
-      await writeAt(file, gpt.tailLba * SECTOR_SIZE, gpt.tail);
+      await file.truncate(totalSectors * SECTOR_SIZE);
+      if (gpt) {
+        await writeAt(file, 0, gpt.head);
+        await writeAt(file, gpt.tailLba * SECTOR_SIZE, gpt.tail);
+      }
       await file.syncData();
     } finally {
       file.close();
     }
     device = await FileBlockDevice.open(path, {
-      offsetBytes: partition.firstLba * SECTOR_SIZE,
-      lengthBytes: (partition.lastLba - partition.firstLba + 1) * SECTOR_SIZE,
+      offsetBytes: partition ? partition.firstLba * SECTOR_SIZE : 0,
+      lengthBytes: partition
+        ? (partition.lastLba - partition.firstLba + 1) * SECTOR_SIZE
+        : totalSectors * SECTOR_SIZE,
     });
     // format only writes blocks that are not already zero, so the holes stay holes.
     await StateFs.format(device);
     const stats = (await StateFs.open(device)).stats();
-    return { path, table, partition, stats };
+    return { path, layout, totalSectors, table, partition, stats };
   } catch (err) {
     await Deno.remove(path).catch(() => {});
     if (err instanceof ImageError) throw err;

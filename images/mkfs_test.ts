@@ -33,7 +33,7 @@ Deno.test("mkfs builds a sparse 64 MiB GPT image with an empty generation-1 Stat
     assertEquals(st.size, 64 * MiB);
     assert(st.blocks !== null && st.blocks * 512 < 4 * MiB, `sparse: ${st.blocks} blocks`);
     assertEquals(r.table, await planImage(await defaultRecipe()));
-    assertEquals(r.partition.name, "nexus-state");
+    assertEquals(r.partition!.name, "nexus-state");
     assertEquals(r.stats.generation, 1);
     assertEquals(r.stats.liveKeys, 0);
 
@@ -45,8 +45,8 @@ Deno.test("mkfs builds a sparse 64 MiB GPT image with an empty generation-1 Stat
     assertEquals(gpt.table, r.table);
 
     const dev = await FileBlockDevice.open(path, {
-      offsetBytes: r.partition.firstLba * SECTOR_SIZE,
-      lengthBytes: (r.partition.lastLba - r.partition.firstLba + 1) * SECTOR_SIZE,
+      offsetBytes: r.partition!.firstLba * SECTOR_SIZE,
+      lengthBytes: (r.partition!.lastLba - r.partition!.firstLba + 1) * SECTOR_SIZE,
       readOnly: true,
     });
     try {
@@ -57,7 +57,7 @@ Deno.test("mkfs builds a sparse 64 MiB GPT image with an empty generation-1 Stat
     } finally {
       dev.close();
     }
-    for (const p of r.table.partitions.filter((p) => p.name !== "nexus-state")) {
+    for (const p of r.table!.partitions.filter((p) => p.name !== "nexus-state")) {
       const head = await readRange(path, p.firstLba * SECTOR_SIZE, 64 * 1024);
       assert(head.every((b) => b === 0), `${p.name} is left zeroed`);
     }
@@ -131,8 +131,8 @@ Deno.test("mkfs creates missing parent directories and honours a custom recipe",
     const path = `${dir}/build/deep/x.img`;
     const r = await mkfsImage(path, { recipe });
     assertEquals((await Deno.stat(path)).size, 2 * MiB);
-    assertEquals(r.table.partitions.length, 1);
-    assertEquals(r.partition.firstLba, 40);
+    assertEquals(r.table!.partitions.length, 1);
+    assertEquals(r.partition!.firstLba, 40);
     assertEquals(r.stats.generation, 1);
   });
 });

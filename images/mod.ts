@@ -1,12 +1,13 @@
 /**
- * Disk images: the GPT writer/reader, image recipes (TOML) and their deterministic layout,
- * `mkfs` (build a sparse image with a formatted StateFS partition) and opening an image (GPT
- * or whole-device StateFS) as a block device.
+ * Disk images: the GPT writer/reader, where a disk keeps its StateFS, image recipes (TOML) and
+ * their deterministic layout, `mkfs` (a sparse GPT image with a formatted StateFS partition, or
+ * a whole-device StateFS) and opening an image as a block device.
  *
  * @module
  */
 
 export * from "../core/statefs/gpt.ts";
+export * from "../core/disk/discover.ts";
 export * from "./recipe.ts";
 export * from "./image.ts";
 export * from "./mkfs.ts";

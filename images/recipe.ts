@@ -9,7 +9,8 @@
  * [[partition]]
  * name = "nexus-state"  # required: the StateFS partition
  * size = "rest"         # a size, or "rest" (at most one): what the others leave, aligned down
- * type = "linux-data"   # optional: "linux-data" (the default) or a type GUID
+ * type = "statefs"      # optional: "statefs", "linux-data" or a type GUID; the default is
+ *                       # "statefs" for nexus-state and "linux-data" for every other partition
  * ```
  *
  * @module
@@ -25,6 +26,7 @@ import {
   isGuid,
   LINUX_DATA_TYPE_GUID,
   SECTOR_SIZE,
+  STATEFS_TYPE_GUID,
 } from "../core/statefs/gpt.ts";
 
 /** Name of the partition that holds the StateFS; every recipe has exactly one. */
@@ -38,6 +40,7 @@ export const DEFAULT_ALIGN_BYTES = 1024 * 1024;
 /** Partition type aliases a recipe may use instead of a GUID. */
 export const TYPE_ALIASES: Readonly<Record<string, string>> = {
   "linux-data": LINUX_DATA_TYPE_GUID,
+  "statefs": STATEFS_TYPE_GUID,
 };
 
 /** Stable codes for recipe failures. */
@@ -197,7 +200,7 @@ export function parseRecipe(text: string, source: string): Recipe {
     const size = raw.size === "rest"
       ? "rest"
       : wrap(() => parseSize(raw.size, `size of "${name}"`));
-    let typeGuid = LINUX_DATA_TYPE_GUID;
+    let typeGuid = name === STATEFS_PARTITION ? STATEFS_TYPE_GUID : LINUX_DATA_TYPE_GUID;
     if (raw.type !== undefined) {
       if (typeof raw.type !== "string") {
         throw new RecipeError("BAD_RECIPE", `${pw} ("${name}"): "type" must be a string`);

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../tests/assert.ts";
-import { LINUX_DATA_TYPE_GUID } from "../core/statefs/gpt.ts";
+import { LINUX_DATA_TYPE_GUID, STATEFS_TYPE_GUID } from "../core/statefs/gpt.ts";
 import {
   defaultRecipe,
   formatSize,
@@ -53,7 +53,7 @@ Deno.test("the default recipe lays out a 131072-sector image", async () => {
   assertEquals(
     t.partitions.map((p) => [p.index, p.name, p.firstLba, p.lastLba, p.typeGuid]),
     [
-      [1, STATEFS_PARTITION, 2048, 63487, LINUX_DATA_TYPE_GUID],
+      [1, STATEFS_PARTITION, 2048, 63487, STATEFS_TYPE_GUID],
       [2, "system-a", 63488, 96255, LINUX_DATA_TYPE_GUID],
       [3, "system-b", 96256, 129023, LINUX_DATA_TYPE_GUID],
     ],
@@ -98,7 +98,7 @@ Deno.test("recipes without a rest partition and with explicit types", async () =
   assertEquals(r.alignBytes, 4096);
   const t = await planImage(r);
   assertEquals(t.partitions.map((p) => [p.firstLba, p.lastLba, p.typeGuid]), [
-    [40, 40 + 2047, LINUX_DATA_TYPE_GUID],
+    [40, 40 + 2047, STATEFS_TYPE_GUID],
     [2088, 2088 + 1023, guid],
   ]);
 });

@@ -28,7 +28,7 @@ export const VIRTIO_BLK_DEVICE = "virtio-blk";
 
 /** What to boot and how to watch it. */
 export interface BootOptions {
-  /** Disk image (raw, GPT); the whole file backs the virtio-blk device. */
+  /** Disk image (raw: GPT, whole-device StateFS or blank); the whole file backs the disk. */
   imagePath: string;
   /** Boot seed handed to every service (deterministic randomness). */
   seed: number;

@@ -86,7 +86,7 @@ Deno.test("mkfs + inspect: the default image, as text and JSON", async () => {
     assertMatch(t.stdout, /131072 sectors/);
     assertMatch(
       t.stdout,
-      /1\s+nexus-state\s+2048\s+63487\s+61440\s+30 MiB\s+Linux filesystem data/,
+      /1\s+nexus-state\s+2048\s+63487\s+61440\s+30 MiB\s+nexus StateFS/,
     );
     assertMatch(t.stdout, /2\s+system-a\s+63488\s+96255/);
     assertMatch(t.stdout, /3\s+system-b\s+96256\s+129023/);
@@ -259,6 +259,7 @@ Deno.test("bad image inputs: one clear line, exit 2, nothing modified, for every
     await Deno.writeFile(`${dir}/garbage.img`, noiseBytes(256 * 1024));
     await Deno.copyFile(good, `${dir}/crc.img`);
     await patchFile(`${dir}/crc.img`, 512 + 16, [0, 0, 0, 0]);
+    await patchFile(`${dir}/crc.img`, 64 * MiB - 512 + 16, [0, 0, 0, 0]);
     await Deno.copyFile(good, `${dir}/trunc.img`);
     await Deno.truncate(`${dir}/trunc.img`, 8 * MiB);
     await Deno.writeFile(`${dir}/v`, new Uint8Array([1]));
@@ -269,7 +270,7 @@ Deno.test("bad image inputs: one clear line, exit 2, nothing modified, for every
       ["empty.img", /file too small \(0 bytes/],
       ["odd.img", /1000 bytes is not a multiple of 512/],
       ["garbage.img", /not a nexus image/],
-      ["crc.img", /primary GPT header CRC mismatch/],
+      ["crc.img", /primary GPT header CRC mismatch/], // and the backup's
       ["trunc.img", /GPT describes 67108864 \(truncated\?\)/],
     ];
     const commands = (img: string): string[][] => [
@@ -372,6 +373,116 @@ Deno.test("whole-device StateFS files (legacy journal from byte 0) are read offl
     const j = JSON.parse((await nexus(["image", "fsck", img, "--json"])).stdout);
     assertEquals(j.status, "clean");
     assertEquals(j.partition, null);
+  });
+});
+
+Deno.test("mkfs --layout whole-device: the original's disk shape, through every command", async () => {
+  await withTempDir("nexus-cli-", async (dir) => {
+    const img = `${dir}/whole.img`;
+    const made = await nexus(["image", "mkfs", img, "--layout", "whole-device", "--size", "2M"]);
+    assertEquals(made.code, 0, made.stderr);
+    assertMatch(made.stdout, /2 MiB \(4096 sectors\), whole device \(no partition table\)/);
+    const head = (await Deno.readFile(img)).subarray(0, 4);
+    assertEquals(new TextDecoder().decode(head), "NXS2", "StateFS from byte 0");
+    const put = await nexus(["image", "put", img, "/state/a", "-"], { stdin: "hi" });
+    assertEquals(put.code, 0, put.stderr);
+    assertEquals((await nexus(["image", "put", img, "/state/b", "-"], { stdin: "b" })).code, 0);
+    assertEquals((await nexus(["image", "rm", img, "/state/b"])).code, 0);
+    assertEquals((await nexus(["image", "ls", img])).stdout, "/state/a\n");
+    assertEquals((await nexus(["image", "get", img, "/state/a"])).stdout, "hi");
+    const t = await nexus(["image", "inspect", img]);
+    assertEquals(t.code, 0, t.stderr);
+    assertMatch(t.stdout, /table\s+none \(whole-device StateFS\)/);
+    assertMatch(t.stdout, /whole device \(nxs2\), 2 MiB/);
+    const j = JSON.parse((await nexus(["image", "inspect", img, "--json"])).stdout);
+    assertEquals([j.layout, j.statefs.wholeDevice, j.statefs.liveKeys], [
+      "whole-device",
+      "nxs2",
+      1,
+    ]);
+    const f = await nexus(["image", "fsck", img]);
+    assertEquals(f.code, 0, f.stdout);
+    assertMatch(f.stdout, /status: clean/);
+
+    const bad = await nexus(["image", "mkfs", `${dir}/x.img`, "--layout", "flat"]);
+    assertOneLineError(bad, 2, /--layout "flat": expected gpt or whole-device/, "bad layout");
+    await Deno.writeTextFile(
+      `${dir}/r.toml`,
+      '[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
+    );
+    const both = await nexus([
+      "image",
+      "mkfs",
+      `${dir}/x.img`,
+      "--layout",
+      "whole-device",
+      "--recipe",
+      `${dir}/r.toml`,
+    ]);
+    assertOneLineError(both, 2, /a whole-device image has none/, "recipe with whole-device");
+    const tiny = await nexus([
+      "image",
+      "mkfs",
+      `${dir}/x.img`,
+      "--layout",
+      "whole-device",
+      "--size",
+      "1K",
+    ]);
+    assertOneLineError(tiny, 2, /too small for a whole-device StateFS/, "tiny whole device");
+    assertEquals(await fingerprint(`${dir}/x.img`), "absent", "nothing created");
+  });
+});
+
+Deno.test("a plain zero file is a blank whole device; one with data past a zero sector 0 is corrupt", async () => {
+  await withTempDir("nexus-cli-", async (dir) => {
+    const blank = `${dir}/blank.img`;
+    await Deno.writeFile(blank, new Uint8Array(0));
+    await Deno.truncate(blank, 64 * MiB);
+    const t = await nexus(["image", "inspect", blank]);
+    assertEquals(t.code, 0, t.stderr);
+    assertMatch(t.stdout, /whole device \(blank\), 64 MiB/);
+    const odd = `${dir}/odd.img`;
+    await Deno.writeFile(odd, new Uint8Array(0));
+    await Deno.truncate(odd, 4 * MiB);
+    await patchFile(odd, 3 * MiB, [1]);
+    const before = await fingerprint(odd);
+    for (const args of [["ls", odd], ["put", odd, "/state/a", "-"], ["fsck", odd, "--repair"]]) {
+      assertOneLineError(
+        await nexus(["image", ...args], { stdin: "x" }),
+        2,
+        /sector 0 is zero but sector 6144 holds data: not a blank disk/,
+        args.join(" "),
+      );
+    }
+    assertEquals(await fingerprint(odd), before, "nothing written");
+  });
+});
+
+Deno.test("zeroed MBR and primary GPT: reads use the backup with a warning, writes refuse", async () => {
+  await withTempDir("nexus-cli-", async (dir) => {
+    const img = `${dir}/blk.img`;
+    await mkfs(img);
+    assertEquals((await nexus(["image", "put", img, "/state/a", "-"], { stdin: "v" })).code, 0);
+    await patchFile(img, 0, Array(1024).fill(0));
+    const before = await fingerprint(img);
+    const ls = await nexus(["image", "ls", img]);
+    assertEquals([ls.code, ls.stdout], [0, "/state/a\n"], ls.stderr);
+    assertMatch(ls.stderr, /warning: .*primary GPT header at LBA 1: no "EFI PART" signature/);
+    assertMatch(ls.stderr, /warning: .*using the backup GPT/);
+    const t = await nexus(["image", "inspect", img]);
+    assertEquals(t.code, 0, t.stderr);
+    assertMatch(t.stdout, /from the backup copy/);
+    assertMatch(t.stdout, /1\s+nexus-state\s+2048\s+63487\s+61440\s+30 MiB\s+nexus StateFS/);
+    for (const args of [["put", img, "/state/b", "-"], ["rm", img, "/state/a"]]) {
+      assertOneLineError(
+        await nexus(["image", ...args], { stdin: "x" }),
+        2,
+        /corrupt partition table \(.*primary GPT header at LBA 1: no "EFI PART".*nothing written/,
+        args.join(" "),
+      );
+    }
+    assertEquals(await fingerprint(img), before, "nothing written");
   });
 });
 

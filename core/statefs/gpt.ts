@@ -29,8 +29,14 @@ export const GPT_HEAD_SECTORS: number = 2 + GPT_ENTRIES_SECTORS;
 export const GPT_TAIL_SECTORS: number = GPT_ENTRIES_SECTORS + 1;
 /** Longest partition name in UTF-16 code units (72 bytes). */
 export const GPT_NAME_MAX = 36;
-/** Partition type GUID "Linux filesystem data", the type nexus gives every partition. */
+/** Partition type GUID "Linux filesystem data", the type of nexus's partitions other than StateFS. */
 export const LINUX_DATA_TYPE_GUID = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
+/**
+ * Partition type GUID of a StateFS partition: one fixed random (version 4) GUID that names the
+ * format, so statefsd and the image tools find the partition whatever it is called
+ * (docs/disk.md).
+ */
+export const STATEFS_TYPE_GUID = "5A09FE42-0A99-4CD6-AB09-B21EF493168F";
 
 const SIGNATURE = "EFI PART";
 const REVISION = 0x00010000;
@@ -47,6 +53,7 @@ export type GptErrorCode =
   | "ENTRIES_CRC"
   | "BAD_ENTRY"
   | "BACKUP_MISMATCH"
+  | "BACKUP_MISPLACED"
   | "BAD_TABLE";
 
 /** A GPT that cannot be written or read as given, with a stable code. */
@@ -574,8 +581,8 @@ export async function readGpt(read: SectorReader, totalSectors: number): Promise
   if (primary.ok && primary.header.alternateLba !== last) {
     problems.push(
       new GptError(
-        "BACKUP_MISMATCH",
-        `primary GPT header puts the backup at LBA ${primary.header.alternateLba}, but the disk ends at ${last}`,
+        "BACKUP_MISPLACED",
+        `primary GPT header puts the backup at LBA ${primary.header.alternateLba}, but the disk ends at ${last} (grown after the table was written?)`,
       ),
     );
     if (primary.header.alternateLba < totalSectors) backupLba = primary.header.alternateLba;
@@ -616,4 +623,102 @@ export async function readGpt(read: SectorReader, totalSectors: number): Promise
 
 function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, "0");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repair
+
+/** Whole sectors a repair writes at `lba`, and why. */
+export interface SectorWrite {
+  /** First sector written. */
+  lba: number;
+  /** The new bytes (a whole number of sectors). */
+  data: Uint8Array;
+  /** What the write fixes, for the report. */
+  why: string;
+}
+
+/** What {@link planGptRepair} decided. */
+export interface GptRepairPlan {
+  /** The table both copies will hold. */
+  table: GptTable;
+  /** Which copy it came from. */
+  source: "primary" | "backup";
+  /** Sector writes, only of sectors whose bytes change, in disk order. */
+  writes: SectorWrite[];
+  /** Problems the repair leaves (it never rewrites a real MBR partition table). */
+  left: string[];
+}
+
+function sameSector(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Plans the writes that make a disk's GPT whole from the copy {@link readGpt} trusts: a damaged
+ * or missing copy is rewritten from the other; a backup that is not at the last LBA (a disk
+ * grown after the table was written) moves there, the last usable LBA grows with it and the old
+ * backup header is zeroed so it cannot be mistaken for a table later; a missing protective MBR
+ * is written (keeping LBA 0's boot-code bytes), an outdated one gets its size. Only sectors
+ * whose bytes change are listed. Throws {@link GptError} when no copy is usable, when both
+ * copies are valid but disagree (nothing says which is right), or when the table does not fit
+ * the disk.
+ */
+export async function planGptRepair(
+  read: SectorReader,
+  totalSectors: number,
+): Promise<GptRepairPlan> {
+  const gpt = await readGpt(read, totalSectors);
+  const disagree = gpt.problems.find((p) => p.code === "BACKUP_MISMATCH");
+  if (disagree) throw disagree;
+  const last = totalSectors - 1;
+  const chosen = (gpt.primary.ok ? gpt.primary : gpt.backup) as Extract<GptCopy, { ok: true }>;
+  const oldBackupLba = gpt.primary.ok ? gpt.primary.header.alternateLba : last;
+  const grown = oldBackupLba < last;
+  const table: GptTable = {
+    ...gpt.table,
+    lastUsableLba: grown ? gptUsableRange(totalSectors).lastUsableLba : gpt.table.lastUsableLba,
+  };
+  const enc = encodeGpt(table);
+  const writes: SectorWrite[] = [];
+  const left: string[] = [];
+  const want = async (lba: number, data: Uint8Array, why: string) => {
+    for (let i = 0; i < data.length / SECTOR_SIZE; i++) {
+      const next = data.subarray(i * SECTOR_SIZE, (i + 1) * SECTOR_SIZE);
+      if (!sameSector(await read(lba + i, 1), next)) {
+        writes.push({ lba: lba + i, data: next.slice(), why });
+      }
+    }
+  };
+  const lba0 = await read(0, 1);
+  if (hasProtectiveMbr(lba0)) {
+    const fixed = lba0.slice();
+    for (let i = 0; i < 4; i++) {
+      const at = 446 + 16 * i;
+      if (fixed[at + 4] === 0xee) {
+        new DataView(fixed.buffer).setUint32(at + 12, Math.min(last, 0xffffffff), true);
+      }
+    }
+    await want(0, fixed, "protective MBR size");
+  } else if (lba0[510] === 0x55 && lba0[511] === 0xaa) {
+    left.push("LBA 0 holds an MBR partition table without a protective entry; left as is");
+  } else {
+    const mbr = encodeProtectiveMbr(totalSectors);
+    mbr.set(lba0.subarray(0, 440), 0);
+    await want(0, mbr, "protective MBR");
+  }
+  const primaryWhy = gpt.primary.ok ? "primary GPT (grown disk)" : "primary GPT from the backup";
+  await want(1, enc.head.subarray(SECTOR_SIZE), primaryWhy);
+  if (grown && gpt.primary.ok && hasGptSignature(await read(oldBackupLba, 1))) {
+    await want(oldBackupLba, new Uint8Array(SECTOR_SIZE), "stale backup GPT header");
+  }
+  const backupWhy = grown
+    ? "backup GPT moved to the last LBA"
+    : gpt.backup.ok
+    ? "backup GPT"
+    : "backup GPT from the primary";
+  await want(enc.tailLba, enc.tail, backupWhy);
+  writes.sort((a, b) => a.lba - b.lba);
+  return { table, source: chosen === gpt.primary ? "primary" : "backup", writes, left };
 }

@@ -1,11 +1,13 @@
 /**
  * statefsd: the `/state` authority. At start it checks its slots, probes the virtio-blk device
- * behind its `blk` MMIO cap (the driver prints the `virtio-blk:` / `blk:` markers), reads the
- * disk's GPT through the driver, opens the StateFS engine on the `nexus-state` partition
- * (formatting it first when the area is blank), and only then prints `statefsd: ready` and
- * serves: the disk backend is settled before the first request is read, so no request ever sees
- * an empty in-memory store. When the disk cannot be brought up it prints a FAIL line and exits,
- * which closes its endpoint: clients see CLOSED instead of a store that is not the disk.
+ * behind its `blk` MMIO cap (the driver prints the `virtio-blk:` / `blk:` markers), finds its
+ * StateFS through the driver (core/disk/discover.ts: the GPT partition of the StateFS type, else
+ * named `nexus-state` or `state`, read from the valid GPT copy with a printed warning; or, with
+ * no GPT, the whole disk, as the original OS uses it), opens the engine there (formatting it first
+ * only when the area is provably blank), and only then prints `statefsd: ready` and serves: the
+ * disk backend is settled before the first request is read, so no request ever sees an empty
+ * in-memory store. When the disk cannot be brought up it prints a FAIL line and exits, which
+ * closes its endpoint: clients see CLOSED instead of a store that is not the disk.
  *
  * Access (access.ts): `/state/keystore/*` is keystored's alone; other rules are asked of policyd
  * with CHECK_CAP on the kernel-reported sender (statefsd asks on behalf of its client). A denial
@@ -23,12 +25,15 @@ import { checkSlots } from "../../core/kernel/slot_check.ts";
 import { RIGHT_MAP, RIGHT_RECV, RIGHT_SEND, type Syscalls } from "../../core/kernel/types.ts";
 import { type BlockDevice, StateFs, SubBlockDevice } from "../../core/statefs/mod.ts";
 import { VirtioBlkDriver } from "../../core/virtio/blk_driver.ts";
-import { type GptPartition, readGpt } from "../../core/statefs/gpt.ts";
+import { discoverDisk, DiskLayoutError, scanBlank } from "../../core/disk/discover.ts";
 import { logAppend } from "../logd/protocol.ts";
 import { PO_ALLOW, policyCheckCap } from "../policyd/protocol.ts";
 import { type Authorizer, StatefsServer } from "./server.ts";
 
-/** GPT partition name of the StateFS area (overridable with `config.partition`). */
+/**
+ * GPT partition name nexus gives the StateFS area. statefsd finds the partition by its type
+ * first; `config.partition` names one exactly instead.
+ */
 export const STATE_PARTITION = "nexus-state";
 
 const REQUIRED_SLOTS: readonly SlotNeed[] = [
@@ -53,7 +58,10 @@ const REQUIRED_SLOTS: readonly SlotNeed[] = [
 /** Why the disk could not be brought up. */
 export class DiskError extends Error {
   /** Creates an error naming the step that failed. */
-  constructor(readonly step: "probe" | "gpt" | "partition" | "format" | "open", message: string) {
+  constructor(
+    readonly step: "probe" | "layout" | "gpt" | "partition" | "format" | "open",
+    message: string,
+  ) {
     super(message);
     this.name = "DiskError";
   }
@@ -77,43 +85,86 @@ export function senderNames(config: Readonly<Record<string, unknown>>): Map<bigi
   return names;
 }
 
-/** Finds the partition named `name`; throws {@link DiskError}. */
-export async function findPartition(disk: BlockDevice, name: string): Promise<GptPartition> {
-  let partitions: GptPartition[];
+const LAYOUT_STEP: Record<DiskLayoutError["code"], DiskError["step"]> = {
+  TOO_SMALL: "gpt",
+  BAD_GPT: "gpt",
+  NO_PARTITION: "partition",
+  AMBIGUOUS_PARTITION: "partition",
+  NOT_AN_IMAGE: "layout",
+  NOT_BLANK: "layout",
+};
+
+/** Where the StateFS is on the disk, as {@link locateStateArea} found it. */
+export interface StateArea {
+  /** The StateFS area: a partition of the disk, or the whole disk. */
+  area: BlockDevice;
+  /** How the mount line names it: `nexus-state (lba 2048, 61440 blocks` or `whole disk (...`. */
+  label: string;
+  /** The area was proven blank while it was located (no need to prove it again). */
+  provenBlank: boolean;
+  /** GPT problems tolerated, one line each. */
+  warnings: string[];
+}
+
+/** Finds the StateFS area of `disk` (core/disk/discover.ts's rules); throws {@link DiskError}. */
+export async function locateStateArea(disk: BlockDevice, name?: string): Promise<StateArea> {
+  let shape;
   try {
-    const gpt = await readGpt((lba, count) => disk.read(lba, count), disk.blockCount);
-    partitions = gpt.table.partitions;
+    shape = await discoverDisk((lba, count) => disk.read(lba, count), disk.blockCount, {
+      partition: name,
+    });
   } catch (err) {
+    if (err instanceof DiskLayoutError) throw new DiskError(LAYOUT_STEP[err.code], err.message);
     throw new DiskError("gpt", (err as Error).message);
   }
-  const found = partitions.filter((p) => p.name === name);
-  if (found.length !== 1) {
-    throw new DiskError(
-      "partition",
-      found.length === 0
-        ? `no partition named ${name}`
-        : `${found.length} partitions named ${name}`,
-    );
+  if (shape.kind === "whole-device") {
+    return {
+      area: disk,
+      label: `whole disk (${disk.blockCount} blocks`,
+      provenBlank: shape.content === "blank",
+      warnings: [],
+    };
   }
-  return found[0];
+  const p = shape.partition;
+  const blocks = p.lastLba - p.firstLba + 1;
+  return {
+    area: new SubBlockDevice(disk, p.firstLba, blocks),
+    label: `${p.name || `partition ${p.index}`} (lba ${p.firstLba}, ${blocks} blocks`,
+    provenBlank: false,
+    warnings: shape.warnings,
+  };
 }
 
 /**
- * Opens the StateFS on `area`, formatting it first when its first block is all zeros (a blank
- * area; a legacy journal starts with a record, so it is never mistaken for one). Returns the
+ * Opens the StateFS on `area`, formatting it first when it is provably blank: block 0 zero and
+ * every other block zero too (or holding only what a format cut short leaves), which
+ * `provenBlank` says was already checked. An area whose block 0 is zero but that holds data
+ * anywhere else may be a StateFS that lost its superblock: it is refused, never formatted.
+ * A legacy journal starts with a record, so it is never mistaken for a blank area. Returns the
  * engine and whether it was formatted.
  */
 export async function openStateArea(
   area: BlockDevice,
+  provenBlank = false,
 ): Promise<{ fs: StateFs; formatted: boolean }> {
   let formatted = false;
   try {
     const first = await area.read(0, 1);
     if (first.every((b) => b === 0)) {
+      if (!provenBlank) {
+        const scan = await scanBlank((lba, count) => area.read(lba, count), 0, area.blockCount);
+        if (!scan.blank) {
+          throw new DiskError(
+            "format",
+            `block 0 is zero but block ${scan.firstDataBlock} holds data: not blank, not formatted (a StateFS that lost its superblock?)`,
+          );
+        }
+      }
       await StateFs.format(area);
       formatted = true;
     }
   } catch (err) {
+    if (err instanceof DiskError) throw err;
     throw new DiskError("format", (err as Error).message);
   }
   try {
@@ -158,16 +209,15 @@ async function bringUpDisk(sys: Syscalls, env: ServiceEnv): Promise<StateFs> {
   } catch (err) {
     throw new DiskError("probe", (err as Error).message);
   }
-  const name = typeof env.config.partition === "string" ? env.config.partition : STATE_PARTITION;
-  const part = await findPartition(driver, name);
-  const blocks = part.lastLba - part.firstLba + 1;
-  const area = new SubBlockDevice(driver, part.firstLba, blocks);
-  const { fs, formatted } = await openStateArea(area);
+  const name = typeof env.config.partition === "string" ? env.config.partition : undefined;
+  const where = await locateStateArea(driver, name);
+  for (const w of where.warnings) sys.print(`statefsd: warning: ${w}`);
+  const { fs, formatted } = await openStateArea(where.area, where.provenBlank);
   const s = fs.stats();
   sys.print(
     `statefsd: ${
       formatted ? "formatted and mounted" : "mounted"
-    } ${name} (lba ${part.firstLba}, ${blocks} blocks, gen ${s.generation}, ${s.liveKeys} keys)`,
+    } ${where.label}, gen ${s.generation}, ${s.liveKeys} keys)`,
   );
   return fs;
 }

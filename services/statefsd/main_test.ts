@@ -1,7 +1,8 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../../tests/assert.ts";
 import { call } from "../../core/kernel/rpc.ts";
 import { KernelError, type Syscalls } from "../../core/kernel/types.ts";
-import type { MemoryStore } from "../../core/virtio/store.ts";
+import { MemoryStore } from "../../core/virtio/store.ts";
+import { STATEFS_TYPE_GUID } from "../../core/statefs/gpt.ts";
 import { logd } from "../logd/main.ts";
 import { logQuery } from "../logd/protocol.ts";
 import { bootServices, type FakePeer, type HarnessClient, type HarnessResult } from "../testing.ts";
@@ -345,7 +346,11 @@ Deno.test("statefsd: a disk it cannot bring up is a FAIL, never an empty store",
     store: makeDisk({ partitions: [["other", 2048, 2048]] }),
   });
   assert(
-    noPartition.lines.includes("statefsd: FAIL disk partition (no partition named nexus-state)"),
+    noPartition.lines.some((l) =>
+      l.startsWith("statefsd: FAIL disk partition (no partition of type ") &&
+      l.includes('or named "nexus-state" or "state" (partitions: other)')
+    ),
+    noPartition.lines.join("\n"),
   );
   assert(!noPartition.lines.includes("statefsd: ready"));
 
@@ -366,6 +371,131 @@ Deno.test("statefsd: a disk it cannot bring up is a FAIL, never an empty store",
       assertEquals(err.code, "CLOSED");
     })],
   });
+});
+
+Deno.test("statefsd: a disk without a GPT is one whole-device StateFS, formatted when blank", async () => {
+  const store = new MemoryStore(4096);
+  await boot({
+    store,
+    clients: [client(async (_sys, _slots, sf) => {
+      await sf.put("/state/app/a", enc.encode("alpha"));
+      await sf.sync();
+    })],
+  }).then((r) => {
+    assert(
+      r.lines.includes("statefsd: formatted and mounted whole disk (4096 blocks, gen 1, 0 keys)"),
+      r.lines.join("\n"),
+    );
+  });
+  assertEquals(dec.decode(store.bytes.subarray(0, 4)), "NXS2", "the superblock is at byte 0");
+  const again = await boot({ store });
+  assert(
+    again.lines.includes("statefsd: mounted whole disk (4096 blocks, gen 1, 1 keys)"),
+    again.lines.join("\n"),
+  );
+});
+
+Deno.test("statefsd: a format cut short before its superblock is garbage and is redone", async () => {
+  const store = new MemoryStore(4096);
+  await boot({ store });
+  store.bytes.fill(0, 0, 512); // the superblock never landed; block 1 holds Checkpoint{1, 0}
+  const r = await boot({ store });
+  assert(
+    r.lines.includes("statefsd: formatted and mounted whole disk (4096 blocks, gen 1, 0 keys)"),
+    r.lines.join("\n"),
+  );
+});
+
+Deno.test("statefsd: a disk that is not provably blank is never formatted", async () => {
+  // Whole disk: sector 0 zero, data further on (a StateFS that lost its superblock, say).
+  const whole = new MemoryStore(4096);
+  whole.bytes[3000 * 512 + 7] = 1;
+  const before = whole.bytes.slice();
+  const w = await boot({ store: whole });
+  assert(
+    w.lines.some((l) =>
+      l.startsWith("statefsd: FAIL disk layout (sector 0 is zero but sector 3000 holds data")
+    ),
+    w.lines.join("\n"),
+  );
+  assert(!w.lines.includes("statefsd: ready"));
+  assertEquals(whole.bytes, before, "nothing written");
+
+  // A partition whose superblock was zeroed: the journal after it is data, not blankness.
+  const part = makeDisk();
+  await boot({
+    store: part,
+    clients: [client(async (_sys, _slots, sf) => {
+      await sf.put("/state/app/a", enc.encode("alpha"));
+      await sf.sync();
+    })],
+  });
+  part.bytes.fill(0, TEST_STATE_FIRST_LBA * 512, (TEST_STATE_FIRST_LBA + 1) * 512);
+  const zeroed = part.bytes.slice();
+  const p = await boot({ store: part });
+  assert(
+    p.lines.some((l) => l.startsWith("statefsd: FAIL disk format (block 0 is zero but block 1")),
+    p.lines.join("\n"),
+  );
+  assertEquals(part.bytes, zeroed, "nothing written");
+});
+
+Deno.test("statefsd: a GPT whose MBR and primary header are zeroed mounts from the backup, with a warning", async () => {
+  const store = makeDisk();
+  await boot({
+    store,
+    clients: [client(async (_sys, _slots, sf) => {
+      await sf.put("/state/app/a", enc.encode("alpha"));
+      await sf.sync();
+    })],
+  });
+  store.bytes.fill(0, 0, 2 * 512);
+  const r = await boot({
+    store,
+    clients: [client(async (_sys, _slots, sf) => {
+      assertEquals(dec.decode(await sf.get("/state/app/a")), "alpha");
+    })],
+  });
+  assert(
+    r.lines.includes(
+      'statefsd: warning: primary GPT header at LBA 1: no "EFI PART" signature',
+    ),
+    r.lines.join("\n"),
+  );
+  assert(r.lines.includes("statefsd: warning: using the backup GPT"));
+  assert(r.lines.some((l) => l.startsWith("statefsd: mounted nexus-state (lba 2048")));
+  assertEquals(store.bytes.subarray(0, 1024), new Uint8Array(1024), "the table is not rewritten");
+});
+
+Deno.test("statefsd: the partition is found by type first, then by name (nexus-state, state)", async () => {
+  const typed = makeDisk({
+    partitions: [["nexus-state", 2048, 1024], ["anything", 4096, 1024, STATEFS_TYPE_GUID]],
+  });
+  const t = await boot({ store: typed });
+  assert(
+    t.lines.includes(
+      "statefsd: formatted and mounted anything (lba 4096, 1024 blocks, gen 1, 0 keys)",
+    ),
+    t.lines.join("\n"),
+  );
+  const original = makeDisk({ partitions: [["boot", 2048, 1024], ["state", 4096, 1024]] });
+  const o = await boot({ store: original });
+  assert(
+    o.lines.includes(
+      "statefsd: formatted and mounted state (lba 4096, 1024 blocks, gen 1, 0 keys)",
+    ),
+    o.lines.join("\n"),
+  );
+  const two = makeDisk({
+    partitions: [["a", 2048, 1024, STATEFS_TYPE_GUID], ["b", 4096, 1024, STATEFS_TYPE_GUID]],
+  });
+  const d = await boot({ store: two });
+  assert(
+    d.lines.some((l) =>
+      l.startsWith("statefsd: FAIL disk partition (2 partitions have the StateFS type")
+    ),
+    d.lines.join("\n"),
+  );
 });
 
 Deno.test("statefsd: a missing slot fails the slot check and nothing is served", async () => {

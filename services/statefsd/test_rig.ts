@@ -40,17 +40,17 @@ export const TEST_STATE_SECTORS = 2048;
 export interface DiskOptions {
   /** Disk size in sectors. */
   sectors?: number;
-  /** Partitions as `[name, firstLba, sectors]`; default one `nexus-state`. */
-  partitions?: Array<[string, number, number]>;
+  /** Partitions as `[name, firstLba, sectors, typeGuid?]`; default one `nexus-state`. */
+  partitions?: Array<[string, number, number, string?]>;
 }
 
 /** A zeroed in-memory disk with a GPT (default: one blank `nexus-state` partition). */
 export function makeDisk(opts: DiskOptions = {}): MemoryStore {
   const sectors = opts.sectors ?? TEST_DISK_SECTORS;
   const parts = opts.partitions ?? [[STATE_PARTITION, TEST_STATE_FIRST_LBA, TEST_STATE_SECTORS]];
-  const partitions: GptPartition[] = parts.map(([name, first, count], i) => ({
+  const partitions: GptPartition[] = parts.map(([name, first, count, type], i) => ({
     index: i + 1,
-    typeGuid: LINUX_DATA_TYPE_GUID,
+    typeGuid: type ?? LINUX_DATA_TYPE_GUID,
     uniqueGuid: `00000000-0000-4000-8000-${(i + 1).toString(16).padStart(12, "0")}`,
     firstLba: first,
     lastLba: first + count - 1,
