@@ -31,6 +31,13 @@ import {
 import type { TaskInfo } from "../core/kernel/types.ts";
 import { BootError, bootSystem } from "../init/boot.ts";
 import {
+  type FaultPlan,
+  FaultPlanError,
+  formatFaultPlan,
+  isEmptyPlan,
+  parseFaultPlan,
+} from "../core/simulation/mod.ts";
+import {
   DEFAULT_MANIFEST_PATH,
   loadManifest,
   ManifestError,
@@ -53,6 +60,7 @@ interface BootFlags extends RunFlags {
   json?: boolean;
   junit?: string;
   trace?: string;
+  faults?: string;
   time?: boolean;
   system?: string;
   quiet?: boolean;
@@ -89,6 +97,15 @@ function parseSeed(text: string): number {
     throw new CliError(`--seed "${text}" must be a non-negative integer`);
   }
   return Number(text);
+}
+
+function parseFaults(text: string): FaultPlan {
+  try {
+    return parseFaultPlan(text);
+  } catch (err) {
+    if (err instanceof FaultPlanError) throw new CliError(`--faults: ${err.message}`);
+    throw err;
+  }
 }
 
 /** The host's view of the task table, slots named from the manifest as init names them. */
@@ -151,6 +168,8 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   const opts = resolveRunOptions(flags, (name) => io().env(name));
   const seed = parseSeed(flags.seed ?? "1");
   info.seed = seed;
+  const faults = parseFaults(flags.faults ?? "none");
+  info.faultPlan = isEmptyPlan(faults) ? null : formatFaultPlan(faults);
   const ladderPath = flags.ladder !== undefined ? userPath(flags.ladder) : undefined;
   const ladder = ladderPath !== undefined
     ? await loadLadder(ladderPath, flags.ladder)
@@ -193,6 +212,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     const out = await bootSystem({
       imagePath: plan.path,
       seed,
+      faults,
       watchdogTicks: opts.watchdogTicks,
       ...(manifestPath !== undefined ? { manifestPath } : {}),
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
@@ -248,7 +268,14 @@ export function registerBoot(program: Command): Command {
     .option("--watchdog-ticks <n>", "init watchdog: responder iterations before it fires")
     .option("--keep-image", "keep an existing default image (cold boot)")
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
-    .option("--seed <n>", "boot seed (default 1)")
+    .option(
+      "--seed <n>",
+      "run seed: scheduling, latencies and fault choices (default 1; 0: canonical schedule)",
+    )
+    .option(
+      "--faults <plan>",
+      "disk faults, e.g. ioerr@w12,power@w156:reorder (ioerr@rN|wN|fN, power@wN[:atomic|reorder|torn]; default none)",
+    )
     .option("--ladder <file>", "ladder TOML (default: images/ladder.toml)")
     .option("--system <file>", "system manifest (default: images/system.toml)")
     .option("--log-dir <dir>", `where uart.log and summary.json go (default ${DEFAULT_LOG_DIR})`)

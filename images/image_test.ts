@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
 import { GOLDEN_PUT_RECORD, patchFile, sha256File, withTempDir } from "../tests/helpers.ts";
-import { Prng } from "../core/virtio/prng.ts";
+import { Prng } from "../core/simulation/prng.ts";
 
 /** Deterministic "garbage" so damage tests never depend on luck. */
 const noiseBytes = (n: number, seed = 0x9e3779b9) => new Prng(seed).fill(new Uint8Array(n));

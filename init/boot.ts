@@ -16,7 +16,15 @@ import type { ServiceModule } from "../core/kernel/service.ts";
 import { RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
 import { GuestMemory } from "../core/virtio/guest_memory.ts";
 import { VirtioBlkMmio } from "../core/virtio/blk_device.ts";
+import { type CutReport, FaultyStore } from "../core/virtio/fault.ts";
+import {
+  faultOptions,
+  type FaultPlan,
+  formatFaultPlan,
+  isEmptyPlan,
+} from "../core/virtio/fault_plan.ts";
 import { FileRegionStore, StoreError } from "../core/virtio/store.ts";
+import { SeededSchedule } from "../core/simulation/schedule.ts";
 import { SERVICES } from "../services/mod.ts";
 import { createInit } from "./init.ts";
 import { DEFAULT_MANIFEST_PATH, INIT_NAME, loadManifest, requireLoadable } from "./manifest.ts";
@@ -30,8 +38,14 @@ export const VIRTIO_BLK_DEVICE = "virtio-blk";
 export interface BootOptions {
   /** Disk image (raw: GPT, whole-device StateFS or blank); the whole file backs the disk. */
   imagePath: string;
-  /** Boot seed handed to every service (deterministic randomness). */
+  /**
+   * Run seed: drives every choice the simulation may vary (which ready task runs, delivery and
+   * device latencies, what a power cut keeps) and is handed to every service. Seed 0 keeps the
+   * canonical schedule: the longest-waiting task runs next and nothing takes extra time.
+   */
   seed: number;
+  /** Disk faults to inject (default none). */
+  faults?: FaultPlan;
   /** init's watchdog: responder-loop iterations allowed; unset = no watchdog. */
   watchdogTicks?: number;
   /** System manifest (default images/system.toml). */
@@ -54,6 +68,8 @@ export interface BootOutcome {
   virtualNs: number;
   /** The task table at the end. */
   tasks: TaskInfo[];
+  /** With a fault plan: the plan, the I/O errors injected, and the power cut when it came. */
+  faults?: { plan: string; injected: number; cut?: CutReport };
 }
 
 /** Why a boot could not start. Manifest problems are {@link ManifestError}s instead. */
@@ -126,8 +142,17 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
     );
   }
   const store = openImage(opts.imagePath);
+  const plan = opts.faults;
+  const faulty = plan && !isEmptyPlan(plan)
+    ? new FaultyStore(store, faultOptions(plan, opts.seed))
+    : undefined;
   try {
-    const kernel = new Kernel({ memory: new GuestMemory(BOOT_MEMORY_BYTES), tracer: opts.tracer });
+    const kernel = new Kernel({
+      memory: new GuestMemory(BOOT_MEMORY_BYTES),
+      tracer: opts.tracer,
+      // Seed 0 is the canonical schedule (FIFO, no latencies): the reference every seed varies.
+      ...(opts.seed === 0 ? {} : { schedule: new SeededSchedule(opts.seed) }),
+    });
     const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
     try {
       const initPid = kernel.spawn(
@@ -141,11 +166,25 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
         { privileged: true },
       );
       for (const w of manifest.mmio) {
-        kernel.attachMmio(w.window, new VirtioBlkMmio(store));
+        kernel.attachMmio(w.window, new VirtioBlkMmio(faulty ?? store));
         kernel.placeCap(initPid, undefined, { kind: "mmio", window: w.window, rights: RIGHT_MAP });
       }
       const result = await kernel.run({ shouldStop: opts.shouldStop });
-      return { reason: result.reason, virtualNs: result.time, tasks: kernel.taskList() };
+      const outcome: BootOutcome = {
+        reason: result.reason,
+        virtualNs: result.time,
+        tasks: kernel.taskList(),
+      };
+      if (faulty) {
+        // Power stays on after the run (unless the plan cut it): the write cache reaches the image.
+        faulty.drain();
+        outcome.faults = {
+          plan: formatFaultPlan(plan!),
+          injected: faulty.injectedErrors,
+          ...(faulty.cut ? { cut: faulty.cut } : {}),
+        };
+      }
+      return outcome;
     } finally {
       unsubscribe();
     }

@@ -65,7 +65,7 @@ const hang = (s: string) =>
 
 Deno.test("boot: bring-up passes on a fresh default image, with uart.log and summary.json", async () => {
   await withTempDir("nexus-boot-", async (dir) => {
-    const r = await bootIn(dir, ["--phase", "bring-up", "--until-marker"]);
+    const r = await bootIn(dir, ["--phase", "bring-up", "--until-marker", "--seed", "0"]);
     assertEquals(r.code, 0, r.stdout + r.stderr);
     const out = r.stdout.split("\n");
     const verdict = out.at(-2)!;
@@ -189,7 +189,9 @@ Deno.test("boot: SLOT MISSING from a broken manifest fails and names the slot", 
       "noblk.toml",
       (s) => s.replace(/^blk = \{ slot = 8.*\n/m, ""),
     );
-    const r = await bootIn(dir, ["--system", system, "--phase", "bring-up", "--until-marker"]);
+    const r = await bootIn(dir, [
+      ...["--system", system, "--phase", "bring-up", "--until-marker", "--seed", "0"],
+    ]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
     // The cause comes first, with its phase, then the console around it.
     assertMatch(
@@ -266,7 +268,9 @@ Deno.test("boot: a hung service trips the watchdog; its table is in the excerpt"
 Deno.test("boot: a system that goes idle with markers missing lists them and the blocked tasks", async () => {
   await withTempDir("nexus-boot-", async (dir) => {
     const system = await manifest(dir, "hung.toml", hang);
-    const r = await bootIn(dir, ["--system", system, "--phase", "mmio", "--until-marker"]);
+    const r = await bootIn(dir, [
+      ...["--system", system, "--phase", "mmio", "--until-marker", "--seed", "0"],
+    ]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertMatch(r.stdout, /^FAIL: \d+ of 71 markers missing \(phase mmio; ended: system idle\)/m);
     assertMatch(r.stdout, /first missing: "SELFTEST: ipc routing samgrd ok" \(phase routing\)/);

@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { type CliResult, nexusIn as nexus } from "./cli_helpers.ts";
 import { GOLDEN_PUT_RECORD, patchFile, withTempDir } from "./helpers.ts";
-import { Prng } from "../core/virtio/prng.ts";
+import { Prng } from "../core/simulation/prng.ts";
 
 /** Deterministic "garbage" so bad-input tests never depend on luck. */
 const noiseBytes = (n: number) => new Prng(0x12345678).fill(new Uint8Array(n));

@@ -207,7 +207,7 @@ function pump(k: KernelState, ep: Endpoint): void {
       } else {
         ep.queue.shift();
         const msg = deliver(k, ep, r, head, w.maxLen!);
-        wakeValue(k, r, msg, msg.data.length);
+        wakeValue(k, r, msg, msg.data.length, k.schedule?.deliveryDelay() ?? 0);
       }
       progress = true;
     }

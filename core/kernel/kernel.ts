@@ -2,9 +2,9 @@
  * The deterministic capability microkernel, as the host sees it: create one, spawn tasks, wire
  * endpoints and devices, run it, read its console and task table.
  *
- * Scheduling model. Tasks are async functions; exactly one runs at a time. The run loop resumes
- * the task at the head of a FIFO ready queue and waits until that task parks in a syscall (or
- * finishes) before it picks the next one. A task may await other promises (WebCrypto, device file
+ * Scheduling model. Tasks are async functions; exactly one runs at a time. The scheduler resumes
+ * the task at the head of a FIFO ready queue (or, with a {@link SimSchedule}, the one the seed
+ * picks) and waits until that task parks in a syscall (or finishes) before it picks the next one. A task may await other promises (WebCrypto, device file
  * I/O) while it runs: nothing else is resumed meanwhile, so the order of events depends only on
  * the inputs. Every async syscall costs {@link SYSCALL_COST_NS} of virtual time; when every task
  * is blocked, time jumps to the earliest deadline.
@@ -18,9 +18,10 @@
  * | `captable.ts` | capability tables, rights, privilege, the cap syscalls |
  * | `ipc.ts` | endpoints, send/recv, moved caps, request/reply bookkeeping |
  * | `mmio.ts` | the MMIO bus, interrupts, DMA memory |
- * | `timers.ts` | virtual time and the deadline heap |
+ * | `timers.ts` | virtual time, the deadline heap, delayed wake-ups and device work |
  * | `wake.ts` | parking state and waking |
  * | `scheduler.ts` | the run loop, park and requeue |
+ * | `schedule.ts` | the choices a seeded simulation may vary |
  * | `syscall.ts` | the syscall table and how sync/async calls run |
  * | `tracing.ts`, `trace_events.ts` | the trace events and their emission |
  *
@@ -52,11 +53,13 @@ import { runLoop, type RunOptions, type RunResult } from "./scheduler.ts";
 import { type Cap, KernelState, kerr, liveTask } from "./state.ts";
 import { syscallsFor } from "./syscall.ts";
 import { exitTask, KILLED_EXIT_CODE, spawnTask, taskRows } from "./task.ts";
+import type { SimSchedule } from "./schedule.ts";
 import type { Tracer } from "./trace_events.ts";
 import type { MmioDevice, PhysMemory, TaskEntry, TaskInfo } from "./types.ts";
 
 export type { ConsoleLine, ConsoleView } from "./console.ts";
 export type { Cap } from "./state.ts";
+export type { SimSchedule } from "./schedule.ts";
 export { type RunOptions, type RunResult, STUCK_POLL_MS } from "./scheduler.ts";
 export { SYSCALL_QUANTUM } from "./syscall.ts";
 export { SYSCALL_COST_NS } from "./timers.ts";
@@ -74,6 +77,11 @@ export interface KernelOptions {
   memory?: PhysMemory;
   /** Receives every trace event (see trace_events.ts). */
   tracer?: Tracer;
+  /**
+   * The choices a seed drives (which ready task runs, delivery and device latencies); without
+   * it the kernel makes the canonical choice each time.
+   */
+  schedule?: SimSchedule;
 }
 
 /** The simulated kernel. See the module documentation for the scheduling model. */
@@ -82,7 +90,7 @@ export class Kernel {
 
   /** Creates a kernel with no tasks at virtual time 0. */
   constructor(opts: KernelOptions = {}) {
-    this.#k = new KernelState(opts.memory, opts.tracer);
+    this.#k = new KernelState(opts.memory, opts.tracer, opts.schedule);
     this.#k.makeSyscalls = (task) => syscallsFor(this.#k, task);
   }
 

@@ -81,26 +81,26 @@ Deno.bench({
   name: `promise ping-pong x${ROUND_TRIPS}`,
   group: "round trip",
   baseline: true,
-  fn: () => promisePingPong(ROUND_TRIPS),
+  fn: async () => await promisePingPong(ROUND_TRIPS),
 });
 
 Deno.bench({
   name: `kernel call/serve round trip x${ROUND_TRIPS}`,
   group: "round trip",
-  fn: (b) => kernelRoundTrips(b, ROUND_TRIPS, 0),
+  fn: async (b) => await kernelRoundTrips(b, ROUND_TRIPS, 0),
 });
 
 Deno.bench({
   name: `round trips x${ROUND_TRIPS}, 10 tasks`,
   group: "tasks",
   baseline: true,
-  fn: (b) => kernelRoundTrips(b, ROUND_TRIPS, 8),
+  fn: async (b) => await kernelRoundTrips(b, ROUND_TRIPS, 8),
 });
 
 Deno.bench({
   name: `round trips x${ROUND_TRIPS}, 1,000 tasks`,
   group: "tasks",
-  fn: (b) => kernelRoundTrips(b, ROUND_TRIPS, 998),
+  fn: async (b) => await kernelRoundTrips(b, ROUND_TRIPS, 998),
 });
 
 Deno.bench("kernel: 10 tasks x 1000 yields", async () => {

@@ -18,7 +18,7 @@ import {
   type PhysMemory,
   RIGHT_MAP,
 } from "./types.ts";
-import { wakeValue } from "./wake.ts";
+import { runAt, wakeValue } from "./wake.ts";
 
 /** Attaches `device` at `window` and hands it the window's host interface. */
 export function attachDevice(k: KernelState, window: number, device: MmioDevice): void {
@@ -36,6 +36,8 @@ export function attachDevice(k: KernelState, window: number, device: MmioDevice)
       return guestMemory(k);
     },
     now: () => k.time,
+    completionDelay: () => k.schedule?.completionDelay() ?? 0,
+    after: (ns: number, run: () => void) => runAt(k, k.time + Math.max(0, ns), run),
     trace: (report: DeviceReport) => {
       if (k.tracer) emit(k, { kind: "device", time: k.time, window, ...report });
     },

@@ -7,6 +7,7 @@
  */
 
 export * from "./types.ts";
+export * from "./schedule.ts";
 export * from "./service.ts";
 export * from "./frame.ts";
 export * from "./rpc.ts";

@@ -40,80 +40,99 @@ export interface RunOptions {
   maxSteps?: number;
 }
 
-/** Runs tasks until nothing can progress, all exited, the host stops, or the steps run out. */
-export async function runLoop(k: KernelState, opts: RunOptions): Promise<RunResult> {
-  if (k.running) throw new Error("Kernel.run is already running");
+/**
+ * Runs tasks until nothing can progress, all exited, the host stops, or the steps run out.
+ *
+ * There is no loop that awaits each step: when the running task parks (or ends), it calls the
+ * scheduler's `next` directly, which picks the next task and resumes it. A step therefore costs
+ * no promise of its own; the returned promise settles once, when the run ends.
+ */
+export function runLoop(k: KernelState, opts: RunOptions): Promise<RunResult> {
+  if (k.running) return Promise.reject(new Error("Kernel.run is already running"));
   k.running = true;
-  // A task stuck awaiting something that never settles would hang the run loop; when the host
-  // can stop us, poll shouldStop on the wall clock, but only once a single step has lasted
-  // two polls, so a normal step (a few ms of crypto or file I/O) is never cut. This only
-  // guards the host; it never changes what a run that completes its steps does.
-  let stopRequested: (() => void) | undefined;
-  let ticksThisStep = 0;
-  const stop = opts.shouldStop;
-  const poll = stop
-    ? setInterval(() => {
-      ticksThisStep++;
-      if (ticksThisStep >= 2 && stopRequested && stop()) stopRequested();
-    }, STUCK_POLL_MS)
-    : undefined;
-  let steps = 0;
-  const result = (reason: RunResult["reason"]): RunResult => ({ reason, time: k.time, steps });
-  try {
-    for (;;) {
-      if (k.unfinishedStep) {
-        if (stop?.()) return result("stopped");
-        const stopped = await awaitStep(k.unfinishedStep, (f) => (stopRequested = f));
-        ticksThisStep = 0;
-        if (stopped) return result("stopped");
-        k.unfinishedStep = undefined;
-      }
-      if (stop?.()) return result("stopped");
-      if (opts.maxSteps !== undefined && steps >= opts.maxSteps) return result("max-steps");
-      fireExpired(k);
-      let task = k.ready.shift();
-      if (!task) {
-        if (k.live === 0) return result("all-exited");
-        const next = earliestDeadline(k);
-        if (next === undefined) return result("idle");
-        if (next > k.time) k.time = next;
+  return new Promise<RunResult>((resolve, reject) => {
+    const stop = opts.shouldStop;
+    let steps = 0;
+    let ended = false;
+    let ticksThisStep = 0;
+    let waitingUnfinished = false;
+    const end = (reason: RunResult["reason"]): void => {
+      if (ended) return;
+      ended = true;
+      if (poll !== undefined) clearInterval(poll);
+      k.running = false;
+      resolve({ reason, time: k.time, steps });
+    };
+    const fail = (err: unknown): void => {
+      if (ended) return;
+      ended = true;
+      if (poll !== undefined) clearInterval(poll);
+      k.running = false;
+      reject(err);
+    };
+    /** Called with no task running: resumes the next one, or ends the run. */
+    const next = (): void => {
+      if (ended) return;
+      try {
+        if (stop?.()) return end("stopped");
+        if (opts.maxSteps !== undefined && steps >= opts.maxSteps) return end("max-steps");
         fireExpired(k);
-        task = k.ready.shift();
-        if (!task) return result("idle");
+        let task = pickReady(k);
+        if (!task) {
+          if (k.live === 0) return end("all-exited");
+          const deadline = earliestDeadline(k);
+          if (deadline === undefined) return end("idle");
+          if (deadline > k.time) k.time = deadline;
+          fireExpired(k);
+          task = pickReady(k);
+          if (!task) return end("idle");
+        }
+        steps++;
+        ticksThisStep = 0;
+        k.parked = next;
+        resumeTask(k, task);
+      } catch (err) {
+        fail(err);
       }
-      steps++;
-      const step = resumeTask(k, task);
-      ticksThisStep = 0;
-      const stopped = await awaitStep(step, (f) => (stopRequested = f));
-      if (stopped) {
-        k.unfinishedStep = step;
-        return result("stopped");
-      }
-    }
-  } finally {
-    if (poll !== undefined) clearInterval(poll);
-    k.running = false;
-  }
+    };
+    // A task stuck awaiting something that never settles would hang the run; when the host can
+    // stop us, poll shouldStop on the wall clock, but only once a single step has lasted two
+    // polls, so a normal step (a few ms of crypto or file I/O) is never cut. The stuck step is
+    // left unfinished: the next run waits for it first. This only guards the host; it never
+    // changes what a run that completes its steps does.
+    const poll = stop
+      ? setInterval(() => {
+        ticksThisStep++;
+        if (ended || ticksThisStep < 2 || !stop()) return;
+        if (!waitingUnfinished) {
+          k.unfinishedStep = new Promise<void>((r) => (k.parked = r));
+        }
+        end("stopped");
+      }, STUCK_POLL_MS)
+      : undefined;
+    const unfinished = k.unfinishedStep;
+    if (!unfinished) return next();
+    if (stop?.()) return end("stopped");
+    waitingUnfinished = true;
+    unfinished.then(() => {
+      if (ended) return;
+      waitingUnfinished = false;
+      k.unfinishedStep = undefined;
+      next();
+    });
+  });
 }
 
-/** Awaits a step; resolves true when the host asked to stop before the step finished. */
-async function awaitStep(
-  step: Promise<void>,
-  setStopper: (f: (() => void) | undefined) => void,
-): Promise<boolean> {
-  let stopper: (() => void) | undefined;
-  const stopped = new Promise<boolean>((resolve) => (stopper = () => resolve(true)));
-  setStopper(stopper);
-  try {
-    return await Promise.race([step.then(() => false), stopped]);
-  } finally {
-    setStopper(undefined);
-  }
+/** Takes the task to run next off the ready queue: the head, or the schedule's pick. */
+function pickReady(k: KernelState): Task | undefined {
+  const n = k.ready.length;
+  if (n <= 1 || !k.schedule) return k.ready.shift();
+  const i = k.schedule.pickReady(n);
+  return i === 0 ? k.ready.shift() : k.ready.splice(i, 1)[0];
 }
 
-/** Resumes `task`; the promise settles when it parks in a syscall or finishes. */
-function resumeTask(k: KernelState, task: Task): Promise<void> {
-  const parked = new Promise<void>((resolve) => (k.parked = resolve));
+/** Resumes `task`; it runs until it parks in a syscall or finishes, then calls `k.parked`. */
+function resumeTask(k: KernelState, task: Task): void {
   k.current = task;
   setState(k, task, "running");
   if (!task.started) {
@@ -128,12 +147,19 @@ function resumeTask(k: KernelState, task: Task): Promise<void> {
       () => finishTask(k, task),
       (err) => panicTask(k, task, err),
     );
+  } else if (task.woken) {
+    // Settles the parked call with what the waker left.
+    const w = task.woken;
+    task.woken = undefined;
+    const value = task.wakeValue;
+    task.wakeValue = undefined;
+    if (task.wakeOk) w.resolve(value);
+    else w.reject(value);
   } else {
     const resume = task.resume;
     task.resume = undefined;
     resume?.();
   }
-  return parked;
 }
 
 /** Parks the running task on `block`; the promise settles when it is woken. */
@@ -144,7 +170,11 @@ export function park<T>(
   block: Omit<Wait, "call" | "resolve" | "reject">,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const wait: Wait = { ...block, call, resolve: resolve as (v: unknown) => void, reject };
+    // The block description becomes the wait record (it is fresh per call).
+    const wait = block as Wait;
+    wait.call = call;
+    wait.resolve = resolve as (v: unknown) => void;
+    wait.reject = reject;
     task.wait = wait;
     task.burst = 0;
     if (wait.endpoint) {

@@ -7,7 +7,8 @@
  */
 
 import { KernelConsole } from "./console.ts";
-import { IndexedHeap } from "./heap.ts";
+import { type HeapMember, IndexedHeap } from "./heap.ts";
+import type { SimSchedule } from "./schedule.ts";
 import type { TraceEvent, Tracer } from "./trace_events.ts";
 import {
   KernelError,
@@ -107,8 +108,13 @@ export interface Task {
   /** Async syscalls completed since the task last parked. */
   burst: number;
   wait?: Wait;
-  /** Set when the task was made ready: continues it when the scheduler picks it. */
+  /** Set when the task was requeued: continues it when the scheduler picks it. */
   resume?: () => void;
+  /** Set when the task was woken: the wait whose call to settle when the scheduler picks it. */
+  woken?: Wait;
+  /** With `woken`: settle with `wakeValue` as the result (true) or as the error (false). */
+  wakeOk: boolean;
+  wakeValue: unknown;
   dma: Array<{ start: number; end: number }>;
   /** The endpoint created for slot 0 at spawn. */
   bootEndpointId: number;
@@ -116,6 +122,20 @@ export interface Task {
   heapIndex: number;
   /** The request this task sent with a reply cap to its own inbox and has no answer to yet. */
   call?: PendingCall;
+  /** Set while the task, woken, waits out a delivery delay before it becomes ready. */
+  later?: Later;
+}
+
+/** Something due at a virtual time: a delayed wake-up, or a device's deferred work. */
+export interface Later extends HeapMember {
+  /** Virtual time at which it is due. */
+  at: number;
+  /** Creation order, breaking ties. */
+  seq: number;
+  /** A woken task to make ready. */
+  task?: Task;
+  /** Work to run (device completions). */
+  run?: () => void;
 }
 
 /** A request sent with a reply cap to the sender's own inbox, not yet answered. */
@@ -136,6 +156,8 @@ export class KernelState {
   readonly memory?: PhysMemory;
   /** Receives every trace event, when set. */
   readonly tracer?: Tracer;
+  /** The choices a seed drives, when simulating; the canonical choices otherwise. */
+  readonly schedule?: SimSchedule;
   /** The UART. */
   readonly console = new KernelConsole();
   /** Tasks indexed by pid (index 0 unused). */
@@ -152,6 +174,11 @@ export class KernelState {
     const db = b.wait!.deadline!;
     return da < db || (da === db && a.pid < b.pid);
   });
+  /** Delayed wake-ups and device work, earliest (then oldest) first. */
+  readonly later = new IndexedHeap<Later>((a, b) =>
+    a.at < b.at || (a.at === b.at && a.seq < b.seq)
+  );
+  laterSeq = 0;
   /** Virtual time in ns. */
   time = 0;
   nextEndpointId = 1;
@@ -172,9 +199,10 @@ export class KernelState {
   makeSyscalls!: (task: Task) => Syscalls;
 
   /** Creates an empty kernel state. */
-  constructor(memory?: PhysMemory, tracer?: Tracer) {
+  constructor(memory?: PhysMemory, tracer?: Tracer, schedule?: SimSchedule) {
     this.memory = memory;
     this.tracer = tracer;
+    this.schedule = schedule;
   }
 }
 

@@ -122,9 +122,11 @@ function runSync<T>(
 /**
  * An async syscall: checks that the caller is the running task with no syscall in flight,
  * charges the syscall cost, runs `fn`, then returns its result, parks the task, or (after
- * {@link SYSCALL_QUANTUM} calls without parking) makes it yield first.
+ * {@link SYSCALL_QUANTUM} calls without parking) makes it yield first. A body that completes at
+ * once costs no extra promise: the call is done when this returns, and only a parked call or a
+ * device still working on a write counts as in flight.
  */
-async function runAsync<T>(
+function runAsync<T>(
   k: KernelState,
   task: Task,
   op: string,
@@ -135,37 +137,73 @@ async function runAsync<T>(
   if (k.current !== task || task.inSyscall) {
     const err = kerr("INVALID_ARGUMENT", `${op}: ${task.name} has another syscall in flight`);
     traceSyscall(k, task, op, slot, undefined, err.code);
-    throw err;
+    return Promise.reject(err);
   }
   task.inSyscall = true;
   k.wakeTraces = k.tracer ? [] : undefined;
+  k.time += SYSCALL_COST_NS;
+  let step: Step<T> | Promise<Step<T>>;
   try {
-    k.time += SYSCALL_COST_NS;
-    let step: Step<T>;
-    try {
-      step = await fn();
-    } catch (err) {
-      if (!(err instanceof KernelError)) throw err;
-      step = { error: err };
+    step = fn();
+  } catch (err) {
+    if (!(err instanceof KernelError)) {
+      done(k, task);
+      return Promise.reject(err);
     }
-    // The state may have changed while the body awaited a device.
-    if ((task.state as TaskState) === "exited") return NEVER;
-    if ("block" in step) return await park<T>(k, task, op, step.block);
-    if ("yieldNow" in step) {
-      traceOwn(k, task, op, slot, undefined, "ok");
-      await requeue(k, task);
-      return undefined as T;
-    }
-    if ("error" in step) {
-      traceOwn(k, task, op, slot, undefined, step.error.code);
-      if (++task.burst >= SYSCALL_QUANTUM) await requeue(k, task);
-      throw step.error;
-    }
-    traceOwn(k, task, op, slot, step.size, "ok");
-    if (++task.burst >= SYSCALL_QUANTUM) await requeue(k, task);
-    return step.value;
-  } finally {
-    task.inSyscall = false;
-    k.wakeTraces = undefined;
+    step = { error: err };
   }
+  if (step instanceof Promise) {
+    // The body awaits a device: the task stays in its syscall until the device is done.
+    return step.then(
+      (s) => complete(k, task, op, slot, s),
+      (err) => {
+        if (err instanceof KernelError) return complete<T>(k, task, op, slot, { error: err });
+        done(k, task);
+        throw err;
+      },
+    );
+  }
+  return complete(k, task, op, slot, step);
+}
+
+function done(k: KernelState, task: Task): void {
+  task.inSyscall = false;
+  k.wakeTraces = undefined;
+}
+
+/** Finishes an async syscall whose body produced `step`. */
+function complete<T>(
+  k: KernelState,
+  task: Task,
+  op: string,
+  slot: number | undefined,
+  step: Step<T>,
+): Promise<T> {
+  // The state may have changed while the body awaited a device.
+  if ((task.state as TaskState) === "exited") {
+    done(k, task);
+    return NEVER;
+  }
+  if ("block" in step) {
+    task.inSyscall = false;
+    return park<T>(k, task, op, step.block);
+  }
+  if ("yieldNow" in step) {
+    traceOwn(k, task, op, slot, undefined, "ok");
+    done(k, task);
+    return requeue(k, task) as Promise<T>;
+  }
+  if ("error" in step) {
+    traceOwn(k, task, op, slot, undefined, step.error.code);
+    done(k, task);
+    if (++task.burst >= SYSCALL_QUANTUM) {
+      const err = step.error;
+      return requeue(k, task).then(() => Promise.reject(err));
+    }
+    return Promise.reject(step.error);
+  }
+  traceOwn(k, task, op, slot, step.size, "ok");
+  done(k, task);
+  if (++task.burst >= SYSCALL_QUANTUM) return requeue(k, task).then(() => step.value);
+  return Promise.resolve(step.value);
 }

@@ -69,6 +69,8 @@ export function spawnTask(
     dma: [],
     bootEndpointId: 0,
     heapIndex: -1,
+    wakeOk: false,
+    wakeValue: undefined,
   };
   task.sys = k.makeSyscalls(task);
   k.tasks[pid] = task;
@@ -99,9 +101,15 @@ export function exitTask(k: KernelState, task: Task, code: number, how: ExitHow)
   if (task.wait) unlinkWait(k, task, task.wait);
   task.wait = undefined;
   task.resume = undefined;
+  task.woken = undefined;
+  task.wakeValue = undefined;
   task.call = undefined;
   const i = k.ready.indexOf(task);
   if (i >= 0) k.ready.splice(i, 1);
+  if (task.later) {
+    k.later.remove(task.later);
+    task.later = undefined;
+  }
   task.exitCode = code;
   setState(k, task, "exited");
   k.live--;

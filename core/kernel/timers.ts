@@ -27,20 +27,35 @@ export function checkNotPast(k: KernelState, deadline: number | undefined): void
   }
 }
 
-/** The earliest deadline of a blocked task, if any. */
+/** The earliest time something is due: a deadline, a delayed wake-up, device work. */
 export function earliestDeadline(k: KernelState): number | undefined {
   const first = k.timers.peek();
-  return first ? first.wait!.deadline : undefined;
+  const deadline = first ? first.wait!.deadline : undefined;
+  const later = k.later.peek()?.at;
+  if (later === undefined) return deadline;
+  return deadline === undefined || later < deadline ? later : deadline;
 }
 
-/** Wakes every blocked task whose deadline has passed, by deadline then pid. */
+/**
+ * Wakes every blocked task whose deadline has passed (by deadline then pid), then makes ready
+ * the delayed wake-ups that are due and runs due device work (by time, then order).
+ */
 export function fireExpired(k: KernelState): void {
   for (;;) {
     const t = k.timers.peek();
-    if (!t || t.wait!.deadline! > k.time) return;
+    if (!t || t.wait!.deadline! > k.time) break;
     // Waking unlinks the task from the heap.
     const w = t.wait!;
     if (w.op === "sleep") wakeValue(k, t, undefined);
     else wakeError(k, t, kerr("TIMED_OUT", `${w.call} on slot ${w.slot} timed out`));
+  }
+  for (;;) {
+    const due = k.later.peek();
+    if (!due || due.at > k.time) return;
+    k.later.pop();
+    if (due.task) {
+      due.task.later = undefined;
+      k.ready.push(due.task);
+    } else due.run!();
   }
 }

@@ -254,6 +254,13 @@ export interface MmioHost {
   readonly memory: PhysMemory;
   /** Current virtual time in ns. */
   now(): number;
+  /**
+   * How long (virtual ns) the device should take to complete the requests it was just handed:
+   * 0 outside a seeded simulation, where a device completes at once.
+   */
+  completionDelay(): number;
+  /** Runs `run` once `ns` of virtual time have passed (between scheduler steps). */
+  after(ns: number, run: () => void): void;
   /** Reports a device event to the kernel's tracer (a no-op without one). */
   trace(report: DeviceReport): void;
 }

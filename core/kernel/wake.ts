@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { KernelState, Task, Wait } from "./state.ts";
+import type { KernelState, Later, Task, Wait } from "./state.ts";
 import { traceSyscall } from "./tracing.ts";
 import type { KernelError, TaskState } from "./types.ts";
 
@@ -33,37 +33,59 @@ export function unlinkWait(k: KernelState, task: Task, w: Wait): void {
   if (w.deadline !== undefined) k.timers.remove(task);
 }
 
-/** Makes a blocked task runnable; `resume` settles its parked call when it runs. */
+/** Makes a blocked task runnable; its parked call settles with `value` when it runs. */
 function wake(
   k: KernelState,
   task: Task,
   outcome: string,
   size: number | undefined,
-  resume: (w: Wait) => void,
+  ok: boolean,
+  value: unknown,
+  delayNs: number,
 ): void {
   const w = task.wait!;
   unlinkWait(k, task, w);
   task.wait = undefined;
   traceSyscall(k, task, w.call, w.slot, size, outcome, k.wakeTraces);
-  task.resume = () => resume(w);
+  task.woken = w;
+  task.wakeOk = ok;
+  task.wakeValue = value;
   setState(k, task, "ready");
-  k.ready.push(task);
+  if (delayNs > 0) {
+    const later: Later = { at: k.time + delayNs, seq: k.laterSeq++, heapIndex: -1, task };
+    task.later = later;
+    k.later.push(later);
+  } else k.ready.push(task);
 }
 
-/** Wakes `task` with its call's result. */
-export function wakeValue(k: KernelState, task: Task, value: unknown, size?: number): void {
-  wake(k, task, "ok", size, (w) => w.resolve(value));
+/** Wakes `task` with its call's result, runnable now or after `delayNs` of virtual time. */
+export function wakeValue(
+  k: KernelState,
+  task: Task,
+  value: unknown,
+  size?: number,
+  delayNs = 0,
+): void {
+  wake(k, task, "ok", size, true, value, delayNs);
 }
 
 /** Wakes `task` with its call failing. */
 export function wakeError(k: KernelState, task: Task, err: KernelError): void {
-  wake(k, task, err.code, undefined, (w) => w.reject(err));
+  wake(k, task, err.code, undefined, false, err, 0);
 }
 
-/** Hands control back to the run loop (the running task parked or ended). */
+/** Runs `run` once virtual time reaches `at` (between scheduler steps). */
+export function runAt(k: KernelState, at: number, run: () => void): void {
+  k.later.push({ at, seq: k.laterSeq++, heapIndex: -1, run });
+}
+
+/**
+ * Hands control back to the scheduler (the running task parked or ended). The scheduler runs
+ * in a microtask, so whatever the task does synchronously after parking still comes first.
+ */
 export function yieldToScheduler(k: KernelState): void {
   const parked = k.parked;
   k.parked = undefined;
   k.current = undefined;
-  parked?.();
+  if (parked) queueMicrotask(parked);
 }

@@ -20,7 +20,7 @@
  * @module
  */
 
-import type { MmioDevice, MmioHost } from "../kernel/types.ts";
+import type { DeviceReport, MmioDevice, MmioHost } from "../kernel/types.ts";
 import {
   availRingSize,
   BLK_CFG_BLK_SIZE,
@@ -188,6 +188,21 @@ const REQUEST_NAMES: ReadonlyMap<number, string> = new Map([
 
 const STATUS_NAMES = ["ok", "ioerr", "unsupp"];
 
+/** A request taken from the ring, waiting to be served. */
+interface Taken {
+  chain: Chain;
+  type: number;
+  sector: number;
+  /** Its submit report (the completion repeats it with the status). */
+  traced: DeviceReport;
+}
+
+function whyFailed(err: unknown): string {
+  return err instanceof ChainError
+    ? err.message
+    : `queue processing failed: ${err instanceof Error ? err.message : String(err)}`;
+}
+
 function isPow2(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
@@ -206,6 +221,8 @@ export class VirtioBlkMmio implements MmioDevice {
   #host: MmioHost | undefined;
   /** Requests taken so far (the trace's request ids). */
   #requestSeq = 0;
+  /** Virtual time until which the device is busy with deferred requests. */
+  #busyUntil = 0;
 
   #status = 0;
   #deviceFeaturesSel = 0;
@@ -525,18 +542,43 @@ export class VirtioBlkMmio implements MmioDevice {
       return;
     }
     this.#stats.notifies++;
+    const delay = this.#host!.completionDelay();
+    const taken: Taken[] = [];
+    let failure: string | undefined;
+    try {
+      for (let chain = ring.pop(); chain; chain = ring.pop()) taken.push(this.#take(chain));
+    } catch (err) {
+      failure = whyFailed(err);
+    }
+    if (delay <= 0 || failure !== undefined) {
+      // At once: what a malformed chain interrupts is completed first, as a device would.
+      this.#complete(ring, taken, failure);
+      return;
+    }
+    // In a seeded simulation the device takes time; requests still complete in order.
+    const now = this.#host!.now();
+    const at = Math.max(now + delay, this.#busyUntil);
+    this.#busyUntil = at;
+    this.#host!.after(at - now, () => {
+      // A reset (or failure) in the meantime dropped the queue and what was in flight.
+      if (this.#ring === ring) this.#complete(ring, taken, undefined);
+    });
+  }
+
+  /** Serves `taken` in order, returns each through the used ring, and interrupts once. */
+  #complete(ring: SplitQueue, taken: Taken[], failure: string | undefined): void {
     let completed = 0;
     try {
-      for (let chain = ring.pop(); chain; chain = ring.pop()) {
-        ring.push(chain.head, this.#serve(chain));
+      for (const t of taken) {
+        ring.push(t.chain.head, this.#serve(t));
         completed++;
       }
     } catch (err) {
+      failure = whyFailed(err);
+    }
+    if (failure !== undefined) {
       // Whatever the driver put in the rings, the device stops and asks for a reset, never throws.
-      const why = err instanceof ChainError
-        ? err.message
-        : `queue processing failed: ${err instanceof Error ? err.message : String(err)}`;
-      this.#needsReset(why, completed);
+      this.#needsReset(failure, completed);
       return;
     }
     if (completed > 0 && !ring.interruptsSuppressed()) this.#interrupt(INT_USED_BUFFER);
@@ -555,26 +597,39 @@ export class VirtioBlkMmio implements MmioDevice {
     this.#host!.raiseIrq();
   }
 
-  /** Serves one blk request; returns the bytes written into the chain's writable buffers. */
-  #serve(chain: Chain): number {
+  /** Takes a request: checks the chain's shape, reads its header, reports the submission. */
+  #take(chain: Chain): Taken {
     if (chain.readLen < BLK_REQ_HEADER_SIZE) {
       throw new ChainError(`chain ${chain.head}: request header missing or short`);
     }
     if (chain.writeLen < 1) throw new ChainError(`chain ${chain.head}: status byte missing`);
-    const mem = this.#dma!;
-    const hdr = gather(mem, chain.readable, 0, BLK_REQ_HEADER_SIZE);
+    const hdr = gather(this.#dma!, chain.readable, 0, BLK_REQ_HEADER_SIZE);
     const hv = new DataView(hdr.buffer, hdr.byteOffset, hdr.byteLength);
     const type = hv.getUint32(0, true);
     const sector = joinAddr(hv.getUint32(8, true), hv.getUint32(12, true));
-    const dataOut = chain.readLen - BLK_REQ_HEADER_SIZE;
-    const dataIn = chain.writeLen - 1;
     const req = ++this.#requestSeq;
     const op = REQUEST_NAMES.get(type) ?? `type-${type}`;
-    const count = Math.floor((type === BLK_T_OUT ? dataOut : dataIn) / BLK_SECTOR_SIZE);
-    const traced = type === BLK_T_IN || type === BLK_T_OUT
-      ? { req, op, sector, count }
-      : { req, op };
-    this.#host!.trace({ phase: "submit", device: this.model, ...traced });
+    const bytes = type === BLK_T_OUT ? chain.readLen - BLK_REQ_HEADER_SIZE : chain.writeLen - 1;
+    const traced: DeviceReport = type === BLK_T_IN || type === BLK_T_OUT
+      ? {
+        phase: "submit",
+        device: this.model,
+        req,
+        op,
+        sector,
+        count: Math.floor(bytes / BLK_SECTOR_SIZE),
+      }
+      : { phase: "submit", device: this.model, req, op };
+    this.#host!.trace(traced);
+    return { chain, type, sector, traced };
+  }
+
+  /** Serves one taken request; returns the bytes written into the chain's writable buffers. */
+  #serve(taken: Taken): number {
+    const { chain, type, sector, traced } = taken;
+    const mem = this.#dma!;
+    const dataOut = chain.readLen - BLK_REQ_HEADER_SIZE;
+    const dataIn = chain.writeLen - 1;
     let status: number = BLK_S_OK;
     let written = 0;
     try {
@@ -629,9 +684,8 @@ export class VirtioBlkMmio implements MmioDevice {
     if (status === BLK_S_UNSUPP) this.#stats.unsupported++;
     this.#stats.requests++;
     this.#host!.trace({
-      phase: "complete",
-      device: this.model,
       ...traced,
+      phase: "complete",
       status: STATUS_NAMES[status] ?? String(status),
     });
     // The status is the last byte of the last non-empty writable buffer.

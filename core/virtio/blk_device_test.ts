@@ -98,6 +98,10 @@ class Bench {
       raiseIrq: () => this.irqs++,
       memory: this.mem,
       now: () => 0,
+      completionDelay: () => 0,
+      after: () => {
+        throw new Error("a device without delay defers nothing");
+      },
       trace: (r) => this.reports.push(r),
     };
     this.dev.attach(host);

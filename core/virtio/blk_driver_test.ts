@@ -11,7 +11,7 @@ import type { VirtioBlkMmio } from "./blk_device.ts";
 import { VirtioBlkDriver } from "./blk_driver.ts";
 import { VirtioError } from "./errors.ts";
 import { FaultyStore } from "./fault.ts";
-import { Prng } from "./prng.ts";
+import { Prng } from "../simulation/prng.ts";
 import {
   REG_DEVICE_FEATURES,
   REG_DEVICE_FEATURES_SEL,

@@ -18,12 +18,13 @@
  * Every cut point has an id, `cut:<write#>:<mode>:<seed>`; {@link parseCutId} turns it back into
  * the same cut, so a failing case replays exactly.
  *
- * Reads and writes touching chosen sectors can also be made to fail.
+ * Reads and writes touching chosen sectors can also be made to fail, and so can requests chosen
+ * by number (the n-th read, write or flush).
  *
  * @module
  */
 
-import { Prng } from "./prng.ts";
+import { Prng } from "../simulation/prng.ts";
 import { BLK_SECTOR_SIZE } from "./regs.ts";
 import { type BlockStore, checkSectorRange, sectorCount, StoreError } from "./store.ts";
 
@@ -61,6 +62,9 @@ export function parseCutId(id: string): CutPoint {
   return { write: Number(m[1]), mode: m[2] as CutMode, seed };
 }
 
+/** A kind of request, as request-numbered faults count them. */
+export type RequestOp = "read" | "write" | "flush";
+
 /** Options for {@link FaultyStore}. */
 export interface FaultOptions {
   /** Cut power after a chosen write (a {@link CutPoint} or its id). */
@@ -69,6 +73,12 @@ export interface FaultOptions {
   readErrors?: Iterable<number>;
   /** Sectors whose writes fail with IO_ERROR (nothing of the failed write is stored). */
   writeErrors?: Iterable<number>;
+  /**
+   * Requests that fail with IO_ERROR by number: the n-th read, write or flush (1-based,
+   * counting every attempt of that kind). A failed write stores nothing, a failed flush moves
+   * nothing to the medium.
+   */
+  failRequests?: Partial<Record<RequestOp, Iterable<number>>>;
 }
 
 /** What a power cut did, for diagnostics and assertions. */
@@ -94,6 +104,9 @@ export class FaultyStore implements BlockStore {
   readonly #cutPoint: CutPoint | undefined;
   readonly #readErrors: Set<number>;
   readonly #writeErrors: Set<number>;
+  readonly #failRequests: Record<RequestOp, Set<number>>;
+  readonly #attempts: Record<RequestOp, number> = { read: 0, write: 0, flush: 0 };
+  #injected = 0;
   #cache: CachedWrite[] = [];
   #writes = 0;
   #flushes = 0;
@@ -106,6 +119,26 @@ export class FaultyStore implements BlockStore {
     if (this.#cutPoint) parseCutId(formatCutId(this.#cutPoint)); // validates a structured point too
     this.#readErrors = new Set(opts.readErrors ?? []);
     this.#writeErrors = new Set(opts.writeErrors ?? []);
+    const fail = opts.failRequests ?? {};
+    this.#failRequests = {
+      read: new Set(fail.read ?? []),
+      write: new Set(fail.write ?? []),
+      flush: new Set(fail.flush ?? []),
+    };
+  }
+
+  /** Requests failed on purpose so far (sector and numbered errors). */
+  get injectedErrors(): number {
+    return this.#injected;
+  }
+
+  /** Counts an attempt of `op`; throws IO_ERROR when it is one chosen to fail. */
+  #numbered(op: RequestOp): void {
+    const n = ++this.#attempts[op];
+    if (this.#failRequests[op].has(n)) {
+      this.#injected++;
+      throw new StoreError("IO_ERROR", `injected I/O error on ${op} #${n}`);
+    }
   }
 
   /** Number of 512-byte sectors. */
@@ -152,8 +185,12 @@ export class FaultyStore implements BlockStore {
   read(sector: number, count: number): Uint8Array {
     this.#alive();
     checkSectorRange(this.sectors, sector, count);
+    this.#numbered("read");
     const bad = this.#hits(this.#readErrors, sector, count);
-    if (bad !== undefined) throw new StoreError("IO_ERROR", `injected read error at sector ${bad}`);
+    if (bad !== undefined) {
+      this.#injected++;
+      throw new StoreError("IO_ERROR", `injected read error at sector ${bad}`);
+    }
     const out = this.#inner.read(sector, count);
     const end = sector + count;
     for (const w of this.#cache) {
@@ -174,8 +211,10 @@ export class FaultyStore implements BlockStore {
     this.#alive();
     const count = sectorCount(data);
     checkSectorRange(this.sectors, sector, count);
+    this.#numbered("write");
     const bad = this.#hits(this.#writeErrors, sector, count);
     if (bad !== undefined) {
+      this.#injected++;
       throw new StoreError("IO_ERROR", `injected write error at sector ${bad}`);
     }
     this.#cache.push({ sector, data: data.slice() });
@@ -187,10 +226,22 @@ export class FaultyStore implements BlockStore {
   /** Moves every cached write to the medium in issue order, then flushes the medium. */
   flush(): void {
     this.#alive();
+    this.#numbered("flush");
     for (const w of this.#cache) this.#inner.write(w.sector, w.data);
     this.#cache = [];
     this.#inner.flush();
     this.#flushes++;
+  }
+
+  /**
+   * Moves every cached write to the medium without counting a flush request (nor failing one):
+   * the host keeping power on once a run is over. Does nothing after a power cut.
+   */
+  drain(): void {
+    if (this.#cut) return;
+    for (const w of this.#cache) this.#inner.write(w.sector, w.data);
+    this.#cache = [];
+    this.#inner.flush();
   }
 
   /**

@@ -29,8 +29,17 @@ export {
 } from "./store.ts";
 export type { BlockStore, StoreErrorCode } from "./store.ts";
 export { CUT_MODES, FaultyStore, formatCutId, parseCutId } from "./fault.ts";
-export type { CutMode, CutPoint, CutReport, FaultOptions } from "./fault.ts";
-export { Prng } from "./prng.ts";
+export type { CutMode, CutPoint, CutReport, FaultOptions, RequestOp } from "./fault.ts";
+export {
+  faultOptions,
+  type FaultPlan,
+  FaultPlanError,
+  formatFaultPlan,
+  type IoErrorFault,
+  isEmptyPlan,
+  NO_FAULTS,
+  parseFaultPlan,
+} from "./fault_plan.ts";
 export { VirtioBlkDriver } from "./blk_driver.ts";
 export type { DriverStats, ProbeOptions } from "./blk_driver.ts";
 export { VirtioError } from "./errors.ts";

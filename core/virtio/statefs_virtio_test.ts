@@ -21,7 +21,7 @@ import { StateFsError } from "../statefs/errors.ts";
 import { fsck } from "../statefs/fsck.ts";
 import { type ProbeOptions, VirtioBlkDriver } from "./blk_driver.ts";
 import { CUT_MODES, FaultyStore, formatCutId } from "./fault.ts";
-import { Prng } from "./prng.ts";
+import { Prng } from "../simulation/prng.ts";
 import { type BlockStore, FileRegionStore, MemoryStore } from "./store.ts";
 import { runInTask, virtioRig } from "./test_util.ts";
 

@@ -1,5 +1,5 @@
 import { assertEquals, assertNotEquals, assertThrows } from "../../tests/assert.ts";
-import { Prng } from "./prng.ts";
+import { Prng } from "../simulation/prng.ts";
 import { FileRegionStore, MemoryStore, StoreError } from "./store.ts";
 
 function sectorOf(fill: number, n = 1): Uint8Array {

@@ -6,7 +6,13 @@
  */
 
 import { Kernel } from "../kernel/kernel.ts";
-import { type MmioDevice, RIGHT_MAP, type Syscalls, type Tracer } from "../kernel/types.ts";
+import {
+  type MmioDevice,
+  RIGHT_MAP,
+  type SimSchedule,
+  type Syscalls,
+  type Tracer,
+} from "../kernel/mod.ts";
 import { VirtioBlkMmio, type VirtioBlkOptions } from "./blk_device.ts";
 import { GuestMemory } from "./guest_memory.ts";
 import type { BlockStore } from "./store.ts";
@@ -32,12 +38,14 @@ export interface RigOptions {
   wrap?: (dev: VirtioBlkMmio) => MmioDevice;
   /** The kernel's tracer. */
   tracer?: Tracer;
+  /** The kernel's simulation schedule. */
+  schedule?: SimSchedule;
 }
 
 /** Builds a kernel with guest memory and a virtio-blk device over `store` at MMIO window 0. */
 export function virtioRig(store: BlockStore, opts: RigOptions = {}): VirtioRig {
   const memory = new GuestMemory(opts.memorySize ?? 4 * 1024 * 1024);
-  const kernel = new Kernel({ memory, tracer: opts.tracer });
+  const kernel = new Kernel({ memory, tracer: opts.tracer, schedule: opts.schedule });
   const device = new VirtioBlkMmio(store, opts.device);
   kernel.attachMmio(0, opts.wrap ? opts.wrap(device) : device);
   return { kernel, memory, device };

@@ -8,7 +8,7 @@
  */
 
 import { VirtioBlkDriver } from "./blk_driver.ts";
-import { Prng } from "./prng.ts";
+import { Prng } from "../simulation/prng.ts";
 import { FileRegionStore } from "./store.ts";
 import { runInTask, virtioRig } from "./test_util.ts";
 
