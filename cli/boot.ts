@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
 import { io, setExitCode, userPath } from "./io.ts";
 import { asCliError } from "./scan.ts";
@@ -12,10 +12,12 @@ import { VERSION } from "./version.ts";
 import {
   checkWritable,
   DEFAULT_IMAGE_PATH,
+  DEFAULT_PHASES,
   defaultLadderPath,
   type LayoutPartition,
   type LineSource,
   loadLadder,
+  parsePositiveInt,
   planImage,
   replaceWithError,
   reportPaths,
@@ -27,8 +29,11 @@ import {
   type TaskSummary,
   Terminal,
   TraceFile,
+  writeTextFileOrReport,
 } from "../harness/mod.ts";
-import type { TaskInfo } from "../core/kernel/types.ts";
+import type { TaskInfo, Tracer } from "../core/kernel/types.ts";
+import { ChromeTrace } from "../timeline/chrome_trace.ts";
+import { DEFAULT_SEQUENCE_LIMIT, SequenceDiagram } from "../timeline/sequence.ts";
 import { BootError, bootSystem } from "../init/boot.ts";
 import {
   type FaultPlan,
@@ -60,6 +65,10 @@ interface BootFlags extends RunFlags {
   json?: boolean;
   junit?: string;
   trace?: string;
+  traceFormat?: string;
+  sequence?: string;
+  sequenceFilter?: string;
+  sequenceLimit?: string;
   faults?: string;
   time?: boolean;
   system?: string;
@@ -164,6 +173,25 @@ async function imageLayout(path: string): Promise<RunInfo["image"]> {
   }
 }
 
+/** Trace formats: Chrome trace-event JSON (Perfetto), or the kernel's events as JSON lines. */
+const TRACE_FORMATS = ["chrome", "jsonl"] as const;
+
+/** A trace being collected: the tracer for the kernel, and how to finish the file. */
+interface OpenTrace {
+  tracer: Tracer;
+  close(): void;
+}
+
+function openTrace(path: string, format: string | undefined): OpenTrace {
+  const chosen = format ?? (path.endsWith(".jsonl") ? "jsonl" : "chrome");
+  if (chosen === "jsonl") return TraceFile.create(path);
+  const chrome = new ChromeTrace();
+  return {
+    tracer: chrome.tracer,
+    close: () => writeTextFileOrReport(path, chrome.render()),
+  };
+}
+
 async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   const opts = resolveRunOptions(flags, (name) => io().env(name));
   const seed = parseSeed(flags.seed ?? "1");
@@ -194,6 +222,17 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   checkWritable(reportPaths(logDir).summary);
   if (junit !== undefined) checkWritable(junit);
   if (tracePath !== undefined) checkWritable(tracePath);
+  const sequencePath = flags.sequence !== undefined ? userPath(flags.sequence) : undefined;
+  const sequenceLimit = flags.sequenceLimit !== undefined
+    ? parsePositiveInt(flags.sequenceLimit, "--sequence-limit")
+    : undefined;
+  const sequenceOnly = flags.sequenceFilter?.split(",").map((s) => s.trim()).filter((s) => s);
+  for (const name of sequenceOnly ?? []) {
+    if (name !== "init" && !manifest.services.some((svc) => svc.name === name)) {
+      throw new CliError(`--sequence-filter: no service "${name}" in ${manifest.file}`);
+    }
+  }
+  if (sequencePath !== undefined) checkWritable(sequencePath);
   if (plan.action !== "keep") {
     // Only the managed default image is ever replaced; a named one is created when missing.
     await mkfsImage(plan.path, { force: plan.action === "recreate" && !plan.explicit });
@@ -207,7 +246,14 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     stream: flags.json !== true && flags.quiet !== true,
   });
   for (const n of opts.notices) terminal.notice(n);
-  const trace = tracePath !== undefined ? TraceFile.create(tracePath) : undefined;
+  const trace = tracePath !== undefined ? openTrace(tracePath, flags.traceFormat) : undefined;
+  const sequence = sequencePath !== undefined ? new SequenceDiagram() : undefined;
+  const tracers = [trace?.tracer, sequence?.tracer].filter((t): t is Tracer => t !== undefined);
+  const tracer: Tracer | undefined = tracers.length === 0
+    ? undefined
+    : tracers.length === 1
+    ? tracers[0]
+    : (e) => tracers.forEach((t) => t(e));
   const source: LineSource = async (sink) => {
     const out = await bootSystem({
       imagePath: plan.path,
@@ -217,7 +263,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
       ...(manifestPath !== undefined ? { manifestPath } : {}),
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
       shouldStop: () => sink.shouldStop(),
-      tracer: trace?.tracer,
+      tracer,
     });
     return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks, manifest) };
   };
@@ -236,6 +282,15 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     return verdict.exitCode;
   } finally {
     trace?.close();
+    if (sequence !== undefined && sequencePath !== undefined) {
+      writeTextFileOrReport(
+        sequencePath,
+        sequence.render({
+          ...(sequenceLimit !== undefined ? { limit: sequenceLimit } : {}),
+          ...(sequenceOnly !== undefined ? { only: sequenceOnly } : {}),
+        }),
+      );
+    }
   }
 }
 
@@ -259,12 +314,18 @@ export function registerBoot(program: Command): Command {
   return program.command("boot")
     .description("boot the simulated system against an image and judge the marker ladder")
     .option("--image <path>", "disk image (default: build/blk.img, made fresh for every boot)")
-    .option("--phase <name>", "judge the ladder from the start through this phase")
+    .option(
+      "--phase <name>",
+      `judge the ladder from the start through this phase: ${DEFAULT_PHASES.join(", ")} (default: the last)`,
+    )
     .option(
       "--until-marker [marker]",
       "stop once every marker of the phase was seen, or at the first line containing MARKER (then the ladder counts up to MARKER)",
     )
-    .option("--timeout <duration>", "wall-clock limit (default 90s)")
+    .option(
+      "--timeout <duration>",
+      "wall-clock limit: 90s, 2m, 500ms, 1h; a bare number is seconds (default 90s, at most 596h)",
+    )
     .option("--watchdog-ticks <n>", "init watchdog: responder iterations before it fires")
     .option("--keep-image", "keep an existing default image (cold boot)")
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
@@ -281,7 +342,26 @@ export function registerBoot(program: Command): Command {
     .option("--log-dir <dir>", `where uart.log and summary.json go (default ${DEFAULT_LOG_DIR})`)
     .option("--json", "print the verdict as one JSON object (console lines only in uart.log)")
     .option("--junit <file>", "write a JUnit XML report")
-    .option("--trace <file>", "write every syscall as JSON lines")
+    .option(
+      "--trace <file>",
+      "write a timeline of the boot: Chrome trace-event JSON for ui.perfetto.dev (JSON lines for a .jsonl file)",
+    )
+    .addOption(
+      new Option("--trace-format <format>", "trace format (default: by the file's extension)")
+        .choices([...TRACE_FORMATS]),
+    )
+    .option(
+      "--sequence <file>",
+      "write the IPC between services as a Mermaid sequence diagram (.mmd)",
+    )
+    .option(
+      "--sequence-filter <services>",
+      "only messages between these services (comma-separated, e.g. selftest-client,statefsd)",
+    )
+    .option(
+      "--sequence-limit <n>",
+      `most messages drawn in the sequence diagram (default ${DEFAULT_SEQUENCE_LIMIT})`,
+    )
     .option("--time", "prefix streamed console lines with their virtual time")
     .option("--quiet", "do not stream console lines (they still go to uart.log)")
     .addHelpText("after", HELP_AFTER)

@@ -19,6 +19,7 @@ import { registerImage } from "./image.ts";
 import { registerSlots } from "./slots.ts";
 import { registerBoot } from "./boot.ts";
 import { registerScan } from "./scan.ts";
+import { registerCompletions } from "./completions.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   registerSlots(program);
   registerBoot(program);
   registerScan(program);
+  registerCompletions(program);
   configureDeep(program);
   return program;
 }

@@ -79,6 +79,7 @@ export {
   reportPaths,
   withRunInfo,
   writeJunit,
+  writeTextFileOrReport,
   writeSummary,
 } from "./reports.ts";
 export { type OutStream, Terminal, type TerminalOptions, timeStamp } from "./terminal.ts";

@@ -191,6 +191,14 @@ export function writeSummary(logDir: string, v: Verdict): string {
   return summary;
 }
 
+/** Writes `text` to `path`, creating its directory; a failure is REPORT_UNWRITABLE. */
+export function writeTextFileOrReport(path: string, text: string): void {
+  unwritable(path, () => {
+    mkdirFor(path);
+    Deno.writeTextFileSync(path, text);
+  });
+}
+
 /** Writes the JUnit XML report to `path`, creating its directory. */
 export function writeJunit(path: string, v: Verdict): void {
   unwritable(path, () => {
