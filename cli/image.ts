@@ -27,7 +27,16 @@ import {
   SECTOR_SIZE,
   STATEFS_TYPE_GUID,
 } from "../images/mod.ts";
-import { BlockDeviceError, fsck, StateFs, StateFsError } from "../core/statefs/mod.ts";
+import {
+  BlockDeviceError,
+  encodeBackupEntry,
+  encodeBackupHeader,
+  fsck,
+  parseBackup,
+  restoreBackup,
+  StateFs,
+  StateFsError,
+} from "../core/statefs/mod.ts";
 
 const EXIT_CODES = `
 Exit codes: 0 success; 1 key not found (get, rm); 2 usage error or unusable image.`;
@@ -322,15 +331,67 @@ async function inspectAction(image: string, opts: { json?: boolean }): Promise<v
   for (const line of table(srows)) await print(line);
 }
 
+/** A file name beside `image` that does not exist yet: `IMAGE.fsck-backup`, then `.1`, `.2`... */
+async function freshBackupPath(image: string): Promise<string> {
+  for (let n = 0;; n++) {
+    const path = `${image}.fsck-backup${n === 0 ? "" : `.${n}`}`;
+    try {
+      await Deno.lstat(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return path;
+      throw err;
+    }
+  }
+}
+
+/**
+ * The backup of a repair: created (never over an existing file) at the first block the repair
+ * rewrites; each entry is on disk before the block it saves is rewritten.
+ */
+class BackupFile {
+  #file: Deno.FsFile | undefined;
+  blocks = 0;
+
+  constructor(readonly path: string, readonly offsetBytes: number, readonly sizeBytes: number) {}
+
+  readonly sink = (block: number, old: Uint8Array): void => {
+    try {
+      if (!this.#file) {
+        this.#file = Deno.openSync(this.path, { write: true, createNew: true });
+        this.#file.writeSync(encodeBackupHeader(this.offsetBytes, this.sizeBytes));
+      }
+      const entry = encodeBackupEntry(block, old);
+      for (let done = 0; done < entry.length;) done += this.#file.writeSync(entry.subarray(done));
+      this.#file.syncDataSync();
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) {
+        throw new CliError(`backup ${this.path}: already exists (nothing was repaired)`);
+      }
+      throw new CliError(`backup ${this.path}: ${err instanceof Error ? err.message : err}`);
+    }
+    this.blocks += old.length / 512;
+  };
+
+  close(): void {
+    this.#file?.close();
+  }
+}
+
 async function fsckAction(
   image: string,
-  opts: { repair?: boolean; json?: boolean },
+  opts: { repair?: boolean; json?: boolean; backup?: string | boolean },
 ): Promise<void> {
   const img = await openImage(image, { write: opts.repair ?? false });
   let report;
+  let backup: BackupFile | undefined;
   try {
-    report = await fsck(img.device, { repair: opts.repair ?? false });
+    if (opts.repair && opts.backup !== false) {
+      const path = typeof opts.backup === "string" ? opts.backup : await freshBackupPath(image);
+      backup = new BackupFile(path, img.info.statefs.offsetBytes, img.info.statefs.lengthBytes);
+    }
+    report = await fsck(img.device, { repair: opts.repair ?? false, backup: backup?.sink });
   } finally {
+    backup?.close();
     img.close();
   }
   const base = img.info.statefs.offsetBytes;
@@ -347,6 +408,7 @@ async function fsckAction(
         partitionOffsetBytes: base,
         ...report,
         problems: report.problems.map((p) => ({ ...p, imageOffset: base + p.offset })),
+        backup: backup && backup.blocks > 0 ? { path: backup.path, sectors: backup.blocks } : null,
         exitCode: code,
       },
       null,
@@ -371,8 +433,37 @@ async function fsckAction(
         }`,
       );
     }
+    if (backup && backup.blocks > 0) {
+      await print(
+        `backup of the ${backup.blocks} rewritten sectors: ${backup.path} (undo: nexus image restore ${image} ${backup.path})`,
+      );
+    }
   }
   if (code !== 0) setExitCode(code);
+}
+
+async function restoreAction(image: string, file: string): Promise<void> {
+  let saved;
+  try {
+    saved = parseBackup(await Deno.readFile(file));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new CliError(`${file}: no such file`);
+    if (err instanceof BlockDeviceError) throw new CliError(`${file}: ${err.message}`);
+    throw new CliError(`${file}: ${err instanceof Error ? err.message : err}`);
+  }
+  const img = await openImage(image, { write: true });
+  try {
+    const s = img.info.statefs;
+    if (s.offsetBytes !== saved.offsetBytes || s.lengthBytes !== saved.sizeBytes) {
+      throw new CliError(
+        `${file} was taken from a StateFS at byte ${saved.offsetBytes} (${saved.sizeBytes} bytes), ${image} has it at byte ${s.offsetBytes} (${s.lengthBytes} bytes): nothing restored`,
+      );
+    }
+    const n = await restoreBackup(img.device, saved);
+    await print(`${image}: restored ${n} sectors from ${file}`);
+  } finally {
+    img.close();
+  }
 }
 
 async function lsAction(image: string, prefix: string | undefined): Promise<void> {
@@ -438,14 +529,29 @@ no partition table. An existing file is never overwritten without --force.${EXIT
   image.command("fsck")
     .description("verify the StateFS: superblock, checkpoint, every record, transactions, tail")
     .argument("<image>", "image file (GPT image or whole-device StateFS)")
-    .option("--repair", "fix what is repairable (torn tail, orphan transactions), append-only")
+    .option(
+      "--repair",
+      "fix what is repairable: zero what follows the valid journal, abort orphan transactions, rebuild a lost superblock from the journal",
+    )
+    .option(
+      "--backup <file>",
+      "with --repair: save every sector it rewrites here first (default: IMAGE.fsck-backup, never overwritten)",
+    )
+    .option("--no-backup", "with --repair: keep no backup")
     .option("--json", "print JSON")
     .addHelpText(
       "after",
       `
+A repair never rewrites a byte of the valid journal. Undo it with: nexus image restore IMAGE BACKUP.
 Exit codes: 0 clean; 1 repaired or repairable problems; 2 unrecoverable, or unusable image.`,
     )
     .action(guarded(fsckAction));
+  image.command("restore")
+    .description("undo a repair: write back the sectors saved in a fsck backup")
+    .argument("<image>", "image file the backup was taken from")
+    .argument("<backup>", "backup file written by fsck --repair")
+    .addHelpText("after", EXIT_CODES)
+    .action(guarded(restoreAction));
   image.command("ls")
     .description("list keys, byte-sorted")
     .argument("<image>", "image file")

@@ -145,8 +145,9 @@ export async function mkfsImage(path: string, opts: MkfsOptions = {}): Promise<M
         ? (partition.lastLba - partition.firstLba + 1) * SECTOR_SIZE
         : totalSectors * SECTOR_SIZE,
     });
-    // format only writes blocks that are not already zero, so the holes stay holes.
-    await StateFs.format(device);
+    // The file was just created (or truncated) and extended with holes: all zeros, so format
+    // reads and zeroes nothing and the holes stay holes.
+    await StateFs.format(device, { zeroed: true });
     const stats = (await StateFs.open(device)).stats();
     return { path, layout, totalSectors, table, partition, stats };
   } catch (err) {

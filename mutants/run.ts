@@ -163,14 +163,14 @@ export async function main(args: string[]): Promise<number> {
       }
       const groups = opts.group ?? GROUPS;
       const lanes: Lane[] = opts.lane === "both" ? [...LANES] : [opts.lane];
-      const wall = await readWall();
       for (const lane of lanes) {
         // The ladder judges every group with one command; the suite runs each group's own tests.
         const runs = lane === "ladder" ? [groups] : groups.map((g) => [g]);
         let seconds = 0;
         await Deno.remove(`${OUT_DIR}/${lane}`, { recursive: true }).catch(() => {});
         for (const run of runs) seconds += await stryker(laneEnv(lane, run, opts));
-        wall[lane] = seconds;
+        // Re-read: a run of the other lane may have finished meanwhile.
+        const wall = { ...await readWall(), [lane]: seconds };
         await Deno.mkdir(OUT_DIR, { recursive: true });
         await Deno.writeTextFile(`${OUT_DIR}/wall.json`, JSON.stringify(wall, null, 2) + "\n");
       }

@@ -101,3 +101,14 @@ async function runCaptured(args: string[], opts: NexusOptions): Promise<CliResul
 export function bootIn(dir: string, args: string[], opts: NexusOptions = {}): Promise<CliResult> {
   return nexusIn(["boot", ...args], { cwd: dir, ...opts });
 }
+
+/**
+ * Runs `nexus ...args` inside this process (no Deno start-up): the exit code and the bytes it
+ * wrote to stdout. For commands whose behaviour does not need a process of its own.
+ */
+export async function nexusInProcess(args: string[]): Promise<{ code: number; out: Uint8Array }> {
+  const { captureIo, run } = await import("../cli/main.ts");
+  const io = captureIo();
+  const code = await run(args, io);
+  return { code, out: io.stdout.bytes() };
+}

@@ -300,7 +300,7 @@ Deno.test("bad image inputs: one clear line, exit 2, nothing modified, for every
   });
 });
 
-Deno.test("fsck: clean 0, torn tail 1 (repairable, then repaired), bad superblock 2", async () => {
+Deno.test("fsck: clean 0, torn tail 1 (repairable, then repaired), lost superblock 2", async () => {
   await withTempDir("nexus-cli-", async (dir) => {
     await Deno.writeTextFile(
       `${dir}/small.toml`,
@@ -340,7 +340,14 @@ Deno.test("fsck: clean 0, torn tail 1 (repairable, then repaired), bad superbloc
     assertEquals(again.code, 0, again.stdout);
     assertEquals((await nexus(["image", "get", img, "/state/a"])).stdout, "hi\n");
 
+    // A damaged superblock is rebuilt from the region's Checkpoint; without one it is lost.
     await patchFile(img, part + 16, [0xff]); // superblock CRC
+    const rebuilt = await nexus(["image", "fsck", img, "--repair"]);
+    assertEquals(rebuilt.code, 1, rebuilt.stdout);
+    assertMatch(rebuilt.stdout, /superblock-crc at offset 0 .*region A holds generation 1/);
+    assertEquals((await nexus(["image", "get", img, "/state/a"])).stdout, "hi\n");
+    await patchFile(img, part + 16, [0xff]);
+    await patchFile(img, part + 512, [0]); // and the Checkpoint's magic
     const broken = await fingerprint(img);
     const bad = await nexus(["image", "fsck", img, "--repair"]);
     assertEquals(bad.code, 2, bad.stdout);

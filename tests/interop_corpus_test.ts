@@ -8,7 +8,7 @@
 import { gunzipSync } from "node:zlib";
 import { assert, assertEquals } from "./assert.ts";
 import { withTempDir } from "./helpers.ts";
-import { captureIo, run } from "../cli/main.ts";
+import { nexusInProcess as cli } from "./cli_helpers.ts";
 import { fsck, MemoryBlockDevice, StateFs } from "../core/statefs/mod.ts";
 
 const DIR = new URL("./fixtures/interop/", import.meta.url);
@@ -54,13 +54,6 @@ for (const name of NAMES) {
     assertEquals(after, expected);
     assertEquals((await fsck(dev)).status, "clean");
   });
-}
-
-/** Runs `nexus ...args` in this process; returns the exit code and what went to stdout. */
-async function cli(args: string[]): Promise<{ code: number; out: Uint8Array }> {
-  const io = captureIo();
-  const code = await run(args, io);
-  return { code, out: io.stdout.bytes() };
 }
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -118,7 +118,13 @@ function enqueue(
   const cap = q.cap;
   if (cap?.kind === "endpoint" && k.endpoints.get(cap.endpointId)?.owner === sender) {
     // A reply cap to the sender's own inbox: the sender now waits for this request's answer.
-    sender.call = { msg: q.msg, endpoint: ep, inbox: cap.endpointId, frame: data };
+    const c = sender.call;
+    if (c) {
+      c.msg = q.msg;
+      c.endpoint = ep;
+      c.inbox = cap.endpointId;
+      c.frame = data;
+    } else sender.call = { msg: q.msg, endpoint: ep, inbox: cap.endpointId, frame: data };
   }
   if (!k.tracer) return;
   const label = frameLabel(data);
@@ -160,7 +166,8 @@ function deliver(k: KernelState, ep: Endpoint, task: Task, msg: Queued, maxLen: 
       out.capSlot = slot;
     }
   }
-  if (task.call?.inbox === ep.id) task.call = undefined;
+  // The answer (or anything else) reached the caller's inbox: it no longer waits on the call.
+  if (task.call?.inbox === ep.id) task.call.inbox = -1;
   if (k.tracer) {
     const label = frameLabel(msg.data);
     emit(k, {

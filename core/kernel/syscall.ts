@@ -32,6 +32,8 @@ import { KernelError, type Message, type Syscalls, type TaskState } from "./type
 export const SYSCALL_QUANTUM = 256;
 
 const NEVER: Promise<never> = new Promise<never>(() => {});
+/** Shared empty options: a call without options allocates none. */
+const NO_OPTIONS = Object.freeze({});
 
 /** The syscall table of `task`. */
 export function syscallsFor(k: KernelState, task: Task): Syscalls {
@@ -57,9 +59,10 @@ export function syscallsFor(k: KernelState, task: Task): Syscalls {
       if (task.state !== "exited") sysExit(k, task, code);
       return NEVER;
     },
-    send: (slot, data, opts = {}) =>
+    send: (slot, data, opts = NO_OPTIONS) =>
       async<void>("send", slot, () => sysSend(k, task, slot, data, opts)),
-    recv: (slot, opts = {}) => async<Message>("recv", slot, () => sysRecv(k, task, slot, opts)),
+    recv: (slot, opts = NO_OPTIONS) =>
+      async<Message>("recv", slot, () => sysRecv(k, task, slot, opts)),
     capQuery: (slot) => sync("capQuery", slot, () => sysCapQuery(k, task, slot)),
     capDerive: (slot, rights, toSlot) =>
       sync("capDerive", slot, () => sysCapDerive(task, slot, rights, toSlot)),
@@ -79,7 +82,7 @@ export function syscallsFor(k: KernelState, task: Task): Syscalls {
       async<number>("mmioRead32", slot, () => sysMmioRead32(k, task, slot, offset)),
     mmioWrite32: (slot, offset, value) =>
       async<void>("mmioWrite32", slot, () => sysMmioWrite32(k, task, slot, offset, value)),
-    irqWait: (slot, opts = {}) =>
+    irqWait: (slot, opts = NO_OPTIONS) =>
       async<void>("irqWait", slot, () => sysIrqWait(k, task, slot, opts)),
     dmaAlloc: (size, align = 16) =>
       sync("dmaAlloc", undefined, () => sysDmaAlloc(k, task, size, align), () => size),

@@ -3,7 +3,7 @@ import { Kernel } from "../kernel/kernel.ts";
 import { call, serve } from "../kernel/rpc.ts";
 import { bytes, text } from "../kernel/test_util.ts";
 import { RIGHT_RECV, RIGHT_SEND } from "../kernel/types.ts";
-import type { DeviceEvent, TraceEvent } from "../kernel/types.ts";
+import type { DeviceEvent, SimSchedule, TraceEvent } from "../kernel/mod.ts";
 import { VirtioBlkDriver } from "../virtio/blk_driver.ts";
 import { MemoryStore } from "../virtio/store.ts";
 import { runInTask, virtioRig } from "../virtio/test_util.ts";
@@ -120,4 +120,37 @@ Deno.test("seeded schedule: a device completes later than it was handed the requ
   const delayed = gaps(device.slice(split));
   assertEquals(delayed.length, 2);
   assert(delayed.every((g) => g >= 1 && g <= MAX_COMPLETION_DELAY_NS), `${delayed}`);
+});
+
+Deno.test("seeded schedule: a receiver killed during its delivery delay never runs again", async () => {
+  const slow: SimSchedule = {
+    pickReady: () => 0,
+    deliveryDelay: () => 1_000_000,
+    completionDelay: () => 0,
+  };
+  const k = new Kernel({ schedule: slow });
+  const seen: string[] = [];
+  const rx = k.spawn("rx", async (sys) => {
+    await sys.recv(5);
+    seen.push("rx resumed");
+  });
+  const tx = k.spawn("tx", async (sys) => {
+    await sys.send(5, bytes("x"));
+    seen.push(`tx sent at ${sys.now()}`);
+  });
+  // Alive past the delay, so the run would reach the cancelled wake-up.
+  k.spawn("sleeper", (sys) => sys.sleep(3_000_000));
+  const ep = k.createEndpoint(rx, 2);
+  k.placeCap(rx, 5, { kind: "endpoint", endpointId: ep, rights: RIGHT_RECV });
+  k.placeCap(tx, 5, { kind: "endpoint", endpointId: ep, rights: RIGHT_SEND });
+  const first = await k.run({ shouldStop: () => seen.length > 0 });
+  assertEquals(first.reason, "stopped");
+  // Woken with the frame, it waits out the delay: ready in the table, not yet run.
+  assertEquals(k.taskList()[0].state, "ready");
+  k.kill(rx);
+  // A dead task resumed would hang its step; the host's stuck-step guard ends the run then.
+  const second = await k.run({ shouldStop: () => k.taskList()[0].state !== "exited" });
+  assertEquals(second.reason, "all-exited");
+  assertEquals(seen, ["tx sent at 2000"]);
+  assertEquals(second.time, 3_003_000);
 });

@@ -34,12 +34,14 @@
 import type { BlockDevice } from "./block_device.ts";
 import { BlockDeviceError } from "./block_device.ts";
 import { StateFsError } from "./errors.ts";
+import { probeZeroedDevice, type ZeroedDevice } from "./probe.ts";
 import {
   checkKey,
   CHECKPOINT_RECORD_SIZE,
   checkpointValue,
   compareUtf8,
   decodeSuperblock,
+  decodeSuperblockExt,
   encodeRecordInto,
   encodeSuperblock,
   encodeTxnId,
@@ -57,6 +59,7 @@ import {
   RECORD_MAGIC,
   RECORD_OVERHEAD,
   regionBlocksFor,
+  type SuperblockExt,
   utf8Length,
 } from "./journal.ts";
 import {
@@ -74,6 +77,8 @@ import {
 
 /** Default bound on records replayed at open (docs/formats.md). */
 export const DEFAULT_MAX_REPLAY_RECORDS = 100_000;
+/** How far beyond the journal a raised high-water mark reaches (1 MiB, in blocks). */
+const HIGH_WATER_STEP = 2048;
 /** Pending journal bytes that force a write to the device before `sync()`. */
 const FLUSH_THRESHOLD = 256 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -95,6 +100,11 @@ export interface StateFsOptions {
    * `CORRUPT`; the engine compacts before its own journal would exceed the bound.
    */
   maxReplayRecords?: number;
+  /**
+   * Record at each `sync()` where the synced journal ends, in the superblock block, so that a
+   * synced tail lost later is detected (default true; false only to measure what it costs).
+   */
+  confirmSyncs?: boolean;
 }
 
 /** A snapshot of engine counters. */
@@ -217,6 +227,15 @@ function checkValue(value: Uint8Array): void {
   }
 }
 
+/** Why a device with a zeroed block 0 that is not blank cannot be opened. */
+export function zeroedMessage(probe: Exclude<ZeroedDevice, { kind: "blank" }>): string {
+  return probe.kind === "lost-superblock"
+    ? `the superblock (block 0) is zeros but region ${
+      probe.region === 0 ? "A" : "B"
+    } holds a journal of generation ${probe.generation}: fsck --repair can rebuild it`
+    : `block 0 is zeros but the device holds data from byte ${probe.offset}: not blank, not a StateFS`;
+}
+
 function checkDevice(dev: BlockDevice): void {
   if (dev.blockSize !== 512) {
     throw new StateFsError("CORRUPT", `block size ${dev.blockSize} (StateFS needs 512)`);
@@ -230,6 +249,7 @@ export class StateFs {
 
   readonly #dev: BlockDevice;
   readonly #maxRecords: number;
+  readonly #confirmSyncs: boolean;
   #layout: "nxs2" | "legacy" = "nxs2";
   #generation = 0;
   #active: 0 | 1 = 0;
@@ -259,6 +279,17 @@ export class StateFs {
   #stale = false;
   /** Why this store must not be written (replay stopped at data it cannot judge). */
   #readOnly: string | undefined;
+  /**
+   * The superblock on the device carries this instance's {@link SuperblockExt}: `#extent` is
+   * then its high-water marks (kept true on the device before any write beyond them) and
+   * `#durable` its synced journal end.
+   */
+  #extOk = false;
+  #durable = 0;
+  /** The superblock's live entry count (from the last compaction or format). */
+  #liveEntries = 0;
+  /** The device is all zeros (opened as an empty legacy store). */
+  #blank = false;
   #chain: Promise<unknown> = Promise.resolve();
   /** Locked operations queued or running. */
   #busy = 0;
@@ -268,13 +299,16 @@ export class StateFs {
     const max = opts.maxReplayRecords ?? DEFAULT_MAX_REPLAY_RECORDS;
     if (!Number.isInteger(max) || max < 2) throw new RangeError("maxReplayRecords must be >= 2");
     this.#maxRecords = max;
+    this.#confirmSyncs = opts.confirmSyncs ?? true;
   }
 
   /**
    * Formats `dev` as an empty NXS2 StateFS: generation 1, region A active, `Checkpoint{1, 0}`,
-   * zeros after it. Needs at least 3 blocks (superblock plus two one-block regions).
+   * zeros after it. Needs at least 3 blocks (superblock plus two one-block regions). Pass
+   * `zeroed: true` only for a device known to be all zeros (a file just created): then nothing
+   * is read or zeroed, which keeps formatting a large sparse image instant.
    */
-  static async format(dev: BlockDevice): Promise<void> {
+  static async format(dev: BlockDevice, opts: { zeroed?: boolean } = {}): Promise<void> {
     checkDevice(dev);
     const rb = regionBlocksFor(dev.blockCount);
     if (rb < 1) {
@@ -284,9 +318,15 @@ export class StateFs {
       const first = new Uint8Array(512);
       encodeRecordInto(first, 0, OP_CHECKPOINT, EMPTY, checkpointValue(1, 0));
       await dev.write(1, first);
-      await zeroBlocks(dev, 2, rb - 1);
+      if (!opts.zeroed) await zeroBlocks(dev, 2, rb - 1);
       await dev.sync();
-      await dev.write(0, encodeSuperblock({ activeRegion: 0, generation: 1, liveEntries: 0 }));
+      await dev.write(
+        0,
+        encodeSuperblock({ activeRegion: 0, generation: 1, liveEntries: 0 }, {
+          durableEnd: CHECKPOINT_RECORD_SIZE,
+          highWater: [1, opts.zeroed ? 0 : rb],
+        }),
+      );
       await dev.sync();
     } catch (err) {
       throw ioError(err);
@@ -321,9 +361,12 @@ export class StateFs {
     let liveEntries = 0;
     let start: number;
     let blocks: number;
+    let ext: SuperblockExt | undefined;
+    let blank = false;
     if (hasSuperblockMagic(b0)) {
       const d = decodeSuperblock(b0);
       if (!d.ok) throw new StateFsError("CORRUPT", d.message);
+      ext = decodeSuperblockExt(b0, d.sb);
       const rb = regionBlocksFor(dev.blockCount);
       if (rb < 1) throw new StateFsError("CORRUPT", "device too small for NXS2 regions");
       layout = "nxs2";
@@ -332,10 +375,20 @@ export class StateFs {
       liveEntries = d.sb.liveEntries;
       start = 1 + active * rb;
       blocks = rb;
-    } else if (
-      isZero(b0) ||
-      ((b0[0] | (b0[1] << 8) | (b0[2] << 16) | (b0[3] << 24)) >>> 0) === RECORD_MAGIC
-    ) {
+    } else if (isZero(b0)) {
+      // Blank, or a StateFS that lost block 0: never to be taken for an empty store.
+      let probe;
+      try {
+        probe = await probeZeroedDevice(dev);
+      } catch (err) {
+        throw ioError(err);
+      }
+      if (probe.kind !== "blank") throw new StateFsError("CORRUPT", zeroedMessage(probe));
+      blank = true;
+      layout = "legacy";
+      start = 0;
+      blocks = dev.blockCount;
+    } else if (((b0[0] | (b0[1] << 8) | (b0[2] << 16) | (b0[3] << 24)) >>> 0) === RECORD_MAGIC) {
       layout = "legacy";
       start = 0;
       blocks = dev.blockCount;
@@ -369,6 +422,12 @@ export class StateFs {
     const unknown = stop.kind === "corrupt" && stop.code === "bad-opcode" && stop.op !== 0
       ? `${stop.message} at journal offset ${scan.end}: nothing is written over it`
       : undefined;
+    if (ext && scan.end < ext.durableEnd) {
+      throw new StateFsError(
+        "CORRUPT",
+        `the journal ends at byte ${scan.end} of its region but a sync confirmed it up to byte ${ext.durableEnd}: synced records are lost`,
+      );
+    }
     if (layout === "nxs2") {
       const cp = state.checkpoint;
       if (!cp) throw new StateFsError("CORRUPT", "active region does not start with a Checkpoint");
@@ -400,7 +459,13 @@ export class StateFs {
     this.#orphans = state.openTransactions().map((t) => t.id);
     this.#nextTxn = state.maxTxnId + 1n;
     this.#needsPrep = true;
-    this.#extent = [undefined, undefined];
+    this.#extent = ext ? [ext.highWater[0], ext.highWater[1]] : [undefined, undefined];
+    // A journal past the high-water mark was grown by another writer: the mark says nothing.
+    if (ext && Math.ceil(scan.end / 512) > ext.highWater[active]) this.#extent[active] = undefined;
+    this.#extOk = ext !== undefined;
+    this.#liveEntries = liveEntries;
+    this.#blank = blank;
+    this.#durable = ext?.durableEnd ?? 0;
     this.#stale = false;
     this.#readOnly = unknown;
   }
@@ -482,6 +547,7 @@ export class StateFs {
     const used = this.#tail - this.#pendStart;
     const blocks = Math.ceil(used / 512);
     try {
+      await this.#raiseHighWater(this.#pendStart / 512 + blocks);
       await this.#dev.write(
         this.#regionStart + this.#pendStart / 512,
         this.#pend.subarray(0, blocks * 512),
@@ -501,6 +567,31 @@ export class StateFs {
     this.#dirty = false;
   }
 
+  /**
+   * Before journal blocks up to `end` are written: when that passes the active region's
+   * high-water mark, move the mark a step beyond and make it durable first, so the superblock
+   * never claims zeros where a crash could leave journal bytes.
+   */
+  async #raiseHighWater(end: number): Promise<void> {
+    const hw = this.#extent[this.#active];
+    if (!this.#extOk || hw === undefined || end <= hw) return;
+    this.#extent[this.#active] = Math.min(this.#regionBlocks, Math.max(end, hw + HIGH_WATER_STEP));
+    await this.#dev.write(0, this.#superblockBlock());
+    await this.#dev.sync();
+  }
+
+  /** The superblock block as this instance knows it, with its {@link SuperblockExt}. */
+  #superblockBlock(): Uint8Array {
+    const rb = this.#regionBlocks;
+    return encodeSuperblock(
+      { activeRegion: this.#active, generation: this.#generation, liveEntries: this.#liveEntries },
+      {
+        durableEnd: this.#durable,
+        highWater: [this.#extent[0] ?? rb, this.#extent[1] ?? rb],
+      },
+    );
+  }
+
   async #maybeFlush(): Promise<void> {
     if (this.#tail - this.#pendStart >= FLUSH_THRESHOLD) await this.#flush();
   }
@@ -512,6 +603,15 @@ export class StateFs {
   async #prepare(): Promise<void> {
     await this.#recover();
     this.#checkWritable();
+    if (this.#blank) {
+      // A blank device becomes what mkfs makes: proven zeros need no zeroing.
+      try {
+        await StateFs.format(this.#dev, { zeroed: true });
+      } catch (err) {
+        throw ioError(err);
+      }
+      await this.#load();
+    }
     if (this.#layout === "legacy" && this.#canMigrate()) {
       // A legacy journal only migrates while it ends before region B; migrating at the first
       // write (rather than when it is half full) keeps that true for every journal nexus grows.
@@ -519,21 +619,32 @@ export class StateFs {
       return;
     }
     if (this.#needsPrep) {
+      // Zero what a crash may have left after the tail: up to the high-water mark when the
+      // superblock carries one (everything after it is zero already), else the whole region.
       const firstAfterTail = Math.floor(this.#tail / 512) + 1;
-      if (firstAfterTail < this.#regionBlocks) {
-        try {
+      const known = this.#layout === "nxs2" ? this.#extent[this.#active] : undefined;
+      const dirty = Math.min(known ?? this.#regionBlocks, this.#regionBlocks);
+      try {
+        if (firstAfterTail < dirty) {
           const wrote = await zeroBlocks(
             this.#dev,
             this.#regionStart + firstAfterTail,
-            this.#regionBlocks - firstAfterTail,
+            dirty - firstAfterTail,
           );
           if (wrote) await this.#dev.sync();
-        } catch (err) {
-          throw ioError(err);
         }
+        if (this.#layout === "nxs2" && (known === undefined || !this.#extOk)) {
+          // From here on the superblock says where the zeros start. The zeros must be durable
+          // before it says so.
+          this.#extent[this.#active] = Math.min(firstAfterTail, this.#regionBlocks);
+          await this.#dev.sync();
+          this.#extOk = true;
+          await this.#dev.write(0, this.#superblockBlock());
+        }
+      } catch (err) {
+        throw ioError(err);
       }
       this.#needsPrep = false;
-      if (this.#layout === "nxs2") this.#extent[this.#active] = firstAfterTail;
     }
     if (this.#orphans.length > 0) {
       const size = this.#orphans.length * TXN_MARKER_SIZE;
@@ -843,6 +954,13 @@ export class StateFs {
       await this.#flush();
       try {
         await this.#dev.sync();
+        // Confirm where the synced journal ends, so that losing it later is detected. Issued
+        // after the flush completed, the claim is true whenever this write lands: it needs no
+        // flush of its own (the next one carries it).
+        if (this.#confirmSyncs && this.#extOk && this.#tail > this.#durable) {
+          this.#durable = this.#tail;
+          await this.#dev.write(0, this.#superblockBlock());
+        }
       } catch (err) {
         throw ioError(err);
       }
@@ -1002,9 +1120,17 @@ export class StateFs {
       // From here the flip may or may not reach the medium: on failure, the next write reloads
       // from the device rather than appending to a region that might no longer be active.
       flipping = true;
+      const other = this.#layout === "nxs2" ? this.#extent[this.#active] : undefined;
+      const rb = target.regionBlocks;
+      const highWater: [number, number] = target.region === 0
+        ? [blocks, other ?? rb]
+        : [other ?? rb, blocks];
       await this.#dev.write(
         0,
-        encodeSuperblock({ activeRegion: target.region, generation, liveEntries: keys.length }),
+        encodeSuperblock({ activeRegion: target.region, generation, liveEntries: keys.length }, {
+          durableEnd: size,
+          highWater,
+        }),
       );
       await this.#dev.sync();
     } catch (err) {
@@ -1029,6 +1155,9 @@ export class StateFs {
     this.#needsPrep = false;
     this.#orphans = [];
     this.#extent[target.region] = blocks;
+    this.#extOk = true;
+    this.#durable = size;
+    this.#liveEntries = keys.length;
     this.#compactions++;
     this.onCompaction?.({ generation, entries: keys.length });
   }

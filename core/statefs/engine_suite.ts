@@ -25,6 +25,7 @@ import {
   OP_TXN_PAYLOAD,
   OP_TXN_PREPARE,
   regionStartBlock,
+  SUPERBLOCK_EXT_OFFSET,
 } from "./journal.ts";
 
 /**
@@ -59,6 +60,15 @@ async function text(fs: StateFs, key: string): Promise<string | undefined> {
 async function code(p: Promise<unknown>): Promise<string> {
   const err = await assertRejects(() => p, StateFsError);
   return err.code;
+}
+
+/**
+ * Drops the superblock's record of synced journal ends (as on a device the original engine
+ * wrote), so that a test can cut a synced journal short and watch replay end cleanly; with the
+ * record, that cut is `CORRUPT` (lost synced records).
+ */
+export function forgetSyncs(img: Uint8Array): void {
+  img.fill(0, SUPERBLOCK_EXT_OFFSET, 512);
 }
 
 /** A legacy-layout device of `blocks` blocks: `records` back to back from byte 0. */
@@ -266,6 +276,7 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
     const at = 512 + 23 + 24 + 19; // region A + checkpoint + Put a + header/key of Put b
     assertEquals(img[at], "2".charCodeAt(0));
     img[at] ^= 0xff;
+    forgetSyncs(img);
     await rig.run(img, async (broken) => {
       const fs2 = await StateFs.open(broken);
       assertEquals(await text(fs2, "/state/a"), "1");
@@ -289,6 +300,7 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
       return snapshot();
     });
     img.fill(0, 512 * 2, 512 * 3); // the record's last block never reached the disk
+    forgetSyncs(img);
     await rig.run(img, async (torn) => {
       const fs2 = await StateFs.open(torn);
       assertEquals(fs2.list("/state/", 10), ["/state/keep"]);
@@ -393,6 +405,7 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
     });
     // Cut the commit record off: zero the journal from the commit onwards.
     img.fill(0, commitAt, 512 * 32);
+    forgetSyncs(img);
     await rig.run(img, async (cut) => {
       const fs2 = await StateFs.open(cut);
       assertEquals(fs2.list("/state/", 10), ["/state/base"]);
@@ -477,14 +490,14 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
       assertEquals((await fs.get("/state/a"))?.length, 2000);
     }));
 
-  test("legacy layout: an all-zero device opens empty; the first write makes it NXS2", () =>
+  test("a blank device opens empty; the first write formats it NXS2", () =>
     rig.run(64, async (dev, snapshot) => {
       const fs = await StateFs.open(dev);
       assertEquals(fs.stats().layout, "legacy");
       await fs.put("/state/a", enc.encode("x"));
       await fs.sync();
-      // Region B starts with Checkpoint{1, 0}, then the golden Put exactly.
-      const b = (1 + 31) * 512;
+      // Formatted as mkfs does: region A starts with Checkpoint{1, 0}, then the golden Put.
+      const b = 512;
       assertEquals([...snapshot().subarray(b + 23, b + 47)], [
         ...encodeRecord(OP_PUT, "/state/a", enc.encode("x")),
       ]);

@@ -15,10 +15,13 @@
 import type { BlockDevice } from "./block_device.ts";
 import { BlockDeviceError } from "./block_device.ts";
 import { DEFAULT_MAX_REPLAY_RECORDS } from "./engine.ts";
+import type { Superblock, SuperblockExt } from "./journal.ts";
 import { StateFsError } from "./errors.ts";
 import {
   decodeSuperblock,
+  decodeSuperblockExt,
   encodeRecordInto,
+  encodeSuperblock,
   encodeTxnId,
   hasSuperblockMagic,
   MAX_KEY_BYTES,
@@ -30,11 +33,15 @@ import {
   regionBlocksFor,
 } from "./journal.ts";
 import { isZero, ReplayState, scanJournal, zeroBlocks } from "./replay.ts";
+import { probeZeroedDevice, regionCheckpoint } from "./probe.ts";
+import { zeroedMessage } from "./engine.ts";
+import { BackupDevice, type BackupSink } from "./backup.ts";
 
 /** One problem found by {@link fsck}. */
 export interface FsckProblem {
   /**
-   * Stable reason: `no-statefs`, `bad-block-size`, `device-too-small`, `superblock-crc`,
+   * Stable reason: `no-statefs`, `bad-block-size`, `device-too-small`, `superblock-missing`,
+   * `superblock-crc`, `lost-synced-tail`,
    * `superblock-version`, `superblock-field`, `checkpoint-missing`, `checkpoint-mismatch`,
    * `replay-bound`, `torn-tail`, `truncated-tail`, `tail-garbage`, `bad-crc`, `unknown-opcode`,
    * `bad-length`, `bad-shape`, `bad-key`, `orphan-txn`, `txn-unbalanced`, `txn-duplicate`,
@@ -78,12 +85,29 @@ export interface FsckOptions {
   repair?: boolean;
   /** The replay bound to check against (default 100,000, as the engine). */
   maxReplayRecords?: number;
+  /**
+   * Receives the old contents of every block a repair rewrites, before it is rewritten (so the
+   * repair can be undone; see backup.ts).
+   */
+  backup?: BackupSink;
+}
+
+/** What a journal repair needs: region geometry, where zeros must end, journal end, orphans. */
+interface Fix {
+  regionStart: number;
+  regionBlocks: number;
+  /** Blocks from the region start after which everything is zero already. */
+  zeroBlocksEnd: number;
+  end: number;
+  orphans: bigint[];
 }
 
 interface Analysis {
   report: FsckReport;
   /** What repair needs: region geometry, journal end, orphan ids. */
-  fix?: { regionStart: number; regionBlocks: number; end: number; orphans: bigint[] };
+  fix?: Fix;
+  /** A superblock to write: block 0 is lost or damaged and a region still holds the journal. */
+  rebuild?: Superblock;
 }
 
 /**
@@ -93,11 +117,18 @@ interface Analysis {
 export async function fsck(dev: BlockDevice, opts: FsckOptions = {}): Promise<FsckReport> {
   try {
     const first = await analyse(dev, opts);
-    if (!opts.repair || first.report.status !== "repairable" || !first.fix) return first.report;
-    await repair(dev, first.fix);
-    const after = await analyse(dev, opts);
-    const status: FsckStatus = after.report.status === "clean" ? "repaired" : after.report.status;
-    return { ...after.report, problems: first.report.problems, status };
+    if (!opts.repair || first.report.status !== "repairable") return first.report;
+    const target = opts.backup ? new BackupDevice(dev, opts.backup) : dev;
+    let now = first;
+    // A rebuilt superblock can reveal journal problems behind it: at most two passes.
+    for (let pass = 0; pass < 2 && now.report.status === "repairable"; pass++) {
+      if (now.rebuild) await rebuildSuperblock(target, now.rebuild);
+      else if (now.fix) await repair(target, now.fix);
+      else break;
+      now = await analyse(dev, opts);
+    }
+    const status: FsckStatus = now.report.status === "clean" ? "repaired" : now.report.status;
+    return { ...now.report, problems: first.report.problems, status };
   } catch (err) {
     if (err instanceof StateFsError) throw err;
     if (err instanceof BlockDeviceError) {
@@ -135,10 +166,37 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
   let generation: number | undefined;
   let liveEntries = 0;
   let activeRegion: "A" | "B" | undefined;
+  let ext: SuperblockExt | undefined;
+  if (isZero(b0)) {
+    const probe = await probeZeroedDevice(dev);
+    if (probe.kind === "lost-superblock") {
+      bad("superblock-missing", 0, zeroedMessage(probe), true);
+      return { ...finish("nxs2"), rebuild: rebuildFrom(probe) };
+    }
+    if (probe.kind === "data") {
+      bad("no-statefs", probe.offset, zeroedMessage(probe));
+      return finish("unknown");
+    }
+    // Blank (at most the Checkpoint of a format cut off before its superblock): nothing to check.
+    return finish("legacy", { journalEnd: 0 });
+  }
   if (hasSuperblockMagic(b0)) {
     layout = "nxs2";
     const d = decodeSuperblock(b0);
     if (!d.ok) {
+      // The journal itself still says which region and generation were active.
+      const best = await newestCheckpoint(dev);
+      if (best) {
+        bad(
+          d.code,
+          0,
+          `${d.message}; region ${
+            best.region === 0 ? "A" : "B"
+          } holds generation ${best.generation}`,
+          true,
+        );
+        return { ...finish(layout), rebuild: rebuildFrom(best) };
+      }
       bad(d.code, 0, d.message);
       return finish(layout);
     }
@@ -149,10 +207,11 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
     }
     generation = d.sb.generation;
     liveEntries = d.sb.liveEntries;
+    ext = decodeSuperblockExt(b0, d.sb);
     activeRegion = d.sb.activeRegion === 0 ? "A" : "B";
     regionStart = 1 + d.sb.activeRegion * rb;
     regionBlocks = rb;
-  } else if (isZero(b0) || readU32(b0, 0) === RECORD_MAGIC) {
+  } else if (readU32(b0, 0) === RECORD_MAGIC) {
     layout = "legacy";
     regionStart = 0;
     regionBlocks = dev.blockCount;
@@ -193,6 +252,13 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
       );
     }
   }
+  if (ext && scan.end < ext.durableEnd) {
+    bad(
+      "lost-synced-tail",
+      base + scan.end,
+      `the journal ends here but a sync confirmed it up to device offset ${base + ext.durableEnd}`,
+    );
+  }
   for (const issue of state.issues) bad(issue.code, base + issue.offset, issue.message);
   const orphans = state.openTransactions();
   const abortsFit = scan.end + orphans.length * (RECORD_OVERHEAD + 8) <= regionBytes;
@@ -205,7 +271,12 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
     );
   }
 
-  // The tail: whatever follows the valid journal must be zeros.
+  // The tail: whatever follows the valid journal must be zeros. Up to the high-water mark when
+  // the superblock carries one (the engine keeps everything after it zero), else to the end.
+  const hw = ext && layout === "nxs2" ? ext.highWater[activeRegion === "B" ? 1 : 0] : undefined;
+  const zeroCheckEnd = hw !== undefined && hw * 512 >= scan.end
+    ? Math.min(regionBytes, hw * 512)
+    : regionBytes;
   const end = scan.end;
   const stop = scan.stop;
   if (stop.kind === "cut") {
@@ -215,7 +286,7 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
     bad("unknown-opcode", base + end, `${stop.message}: replay stops here`);
   } else if (stop.kind === "corrupt") {
     const extent = await recordExtent(dev, regionStart, regionBytes, end);
-    const beyond = await firstNonZero(dev, regionStart, regionBytes, extent);
+    const beyond = await firstNonZero(dev, regionStart, zeroCheckEnd, extent);
     if (beyond < 0) {
       bad("torn-tail", base + end, `last record is incomplete (${stop.message})`, true);
     } else {
@@ -229,7 +300,7 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
       );
     }
   } else if (stop.kind === "clean") {
-    const garbage = await firstNonZero(dev, regionStart, regionBytes, end);
+    const garbage = await firstNonZero(dev, regionStart, zeroCheckEnd, end);
     if (garbage >= 0) {
       bad("tail-garbage", base + garbage, "non-zero bytes after the end of the journal", true);
     }
@@ -245,7 +316,13 @@ async function analyse(dev: BlockDevice, opts: FsckOptions): Promise<Analysis> {
       liveKeys: state.map.size,
       journalEnd: base + end,
     },
-    fix: { regionStart, regionBlocks, end, orphans: orphans.map((o) => o.id) },
+    fix: {
+      regionStart,
+      regionBlocks,
+      zeroBlocksEnd: zeroCheckEnd / 512,
+      end,
+      orphans: orphans.map((o) => o.id),
+    },
   };
 }
 
@@ -295,12 +372,34 @@ async function firstNonZero(
   return -1;
 }
 
+function rebuildFrom(cp: { region: 0 | 1; generation: number; entries: number }): Superblock {
+  return { activeRegion: cp.region, generation: cp.generation, liveEntries: cp.entries };
+}
+
+/** The region whose start holds the Checkpoint of the highest generation, if any. */
+async function newestCheckpoint(
+  dev: BlockDevice,
+): Promise<{ region: 0 | 1; generation: number; entries: number } | undefined> {
+  let best: { region: 0 | 1; generation: number; entries: number } | undefined;
+  for (const r of [0, 1] as const) {
+    const cp = await regionCheckpoint(dev, r);
+    if (cp && (!best || cp.generation > best.generation)) best = { region: r, ...cp };
+  }
+  return best;
+}
+
+/** Writes the superblock the surviving Checkpoint describes (one sector), and syncs. */
+async function rebuildSuperblock(dev: BlockDevice, sb: Superblock): Promise<void> {
+  await dev.write(0, encodeSuperblock(sb));
+  await dev.sync();
+}
+
 /** Zeroes everything after the journal end, appends TxnAbort for orphans, syncs. */
 async function repair(
   dev: BlockDevice,
-  fix: { regionStart: number; regionBlocks: number; end: number; orphans: bigint[] },
+  fix: Fix,
 ): Promise<void> {
-  const { regionStart, regionBlocks, end, orphans } = fix;
+  const { regionStart, regionBlocks, zeroBlocksEnd, end, orphans } = fix;
   const tailBlock = Math.floor(end / 512);
   // First make the area after the end zeros (durably), then append: no stale byte can follow.
   if (tailBlock < regionBlocks) {
@@ -310,7 +409,9 @@ async function repair(
       block.fill(0, inBlock);
       await dev.write(regionStart + tailBlock, block);
     }
-    await zeroBlocks(dev, regionStart + tailBlock + 1, regionBlocks - tailBlock - 1);
+    if (zeroBlocksEnd > tailBlock + 1) {
+      await zeroBlocks(dev, regionStart + tailBlock + 1, zeroBlocksEnd - tailBlock - 1);
+    }
   }
   await dev.sync();
   if (orphans.length === 0) return;

@@ -4,7 +4,7 @@ import { crc32c } from "./crc.ts";
 import { FileBlockDevice, MemoryBlockDevice } from "./devices.ts";
 import { StateFs } from "./engine.ts";
 import { StateFsError } from "./errors.ts";
-import { fsck, type FsckReport } from "./fsck.ts";
+import { fsck, type FsckOptions, type FsckReport } from "./fsck.ts";
 import {
   checkpointValue,
   encodeRecord,
@@ -65,6 +65,7 @@ function codes(r: FsckReport): string[] {
 async function check(
   img: Uint8Array,
   expect: { codes: string[]; status: FsckReport["status"]; offset?: number },
+  opts: FsckOptions = {},
 ): Promise<{ report: FsckReport; repaired: FsckReport; dev: MemoryBlockDevice }> {
   const dev = MemoryBlockDevice.fromBytes(img);
   const report = await fsck(dev);
@@ -72,7 +73,7 @@ async function check(
   assertEquals(report.status, expect.status);
   if (expect.offset !== undefined) assertEquals(report.problems[0].offset, expect.offset);
   assertEquals(dev.snapshot(), img, "fsck without repair writes nothing");
-  const repaired = await fsck(dev, { repair: true });
+  const repaired = await fsck(dev, { ...opts, repair: true });
   if (expect.status === "repairable") {
     assertEquals(repaired.status, "repaired");
     assertEquals(repaired.problems, report.problems);
@@ -117,17 +118,70 @@ Deno.test("fsck: no StateFS at all (garbage block 0) is unrecoverable", async ()
   assertEquals(report.layout, "unknown");
 });
 
-Deno.test("fsck: superblock CRC, version and field errors are unrecoverable", async () => {
+Deno.test("fsck: a damaged superblock is rebuilt from the region's Checkpoint, with a backup", async () => {
   const base = image([put("/state/a", "1")]);
   const crc = base.slice();
   crc[12] = 5; // entry count changed, CRC stale
-  await check(crc, { codes: ["superblock-crc"], status: "unrecoverable", offset: 0 });
+  const damaged: Array<[Uint8Array, string]> = [[crc, "superblock-crc"]];
   for (const [at, value, code] of [[4, 9, "superblock-version"], [5, 3, "superblock-field"]]) {
     const img = base.slice();
     img[at as number] = value as number;
     new DataView(img.buffer).setUint32(16, crc32c(img.subarray(0, 16)), true);
-    await check(img, { codes: [code as string], status: "unrecoverable", offset: 0 });
+    damaged.push([img, code as string]);
   }
+  for (const [img, code] of damaged) {
+    await assertRejects(() => StateFs.open(MemoryBlockDevice.fromBytes(img)), StateFsError);
+    const saved: Array<[number, Uint8Array]> = [];
+    const { dev } = await check(img, { codes: [code], status: "repairable", offset: 0 }, {
+      backup: (b, old) => void saved.push([b, old]),
+    });
+    assertEquals(dev.snapshot().subarray(0, 512), base.subarray(0, 512), code);
+    assertEquals((await StateFs.open(dev)).list("/state/", 9), ["/state/a"]);
+    assertEquals(saved, [[0, img.slice(0, 512)]], `${code}: block 0 saved before the rewrite`);
+  }
+  // Without a Checkpoint to rebuild from, nothing can be done.
+  const lost = crc.slice();
+  lost.fill(0, A, A + 23);
+  await check(lost, { codes: ["superblock-crc"], status: "unrecoverable", offset: 0 });
+});
+
+Deno.test("fsck: a zeroed superblock over an intact journal is missing, never blank", async () => {
+  const base = image([put("/state/a", "1"), put("/state/b", "2")]);
+  const img = base.slice();
+  img.fill(0, 0, 512);
+  const err = await assertRejects(
+    () => StateFs.open(MemoryBlockDevice.fromBytes(img)),
+    StateFsError,
+  );
+  assertEquals(err.code, "CORRUPT");
+  assert(err.message.includes("region A holds a journal of generation 1"), err.message);
+  const { dev } = await check(img, {
+    codes: ["superblock-missing"],
+    status: "repairable",
+    offset: 0,
+  });
+  assertEquals(dev.snapshot(), base, "the superblock is back, nothing else changed");
+  // Zeros at block 0 with other data behind (a legacy journal's first record lost): not blank.
+  const legacy = new Uint8Array(BLOCKS * 512);
+  legacy.set(put("/state/x", "1".repeat(600)));
+  legacy.set(put("/state/y", "2"), 640);
+  legacy.fill(0, 0, 512);
+  const { report } = await check(legacy, { codes: ["no-statefs"], status: "unrecoverable" });
+  assertEquals(report.problems[0].offset, 512);
+  assertEquals(
+    (await assertRejects(() => StateFs.open(MemoryBlockDevice.fromBytes(legacy)), StateFsError))
+      .code,
+    "CORRUPT",
+  );
+});
+
+Deno.test("fsck: a format cut off before its superblock is blank, and so is a device of zeros", async () => {
+  const img = image([]);
+  img.fill(0, 0, 512);
+  const dev = MemoryBlockDevice.fromBytes(img);
+  assertEquals((await fsck(dev)).status, "clean");
+  assertEquals((await StateFs.open(dev)).stats().liveKeys, 0);
+  assertEquals((await fsck(new MemoryBlockDevice(BLOCKS))).status, "clean");
 });
 
 Deno.test("fsck: device too small for two regions", async () => {

@@ -410,8 +410,58 @@ export type SuperblockProblem =
   | "superblock-version"
   | "superblock-field";
 
-/** Encodes a whole 512-byte superblock block (bytes after the CRC are zero). */
-export function encodeSuperblock(sb: Superblock): Uint8Array {
+/**
+ * What nexus keeps in the superblock block after the 20 bytes both engines read (the original
+ * reads only those, and rewrites the block with zeros after them at its compaction, which simply
+ * drops this): where the synced journal ends, and how much of each region may hold non-zero
+ * bytes. Valid only beside the superblock it was written with (docs/formats.md).
+ */
+export interface SuperblockExt {
+  /** Byte offset in the active region up to which the journal is known to be synced. */
+  durableEnd: number;
+  /** Per region (A, B): blocks from its start that may be non-zero; every later block is zero. */
+  highWater: [number, number];
+}
+
+/** Where {@link SuperblockExt} sits in the superblock block. */
+export const SUPERBLOCK_EXT_OFFSET = 64;
+const EXT_MAGIC = [0x4e, 0x58, 0x53, 0x58]; // "NXSX"
+const EXT_SIZE = 48;
+
+/** Encodes a whole 512-byte superblock block, with `ext` at byte 64 when given (else zeros). */
+export function encodeSuperblock(sb: Superblock, ext?: SuperblockExt): Uint8Array {
+  const b = encodeSuperblockBase(sb);
+  if (ext) {
+    const o = SUPERBLOCK_EXT_OFFSET;
+    b.set(EXT_MAGIC, o);
+    b[o + 4] = 1;
+    b[o + 5] = sb.activeRegion;
+    const v = new DataView(b.buffer);
+    v.setUint32(o + 8, sb.generation, true);
+    v.setBigUint64(o + 16, BigInt(ext.durableEnd), true);
+    v.setBigUint64(o + 24, BigInt(ext.highWater[0]), true);
+    v.setBigUint64(o + 32, BigInt(ext.highWater[1]), true);
+    v.setUint32(o + 44, crc32c(b.subarray(o, o + 44)), true);
+  }
+  return b;
+}
+
+/** The {@link SuperblockExt} in `block`, if one is there and belongs to `sb`. */
+export function decodeSuperblockExt(block: Uint8Array, sb: Superblock): SuperblockExt | undefined {
+  const o = SUPERBLOCK_EXT_OFFSET;
+  if (block.length < o + EXT_SIZE) return undefined;
+  for (let i = 0; i < 4; i++) if (block[o + i] !== EXT_MAGIC[i]) return undefined;
+  const v = new DataView(block.buffer, block.byteOffset, block.length);
+  if (crc32c(block.subarray(o, o + 44)) !== v.getUint32(o + 44, true)) return undefined;
+  if (block[o + 4] !== 1 || block[o + 5] !== sb.activeRegion) return undefined;
+  if (v.getUint32(o + 8, true) !== sb.generation) return undefined;
+  return {
+    durableEnd: Number(v.getBigUint64(o + 16, true)),
+    highWater: [Number(v.getBigUint64(o + 24, true)), Number(v.getBigUint64(o + 32, true))],
+  };
+}
+
+function encodeSuperblockBase(sb: Superblock): Uint8Array {
   const b = new Uint8Array(512);
   b.set(SUPERBLOCK_MAGIC, 0);
   b[4] = SUPERBLOCK_VERSION;

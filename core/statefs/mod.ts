@@ -32,3 +32,13 @@ export {
   type FsckStatus,
 } from "./fsck.ts";
 export { CrashBlockDevice } from "./crash_device.ts";
+export {
+  type Backup,
+  BackupDevice,
+  type BackupSink,
+  encodeBackupEntry,
+  encodeBackupHeader,
+  parseBackup,
+  restoreBackup,
+} from "./backup.ts";
+export { probeZeroedDevice, type ZeroedDevice } from "./probe.ts";

@@ -85,6 +85,9 @@ class Bench {
   readonly dev: VirtioBlkMmio;
   irqs = 0;
   readonly reports: DeviceReport[] = [];
+  /** Completion delay the host asks for, and the work the device deferred (with its delay). */
+  delay = 0;
+  readonly deferred: Array<{ ns: number; run: () => void }> = [];
   desc = 0;
   avail = 0;
   used = 0;
@@ -98,9 +101,10 @@ class Bench {
       raiseIrq: () => this.irqs++,
       memory: this.mem,
       now: () => 0,
-      completionDelay: () => 0,
-      after: () => {
-        throw new Error("a device without delay defers nothing");
+      completionDelay: () => this.delay,
+      after: (ns, run) => {
+        if (this.delay === 0) throw new Error("a device without delay defers nothing");
+        this.deferred.push({ ns, run });
       },
       trace: (r) => this.reports.push(r),
     };
@@ -425,6 +429,36 @@ Deno.test("device: several chains per notify complete in order with one interrup
   assertEquals(b.r(REG_INTERRUPT_STATUS), INT_USED_BUFFER);
   b.w(REG_INTERRUPT_ACK, INT_USED_BUFFER);
   assertEquals(b.r(REG_INTERRUPT_STATUS), 0, "ACK clears the bit");
+});
+
+Deno.test("device: with a completion delay, requests complete later, in order; a reset drops them", () => {
+  const store = new MemoryStore(64);
+  const b = new Bench(store);
+  b.start();
+  b.delay = 5000;
+  const a = b.request(0, BLK_T_OUT, 0, { out: pattern(2, 1) });
+  const c = b.request(3, BLK_T_OUT, 1, { out: pattern(3, 2) });
+  b.submit(a.head, c.head);
+  // Taken (and reported) at the notify, but nothing is served or returned yet.
+  assertEquals([b.usedIdx(), b.irqs, b.dev.stats.writes], [0, 0, 0]);
+  assertEquals(b.reports.map((r) => `${r.phase} ${r.req}`), ["submit 1", "submit 2"]);
+  assertEquals(b.deferred.map((d) => d.ns), [5000]);
+  b.deferred.shift()!.run();
+  assertEquals(b.usedIdx(), 2);
+  assertEquals([0, 1].map((k) => b.usedElem(k).id), [0, 3]);
+  assertEquals(b.irqs, 1, "one interrupt for the batch");
+  assertEquals(store.bytes.subarray(512, 1536), pattern(3, 2));
+  assertEquals(b.reports.slice(2).map((r) => `${r.phase} ${r.req} ${r.status}`), [
+    "complete 1 ok",
+    "complete 2 ok",
+  ]);
+  // In flight across a reset: the queue is gone, so is the request.
+  const d = b.request(6, BLK_T_OUT, 5, { out: pattern(4, 1) });
+  b.submit(d.head);
+  b.w(REG_STATUS, 0);
+  b.deferred.shift()!.run();
+  assertEquals(b.dev.stats.writes, 2);
+  assertEquals(store.bytes[5 * 512], 0, "the dropped write never reached the medium");
 });
 
 Deno.test("device: used element is written before used.idx", () => {

@@ -160,7 +160,8 @@ export async function openStateArea(
           );
         }
       }
-      await StateFs.format(area);
+      // Proven all zeros: nothing to read or zero while formatting.
+      await StateFs.format(area, { zeroed: true });
       formatted = true;
     }
   } catch (err) {

@@ -7,6 +7,7 @@ import { logd } from "../logd/main.ts";
 import { logQuery } from "../logd/protocol.ts";
 import { bootServices, type FakePeer, type HarnessClient, type HarnessResult } from "../testing.ts";
 import { statefsd } from "./main.ts";
+import { MemoryBlockDevice, StateFs } from "../../core/statefs/mod.ts";
 import {
   decodeGetBody,
   decodeReply,
@@ -358,6 +359,25 @@ Deno.test("statefsd: a disk it cannot bring up is a FAIL, never an empty store",
   garbage.bytes.fill(0x41, TEST_STATE_FIRST_LBA * 512, (TEST_STATE_FIRST_LBA + 1) * 512);
   const g = await boot({ store: garbage });
   assert(g.lines.some((l) => l.startsWith("statefsd: FAIL disk open")), g.lines.join("\n"));
+
+  // A StateFS whose superblock sector was zeroed is corrupt, never blank: not formatted.
+  const lost = makeDisk();
+  const area = new MemoryBlockDevice(2048);
+  await StateFs.format(area);
+  const fs = await StateFs.open(area);
+  await fs.put("/state/kept", enc.encode("v"));
+  await fs.sync();
+  const bytes = area.snapshot();
+  bytes.fill(0, 0, 512);
+  lost.bytes.set(bytes, TEST_STATE_FIRST_LBA * 512);
+  const before = lost.bytes.slice();
+  const l = await boot({ store: lost });
+  assert(
+    l.lines.some((line) => line.startsWith("statefsd: FAIL disk") && line.includes("superblock")),
+    l.lines.join("\n"),
+  );
+  assert(!l.lines.some((line) => line.includes("formatted and mounted")));
+  assertEquals(lost.bytes, before, "nothing written");
 
   const legacy = await boot({ legacy: true });
   assert(legacy.lines.includes("virtio-blk: mmio legacy unsupported"));
