@@ -316,7 +316,9 @@ export function registerBoot(program: Command): Command {
     .option("--image <path>", "disk image (default: build/blk.img, made fresh for every boot)")
     .option(
       "--phase <name>",
-      `judge the ladder from the start through this phase: ${DEFAULT_PHASES.join(", ")} (default: the last)`,
+      `judge the ladder from the start through this phase: ${
+        DEFAULT_PHASES.join(", ")
+      } (default: the last)`,
     )
     .option(
       "--until-marker [marker]",

@@ -79,8 +79,8 @@ export {
   reportPaths,
   withRunInfo,
   writeJunit,
-  writeTextFileOrReport,
   writeSummary,
+  writeTextFileOrReport,
 } from "./reports.ts";
 export { type OutStream, Terminal, type TerminalOptions, timeStamp } from "./terminal.ts";
 export { runSession, type SessionOptions, STOP_SIGNALS } from "./session.ts";
