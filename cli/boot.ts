@@ -6,7 +6,7 @@
 
 import { type Command, Option } from "commander";
 import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
-import { io, setExitCode, userPath } from "./io.ts";
+import { io, printErr, setExitCode, userPath } from "./io.ts";
 import { asCliError } from "./scan.ts";
 import { VERSION } from "./version.ts";
 import {
@@ -15,6 +15,7 @@ import {
   DEFAULT_PHASES,
   defaultLadderPath,
   type LayoutPartition,
+  leaseImage,
   type LineSource,
   loadLadder,
   parsePositiveInt,
@@ -34,7 +35,7 @@ import {
 import type { TaskInfo, Tracer } from "../core/kernel/types.ts";
 import { ChromeTrace } from "../timeline/chrome_trace.ts";
 import { DEFAULT_SEQUENCE_LIMIT, SequenceDiagram } from "../timeline/sequence.ts";
-import { BootError, bootSystem } from "../init/boot.ts";
+import { BootError, type BootOutcome, bootSystem } from "../init/boot.ts";
 import {
   type FaultPlan,
   FaultPlanError,
@@ -52,6 +53,7 @@ import {
 } from "../init/manifest.ts";
 import { diagnosticWhere } from "../init/diagnostic.ts";
 import { slotName } from "../init/views.ts";
+import { CUT_MODES, type CutMode } from "../core/virtio/fault.ts";
 import { validateManifest } from "../init/validate.ts";
 import { SERVICES } from "../services/mod.ts";
 import { ImageError, mkfsImage, probeImage, RecipeError } from "../images/mod.ts";
@@ -73,6 +75,7 @@ interface BootFlags extends RunFlags {
   time?: boolean;
   system?: string;
   quiet?: boolean;
+  powerCut?: string;
 }
 
 /** Where the console log and summary go without --log-dir. */
@@ -83,6 +86,14 @@ Image:
   Without --image the boot uses build/blk.img, made fresh with the default recipe for every
   boot; --keep-image keeps an existing one (a missing one is still created), the cold-boot lane.
   An image named with --image is never deleted or recreated, only created when missing.
+  Boots run side by side: a fresh boot builds and boots a private image, moved to
+  build/blk.img when it ends; --keep-image boots take turns on build/blk.img (a lock).
+
+Power cut: the disk has a volatile write cache and every boot ends with a power cut, so the image
+keeps only what a completed FLUSH covered; of the rest --power-cut decides (atomic: everything
+written survives; reorder: any subset; torn: any subset, multi-sector writes torn). summary.json
+records the seed and the cut under "run" ("seed", "powerCut"); a cold boot after a nexus boot of the same image runs
+under the next seed unless --seed says otherwise.
 
 Reports: every console line goes to <log-dir>/uart.log and the verdict to
 <log-dir>/summary.json (default ${DEFAULT_LOG_DIR}); --junit FILE adds JUnit XML.
@@ -139,8 +150,10 @@ function summarize(tasks: TaskInfo[], manifest: SystemManifest): TaskSummary[] {
 }
 
 /**
- * Refuses a manifest that cannot boot before anything is touched: no services, or a service whose
- * module nexus does not have (the boot would stop part way with a FAIL line instead).
+ * Refuses a manifest that cannot boot before anything is touched: no services, or any problem
+ * `nexus slots validate` calls an error (an unknown module, a missing slot, a route or grant the
+ * policy does not give). The boot would otherwise stop part way, or pass while the wiring
+ * contradicts the policy; each error is one line with its fix.
  */
 function requireBootable(loaded: ManifestLoad): SystemManifest {
   const m = requireLoadable(loaded);
@@ -148,11 +161,46 @@ function requireBootable(loaded: ManifestLoad): SystemManifest {
     throw new CliError(`${m.file}: declares no services, so there is nothing to boot`);
   }
   const report = validateManifest(loaded, SERVICES);
-  const fatal = report.problems.find((p) =>
-    p.code === "UNKNOWN_MODULE" || p.code === "MODULE_NAME_MISMATCH"
-  );
-  if (fatal) throw new CliError(`${diagnosticWhere(fatal)}: ${fatal.message}; ${fatal.hint}`);
+  const errors = report.problems.filter((p) => p.severity === "error");
+  if (errors.length > 0) {
+    throw new CliError(
+      errors.map((e) => `${diagnosticWhere(e)}: ${e.message}; ${e.hint}`).join("\n"),
+    );
+  }
   return m;
+}
+
+function parsePowerCut(text: string): CutMode {
+  if (!(CUT_MODES as readonly string[]).includes(text)) {
+    throw new CliError(`--power-cut "${text}" must be one of ${CUT_MODES.join(", ")}`);
+  }
+  return text as CutMode;
+}
+
+/** The power cut that ended a boot, as summary.json records it (`run.powerCut`). */
+interface PowerCutRecord {
+  mode: CutMode;
+  seed: number;
+  writes: number;
+  flushes: number;
+  cachedAtCut: number;
+  persisted: number;
+  /** The boot before this one on the same image, when nexus made it. */
+  previous?: { seed: number; powerCut: CutMode };
+}
+
+/** Seed and power-cut mode of the previous nexus boot of `image`, from its summary.json. */
+function previousBoot(summaryPath: string, image: string): { seed: number; mode: CutMode } | null {
+  try {
+    const run = JSON.parse(Deno.readTextFileSync(summaryPath))?.run;
+    const mode = run?.powerCut?.mode;
+    if (run?.image?.path === image && Number.isSafeInteger(run.seed) && typeof mode === "string") {
+      return { seed: run.seed, mode: mode as CutMode };
+    }
+  } catch {
+    // No summary, or not one of ours: the image comes from elsewhere.
+  }
+  return null;
 }
 
 /** The partition layout of the image about to boot, or null when it cannot be read. */
@@ -194,8 +242,7 @@ function openTrace(path: string, format: string | undefined): OpenTrace {
 
 async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   const opts = resolveRunOptions(flags, (name) => io().env(name));
-  const seed = parseSeed(flags.seed ?? "1");
-  info.seed = seed;
+  const powerCut = parsePowerCut(flags.powerCut ?? "reorder");
   const faults = parseFaults(flags.faults ?? "none");
   info.faultPlan = isEmptyPlan(faults) ? null : formatFaultPlan(faults);
   const ladderPath = flags.ladder !== undefined ? userPath(flags.ladder) : undefined;
@@ -216,6 +263,17 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     defaultPath: userPath(DEFAULT_IMAGE_PATH),
   });
   const logDir = userPath(flags.logDir ?? DEFAULT_LOG_DIR);
+  // A cold boot after a nexus boot of the same image runs under the next seed, so whatever a
+  // service regenerates instead of reloading (a device key from rngd) comes out different.
+  const previous = plan.action === "keep"
+    ? previousBoot(reportPaths(logDir).summary, plan.path)
+    : null;
+  const seed = flags.seed !== undefined
+    ? parseSeed(flags.seed)
+    : previous !== null
+    ? (previous.seed + 1) % 0x1_0000_0000
+    : 1;
+  info.seed = seed;
   const junit = flags.junit !== undefined ? userPath(flags.junit) : undefined;
   const tracePath = flags.trace !== undefined ? userPath(flags.trace) : undefined;
   // Every output is checked before the image is touched, so a bad path costs nothing.
@@ -233,11 +291,15 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     }
   }
   if (sequencePath !== undefined) checkWritable(sequencePath);
-  if (plan.action !== "keep") {
-    // Only the managed default image is ever replaced; a named one is created when missing.
-    await mkfsImage(plan.path, { force: plan.action === "recreate" && !plan.explicit });
-  }
-  info.image = await imageLayout(plan.path);
+  // Only the managed default image is ever replaced; a named one is created when missing. Plain
+  // boots run side by side: a fresh one boots a private image, released when this scope ends.
+  using lease = await leaseImage(
+    plan,
+    async (path, force) => void await mkfsImage(path, { force }),
+    (text) => printErr(`nexus: ${text}`),
+  );
+  const layout = await imageLayout(lease.path);
+  info.image = layout && { ...layout, path: plan.path };
   const terminal = new Terminal({
     out: io().stdout,
     err: io().stderr,
@@ -246,6 +308,11 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     stream: flags.json !== true && flags.quiet !== true,
   });
   for (const n of opts.notices) terminal.notice(n);
+  if (previous !== null && previous.seed === seed) {
+    terminal.notice(
+      `the cold boot runs under seed ${seed}, the same as the boot before it: a key regenerated instead of reloaded would look the same`,
+    );
+  }
   const trace = tracePath !== undefined ? openTrace(tracePath, flags.traceFormat) : undefined;
   const sequence = sequencePath !== undefined ? new SequenceDiagram() : undefined;
   const tracers = [trace?.tracer, sequence?.tracer].filter((t): t is Tracer => t !== undefined);
@@ -256,7 +323,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     : (e) => tracers.forEach((t) => t(e));
   const source: LineSource = async (sink) => {
     const out = await bootSystem({
-      imagePath: plan.path,
+      imagePath: lease.path,
       seed,
       faults,
       watchdogTicks: opts.watchdogTicks,
@@ -264,7 +331,11 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
       shouldStop: () => sink.shouldStop(),
       tracer,
+      // Every boot may precede a cold boot: its disk has a volatile write cache and loses
+      // power at the end, so the image keeps only what a completed FLUSH covered.
+      powerCutAtEnd: powerCut,
     });
+    info.powerCut = powerCutRecord(powerCut, seed, out.disk, previous);
     return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks, manifest) };
   };
   try {
@@ -292,6 +363,23 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
       );
     }
   }
+}
+
+function powerCutRecord(
+  mode: CutMode,
+  seed: number,
+  disk: BootOutcome["disk"],
+  previous: { seed: number; mode: CutMode } | null,
+): PowerCutRecord {
+  return {
+    mode,
+    seed: seed % 0x1_0000_0000,
+    writes: disk?.writes ?? 0,
+    flushes: disk?.flushes ?? 0,
+    cachedAtCut: disk?.cut?.cached ?? 0,
+    persisted: disk?.cut?.persisted ?? 0,
+    ...(previous !== null ? { previous: { seed: previous.seed, powerCut: previous.mode } } : {}),
+  };
 }
 
 /** Configuration errors of the layers below become one-line usage errors (exit 2). */
@@ -333,11 +421,15 @@ export function registerBoot(program: Command): Command {
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
     .option(
       "--seed <n>",
-      "run seed: scheduling, latencies and fault choices (default 1; 0: canonical schedule)",
+      "run seed: scheduling, latencies and fault choices (default 1; 0: canonical schedule; a cold boot after a nexus boot of the same image: that seed + 1)",
     )
     .option(
       "--faults <plan>",
       "disk faults, e.g. ioerr@w12,power@w156:reorder (ioerr@rN|wN|fN, power@wN[:atomic|reorder|torn]; default none)",
+    )
+    .option(
+      "--power-cut <mode>",
+      "what survives the power cut at the end of the boot: atomic, reorder or torn (default reorder)",
     )
     .option("--ladder <file>", "ladder TOML (default: images/ladder.toml)")
     .option("--system <file>", "system manifest (default: images/system.toml)")

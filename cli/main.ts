@@ -19,6 +19,9 @@ import { registerImage } from "./image.ts";
 import { registerSlots } from "./slots.ts";
 import { registerBoot } from "./boot.ts";
 import { registerScan } from "./scan.ts";
+import { registerExplore } from "./explore.ts";
+import { registerReport } from "./report.ts";
+import { registerTorture } from "./torture.ts";
 import { registerCompletions } from "./completions.ts";
 import { VERSION } from "./version.ts";
 
@@ -37,6 +40,9 @@ function buildProgram(): Command {
   registerSlots(program);
   registerBoot(program);
   registerScan(program);
+  registerExplore(program);
+  registerTorture(program);
+  registerReport(program);
   registerCompletions(program);
   configureDeep(program);
   return program;

@@ -75,7 +75,8 @@ export function registerSlots(program: Command): Command {
       `
 Reports, with the service, slot and a fix hint: required slots missing from the map, slots
 assigned twice, reserved slots (0-2) reused, wrong rights or kind for the use, targets that are
-not declared (did you mean), unknown manifest keys, routes the policy does not grant, slots
+not declared (did you mean), unknown manifest keys, routes the policy does not grant,
+grants a service needs for its requests and lacks (GRANT_MISSING), slots
 declared but never used (warning) and cycles of synchronous calls that could deadlock.
 ${EXIT_CODES}`,
     )

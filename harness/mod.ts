@@ -87,7 +87,12 @@ export { runSession, type SessionOptions, STOP_SIGNALS } from "./session.ts";
 export {
   DEFAULT_IMAGE_PATH,
   type ImageAction,
+  type ImageLease,
   type ImagePlan,
+  leaseImage,
+  lockImage,
+  lockPathOf,
+  type MakeImage,
   type PathKind,
   pathKind,
   planImage,

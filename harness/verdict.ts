@@ -129,6 +129,8 @@ export interface RunInfo {
   seed: number | null;
   /** Fault plan the run injected; null for none. */
   faultPlan: unknown;
+  /** The power cut that ended a boot (its write cache, what survived); absent for a scan. */
+  powerCut?: unknown;
   /** Disk image and its partition layout as booted; null when the run did not boot. */
   image: { path: string; sizeBytes: number; partitions: LayoutPartition[] | null } | null;
   /** System manifest; null when the run did not boot. */

@@ -11,3 +11,4 @@ export * from "../core/disk/discover.ts";
 export * from "./recipe.ts";
 export * from "./image.ts";
 export * from "./mkfs.ts";
+export * from "./gpt_repair.ts";

@@ -11,19 +11,19 @@
  * @module
  */
 
-import { Kernel, type RunResult } from "../core/kernel/kernel.ts";
+import { Kernel, type RunResult, type SimSchedule } from "../core/kernel/kernel.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
 import { GuestMemory } from "../core/virtio/guest_memory.ts";
 import { VirtioBlkMmio } from "../core/virtio/blk_device.ts";
-import { type CutReport, FaultyStore } from "../core/virtio/fault.ts";
+import { type CutMode, type CutReport, FaultyStore } from "../core/virtio/fault.ts";
 import {
   faultOptions,
   type FaultPlan,
   formatFaultPlan,
   isEmptyPlan,
 } from "../core/virtio/fault_plan.ts";
-import { FileRegionStore, StoreError } from "../core/virtio/store.ts";
+import { type BlockStore, FileRegionStore, StoreError } from "../core/virtio/store.ts";
 import { SeededSchedule } from "../core/simulation/schedule.ts";
 import { SERVICES } from "../services/mod.ts";
 import { createInit } from "./init.ts";
@@ -38,6 +38,16 @@ export const VIRTIO_BLK_DEVICE = "virtio-blk";
 export interface BootOptions {
   /** Disk image (raw: GPT, whole-device StateFS or blank); the whole file backs the disk. */
   imagePath: string;
+  /**
+   * A medium to boot on instead of opening `imagePath` (which then only names it in messages):
+   * campaigns boot many times on in-memory images behind fault injection. The caller owns it.
+   */
+  store?: BlockStore;
+  /**
+   * The kernel's schedule instead of the seed's own (campaigns vary only the order of tasks, or
+   * only the latencies); the seed still goes to the services and the fault plan.
+   */
+  schedule?: SimSchedule;
   /**
    * Run seed: drives every choice the simulation may vary (which ready task runs, delivery and
    * device latencies, what a power cut keeps) and is handed to every service. Seed 0 keeps the
@@ -58,6 +68,22 @@ export interface BootOptions {
   shouldStop(): boolean;
   /** Receives every syscall. */
   tracer?: Tracer;
+  /**
+   * Cut power at the end of the boot: the disk runs through a volatile write cache and whatever
+   * no completed FLUSH covered survives as `mode` decides (drawn from the run seed), instead of
+   * reaching the image when the run ends. A plan's own earlier cut takes precedence.
+   */
+  powerCutAtEnd?: CutMode;
+}
+
+/** What the disk saw in a boot that ended in a power cut (see {@link BootOptions.powerCutAtEnd}). */
+export interface DiskReport {
+  /** Completed writes. */
+  writes: number;
+  /** Completed FLUSH requests. */
+  flushes: number;
+  /** The power cut: writes in the cache and what of them reached the image. */
+  cut: CutReport;
 }
 
 /** How a boot ended. */
@@ -70,6 +96,8 @@ export interface BootOutcome {
   tasks: TaskInfo[];
   /** With a fault plan: the plan, the I/O errors injected, and the power cut when it came. */
   faults?: { plan: string; injected: number; cut?: CutReport };
+  /** With {@link BootOptions.powerCutAtEnd}: the disk's writes, flushes and the cut. */
+  disk?: DiskReport;
 }
 
 /** Why a boot could not start. Manifest problems are {@link ManifestError}s instead. */
@@ -141,17 +169,24 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       `${manifest.file}: ${manifest.mmio.length} MMIO windows ask for ${VIRTIO_BLK_DEVICE}; the image backs one disk`,
     );
   }
-  const store = openImage(opts.imagePath);
+  const store: BlockStore = opts.store ?? openImage(opts.imagePath);
   const plan = opts.faults;
-  const faulty = plan && !isEmptyPlan(plan)
-    ? new FaultyStore(store, faultOptions(plan, opts.seed))
+  const planned = plan !== undefined && !isEmptyPlan(plan);
+  // The cache sits between the device model and the image, so the driver's FLUSH is what decides
+  // durability, as on real hardware with a volatile write cache.
+  const faulty = planned || opts.powerCutAtEnd !== undefined
+    ? new FaultyStore(store, planned ? faultOptions(plan!, opts.seed) : {})
     : undefined;
   try {
     const kernel = new Kernel({
       memory: new GuestMemory(BOOT_MEMORY_BYTES),
       tracer: opts.tracer,
       // Seed 0 is the canonical schedule (FIFO, no latencies): the reference every seed varies.
-      ...(opts.seed === 0 ? {} : { schedule: new SeededSchedule(opts.seed) }),
+      ...(opts.schedule
+        ? { schedule: opts.schedule }
+        : opts.seed === 0
+        ? {}
+        : { schedule: new SeededSchedule(opts.seed) }),
     });
     const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
     try {
@@ -175,9 +210,14 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
         virtualNs: result.time,
         tasks: kernel.taskList(),
       };
-      if (faulty) {
+      if (faulty && opts.powerCutAtEnd !== undefined) {
+        // The boot ends in a power cut: only what a FLUSH covered is sure to be on the image.
+        const cut = faulty.cut ?? faulty.powerCut(opts.powerCutAtEnd, opts.seed >>> 0);
+        outcome.disk = { writes: faulty.writes, flushes: faulty.flushes, cut };
+      }
+      if (faulty && planned) {
         // Power stays on after the run (unless the plan cut it): the write cache reaches the image.
-        faulty.drain();
+        if (!faulty.powerLost) faulty.drain();
         outcome.faults = {
           plan: formatFaultPlan(plan!),
           injected: faulty.injectedErrors,
@@ -189,6 +229,6 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       unsubscribe();
     }
   } finally {
-    store.close();
+    if (opts.store === undefined) (store as FileRegionStore).close();
   }
 }

@@ -44,6 +44,19 @@ Deno.bench("boot: mkfs + full ladder to SELFTEST: end on a fresh 64 MiB image", 
   await Deno.remove(path);
 });
 
+let zero = 0;
+Deno.bench("boot: full ladder on a plain 64 MiB zero file (blank proof + whole-disk format)", {
+  group: "boot",
+  n: 10,
+  warmup: 1,
+}, async () => {
+  const path = `${dir}/zero-${zero++}.img`;
+  await Deno.writeFile(path, new Uint8Array(0));
+  await Deno.truncate(path, 64 * 1024 * 1024);
+  await bootToEnd(path);
+  await Deno.remove(path);
+});
+
 Deno.bench("boot: cold boot on a kept image (persistence proofs against stored state)", {
   group: "boot",
   n: 10,

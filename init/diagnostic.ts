@@ -33,6 +33,7 @@ export type DiagnosticCode =
   | "UNUSED_SLOT"
   | "UNKNOWN_SUBJECT"
   | "ROUTE_NOT_GRANTED"
+  | "GRANT_MISSING"
   | "GRANT_WITHOUT_SLOT"
   | "SYNC_CYCLE";
 

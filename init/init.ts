@@ -57,6 +57,7 @@ import {
 import {
   decodeReply as decodePolicyReply,
   encodeRoute,
+  GRANT_INIT_HEALTH,
   PO_ALLOW,
 } from "../services/policyd/protocol.ts";
 import {
@@ -85,6 +86,7 @@ import {
   encodeHealthReply,
   encodeRouteReply,
   encodeStart,
+  IH_DENIED,
   IH_FAILED,
   IH_MAGIC,
   IH_OK,
@@ -515,6 +517,15 @@ class InitTask {
           msg,
           encodeHealthReply(IH_FAILED, req.kind === "health" ? req.nonce : undefined),
         );
+        return;
+      }
+      // Every task holds slot 1 to init: only a sender the manifest grants init.health may
+      // commit a boot.
+      if (
+        !this.#m.grants.some((g) => g.subject === sender.name && g.caps.includes(GRANT_INIT_HEALTH))
+      ) {
+        sys.print(`init: health from ${sender.name} denied (no "${GRANT_INIT_HEALTH}" grant)`);
+        await reply(sys, msg, encodeHealthReply(IH_DENIED, req.nonce));
         return;
       }
       if (this.#updatedSlot() === undefined) {

@@ -27,6 +27,7 @@ import { parseManifest } from "./manifest.ts";
 import {
   decodeRouteReply,
   encodeRouteGet,
+  IH_DENIED,
   IH_FAILED,
   IH_OK,
   reportHealth,
@@ -111,7 +112,7 @@ depth = 4
 
 [[policy.grant]]
 subject = "alpha"
-caps = ["route:beta"]
+caps = ["route:beta", "init.health"]
 [[policy.grant]]
 subject = "beta"
 caps = ["route:gamma"]
@@ -398,6 +399,20 @@ Deno.test("HEALTH_OK refused by updated answers FAILED; without updated init acc
   assert(!run.lines.some((l) => l.includes("boot attempt")));
 });
 
+Deno.test("HEALTH_OK from a sender without the init.health grant is DENIED and not forwarded", async () => {
+  const run = await runInit({
+    manifest: MINI.replace('caps = ["route:beta", "init.health"]', 'caps = ["route:beta"]'),
+    services: services({
+      alpha: async (sys, env) => {
+        sys.print(`alpha: health ${await reportHealth(sys, env.slots.reply, { nonce: 5 })}`);
+      },
+    }),
+  });
+  assert(run.lines.includes(`alpha: health ${IH_DENIED}`), run.lines.join("\n"));
+  assert(run.lines.includes('init: health from alpha denied (no "init.health" grant)'));
+  assert(!run.lines.some((l) => l.includes("health-ok from")));
+});
+
 Deno.test("exactly one BOOT_ATTEMPT per boot, after init: ready", async () => {
   const run = await boot();
   const attempts = run.lines.filter((l) => l === `updated: boot-attempt from ${run.initPid}`);
@@ -491,7 +506,7 @@ Deno.test("services get their env: slots from the manifest, seed, config, grants
   assertEquals(seen.alpha.seed, 99);
   assertEquals(seen.alpha.config, { greeting: "hi" });
   assertEquals(seen.policyd.config.grants, [
-    { subject: "alpha", caps: ["route:beta"] },
+    { subject: "alpha", caps: ["route:beta", "init.health"] },
     { subject: "beta", caps: ["route:gamma"] },
   ]);
   assert(Object.isFrozen(seen.alpha.slots));

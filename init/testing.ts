@@ -32,12 +32,13 @@ const reply: SlotNeed = {
   rights: RIGHT_SEND | RIGHT_RECV,
   use: "reply inbox",
 };
-const peer = (name: string, sync: boolean, use: string): SlotNeed => ({
+const peer = (name: string, sync: boolean, use: string, grants?: string[]): SlotNeed => ({
   name,
   kind: "endpoint",
   rights: RIGHT_SEND,
   use,
   ...(sync ? { sync: true } : {}),
+  ...(grants ? { grants } : {}),
 });
 
 /** The needs of every service in the wiring plan, in start order. */
@@ -49,7 +50,7 @@ export const PLAN_NEEDS: Readonly<Record<string, readonly SlotNeed[]>> = {
   statefsd: [
     inbox("SF requests"),
     reply,
-    peer("policyd", true, "access checks"),
+    peer("policyd", true, "access checks", ["policy.delegate"]),
     peer("logd", false, "audit records"),
     { name: "blk", kind: "mmio", rights: RIGHT_MAP, use: "virtio-blk window" },
   ],
@@ -58,20 +59,28 @@ export const PLAN_NEEDS: Readonly<Record<string, readonly SlotNeed[]>> = {
     reply,
     peer("statefsd", true, "device key store"),
     peer("rngd", true, "key seed"),
+    peer("policyd", true, "DEVICE_SIGN grant checks", ["policy.delegate"]),
   ],
-  bundlemgrd: [inbox("BN requests")],
+  bundlemgrd: [
+    inbox("BN requests"),
+    reply,
+    peer("policyd", true, "SET_ACTIVE_SLOT grant checks", ["policy.delegate"]),
+  ],
   updated: [
     inbox("UD requests"),
     reply,
     peer("statefsd", true, "bootctl"),
     peer("keystored", true, "VERIFY"),
-    peer("bundlemgrd", true, "SET_ACTIVE_SLOT (routed)"),
+    peer("bundlemgrd", true, "SET_ACTIVE_SLOT (routed)", ["bundle.set_active"]),
+    peer("policyd", true, "HEALTH_OK / BOOT_ATTEMPT grant checks", ["policy.delegate"]),
   ],
   "selftest-client": [
     reply,
-    ...["statefsd", "keystored", "samgrd", "policyd", "bundlemgrd", "updated"].map((p) =>
+    ...["statefsd", "samgrd", "policyd", "bundlemgrd"].map((p) =>
       peer(p, true, `proofs against ${p}`)
     ),
+    peer("keystored", true, "proofs against keystored", ["keystore.sign"]),
+    peer("updated", true, "proofs against updated", ["update.boot_attempt"]),
   ],
 };
 

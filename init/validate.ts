@@ -192,6 +192,7 @@ export function validateManifest(load: ManifestLoad, registry: ServiceRegistry):
   }
 
   checkPolicy();
+  checkGrants();
   checkCycles();
 
   const errors = problems.filter((p) => p.severity === "error").length;
@@ -492,6 +493,30 @@ export function validateManifest(load: ManifestLoad, registry: ServiceRegistry):
           `add a ${target} slot to ${svc.name}, or drop the grant`,
           { service: svc.name, line: g?.line },
         );
+      }
+    }
+  }
+
+  /**
+   * Every grant a service's needs declare (the peer checks it on the sender) must be given by a
+   * [[policy.grant]] for that service: without it the peer answers DENIED at run time.
+   */
+  function checkGrants(): void {
+    for (const svc of m.services) {
+      const held = new Set(m.grants.filter((g) => g.subject === svc.name).flatMap((g) => g.caps));
+      for (const need of needsByTask.get(svc.name) ?? []) {
+        const s = svc.slots.find((x) => x.name === need.name);
+        if (s === undefined) continue; // MISSING_SLOT says it already
+        for (const cap of need.grants ?? []) {
+          if (held.has(cap)) continue;
+          push(
+            "error",
+            "GRANT_MISSING",
+            `${svc.name} needs the grant "${cap}" for ${need.use} (slot ${need.name}) but the policy does not give it: the peer would refuse it as DENIED`,
+            `add "${cap}" to caps of the [[policy.grant]] for ${svc.name}`,
+            { service: svc.name, slot: s.name, slotNumber: s.slot, line: s.line },
+          );
+        }
       }
     }
   }

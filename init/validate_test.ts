@@ -285,3 +285,14 @@ Deno.test("init's own needs: inbox always, policyd and updated when the system h
   assertEquals(only(recv.problems, "WRONG_RIGHTS").service, "init");
   assertEquals(RIGHT_RECV, 2);
 });
+
+Deno.test("a grant a service needs and lacks is GRANT_MISSING, at the slot that needs it", () => {
+  const r = mutate([`  "bundle.set_active",\n`, ""]);
+  assert(!r.valid);
+  const d = only(r.problems, "GRANT_MISSING");
+  assertEquals([d.service, d.slot], ["updated", "bundlemgrd"]);
+  assertMatch(d.message, /updated needs the grant "bundle.set_active"/);
+  assertMatch(d.hint, /add "bundle.set_active" to caps of the \[\[policy.grant\]\] for updated/);
+  const k = only(mutate([`  "keystore.sign",\n`, ""]).problems, "GRANT_MISSING");
+  assertEquals([k.service, k.slot], ["selftest-client", "keystored"]);
+});

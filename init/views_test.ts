@@ -27,7 +27,7 @@ Deno.test("slot table: every declared slot, per task in start order, by slot num
 
 Deno.test("slot table for one service adds its reserved slots; unknown names suggest", () => {
   const rows = slotRows(manifest, registry, "keystored");
-  assertEquals(rows.map((r) => r.slot), [0, 1, 2, 3, 4, 6, 7]);
+  assertEquals(rows.map((r) => r.slot), [0, 1, 2, 3, 4, 6, 7, 8]);
   assertEquals(rows.slice(0, 3).map((r) => r.name), ["(bootstrap)", "(init)", "(control)"]);
   assertEquals(slotRows(manifest, registry, "init").map((r) => r.slot), [0, 4, 5, 6, 7]);
   const err = assertThrows(() => slotRows(manifest, registry, "keystore"), UnknownServiceError);

@@ -118,8 +118,7 @@ Deno.test("a GPT whose MBR and primary header are zeroed boots from the backup c
   });
 });
 
-// legacy-seed and head-v2 join once the engine reads SyncBarrier and migrates any legacy journal.
-for (const name of ["head-v2-compacted"]) {
+for (const name of ["legacy-seed", "head-v2", "head-v2-compacted"]) {
   Deno.test(`the original's ${name} device boots and keeps every key the original wrote`, async () => {
     await withTempDir("nexus-disk-", async (dir) => {
       const path = `${dir}/${name}.img`;

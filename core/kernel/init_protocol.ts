@@ -14,7 +14,8 @@
  * bad length, empty or non-UTF-8 name) is answered MALFORMED: RT has no UNSUPPORTED status.
  *
  * `IH` v1, health: op 1 HEALTH_OK `[nonce u32]` -> op 0x81 `status, [nonce u32]`; 0 OK,
- * 1 FAILED (also for a frame init cannot read).
+ * 1 FAILED (also for a frame init cannot read), 2 DENIED (the sender lacks the `init.health`
+ * grant; nothing is forwarded).
  *
  * `IC` v1, control (init -> a service's control inbox in slot 2): op 1 START, no body. init
  * spawns every service gated on it and sends it once the whole system is wired and init is
@@ -63,6 +64,8 @@ export const IH_OP_HEALTH_OK = 1;
 export const IH_OK = 0;
 /** Health refused or not deliverable, or a frame init could not read. */
 export const IH_FAILED = 1;
+/** IH status: the sender is not granted health reports. */
+export const IH_DENIED = 2;
 
 /** Control frame magic. */
 export const IC_MAGIC = "IC";

@@ -24,6 +24,11 @@ export interface SlotNeed {
    * validator builds its deadlock (synchronous call cycle) graph from these.
    */
   sync?: boolean;
+  /**
+   * Policy grants the service must hold for what it does over this slot (the peer checks them
+   * on the kernel-reported sender); the validator reports a grant the manifest does not give.
+   */
+  grants?: readonly string[];
 }
 
 /** What init hands a service at spawn. */

@@ -248,6 +248,32 @@ Deno.test("fsck: an unknown opcode is reported as such, never repaired, even at 
   }
 });
 
+Deno.test("an unknown opcode makes the store read-only: reads work, no write goes over it", async () => {
+  const recs = [
+    put("/state/a", "1"),
+    rawJournalRecord(0x44, enc.encode("/state/b"), enc.encode("2")),
+    put("/state/z", "after"),
+  ];
+  const img = image(recs);
+  const dev = MemoryBlockDevice.fromBytes(img);
+  const fs = await StateFs.open(dev);
+  assertEquals(fs.list("/state/", 9), ["/state/a"]);
+  for (
+    const write of [
+      () => fs.put("/state/new", enc.encode("n")),
+      () => fs.delete("/state/a"),
+      () => fs.batch([{ op: "put", key: "/state/n", value: enc.encode("n") }]),
+      () => fs.compact(),
+    ]
+  ) {
+    const err = await assertRejects(write, StateFsError);
+    assertEquals(err.code, "CORRUPT");
+    assert(err.message.includes("unknown opcode 0x44"), err.message);
+  }
+  await fs.sync();
+  assertEquals(dev.snapshot(), img, "nothing written");
+});
+
 Deno.test("fsck: torn tail (last record incomplete) is repairable and repair keeps the state", async () => {
   const recs = [put("/state/a", "1"), encodeRecord(OP_PUT, "/state/big", new Uint8Array(800))];
   const img = image(recs);

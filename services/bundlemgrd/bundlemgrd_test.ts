@@ -1,9 +1,12 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/assert.ts";
 import { frameWriter } from "../../core/kernel/frame.ts";
 import { call } from "../../core/kernel/rpc.ts";
-import { runService } from "../testing.ts";
+import { runService as runBare, type RunServiceOptions } from "../testing.ts";
+import type { ServiceModule } from "../../core/kernel/service.ts";
+import { fakePolicyd, type PolicyQuestion } from "../statefsd/test_rig.ts";
 import { bundlemgrd } from "./main.ts";
 import {
+  BN_DENIED,
   BN_MALFORMED,
   BN_OP_FETCH_IMAGE,
   BN_OP_LIST,
@@ -21,6 +24,14 @@ import {
   SLOT_B,
 } from "./protocol.ts";
 import { BundleConfigError, SlotTable } from "./slots.ts";
+
+/** bundlemgrd with a policyd that grants the test client bundle.set_active. */
+function runService(module: ServiceModule, opts: RunServiceOptions = {}) {
+  return runBare(module, {
+    peers: [fakePolicyd({ client: ["bundle.set_active"] })],
+    ...opts,
+  });
+}
 
 Deno.test("bundlemgrd: LIST, FETCH_IMAGE and SET_ACTIVE_SLOT with its published-slot markers", async () => {
   const result = await runService(bundlemgrd, {
@@ -50,7 +61,7 @@ Deno.test("bundlemgrd: LIST, FETCH_IMAGE and SET_ACTIVE_SLOT with its published-
     },
   });
   assertEquals(result.lines, [
-    "slot-check: bundlemgrd all 1 slots ok",
+    "slot-check: bundlemgrd all 3 slots ok",
     "bundlemgrd: ready",
     "bundlemgrd: slot a active",
     "bundlemgrd: slot b active",
@@ -156,4 +167,22 @@ Deno.test("bundlemgrd codecs: replies decode strictly", () => {
     { slot: SLOT_B, properties: "k=v" },
   );
   assertThrows(() => parseProperties("novalue\n"), BundlemgrdError);
+});
+
+Deno.test("bundlemgrd: SET_ACTIVE_SLOT from a sender without bundle.set_active is DENIED and changes nothing", async () => {
+  const asked: PolicyQuestion[] = [];
+  const result = await runBare(bundlemgrd, {
+    peers: [fakePolicyd({ updated: ["bundle.set_active"] }, asked)],
+    client: async (sys, slots) => {
+      const err = await assertRejects(
+        () => bundleSetActiveSlot(sys, slots.bundlemgrd, slots.reply, SLOT_B),
+        BundlemgrdError,
+      );
+      assertEquals(err.status, BN_DENIED);
+      assertEquals((await bundleList(sys, slots.bundlemgrd, slots.reply)).active, SLOT_A);
+    },
+  });
+  assertEquals(asked.map((q) => [q.cap, q.allowed]), [["bundle.set_active", false]]);
+  assert(result.lines.some((l) => l.startsWith("bundlemgrd: SET_ACTIVE_SLOT denied sender=")));
+  assert(!result.lines.includes("bundlemgrd: slot b active"));
 });

@@ -9,8 +9,11 @@
 import { checkSlots } from "../../core/kernel/slot_check.ts";
 import { serve } from "../../core/kernel/rpc.ts";
 import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/service.ts";
-import { RIGHT_RECV, type Syscalls } from "../../core/kernel/types.ts";
+import { RIGHT_RECV, RIGHT_SEND, type Syscalls } from "../../core/kernel/types.ts";
+import { GRANT_BUNDLE_SET_ACTIVE, senderHolds } from "../policyd/protocol.ts";
 import {
+  BN_DENIED,
+  BN_OP_SET_ACTIVE_SLOT,
   decodeRequest,
   encodeFetchImageReply,
   encodeListReply,
@@ -26,6 +29,20 @@ const REQUIRED_SLOTS: readonly SlotNeed[] = [
     kind: "endpoint",
     rights: RIGHT_RECV,
     use: "LIST / FETCH_IMAGE / SET_ACTIVE_SLOT",
+  },
+  {
+    name: "reply",
+    kind: "endpoint",
+    rights: RIGHT_SEND | RIGHT_RECV,
+    use: "reply inbox for grant checks",
+  },
+  {
+    name: "policyd",
+    kind: "endpoint",
+    rights: RIGHT_SEND,
+    use: "CHECK_CAP bundle.set_active on each SET_ACTIVE_SLOT sender",
+    sync: true,
+    grants: ["policy.delegate"],
   },
 ];
 
@@ -63,11 +80,27 @@ async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
     return;
   }
   sys.print("bundlemgrd: ready");
-  await serve(
-    sys,
-    env.slots.inbox,
-    (request) => handleBundleRequest(table, request.data, (line) => sys.print(line)),
-  );
+  const print = (line: string) => sys.print(line);
+  await serve(sys, env.slots.inbox, async (request) => {
+    // Only a sender the manifest grants bundle.set_active may change the active slot.
+    if (decodeRequest(request.data).kind === "set_active") {
+      const sender = request.senderServiceId;
+      const granted = await senderHolds(
+        sys,
+        env.slots.policyd,
+        env.slots.reply,
+        sender,
+        GRANT_BUNDLE_SET_ACTIVE,
+      );
+      if (!granted) {
+        print(
+          `bundlemgrd: SET_ACTIVE_SLOT denied sender=0x${sender.toString(16).padStart(16, "0")}`,
+        );
+        return encodeStatusReply(BN_OP_SET_ACTIVE_SLOT, BN_DENIED);
+      }
+    }
+    return handleBundleRequest(table, request.data, print);
+  });
 }
 
 /** The bundlemgrd service module. */

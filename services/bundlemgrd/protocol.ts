@@ -13,7 +13,8 @@
  * configuration always gives the same bytes.
  *
  * Statuses: 0 OK, 1 MALFORMED (wrong magic, short or overlong frame, a slot other than 1 or 2),
- * 2 UNSUPPORTED (wrong version, unknown op). Error replies carry only the status.
+ * 2 UNSUPPORTED (wrong version, unknown op), 3 DENIED (SET_ACTIVE_SLOT from a sender policyd does
+ * not grant `bundle.set_active`; nothing changes). Error replies carry only the status.
  *
  * @module
  */
@@ -48,6 +49,8 @@ export const BN_OK = 0;
 export const BN_MALFORMED = 1;
 /** Wrong version or unknown op. */
 export const BN_UNSUPPORTED = 2;
+/** Status: the sender lacks the grant the request needs. */
+export const BN_DENIED = 3;
 
 /** Wire id of slot A. */
 export const SLOT_A = 1;

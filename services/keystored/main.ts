@@ -16,6 +16,7 @@ import { checkSlots } from "../../core/kernel/slot_check.ts";
 import { serve } from "../../core/kernel/rpc.ts";
 import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/service.ts";
 import { RngdError, rngGet } from "../rngd/protocol.ts";
+import { GRANT_KEYSTORE_SIGN, senderHolds } from "../policyd/protocol.ts";
 import { StatefsClient, StatefsdError } from "../statefsd/protocol.ts";
 import {
   decodeRequest,
@@ -23,6 +24,7 @@ import {
   ed25519Verify,
   encodeReply,
   importSigningKey,
+  KS_DENY,
   KS_IO_ERROR,
   KS_KEY_EXISTS,
   KS_KEY_NOT_FOUND,
@@ -56,6 +58,14 @@ const REQUIRED_SLOTS: readonly SlotNeed[] = [
     sync: true,
   },
   { name: "rngd", kind: "endpoint", rights: RIGHT_SEND, use: "key generation entropy", sync: true },
+  {
+    name: "policyd",
+    kind: "endpoint",
+    rights: RIGHT_SEND,
+    use: "CHECK_CAP keystore.sign on each DEVICE_SIGN sender",
+    sync: true,
+    grants: ["policy.delegate"],
+  },
 ];
 
 /** The loaded device key. */
@@ -203,7 +213,27 @@ async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
   if (!checkSlots(sys, env, REQUIRED_SLOTS)) return;
   const keystore = new Keystore(ipcBackend(sys, env), (line) => sys.print(line));
   sys.print("keystored: ready");
-  await serve(sys, env.slots.inbox, (request) => keystore.handle(request.data));
+  await serve(sys, env.slots.inbox, async (request) => {
+    // The device key signs only for a sender the manifest grants keystore.sign.
+    const frame = request.data;
+    if (frame.length >= 4 && frame[3] === KS_OP_DEVICE_SIGN) {
+      const sender = request.senderServiceId;
+      const granted = await senderHolds(
+        sys,
+        env.slots.policyd,
+        env.slots.reply,
+        sender,
+        GRANT_KEYSTORE_SIGN,
+      );
+      if (!granted) {
+        sys.print(
+          `keystored: DEVICE_SIGN denied sender=0x${sender.toString(16).padStart(16, "0")}`,
+        );
+        return encodeReply(KS_OP_DEVICE_SIGN, KS_DENY);
+      }
+    }
+    return keystore.handle(frame);
+  });
 }
 
 /** The keystored service module. */

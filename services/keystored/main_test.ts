@@ -14,7 +14,7 @@ import {
 } from "../statefsd/protocol.ts";
 import { diskOptions, fakePolicyd, makeDisk } from "../statefsd/test_rig.ts";
 import { bootServices, type FakePeer, type HarnessResult } from "../testing.ts";
-import { DEVICE_KEY_PATH, keystored } from "./main.ts";
+import { DEVICE_KEY_PATH, Keystore, keystored } from "./main.ts";
 import {
   decodeReply,
   ed25519PublicKey,
@@ -24,14 +24,22 @@ import {
   encodeVerify,
   KeystoreClient,
   KeystoredError,
+  KS_DENY,
   KS_IO_ERROR,
   KS_KEY_NOT_FOUND,
   KS_MALFORMED,
+  KS_OK,
   KS_OP_DEVICE_KEYGEN,
+  KS_OP_DEVICE_RELOAD,
+  KS_OP_GET_DEVICE_PUBKEY,
   KS_OP_VERIFY,
   KS_PRIVATE_EXPORT_DENIED,
   KS_UNSUPPORTED,
 } from "./protocol.ts";
+
+const GRANTS: Record<string, string[]> = {
+  client: ["statefs.read", "statefs.write", "keystore.sign"],
+};
 
 type Body = (
   sys: Syscalls,
@@ -41,16 +49,19 @@ type Body = (
 
 function boot(
   body: Body,
-  opts: { store?: MemoryStore; seed?: number; statefs?: FakePeer } = {},
+  opts: {
+    store?: MemoryStore;
+    seed?: number;
+    statefs?: FakePeer;
+    grants?: Record<string, string[]>;
+  } = {},
 ): Promise<HarnessResult> {
   const store = opts.store ?? makeDisk();
   return bootServices({
     services: [
-      ...(opts.statefs ? [opts.statefs] : [
-        { module: logd },
-        fakePolicyd({ client: ["statefs.read", "statefs.write"] }),
-        { module: statefsd },
-      ]),
+      ...(opts.statefs
+        ? [fakePolicyd(opts.grants ?? GRANTS), opts.statefs]
+        : [{ module: logd }, fakePolicyd(opts.grants ?? GRANTS), { module: statefsd }]),
       { module: rngd },
       { module: keystored },
     ],
@@ -91,12 +102,13 @@ Deno.test("keystored: keygen is persisted, idempotent, and survives a restart", 
   }, { store });
   assertEquals(first.lines.filter((l) => l === "keystored: device key generated").length, 1);
   assert(first.lines.includes("keystored: ready"));
-  assert(first.lines.includes("slot-check: keystored all 4 slots ok"));
-  // A restart on the same disk finds the key without generating one.
+  assert(first.lines.includes("slot-check: keystored all 5 slots ok"));
+  // A restart on the same disk under another seed (other entropy) finds the key: KEYGEN first,
+  // before anything else could have loaded it, answers the stored key without making one.
   const second = await boot(async (_sys, ks) => {
-    assertEquals(await ks.publicKey(), pub);
     assertEquals(await ks.keygen(), { created: false, publicKey: pub });
-  }, { store });
+    assertEquals(await ks.publicKey(), pub);
+  }, { store, seed: 99 });
   assert(!second.lines.includes("keystored: device key generated"));
 });
 
@@ -212,4 +224,53 @@ Deno.test("keystored: a store that cannot persist is IO_ERROR and no key is ackn
   assertEquals(puts, ["put"]);
   assert(r.lines.some((l) => l.startsWith("keystored: store error (persist:")));
   assert(!r.lines.includes("keystored: device key generated"));
+});
+
+Deno.test("keystored: a new key is acknowledged only once it is synced", async () => {
+  await boot(async (sys, ks, slots) => {
+    assert((await ks.keygen()).created);
+    const sf = new StatefsClient(sys, slots.statefsd, slots.reply);
+    assertEquals((await sf.stats()).counters?.unsynced, 0);
+  });
+});
+
+Deno.test("keystored: RELOAD reads the store, so a key changed behind its back is what it answers", async () => {
+  let stored: Uint8Array | null = new Uint8Array(32).fill(1);
+  let loads = 0;
+  const ks = new Keystore({
+    load: () => {
+      loads++;
+      return Promise.resolve(stored);
+    },
+    persist: () => Promise.reject(new Error("not expected")),
+    entropy: () => Promise.reject(new Error("not expected")),
+  }, () => {});
+  const pubkey = async (op: number) => {
+    const reply = await ks.handle(encodeRequest(op));
+    assertEquals(reply[4], KS_OK);
+    return reply.slice(5);
+  };
+  const first = await pubkey(KS_OP_DEVICE_RELOAD);
+  assertEquals(first, await ed25519PublicKey(new Uint8Array(32).fill(1)));
+  assertEquals(await pubkey(KS_OP_GET_DEVICE_PUBKEY), first);
+  // Another seed lands in the store without keystored's knowledge.
+  stored = new Uint8Array(32).fill(2);
+  const before = loads;
+  const second = await pubkey(KS_OP_DEVICE_RELOAD);
+  assert(loads > before, "RELOAD did not read the store");
+  assertEquals(second, await ed25519PublicKey(new Uint8Array(32).fill(2)));
+  assertEquals(await pubkey(KS_OP_GET_DEVICE_PUBKEY), second);
+  // A key removed from the store is gone for RELOAD too.
+  stored = null;
+  assertEquals((await ks.handle(encodeRequest(KS_OP_DEVICE_RELOAD)))[4], KS_KEY_NOT_FOUND);
+});
+
+Deno.test("keystored: DEVICE_SIGN from a sender without keystore.sign is DENY and signs nothing", async () => {
+  const r = await boot(async (_sys, ks) => {
+    const { publicKey } = await ks.keygen();
+    assertEquals(await statusOf(ks.sign(Uint8Array.of(1, 2, 3))), KS_DENY);
+    // The public half stays available; only signing is guarded.
+    assertEquals(await ks.publicKey(), publicKey);
+  }, { grants: { client: ["statefs.read", "statefs.write"] } });
+  assert(r.lines.some((l) => l.startsWith("keystored: DEVICE_SIGN denied sender=")));
 });

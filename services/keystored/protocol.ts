@@ -20,7 +20,8 @@
  *
  * Statuses: 0 OK, 1 NOT_FOUND, 2 MALFORMED (wrong magic, short frame, wrong length, trailing
  * bytes), 3 IO_ERROR (nexus extension: statefsd or rngd failed, or the stored seed is damaged),
- * 4 UNSUPPORTED (wrong version, unknown op), 5 DENY, 10 KEY_EXISTS, 11 KEY_NOT_FOUND,
+ * 4 UNSUPPORTED (wrong version, unknown op), 5 DENY (DEVICE_SIGN from a sender policyd does not
+ * grant `keystore.sign`: nothing is signed), 10 KEY_EXISTS, 11 KEY_NOT_FOUND,
  * 12 PRIVATE_EXPORT_DENIED. Error replies carry only the status.
  *
  * The Ed25519 helpers keystored uses are re-exported here, so clients check its answers (and

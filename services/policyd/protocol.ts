@@ -201,3 +201,35 @@ export function policyRoute(
 ): Promise<number> {
   return ask(sys, policydSlot, replySlot, encodeRoute(subject, name));
 }
+
+/**
+ * Grants of other services' requests that a peer checks on the kernel-reported sender (asking
+ * policyd with CHECK_CAP, which needs the asker to hold `policy.delegate`).
+ */
+export const GRANT_BUNDLE_SET_ACTIVE = "bundle.set_active";
+/** Grant a sender needs for keystored DEVICE_SIGN. */
+export const GRANT_KEYSTORE_SIGN = "keystore.sign";
+/** Grant a sender needs for updated HEALTH_OK. */
+export const GRANT_UPDATE_HEALTH = "update.health";
+/** Grant a sender needs for updated BOOT_ATTEMPT. */
+export const GRANT_UPDATE_BOOT_ATTEMPT = "update.boot_attempt";
+/** Grant a sender needs for init's IH HEALTH_OK. */
+export const GRANT_INIT_HEALTH = "init.health";
+
+/**
+ * True when policyd says `sender` holds `cap`. Fails closed: no answer, a malformed answer or
+ * any error is no grant. policyd audits the decision to logd.
+ */
+export async function senderHolds(
+  sys: Syscalls,
+  policydSlot: number,
+  replySlot: number,
+  sender: bigint,
+  cap: string,
+): Promise<boolean> {
+  try {
+    return (await policyCheckCap(sys, policydSlot, replySlot, sender, cap)) === PO_ALLOW;
+  } catch {
+    return false;
+  }
+}

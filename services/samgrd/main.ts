@@ -12,6 +12,7 @@ import { type Message, RIGHT_RECV, type Syscalls } from "../../core/kernel/types
 import {
   decodeRequest,
   encodeReply,
+  SAMGRD_SELF,
   SM_FULL,
   SM_NOT_FOUND,
   SM_OK,
@@ -48,6 +49,11 @@ export function handleSamgrRequest(registry: Registry, request: Message): Uint8A
 async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
   if (!checkSlots(sys, env, REQUIRED_SLOTS)) return;
   const registry = new Registry();
+  // samgrd publishes its own inbox in its own namespace: a name no other caller may look up.
+  registry.register(sys.serviceId, SAMGRD_SELF, {
+    send: env.slots.inbox,
+    recv: env.slots.inbox,
+  });
   sys.print("samgrd: ready");
   await serve(sys, env.slots.inbox, (request) => handleSamgrRequest(registry, request));
 }

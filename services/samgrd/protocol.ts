@@ -211,3 +211,6 @@ export function samgrLookup(
 ): Promise<SamgrReply> {
   return roundTrip(sys, samgrdSlot, replySlot, encodeLookup(name), SM_OP_LOOKUP);
 }
+
+/** The name samgrd registers for itself in its own namespace (no other caller may see it). */
+export const SAMGRD_SELF = "samgrd";

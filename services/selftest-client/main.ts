@@ -25,6 +25,7 @@ import {
   StatefsdError,
 } from "../statefsd/protocol.ts";
 import {
+  SAMGRD_SELF,
   samgrLookup,
   samgrRegister,
   SM_NOT_FOUND,
@@ -39,8 +40,14 @@ import {
   policyCheck,
   policyCheckCap,
 } from "../policyd/protocol.ts";
-import { bundleFetchImage, bundleList } from "../bundlemgrd/protocol.ts";
-import { UpdateClient, UpdatedError } from "../updated/protocol.ts";
+import {
+  BN_DENIED,
+  bundleFetchImage,
+  bundleList,
+  BundlemgrdError,
+  bundleSetActiveSlot,
+} from "../bundlemgrd/protocol.ts";
+import { UD_DENIED, UpdateClient, UpdatedError } from "../updated/protocol.ts";
 import { buildSystemSet } from "../updated/system_set.ts";
 import { BOOTCTL_KEY, decodeBootCtl } from "../updated/bootctl.ts";
 
@@ -56,6 +63,12 @@ const SLOT_B = 2;
 const PEERS = ["keystored", "statefsd", "samgrd", "policyd", "bundlemgrd", "updated"] as const;
 type Peer = typeof PEERS[number];
 
+/** Grants the selftest's requests to a peer need (the peer checks them on the sender). */
+const PEER_GRANTS: Partial<Record<Peer, string[]>> = {
+  keystored: ["keystore.sign"],
+  updated: ["update.boot_attempt"],
+};
+
 /** Slots the selftest requires: its reply inbox and a SEND cap to every peer it proves. */
 export const requiredSlots: readonly SlotNeed[] = [
   { name: "reply", kind: "endpoint", rights: RIGHT_SEND | RIGHT_RECV, use: "reply inbox" },
@@ -65,6 +78,7 @@ export const requiredSlots: readonly SlotNeed[] = [
     rights: RIGHT_SEND,
     use: `requests to ${peer} (found through routing)`,
     sync: true,
+    ...(PEER_GRANTS[peer] ? { grants: PEER_GRANTS[peer] } : {}),
   })),
 ];
 
@@ -124,7 +138,7 @@ class Run {
    * Runs one proof: prints `SELFTEST: <ok>` when `body` completes, or
    * `SELFTEST: <subject> FAIL (<reason>)` when it throws.
    */
-  async proof(subject: string, ok: string, body: () => Promise<void>): Promise<boolean> {
+  async proof(subject: string, ok: string, body: () => Promise<void> | void): Promise<boolean> {
     try {
       await body();
       this.sys.print(`SELFTEST: ${ok}`);
@@ -189,25 +203,132 @@ function sfStatus(err: unknown): number | null {
   return err instanceof StatefsdError ? err.status : null;
 }
 
-/** Persistence and device-key proofs (phase `mmio`). */
-async function persistenceProofs(run: Run): Promise<void> {
-  // Read the cold-boot sentinel before any proof writes, so the verdict reflects the disk as booted.
-  let sentinelAtBoot: Uint8Array | null = null;
-  let sentinelError: string | null = null;
-  try {
-    sentinelAtBoot = await (await run.statefs()).tryGet(SENTINEL_KEY);
-  } catch (err) {
-    sentinelError = describe(err);
+/**
+ * Keys of the large-journal proof: 320 values of 8,000 bytes, 2.5 MiB of live data, more than
+ * two 1 MiB replay chunks. A partition too small for that gets what 45% of its region holds.
+ */
+const LARGE_PREFIX = "/state/selftest/large/";
+const LARGE_KEYS = 320;
+const LARGE_VALUE_BYTES = 8000;
+const REPLAY_CHUNK_BYTES = 1 << 20;
+/** Key the delete proof writes and deletes (absent after every boot). */
+const DELETED_KEY = "/state/selftest/deleted";
+const PERSIST_KEY = "/state/selftest/persist";
+
+function largeKey(i: number): string {
+  return `${LARGE_PREFIX}${String(i).padStart(4, "0")}`;
+}
+
+/** The value of large key `i` written by boot `boot`: distinct per key and per boot. */
+export function largeValue(i: number, boot: number): Uint8Array {
+  const out = new Uint8Array(LARGE_VALUE_BYTES);
+  let x = (Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(boot, 0x85ebca6b)) >>> 0;
+  for (let k = 0; k < out.length; k++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[k] = x >>> 24;
   }
+  out.set(enc.encode(`large ${i} boot ${boot}`));
+  return out;
+}
+
+function persistValue(boot: number): Uint8Array {
+  return enc.encode(`persist boot=${boot}`);
+}
+
+/** What the cold-boot sentinel records about the boot that wrote it. */
+interface Sentinel {
+  boots: number;
+  pubkey: string;
+  seed?: number;
+  large?: number;
+}
+
+function parseSentinel(bytes: Uint8Array): Sentinel {
+  const text = dec.decode(bytes);
+  const m = /^boots=(\d+) pubkey=([0-9a-f]{64})(?: seed=(\d+))?(?: large=(\d+))?$/.exec(text);
+  if (m === null) throw new ProofFailure(`sentinel is damaged: ${JSON.stringify(text)}`);
+  return {
+    boots: Number(m[1]),
+    pubkey: m[2],
+    ...(m[3] !== undefined ? { seed: Number(m[3]) } : {}),
+    ...(m[4] !== undefined ? { large: Number(m[4]) } : {}),
+  };
+}
+
+/**
+ * REOPEN, then proves statefsd replayed from the disk: it must have read at least the whole
+ * journal it now reports, so an engine that keeps its memory and only claims a replay fails here.
+ */
+async function replayedReopen(sf: StatefsClient): Promise<void> {
+  const before = (await sf.stats()).counters;
+  await sf.reopen();
+  const after = await sf.stats();
+  expect(
+    before !== undefined && after.counters !== undefined,
+    "statefsd STATS carries no counters",
+  );
+  const read = after.counters.sectorsRead - before.sectorsRead;
+  const journal = Math.ceil(after.bytesUsed / 512);
+  expect(
+    read >= journal,
+    `reopen read ${read} sectors from the disk, the journal holds ${journal} (no replay)`,
+  );
+}
+
+/**
+ * What a boot on a kept image checks before anything writes: the previous boot's writes that
+ * were synced before its power cut are all there, and what it deleted stays deleted.
+ */
+async function checkKeptImage(sf: StatefsClient, sentinel: Sentinel): Promise<void> {
+  const bootctl = await sf.tryGet(BOOTCTL_KEY);
+  expect(bootctl !== null, "bootctl record did not survive the reboot");
+  decodeBootCtl(bootctl);
+  const persisted = await sf.tryGet(PERSIST_KEY);
+  expect(
+    persisted !== null && equalBytes(persisted, persistValue(sentinel.boots)),
+    `${PERSIST_KEY} of boot ${sentinel.boots} did not survive the power cut`,
+  );
+  expect((await sf.tryGet(DELETED_KEY)) === null, `${DELETED_KEY} is back after the reboot`);
+  for (let i = 0; i < (sentinel.large ?? 0); i++) {
+    const got = await sf.tryGet(largeKey(i));
+    expect(got !== null, `${largeKey(i)} of boot ${sentinel.boots} is lost`);
+    expect(equalBytes(got, largeValue(i, sentinel.boots)), `${largeKey(i)} differs after reboot`);
+  }
+}
+
+/** Persistence and device-key proofs (phase `mmio`). */
+async function persistenceProofs(run: Run): Promise<ColdBootContext> {
+  // Read the cold-boot sentinel and check the kept image before any proof writes, so the verdict
+  // reflects the disk as booted (after the previous boot's power cut).
+  let sentinel: Sentinel | null = null;
+  let keptImageError: string | null = null;
+  try {
+    const sf = await run.statefs();
+    const raw = await sf.tryGet(SENTINEL_KEY);
+    if (raw !== null) {
+      sentinel = parseSentinel(raw);
+      await checkKeptImage(sf, sentinel);
+    }
+  } catch (err) {
+    keptImageError = describe(err);
+  }
+  const boot = (sentinel?.boots ?? 0) + 1;
 
   await run.proof("ipc routing keystored", "ipc routing keystored ok", async () => {
     await run.route("keystored");
   });
 
   let publicKey: Uint8Array | null = null;
+  let keygen: { created: boolean; unsynced: number | undefined } | null = null;
   await run.proof("device key pubkey", "device key pubkey ok", async () => {
     const ks = await run.keystore();
+    // KEYGEN first, before anything else could make keystored read the store: on a kept image it
+    // must find the key the previous boot made.
     const generated = await ks.keygen();
+    keygen = {
+      created: generated.created,
+      unsynced: (await (await run.statefs()).stats()).counters?.unsynced,
+    };
     const again = await ks.keygen();
     expect(!again.created, "a second keygen generated a new key (not idempotent)");
     expect(equalBytes(generated.publicKey, again.publicKey), "keygen answers differ");
@@ -221,6 +342,28 @@ async function persistenceProofs(run: Run): Promise<void> {
     forged[0] ^= 1;
     expect(!(await ks.verify(pub, signature, forged)), "signature verifies a different message");
     publicKey = pub;
+  });
+
+  // A first boot makes the key; a boot on a kept image must reload it. Under a different seed
+  // rngd gives different entropy, so a key made again instead of reloaded shows up here.
+  // An image without a sentinel (first boot, or an image from elsewhere) either lets keystored
+  // make the key or holds one already ("found": nothing to compare it with).
+  const answered = keygen as { created: boolean } | null;
+  const keyOk = sentinel !== null
+    ? "device key reloaded ok"
+    : answered?.created === false
+    ? "device key found"
+    : "device key generated";
+  await run.proof("device key reload", keyOk, () => {
+    expect(keygen !== null && publicKey !== null, "no keygen answer from the pubkey proof");
+    const made: { created: boolean } = keygen;
+    if (sentinel === null) return;
+    expect(!made.created, "keygen made a new device key on a kept image (not reloaded)");
+    expect(hex(publicKey) === sentinel.pubkey, "device public key changed across boots");
+    expect(
+      sentinel.seed === undefined || sentinel.seed !== run.env.seed,
+      `this boot runs under seed ${run.env.seed} like the one that made the key: a reload is not told from a remake`,
+    );
   });
 
   await run.proof(
@@ -238,11 +381,11 @@ async function persistenceProofs(run: Run): Promise<void> {
   await run.proof("statefs put", "statefs put ok", async () => {
     const sf = await run.statefs();
     const value = enc.encode("put-get-list");
-    await sf.put("/state/selftest/put", value);
-    const back = await sf.get("/state/selftest/put");
+    await sf.put("/state/selftest/put/key", value);
+    const back = await sf.get("/state/selftest/put/key");
     expect(equalBytes(back, value), "get returned a different value");
-    const keys = await sf.list("/state/selftest/", 64);
-    expect(keys.includes("/state/selftest/put"), `list missed the key: [${keys.join(", ")}]`);
+    const keys = await sf.list("/state/selftest/put/", 64);
+    expect(keys.includes("/state/selftest/put/key"), `list missed the key: [${keys.join(", ")}]`);
   });
 
   await run.proof(
@@ -266,12 +409,22 @@ async function persistenceProofs(run: Run): Promise<void> {
 
   await run.proof("statefs persist", "statefs persist ok", async () => {
     const sf = await run.statefs();
-    const value = enc.encode(`persist@${run.sys.now()}`);
-    await sf.put("/state/selftest/persist", value);
+    await sf.put(PERSIST_KEY, persistValue(boot));
     await sf.sync();
-    await sf.reopen();
-    const back = await sf.get("/state/selftest/persist");
-    expect(equalBytes(back, value), "value after reopen differs");
+    await replayedReopen(sf);
+    const back = await sf.get(PERSIST_KEY);
+    expect(equalBytes(back, persistValue(boot)), "value after reopen differs");
+  });
+
+  await run.proof("statefs delete", "statefs delete ok", async () => {
+    const sf = await run.statefs();
+    // Put and delete both reach the journal, so the replay below must apply the delete.
+    await sf.put(DELETED_KEY, enc.encode(`to be deleted, boot ${boot}`));
+    await sf.sync();
+    await sf.delete(DELETED_KEY);
+    await sf.sync();
+    await replayedReopen(sf);
+    expect((await sf.tryGet(DELETED_KEY)) === null, "a deleted key is back after reopen");
   });
 
   await run.proof("statefs crash-atomic", "statefs crash-atomic ok", async () => {
@@ -286,13 +439,33 @@ async function persistenceProofs(run: Run): Promise<void> {
       { kind: "put", key: "/state/selftest/txn-committed-2", value: v("c2") },
     ]);
     await sf.sync();
-    await sf.reopen();
+    await replayedReopen(sf);
     for (const k of ["txn-aborted-1", "txn-aborted-2"]) {
       expect((await sf.tryGet(`/state/selftest/${k}`)) === null, `aborted ${k} is visible`);
     }
     for (const [k, want] of [["txn-committed-1", "c1"], ["txn-committed-2", "c2"]]) {
       const got = await sf.tryGet(`/state/selftest/${k}`);
       expect(got !== null && dec.decode(got) === want, `committed ${k} lost after reopen`);
+    }
+  });
+
+  let large = 0;
+  await run.proof("statefs large journal", "statefs large journal ok", async () => {
+    const sf = await run.statefs();
+    const region = (await sf.stats()).regionBytes;
+    const count = Math.min(LARGE_KEYS, Math.floor(region * 0.45 / (LARGE_VALUE_BYTES + 64)));
+    // Several replay chunks when the region allows it; else as much as the region holds.
+    const want = Math.min(2 * REPLAY_CHUNK_BYTES, Math.floor(count * LARGE_VALUE_BYTES * 0.9));
+    for (let i = 0; i < count; i++) await sf.put(largeKey(i), largeValue(i, boot));
+    large = count;
+    await sf.sync();
+    await replayedReopen(sf);
+    const st = await sf.stats();
+    expect(st.bytesUsed > want, `the journal holds ${st.bytesUsed} bytes, expected over ${want}`);
+    for (let i = 0; i < count; i++) {
+      const got = await sf.tryGet(largeKey(i));
+      expect(got !== null, `${largeKey(i)} lost after reopen (${i} of ${count} came back)`);
+      expect(equalBytes(got, largeValue(i, boot)), `${largeKey(i)} differs after reopen`);
     }
   });
 
@@ -316,7 +489,7 @@ async function persistenceProofs(run: Run): Promise<void> {
     const after = await sf.stats();
     expect(after.generation > before.generation, "no compaction happened during the churn");
     await sf.sync();
-    await sf.reopen();
+    await replayedReopen(sf);
     for (const [key, text] of last) {
       const got = await sf.get(key);
       expect(dec.decode(got.slice(0, text.length)) === text, `${key} lost its last value`);
@@ -324,31 +497,60 @@ async function persistenceProofs(run: Run): Promise<void> {
   });
 
   await run.proof("device key persist", "device key persist ok", async () => {
-    expect(publicKey !== null, "no public key from the pubkey proof");
+    expect(publicKey !== null && keygen !== null, "no public key from the pubkey proof");
+    const made: { created: boolean; unsynced: number | undefined } = keygen;
+    if (made.created) {
+      // keystored acknowledges a new key only once it is durable: nothing may be left unsynced.
+      expect(made.unsynced !== undefined, "statefsd STATS carries no counters");
+      expect(
+        made.unsynced === 0,
+        `the new key was acknowledged with ${made.unsynced} unsynced writes`,
+      );
+    }
+    const sf = await run.statefs();
+    const before = (await sf.stats()).counters?.gets;
     const reloaded = await (await run.keystore()).reload();
+    const after = (await sf.stats()).counters?.gets;
+    expect(before !== undefined && after !== undefined, "statefsd STATS carries no counters");
+    expect(after > before, "RELOAD answered without reading the store");
     expect(equalBytes(reloaded, publicKey), "reloaded public key differs");
   });
 
-  // One cold-boot verdict: a first boot seeds the sentinel, a boot on the kept image checks it.
-  const coldBoot = sentinelAtBoot === null
+  return { sentinel, keptImageError, publicKey, boot, large };
+}
+
+/** What the persistence proofs hand the cold-boot proof that closes the run. */
+interface ColdBootContext {
+  sentinel: Sentinel | null;
+  keptImageError: string | null;
+  publicKey: Uint8Array | null;
+  boot: number;
+  /** Large-journal keys this boot wrote (the next boot checks them). */
+  large: number;
+}
+
+/**
+ * The cold-boot verdict, last of all proofs: a first boot seeds the sentinel, a boot on a kept
+ * image reports what it checked before anything wrote. The sentinel is written and synced here,
+ * after every other write of the run and with no REOPEN after it, so nothing but its own SYNC
+ * can carry it through the power cut that ends the boot.
+ */
+async function coldBootProof(run: Run, ctx: ColdBootContext): Promise<void> {
+  const { sentinel, keptImageError, publicKey, boot, large } = ctx;
+  const coldBoot = sentinel === null && keptImageError === null
     ? "statefs cold-boot seeded"
     : "statefs cold-boot persist ok";
   await run.proof("statefs cold-boot", coldBoot, async () => {
-    expect(sentinelError === null, `sentinel read failed: ${sentinelError}`);
+    expect(keptImageError === null, keptImageError ?? "");
     expect(publicKey !== null, "no public key from the pubkey proof");
     const sf = await run.statefs();
-    if (sentinelAtBoot !== null) {
-      const text = dec.decode(sentinelAtBoot);
-      const match = /^boots=(\d+) pubkey=([0-9a-f]{64})$/.exec(text);
-      expect(match !== null, `sentinel is damaged: ${JSON.stringify(text)}`);
-      expect(match[2] === hex(publicKey), "device public key changed across boots");
-      const bootctl = await sf.tryGet(BOOTCTL_KEY);
-      expect(bootctl !== null, "bootctl record did not survive the reboot");
-      decodeBootCtl(bootctl);
-      await sf.put(SENTINEL_KEY, enc.encode(`boots=${Number(match[1]) + 1} pubkey=${match[2]}`));
-    } else {
-      await sf.put(SENTINEL_KEY, enc.encode(`boots=1 pubkey=${hex(publicKey)}`));
+    if (sentinel !== null) {
+      expect(hex(publicKey) === sentinel.pubkey, "device public key changed across boots");
     }
+    await sf.put(
+      SENTINEL_KEY,
+      enc.encode(`boots=${boot} pubkey=${hex(publicKey)} seed=${run.env.seed} large=${large}`),
+    );
     await sf.sync();
   });
 }
@@ -360,21 +562,37 @@ async function routingProofs(run: Run): Promise<void> {
   });
   const pair = { send: run.env.slots.statefsd ?? 0, recv: run.replySlot };
   await run.proof("samgrd v1 register", "samgrd v1 register ok", async () => {
-    const r = await samgrRegister(
-      run.sys,
-      await run.route("samgrd"),
-      run.replySlot,
-      "selftest.svc",
-      pair,
-    );
+    const samgrd = await run.route("samgrd");
+    const r = await samgrRegister(run.sys, samgrd, run.replySlot, "selftest.svc", pair);
     expect(r.status === SM_OK, `register answered status ${r.status}`);
+    // A registration is what a later lookup finds, not an OK status.
+    const back = await samgrLookup(run.sys, samgrd, run.replySlot, "selftest.svc");
+    expect(back.status === SM_OK, `lookup after register answered status ${back.status}`);
+    expect(
+      back.send === pair.send && back.recv === pair.recv,
+      `lookup after register gave ${back.send}/${back.recv}, registered ${pair.send}/${pair.recv}`,
+    );
   });
   await run.proof("samgrd v1 lookup", "samgrd v1 lookup ok", async () => {
-    const r = await samgrLookup(run.sys, await run.route("samgrd"), run.replySlot, "selftest.svc");
-    expect(r.status === SM_OK, `lookup answered status ${r.status}`);
+    const samgrd = await run.route("samgrd");
+    const moved = { send: pair.recv, recv: pair.send };
+    const r = await samgrRegister(run.sys, samgrd, run.replySlot, "selftest.moved", moved);
+    expect(r.status === SM_OK, `register answered status ${r.status}`);
+    for (const [name, want] of [["selftest.svc", pair], ["selftest.moved", moved]] as const) {
+      const got = await samgrLookup(run.sys, samgrd, run.replySlot, name);
+      expect(got.status === SM_OK, `lookup ${name} answered status ${got.status}`);
+      expect(
+        got.send === want.send && got.recv === want.recv,
+        `lookup ${name} gave ${got.send}/${got.recv}, registered ${want.send}/${want.recv}`,
+      );
+    }
+  });
+  await run.proof("samgrd v1 isolation", "samgrd v1 isolation ok", async () => {
+    // samgrd registers itself under its own identity; another caller's names are not ours.
+    const r = await samgrLookup(run.sys, await run.route("samgrd"), run.replySlot, SAMGRD_SELF);
     expect(
-      r.send === pair.send && r.recv === pair.recv,
-      `lookup gave ${r.send}/${r.recv}, registered ${pair.send}/${pair.recv}`,
+      r.status === SM_NOT_FOUND,
+      `a name samgrd registered for itself answered status ${r.status} to selftest-client`,
     );
   });
   await run.proof("samgrd v1 unknown", "samgrd v1 unknown ok", async () => {
@@ -404,6 +622,37 @@ async function release(run: Run, label: string): Promise<Uint8Array> {
     { name: "kernel", bytes: enc.encode(`${label} kernel image`) },
     { name: "services", bytes: enc.encode(`${label} services bundle`) },
   ], seed);
+}
+
+/**
+ * Reads the bootctl record back from the disk (a REOPEN that replays, then GET) and compares it
+ * with what updated reports: a transition updated acknowledged must already be on the disk.
+ */
+async function bootctlOnDisk(run: Run, after: string): Promise<void> {
+  const sf = await run.statefs();
+  await replayedReopen(sf);
+  const raw = await sf.tryGet(BOOTCTL_KEY);
+  expect(raw !== null, `no bootctl record on the disk after ${after}`);
+  const record = decodeBootCtl(raw);
+  const status = await (await run.updater()).status();
+  const where = `on the disk after ${after}`;
+  expect(
+    record.active === status.active,
+    `bootctl active ${record.active} ${where}, updated says ${status.active}`,
+  );
+  const pending = record.pending ?? 0;
+  expect(
+    pending === status.pending,
+    `bootctl pending ${pending} ${where}, updated says ${status.pending}`,
+  );
+  expect(
+    record.triesLeft === status.triesLeft,
+    `bootctl tries ${record.triesLeft} ${where}, updated says ${status.triesLeft}`,
+  );
+  expect(
+    record.healthOk === status.healthOk,
+    `bootctl health flag ${where} differs from updated's`,
+  );
 }
 
 async function activeBundle(run: Run): Promise<number> {
@@ -452,6 +701,7 @@ async function otaProofs(run: Run): Promise<void> {
       status.pending === SLOT_B && status.triesLeft === 3,
       "slot b is not pending with 3 tries",
     );
+    await bootctlOnDisk(run, "switch");
   });
   await run.proof("ota health", "ota health ok", async () => {
     const status = await reportHealth(run.sys, run.replySlot, {
@@ -462,6 +712,7 @@ async function otaProofs(run: Run): Promise<void> {
     const after = await (await run.updater()).status();
     expect(after.pending === 0 && after.healthOk, "health-ok did not clear the pending slot");
     expect(after.active === SLOT_B, `active slot ${after.active} after health-ok`);
+    await bootctlOnDisk(run, "health-ok");
   });
   await run.proof("ota rollback", "ota rollback ok", async () => {
     const upd = await run.updater();
@@ -495,15 +746,8 @@ async function otaProofs(run: Run): Promise<void> {
     expect(reasons[1] === "signature", `index tamper refused as ${reasons[1]}`);
   });
   await run.proof("bootctl persist", "bootctl persist ok", async () => {
-    const sf = await run.statefs();
-    await sf.reopen();
-    const record = decodeBootCtl(await sf.get(BOOTCTL_KEY));
-    const status = await (await run.updater()).status();
-    expect(record.active === status.active, `record active ${record.active} != ${status.active}`);
-    const pending = record.pending ?? 0;
-    expect(pending === status.pending, `record pending ${record.pending} != ${status.pending}`);
-    expect(record.triesLeft === status.triesLeft, "record tries differ");
-    expect(record.healthOk === status.healthOk, "record health flag differs");
+    // The rollback and the refused stages leave the record of the rollback.
+    await bootctlOnDisk(run, "rollback");
   });
 }
 
@@ -534,17 +778,80 @@ async function policyProofs(run: Run): Promise<void> {
       const policyd = await run.route("policyd");
       const own = await policyCheckCap(run.sys, policyd, run.replySlot, NAME, "statefs.read");
       expect(own === PO_ALLOW, `own identity answered ${own}`);
-      // keystored holds statefs.read too; naming it as the subject must not borrow its grants.
+      // updated really holds statefs.boot (selftest-client does not): naming updated as the
+      // subject must not borrow its grant, since selftest-client may not ask on others' behalf.
+      const holder = await policyCheckCap(
+        run.sys,
+        policyd,
+        run.replySlot,
+        NAME,
+        "statefs.boot",
+      );
+      expect(holder === PO_DENY, `selftest-client's own statefs.boot answered ${holder}`);
       const spoof = await policyCheckCap(
         run.sys,
         policyd,
         run.replySlot,
-        "keystored",
-        "statefs.read",
+        "updated",
+        "statefs.boot",
       );
-      expect(spoof === PO_DENY, `spoofed subject answered ${spoof}`);
+      expect(spoof === PO_DENY, `asking as updated for its statefs.boot answered ${spoof}`);
     },
   );
+  await run.proof("statefs boot write denied", "statefs boot write denied ok", async () => {
+    // selftest-client holds statefs.boot.read but not statefs.boot: statefsd must ask policyd
+    // and refuse the write, leaving the record as it was.
+    const sf = await run.statefs();
+    const before = await sf.tryGet(BOOTCTL_KEY);
+    try {
+      await sf.put(BOOTCTL_KEY, enc.encode("not a bootctl record"));
+    } catch (err) {
+      const status = sfStatus(err);
+      expect(
+        status === SF_ACCESS_DENIED,
+        `bootctl write answered ${SF_STATUS_NAMES[status ?? -1] ?? describe(err)}`,
+      );
+      const after = await sf.tryGet(BOOTCTL_KEY);
+      expect(
+        before !== null && after !== null && equalBytes(before, after),
+        "the bootctl record changed although the write was refused",
+      );
+      return;
+    }
+    throw new ProofFailure("selftest-client wrote /state/boot without statefs.boot");
+  });
+  await run.proof("bundlemgrd set-active denied", "bundlemgrd set-active denied ok", async () => {
+    // Only updated holds bundle.set_active: selftest-client must be refused, nothing changed.
+    const before = await activeBundle(run);
+    const other = before === SLOT_A ? SLOT_B : SLOT_A;
+    try {
+      await bundleSetActiveSlot(run.sys, await run.route("bundlemgrd"), run.replySlot, other);
+    } catch (err) {
+      if (!(err instanceof BundlemgrdError)) throw err;
+      expect(err.status === BN_DENIED, `SET_ACTIVE_SLOT answered status ${err.status}`);
+      expect((await activeBundle(run)) === before, "the active slot changed although refused");
+      return;
+    }
+    throw new ProofFailure("bundlemgrd let selftest-client set the active slot");
+  });
+  await run.proof("updated health denied", "updated health denied ok", async () => {
+    // HEALTH_OK straight to updated needs update.health (init holds the right to forward it).
+    const upd = await run.updater();
+    const before = await upd.status();
+    try {
+      await upd.healthOk();
+    } catch (err) {
+      if (!(err instanceof UpdatedError)) throw err;
+      expect(err.status === UD_DENIED, `HEALTH_OK answered status ${err.status}`);
+      const after = await upd.status();
+      expect(
+        JSON.stringify(after) === JSON.stringify(before),
+        "the boot state changed although refused",
+      );
+      return;
+    }
+    throw new ProofFailure("updated took HEALTH_OK from selftest-client");
+  });
   await run.proof("policy malformed", "policy malformed ok", async () => {
     const reply = await call(
       run.sys,
@@ -562,10 +869,11 @@ async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
   if (!checkSlots(sys, env, requiredSlots)) return;
   sys.print(`${NAME}: ready`);
   const run = new Run(sys, env);
-  await persistenceProofs(run);
+  const cold = await persistenceProofs(run);
   await routingProofs(run);
   await otaProofs(run);
   await policyProofs(run);
+  await coldBootProof(run, cold);
   // `SELFTEST: end` is earned only by a run in which every proof passed.
   if (run.failures === 0) sys.print("SELFTEST: end");
   else sys.print(`SELFTEST: summary FAIL (${run.failures} proofs failed)`);

@@ -3,7 +3,9 @@
  *
  * - `/state/keystore` and everything under it belongs to keystored alone (no grant opens it to
  *   anyone else, so the device key never leaves keystored through statefsd);
- * - `/state/boot` and everything under it needs the `statefs.boot` capability, to read and write;
+ * - `/state/boot` and everything under it needs the `statefs.boot` capability to write and
+ *   `statefs.boot.read` to read or list (a prover may read the boot control record back without
+ *   being able to change it);
  * - every other key needs `statefs.write` to put, delete or batch, and `statefs.read` to get or
  *   list.
  *
@@ -24,6 +26,8 @@ export const BOOT_PREFIX = "/state/boot";
 export const KEYSTORE_OWNER = "keystored";
 /** Capability for {@link BOOT_PREFIX}. */
 export const CAP_BOOT = "statefs.boot";
+/** Capability for reads of {@link BOOT_PREFIX}. */
+export const CAP_BOOT_READ = "statefs.boot.read";
 /** Capability for writes elsewhere. */
 export const CAP_WRITE = "statefs.write";
 /** Capability for reads elsewhere. */
@@ -47,7 +51,7 @@ function within(key: string, namespace: string): boolean {
 /** The rule for reading (`write` false) or writing (`write` true) `key`. */
 export function accessRule(key: string, write: boolean): AccessRule {
   if (within(key, KEYSTORE_PREFIX)) return OWNER_RULE;
-  if (within(key, BOOT_PREFIX)) return { kind: "cap", cap: CAP_BOOT };
+  if (within(key, BOOT_PREFIX)) return { kind: "cap", cap: write ? CAP_BOOT : CAP_BOOT_READ };
   return { kind: "cap", cap: write ? CAP_WRITE : CAP_READ };
 }
 

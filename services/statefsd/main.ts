@@ -29,6 +29,7 @@ import { discoverDisk, DiskLayoutError, scanBlank } from "../../core/disk/discov
 import { logAppend } from "../logd/protocol.ts";
 import { PO_ALLOW, policyCheckCap } from "../policyd/protocol.ts";
 import { type Authorizer, StatefsServer } from "./server.ts";
+import { ReadCounter } from "./read_counter.ts";
 
 /**
  * GPT partition name nexus gives the StateFS area. statefsd finds the partition by its type
@@ -50,6 +51,7 @@ const REQUIRED_SLOTS: readonly SlotNeed[] = [
     rights: RIGHT_SEND,
     use: "CHECK_CAP per key prefix",
     sync: true,
+    grants: ["policy.delegate"],
   },
   { name: "logd", kind: "endpoint", rights: RIGHT_SEND, use: "audit of denials" },
   { name: "blk", kind: "mmio", rights: RIGHT_MAP, use: "virtio-blk disk (MMIO window)" },
@@ -203,7 +205,11 @@ export function ipcAuthorizer(sys: Syscalls, env: ServiceEnv): Authorizer {
   };
 }
 
-async function bringUpDisk(sys: Syscalls, env: ServiceEnv): Promise<StateFs> {
+async function bringUpDisk(
+  sys: Syscalls,
+  env: ServiceEnv,
+  counted: (area: BlockDevice) => BlockDevice,
+): Promise<StateFs> {
   let driver: VirtioBlkDriver;
   try {
     driver = await VirtioBlkDriver.probe(sys, env.slots.blk);
@@ -213,7 +219,7 @@ async function bringUpDisk(sys: Syscalls, env: ServiceEnv): Promise<StateFs> {
   const name = typeof env.config.partition === "string" ? env.config.partition : undefined;
   const where = await locateStateArea(driver, name);
   for (const w of where.warnings) sys.print(`statefsd: warning: ${w}`);
-  const { fs, formatted } = await openStateArea(where.area, where.provenBlank);
+  const { fs, formatted } = await openStateArea(counted(where.area), where.provenBlank);
   const s = fs.stats();
   sys.print(
     `statefsd: ${
@@ -226,16 +232,25 @@ async function bringUpDisk(sys: Syscalls, env: ServiceEnv): Promise<StateFs> {
 async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
   if (!checkSlots(sys, env, REQUIRED_SLOTS)) return;
   let fs: StateFs;
+  let reads: ReadCounter | undefined;
   try {
-    fs = await bringUpDisk(sys, env);
+    fs = await bringUpDisk(sys, env, (area) => reads = new ReadCounter(area));
   } catch (err) {
     const step = err instanceof DiskError ? err.step : "disk";
     sys.print(`statefsd: FAIL disk ${step} (${(err as Error).message})`);
     return;
   }
-  const server = new StatefsServer(fs, ipcAuthorizer(sys, env), (line) => sys.print(line));
-  fs.onCompaction = (info) =>
+  const server = new StatefsServer(
+    fs,
+    ipcAuthorizer(sys, env),
+    (line) => sys.print(line),
+    () => reads?.sectorsRead ?? 0,
+  );
+  fs.onCompaction = (info) => {
+    // A compaction syncs the whole state before it returns.
+    server.synced();
     sys.print(`statefsd: compaction done (gen=${info.generation}, entries=${info.entries})`);
+  };
   sys.print("statefsd: ready");
   await serve(sys, env.slots.inbox, (req) => server.handle(req.data, req.senderServiceId));
 }

@@ -155,6 +155,24 @@ export interface SfStats {
   regionBytes: number;
   /** Compactions since statefsd opened the store. */
   compactions: number;
+  /**
+   * What statefsd did since it started, so a client can check a claim without trusting it:
+   * GET requests the store answered (a RELOAD that reads the store shows here), mutating
+   * requests applied since the last completed SYNC or compaction (0 = everything acknowledged is
+   * durable), and sectors statefsd read from its disk (a REOPEN that replays shows here).
+   * Absent in replies from a statefsd that does not count them.
+   */
+  counters?: SfCounters;
+}
+
+/** Activity counters of a STATS reply (see {@link SfStats.counters}). */
+export interface SfCounters {
+  /** GET requests answered from the store. */
+  gets: number;
+  /** PUT, DELETE and committed BATCH requests since the last completed SYNC or compaction. */
+  unsynced: number;
+  /** Sectors read from the disk since statefsd started. */
+  sectorsRead: number;
 }
 
 /** Where a reply goes: the request's version, and its nonce for v2. */
@@ -341,8 +359,12 @@ export function encodeListReply(env: SfEnvelope, keys: readonly string[]): Uint8
 
 /** Encodes a successful STATS reply. */
 export function encodeStatsReply(env: SfEnvelope, s: SfStats): Uint8Array {
-  return replyHead(env, SF_OP_STATS, SF_OK).u32(s.generation).u32(s.liveKeys).u32(s.records)
-    .u32(s.bytesUsed).u32(s.regionBytes).u32(s.compactions).finish();
+  const w = replyHead(env, SF_OP_STATS, SF_OK).u32(s.generation).u32(s.liveKeys).u32(s.records)
+    .u32(s.bytesUsed).u32(s.regionBytes).u32(s.compactions);
+  if (s.counters !== undefined) {
+    w.u32(s.counters.gets).u32(s.counters.unsynced).u32(s.counters.sectorsRead);
+  }
+  return w.finish();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -479,7 +501,7 @@ export function decodeGetBody(body: Uint8Array): Uint8Array {
 export function decodeStatsBody(body: Uint8Array): SfStats {
   try {
     const r = new ByteReader(body);
-    const s = {
+    const s: SfStats = {
       generation: r.u32(),
       liveKeys: r.u32(),
       records: r.u32(),
@@ -487,6 +509,7 @@ export function decodeStatsBody(body: Uint8Array): SfStats {
       regionBytes: r.u32(),
       compactions: r.u32(),
     };
+    if (r.remaining > 0) s.counters = { gets: r.u32(), unsynced: r.u32(), sectorsRead: r.u32() };
     r.end();
     return s;
   } catch (err) {

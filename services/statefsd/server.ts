@@ -86,12 +86,24 @@ class Decisions {
 
 /** The statefsd request handler over one open engine. */
 export class StatefsServer {
-  /** A server over `fs`, authorising with `auth` and printing through `print`. */
+  #gets = 0;
+  #unsynced = 0;
+
+  /**
+   * A server over `fs`, authorising with `auth` and printing through `print`; `sectorsRead`
+   * reports how many sectors were read from the disk under `fs` (STATS carries it).
+   */
   constructor(
     public fs: StateFs,
     readonly auth: Authorizer,
     readonly print: (line: string) => void,
+    readonly sectorsRead: () => number = () => 0,
   ) {}
+
+  /** Marks everything acknowledged so far as durable (a compaction syncs the whole state). */
+  synced(): void {
+    this.#unsynced = 0;
+  }
 
   async #deny(op: number, path: string, sender: bigint): Promise<void> {
     const name = this.auth.nameOf(sender);
@@ -117,17 +129,20 @@ export class StatefsServer {
       case SF_OP_PUT: {
         if (!(await d.allows(accessRule(body.key, true)))) return denied(body.key);
         await this.fs.put(body.key, body.value);
+        this.#unsynced++;
         return encodeStatusReply(env, body.op, SF_OK);
       }
       case SF_OP_GET: {
         if (!(await d.allows(accessRule(body.key, false)))) return denied(body.key);
         const value = await this.fs.get(body.key);
+        this.#gets++;
         if (value === undefined) return encodeStatusReply(env, body.op, SF_NOT_FOUND);
         return encodeGetReply(env, value);
       }
       case SF_OP_DELETE: {
         if (!(await d.allows(accessRule(body.key, true)))) return denied(body.key);
         await this.fs.delete(body.key);
+        this.#unsynced++;
         return encodeStatusReply(env, body.op, SF_OK);
       }
       case SF_OP_LIST: {
@@ -145,10 +160,12 @@ export class StatefsServer {
         const path = await this.#firstDenied(d, body.entries.map((e) => e.key), true);
         if (path !== null) return denied(path);
         await this.fs.batch(body.entries.map(toBatchOp), { abort: body.abort });
+        if (!body.abort) this.#unsynced++;
         return encodeStatusReply(env, body.op, SF_OK);
       }
       case SF_OP_SYNC:
         await this.fs.sync();
+        this.#unsynced = 0;
         return encodeStatusReply(env, body.op, SF_OK);
       case SF_OP_STATS: {
         const st = this.fs.stats();
@@ -159,9 +176,11 @@ export class StatefsServer {
           bytesUsed: st.bytesUsed,
           regionBytes: st.regionBlocks * 512,
           compactions: st.compactions,
+          counters: { gets: this.#gets, unsynced: this.#unsynced, sectorsRead: this.sectorsRead() },
         });
       }
       case SF_OP_REOPEN:
+        // A reopen writes what is pending but does not flush the disk's cache: no durability.
         await this.fs.reopen();
         this.print(`statefsd: reopened (${this.fs.stats().liveKeys} keys replayed)`);
         return encodeStatusReply(env, body.op, SF_OK);

@@ -19,6 +19,19 @@ import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/serv
 import { KernelError, RIGHT_RECV, RIGHT_SEND, type Syscalls } from "../../core/kernel/types.ts";
 import { routeGet, RT_OK, RT_STATUS_NAMES } from "../../core/kernel/init_protocol.ts";
 import { bundleSetActiveSlot } from "../bundlemgrd/protocol.ts";
+import { fnv1a64 } from "../../core/kernel/fnv.ts";
+import {
+  GRANT_UPDATE_BOOT_ATTEMPT,
+  GRANT_UPDATE_HEALTH,
+  senderHolds,
+} from "../policyd/protocol.ts";
+import {
+  encodeReply,
+  UD_DENIED,
+  UD_MAGIC,
+  UD_OP_BOOT_ATTEMPT,
+  UD_OP_HEALTH_OK,
+} from "./protocol.ts";
 import { ED25519_PUBLIC_KEY_BYTES, fromHex, KeystoreClient } from "../keystored/protocol.ts";
 import { StatefsClient } from "../statefsd/protocol.ts";
 import { BOOTCTL_KEY, type SlotId } from "./bootctl.ts";
@@ -51,8 +64,34 @@ const REQUIRED_SLOTS: readonly SlotNeed[] = [
     rights: RIGHT_SEND,
     use: "slot publication (number taken from init routing at run time)",
     sync: true,
+    grants: ["bundle.set_active"],
+  },
+  {
+    name: "policyd",
+    kind: "endpoint",
+    rights: RIGHT_SEND,
+    use: "CHECK_CAP update.health / update.boot_attempt on each sender",
+    sync: true,
+    grants: ["policy.delegate"],
   },
 ];
+
+/** The grant each guarded op needs from its sender (init, the system's root, is trusted). */
+const GUARDED: Readonly<Record<number, string>> = {
+  [UD_OP_HEALTH_OK]: GRANT_UPDATE_HEALTH,
+  [UD_OP_BOOT_ATTEMPT]: GRANT_UPDATE_BOOT_ATTEMPT,
+};
+const INIT_ID = fnv1a64("init");
+
+/**
+ * The grant `frame` needs from `sender`, or null when it needs none: HEALTH_OK and BOOT_ATTEMPT
+ * change the boot state, so only init and the senders the manifest grants may send them.
+ */
+export function grantNeeded(frame: Uint8Array, sender: bigint): string | null {
+  if (sender === INIT_ID || frame.length < 4) return null;
+  if (frame[0] !== UD_MAGIC.charCodeAt(0) || frame[1] !== UD_MAGIC.charCodeAt(1)) return null;
+  return GUARDED[frame[3]] ?? null;
+}
 
 /** A configuration updated cannot run with. */
 export class UpdatedConfigError extends Error {
@@ -146,7 +185,22 @@ async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
   }
   sys.print("updated: ready");
   // BOOT_ATTEMPT's rollback publication runs after its reply (see updater.ts).
-  await serve(sys, env.slots.inbox, (request) => updater.handle(request.data));
+  await serve(sys, env.slots.inbox, async (request) => {
+    const sender = request.senderServiceId;
+    const grant = grantNeeded(request.data, sender);
+    if (grant !== null) {
+      if (!await senderHolds(sys, env.slots.policyd, env.slots.reply, sender, grant)) {
+        const op = request.data[3];
+        sys.print(
+          `updated: op ${op} denied sender=0x${
+            sender.toString(16).padStart(16, "0")
+          } (no ${grant})`,
+        );
+        return encodeReply(op, UD_DENIED);
+      }
+    }
+    return updater.handle(request.data);
+  });
 }
 
 /** The updated service module. */

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { call } from "../../core/kernel/rpc.ts";
 import type { Syscalls } from "../../core/kernel/types.ts";
 import type { MemoryStore } from "../../core/virtio/store.ts";
@@ -13,6 +13,7 @@ import { bootServices, type HarnessResult, type InitOptions } from "../testing.t
 import { updated } from "./main.ts";
 import {
   decodeReply,
+  UD_DENIED,
   UD_MALFORMED,
   UD_UNSUPPORTED,
   UpdateClient,
@@ -31,6 +32,12 @@ async function release(label: string, seed = UPDATE_SEED): Promise<Uint8Array> {
   ], seed);
 }
 
+/** What the default manifest grants: updated publishes slots, the client reports health. */
+const GRANTS: Record<string, string[]> = {
+  updated: ["statefs.boot", "statefs.boot.read", "bundle.set_active"],
+  client: ["update.health", "update.boot_attempt"],
+};
+
 interface BootOpts {
   store?: MemoryStore;
   config?: Record<string, unknown>;
@@ -46,7 +53,7 @@ async function boot(
   return bootServices({
     services: [
       { module: logd },
-      fakePolicyd(opts.grants ?? { updated: ["statefs.boot"] }),
+      fakePolicyd(opts.grants ?? GRANTS),
       { module: statefsd },
       { module: rngd },
       { module: keystored },
@@ -96,7 +103,7 @@ Deno.test("updated: stage, switch, health, rollback, each published and persiste
   const lines = r.lines;
   assert(lines.includes("updated: bootctl load miss"));
   assert(lines.includes("updated: ready"));
-  assert(lines.includes("slot-check: updated all 5 slots ok"));
+  assert(lines.includes("slot-check: updated all 6 slots ok"));
   const order = [
     "updated: staged 2.0.0 into slot b",
     "bundlemgrd: slot b active",
@@ -207,4 +214,22 @@ Deno.test("updated: without its key or its store it does not serve", async () =>
   );
   assert(noGrant.lines.some((l) => l.startsWith("updated: bootctl load FAIL")));
   assert(!noGrant.lines.includes("updated: ready"));
+});
+
+Deno.test("updated: HEALTH_OK and BOOT_ATTEMPT from a sender without the grant are DENIED", async () => {
+  const r = await boot(async (ud) => {
+    await ud.stage(await release("2.0.0"));
+    await ud.switchTo(2);
+    const before = await ud.status();
+    for (const op of [() => ud.healthOk(), () => ud.bootAttempt()]) {
+      const err = await assertRejects(op, UpdatedError);
+      assertEquals(err.status, UD_DENIED);
+    }
+    assertEquals(await ud.status(), before);
+  }, { grants: { updated: GRANTS.updated } });
+  assertEquals(
+    r.lines.filter((l) => / denied sender=0x[0-9a-f]{16} \(no update\./.test(l)).length,
+    2,
+  );
+  assert(!r.lines.includes("updated: slot b committed"));
 });

@@ -16,7 +16,8 @@
  *
  * Statuses: 0 OK, 1 MALFORMED (wrong magic, short or inconsistent frame, tries 0), 2 UNSUPPORTED
  * (wrong version, unknown op), 3 FAILED (the request was understood and refused or could not be
- * carried out).
+ * carried out), 4 DENIED (HEALTH_OK from a sender policyd does not grant `update.health`, or
+ * BOOT_ATTEMPT without `update.boot_attempt`; init's own messages are trusted; nothing changes).
  *
  * @module
  */
@@ -56,6 +57,8 @@ export const UD_MALFORMED = 1;
 export const UD_UNSUPPORTED = 2;
 /** Refused or not carried out; the reply carries a reason. */
 export const UD_FAILED = 3;
+/** Status: the sender lacks the grant the request needs. */
+export const UD_DENIED = 4;
 
 /** FAILED reason: the system-set's layout is wrong. */
 export const UD_REASON_FORMAT = 1;

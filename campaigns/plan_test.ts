@@ -1,0 +1,43 @@
+import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
+import { drawPlan, type FaultPlan, formatPlan, parsePlan, PlanError, shrinkPlan } from "./plan.ts";
+
+Deno.test("plan text round-trips in canonical order", () => {
+  const p = parsePlan("power@w156:reorder,ioerr@w12,ioerr@r3");
+  assertEquals(formatPlan(p), "ioerr@r3,ioerr@w12,power@w156:reorder");
+  assertEquals(formatPlan(parsePlan("")), "none");
+  assertEquals(formatPlan(parsePlan(formatPlan(p))), formatPlan(p));
+  assertEquals(formatPlan(parsePlan("none")), "none");
+  assertEquals(formatPlan(parsePlan("power@w4")), "power@w4:atomic");
+});
+
+Deno.test("bad plans are refused with the part at fault", () => {
+  for (const bad of ["power@w0", "ioerr@x3", "power@w3:melt", "power@w1,power@w2", "ioerr@w"]) {
+    assertThrows(() => parsePlan(bad), PlanError);
+  }
+});
+
+Deno.test("a seed draws the same plan every time, and different seeds differ", () => {
+  const w = { writes: 160, reads: 1200 };
+  assertEquals(formatPlan(drawPlan(42, "all", w)), formatPlan(drawPlan(42, "all", w)));
+  const distinct = new Set(
+    Array.from({ length: 50 }, (_, s) => formatPlan(drawPlan(s, "power", w))),
+  );
+  assert(distinct.size > 40, `only ${distinct.size} distinct plans`);
+  assertEquals(formatPlan(drawPlan(5, "none", w)), "none");
+  for (let s = 0; s < 50; s++) {
+    const p = drawPlan(s, "all", w);
+    if (p.powerCut) assert(p.powerCut.write >= 1 && p.powerCut.write <= 160);
+    for (const f of p.ioErrors) assert(f.nth >= 1 && f.nth <= (f.op === "write" ? 160 : 1200));
+  }
+});
+
+Deno.test("shrinking keeps only the faults the failure needs, with the mildest cut", async () => {
+  const big = parsePlan("ioerr@r5,ioerr@w7,ioerr@w9,power@w30:torn");
+  // The "bug": fails whenever write 9 errors and the power is cut after write 30 in any mode.
+  const fails = (p: FaultPlan) =>
+    Promise.resolve(
+      p.ioErrors.some((f) => f.op === "write" && f.nth === 9) && p.powerCut?.write === 30,
+    );
+  const { plan } = await shrinkPlan(big, fails);
+  assertEquals(formatPlan(plan), "ioerr@w9,power@w30:atomic");
+});

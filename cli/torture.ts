@@ -1,0 +1,126 @@
+/**
+ * `nexus torture power|corrupt|frames`: the crash and fuzz campaigns.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import {
+  asCampaignUsageError,
+  type CampaignFlags,
+  campaignFlags,
+  positiveInt,
+  runCampaignCommand,
+} from "./report.ts";
+import { setExitCode } from "./io.ts";
+import { parseSeeds } from "../campaigns/select.ts";
+
+interface PowerFlags extends CampaignFlags {
+  mode?: string;
+  cut?: string;
+  workload?: string;
+  workloads?: string;
+  bound?: string;
+  case?: string;
+}
+
+const POWER_HELP = `
+Workloads: boot (the first boot on a fresh image, seed 1, loses power after write N, then the
+disk is checked and rebooted), engine (a seeded random engine workload; every chosen crash point
+reopened and checked), repair (fsck --repair of that workload's repairable crash images, itself
+crashed at every write). Compactions (their superblock flip included) and the zeroing a reopened
+engine does before its first append are crash points of the engine workload like any other.
+
+Modes: linear (after write 1, 2, 3 ...), log (1, 2, 4, 8 ...), exhaustive (every write; for the
+engine workload every subset of the writes in flight up to --bound, seeded subsets beyond).
+
+Exit codes: 0 every case kept the invariants; 1 some case failed; 2 usage error.`;
+
+/** Registers `nexus torture`. */
+export function registerTorture(program: Command): Command {
+  const torture = program.command("torture").description("crash and fuzz campaigns");
+  campaignFlags(
+    torture.command("power")
+      .description("cut power at every chosen write of the boot and of engine workloads")
+      .option("--mode <mode>", "linear | log | exhaustive (default linear)")
+      .option("--cut <list>", "behaviours: atomic,reorder,torn (default all three)")
+      .option("--workload <list>", "boot,engine,repair (default all three)")
+      .option("--workloads <n>", "engine/repair workload seeds 1..N (default 20)")
+      .option(
+        "--bound <n>",
+        "exhaustive: every subset up to this many writes in flight (default 8)",
+      )
+      .option("--case <id>", "run one case (as a replay line names it)"),
+  )
+    .addHelpText("after", POWER_HELP)
+    .action(async (flags: PowerFlags) => {
+      try {
+        const options: Record<string, string | number> = {
+          mode: flags.mode ?? "linear",
+          cut: flags.cut ?? "atomic,reorder,torn",
+          workload: flags.workload ?? "boot,engine,repair",
+          workloads: flags.workloads !== undefined
+            ? positiveInt(flags.workloads, "--workloads")
+            : 20,
+          bound: flags.bound !== undefined ? positiveInt(flags.bound, "--bound", 16) : 8,
+        };
+        if (flags.case !== undefined) options.case = flags.case;
+        setExitCode(await runCampaignCommand("torture power", options, flags));
+      } catch (err) {
+        throw asCampaignUsageError(err);
+      }
+    });
+  campaignFlags(
+    torture.command("corrupt")
+      .description("damage a populated image and inspect, fsck, repair, put and boot it")
+      .option("--seeds <list>", "damage seeds: A..B, N or a comma list (default 1..300)"),
+  )
+    .addHelpText("after", CORRUPT_HELP)
+    .action(async (flags: CampaignFlags & { seeds?: string }) => {
+      try {
+        const seeds = flags.seeds ?? "1..300";
+        parseSeeds(seeds);
+        setExitCode(await runCampaignCommand("torture corrupt", { seeds }, flags));
+      } catch (err) {
+        throw asCampaignUsageError(err);
+      }
+    });
+  campaignFlags(
+    torture.command("frames")
+      .description("send random and mutated-valid frames to every service a client reaches")
+      .option("--seeds <list>", "seeds: A..B, N or a comma list (default 1..10)")
+      .option("--frames <n>", "hostile frames per service per seed (default 500)"),
+  )
+    .addHelpText("after", FRAMES_HELP)
+    .action(async (flags: CampaignFlags & { seeds?: string; frames?: string }) => {
+      try {
+        const seeds = flags.seeds ?? "1..10";
+        parseSeeds(seeds);
+        const frames = flags.frames !== undefined ? positiveInt(flags.frames, "--frames") : 500;
+        setExitCode(await runCampaignCommand("torture frames", { seeds, frames }, flags));
+      } catch (err) {
+        throw asCampaignUsageError(err);
+      }
+    });
+  return torture;
+}
+
+const FRAMES_HELP = `
+The system boots with a fuzzing client in the selftest-client's place (same slots). For each of
+statefsd, keystored, samgrd, policyd, bundlemgrd and updated it sends a normal request, then
+random frames and mutations of valid ones (wrong version, truncated, oversized, wrong op, lying
+lengths, flipped bits, trailing bytes), then the normal request again. Every delivered frame must
+get a well-formed reply, no service may die, and the normal request must get its first status or OK.
+
+Exit codes: 0 every case kept the invariants; 1 some case failed; 2 usage error.`;
+
+const CORRUPT_HELP = `
+Each seed damages the image one clean boot left (bootctl, the device key and the selftest's keys
+in it): a bit flip, a zeroed, garbage or duplicated sector, or a truncated file, in the StateFS
+journal, its superblock, the primary or backup GPT, or anywhere in the StateFS area. Then it runs
+what a user runs: inspect, fsck, fsck --repair, put, and a boot. Invariants: no exception escapes
+and nothing hangs; fsck never calls the image clean when a byte it covers changed; nothing intact
+is destroyed (a key none of whose records was touched still reads back, or its record bytes are
+all still on the disk); a boot passes or fails with a failure line.
+
+Exit codes: 0 every case kept the invariants; 1 some case failed; 2 usage error.`;

@@ -1,0 +1,179 @@
+/**
+ * The campaigns end to end, in-process and small: explore boots with and without faults, a
+ * planted durability bug that the invariants must catch, the engine power torture, and the CLI's
+ * usage errors and report merge.
+ */
+import { assert, assertEquals } from "./assert.ts";
+import { withTempDir } from "./helpers.ts";
+import { bootOnce, checkMedium, makeBootBench, runBootCase } from "../campaigns/boot_case.ts";
+import { OverlayStore } from "../campaigns/medium.ts";
+import { drawPlan, formatPlan, parsePlan } from "../campaigns/plan.ts";
+import { tortureEngine, tortureRepair } from "../campaigns/engine_workload.ts";
+import { runCases } from "../campaigns/runner.ts";
+import { SERVICES } from "../services/mod.ts";
+import { makeCorruptBench, runCorruptCase } from "../campaigns/torture_corrupt.ts";
+import { makeFramesCtx, runFramesCase } from "../campaigns/torture_frames.ts";
+import type { ServiceModule } from "../core/kernel/service.ts";
+import { SF_OP_STATS, SF_OP_SYNC } from "../services/statefsd/protocol.ts";
+import { captureIo, run } from "../cli/main.ts";
+
+const bench = await withBench();
+
+async function withBench() {
+  const dir = await Deno.makeTempDir({ prefix: "nexus-campaign-test-" });
+  try {
+    return await makeBootBench(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("explore: a fault-free boot and a power-cut boot keep every invariant", async () => {
+  assert(bench.workload.writes > 10, `a boot writes (${bench.workload.writes})`);
+  const clean = await runBootCase(bench, 1, parsePlan("none"), "-");
+  assertEquals(clean.problems, []);
+  const plan = drawPlan(3, "all", bench.workload);
+  const faulted = await runBootCase(bench, 3, plan, "-");
+  assertEquals(faulted.problems, [], formatPlan(plan));
+});
+
+/** statefsd that answers SYNC without syncing (it serves a STATS instead): a lying disk path. */
+function lyingStatefsd(): ServiceModule {
+  const real = SERVICES.statefsd;
+  return {
+    ...real,
+    main(sys, env) {
+      const lying = new Proxy(sys, {
+        get(target, prop) {
+          if (prop === "recv") {
+            return async (...args: Parameters<typeof sys.recv>) => {
+              const m = await target.recv(...args);
+              if (args[0] === env.slots.inbox && m.data[3] === SF_OP_SYNC) {
+                const data = m.data.slice();
+                data[3] = SF_OP_STATS;
+                return { ...m, data };
+              }
+              return m;
+            };
+          }
+          const v = Reflect.get(target, prop);
+          return typeof v === "function" ? v.bind(target) : v;
+        },
+      });
+      return real.main(lying, env);
+    },
+  };
+}
+
+Deno.test("explore: a sync that is acknowledged but never made durable is caught", async () => {
+  const planted = { ...bench, services: { ...SERVICES, statefsd: lyingStatefsd() } };
+  const found: string[] = [];
+  for (let w = bench.workload.writes; w > 0 && found.length === 0; w -= 7) {
+    const medium = new OverlayStore(bench.template);
+    const r = await bootOnce(planted, medium, 1, parsePlan(`power@w${w}:reorder`));
+    found.push(...await checkMedium(medium, bench.initial, r.log.ops));
+  }
+  assert(found.some((p) => p.includes("acknowledged before the last sync")), found.join("\n"));
+});
+
+Deno.test("torture power: linear cuts over an engine workload and its repair keep the contract", async () => {
+  const e = await tortureEngine(1, { mode: "linear", behaviours: ["atomic", "reorder"], ops: 24 });
+  assert(e.images > 20, `${e.images} crash images`);
+  assertEquals(e.problems, []);
+  const r = await tortureRepair(2, { mode: "linear", behaviours: ["reorder"], ops: 24 });
+  assertEquals(r.problems, []);
+});
+
+Deno.test("runner: in-process cases come back in order with their replay commands", async () => {
+  await withTempDir("nexus-campaign-", async (dir) => {
+    const out = await runCases({
+      campaign: "torture power",
+      options: { workload: "engine", mode: "log", cut: "atomic" },
+      cases: ["engine:2", "engine:1"],
+      jobs: 0,
+      dir,
+    });
+    assertEquals(out.results.map((r) => r.id), ["engine:2", "engine:1"]);
+    assert(out.results.every((r) => r.ok && r.replay.includes("--case engine:")));
+  });
+});
+
+function quiet(args: string[]): Promise<number> {
+  return run(args, captureIo());
+}
+
+Deno.test("CLI: bad selections are usage errors (exit 2) before anything runs", async () => {
+  for (
+    const args of [
+      ["explore", "--seeds", "5..1"],
+      ["explore", "--faults", "meteor"],
+      ["explore", "--plan", "power@w0"],
+      ["explore", "--shard", "3/3"],
+      ["explore", "--seeds", "1", "--count", "2"],
+      ["explore", "--jobs", "two"],
+      ["torture", "power", "--mode", "sideways"],
+      ["report", "merge", "/nonexistent/report.json"],
+    ]
+  ) {
+    assertEquals(await quiet(args), 2, args.join(" "));
+  }
+});
+
+Deno.test("CLI: torture power writes shard reports that report merge joins", async () => {
+  await withTempDir("nexus-campaign-", async (dir) => {
+    for (const i of [0, 1]) {
+      const code = await quiet([
+        "torture",
+        "power",
+        "--workload",
+        "engine",
+        "--workloads",
+        "2",
+        "--mode",
+        "log",
+        "--cut",
+        "atomic",
+        "--jobs",
+        "0",
+        "--shard",
+        `${i}/2`,
+        "--json",
+        `${dir}/s${i}.json`,
+      ]);
+      assertEquals(code, 0);
+    }
+    const code = await quiet([
+      "report",
+      "merge",
+      `${dir}/s0.json`,
+      `${dir}/s1.json`,
+      "--json",
+      `${dir}/all.json`,
+      "--junit",
+      `${dir}/all.xml`,
+    ]);
+    assertEquals(code, 0);
+    const all = JSON.parse(await Deno.readTextFile(`${dir}/all.json`));
+    assertEquals(all.results.map((r: { id: string }) => r.id).sort(), ["engine:1", "engine:2"]);
+    assert((await Deno.readTextFile(`${dir}/all.xml`)).includes('tests="2"'));
+  });
+});
+
+Deno.test("torture corrupt: damaged images never throw past the documented errors nor stall a boot", async () => {
+  await withTempDir("nexus-corrupt-", async (dir) => {
+    const b = await makeCorruptBench(dir);
+    assert(b.records.has("/state/boot/bootctl.v1"), "the populated image holds bootctl");
+    for (const seed of [1, 2]) {
+      const r = await runCorruptCase(b, seed);
+      const bad = r.problems.filter((p) => /exception escaped|threw|stalled/.test(p));
+      assertEquals(bad, [], `seed ${seed}: ${r.plan}`);
+    }
+  });
+});
+
+Deno.test("torture frames: 500 hostile frames per service get well-formed replies, nobody dies", async () => {
+  await withTempDir("nexus-frames-", async (dir) => {
+    const r = await runFramesCase(await makeFramesCtx(dir), 1, 500);
+    assertEquals(r.problems, []);
+  });
+});
