@@ -22,15 +22,21 @@ import {
   openImage,
   parseRecipe,
   parseSize,
+  planImageGptRepair,
+  probeImage,
   type Recipe,
   RecipeError,
+  repairImageGpt,
   SECTOR_SIZE,
+  type SectorWrite,
   STATEFS_TYPE_GUID,
+  statImage,
 } from "../images/mod.ts";
 import {
   BlockDeviceError,
   encodeBackupEntry,
   encodeBackupHeader,
+  FileBlockDevice,
   fsck,
   parseBackup,
   restoreBackup,
@@ -381,18 +387,55 @@ async function fsckAction(
   image: string,
   opts: { repair?: boolean; json?: boolean; backup?: string | boolean },
 ): Promise<void> {
-  const img = await openImage(image, { write: opts.repair ?? false });
-  let report;
+  // The partition table first: a damaged or misplaced GPT copy is a problem, and --repair
+  // rewrites it before the StateFS is touched. Its backup then covers the whole image, so one
+  // file undoes the whole repair (docs/disk.md).
+  const probed = await probeImage(image);
+  const gptProblems = (probed.gpt?.problems ?? []).map((p) => p.message);
+  let gptFixed: SectorWrite[] = [];
+  let gptLeft: string[] = [];
   let backup: BackupFile | undefined;
-  try {
-    if (opts.repair && opts.backup !== false) {
-      const path = typeof opts.backup === "string" ? opts.backup : await freshBackupPath(image);
-      backup = new BackupFile(path, img.info.statefs.offsetBytes, img.info.statefs.lengthBytes);
+  const backupPath = async () =>
+    typeof opts.backup === "string" ? opts.backup : await freshBackupPath(image);
+  if (opts.repair && gptProblems.length > 0) {
+    const plan = await planImageGptRepair(image);
+    gptLeft = plan.left;
+    if (plan.writes.length > 0) {
+      if (opts.backup !== false) backup = new BackupFile(await backupPath(), 0, probed.sizeBytes);
+      gptFixed = (await repairImageGpt(image, (lba, old) => backup?.sink(lba, old))).writes;
     }
-    report = await fsck(img.device, { repair: opts.repair ?? false, backup: backup?.sink });
+  }
+  let img;
+  try {
+    img = await openImage(image, { write: opts.repair ?? false });
+  } catch (err) {
+    backup?.close();
+    throw err;
+  }
+  let report;
+  try {
+    if (opts.repair && opts.backup !== false && !backup) {
+      backup = new BackupFile(
+        await backupPath(),
+        img.info.statefs.offsetBytes,
+        img.info.statefs.lengthBytes,
+      );
+    }
+    // A whole-image backup numbers sectors from the start of the disk.
+    const shift = backup?.offsetBytes === 0 ? img.info.statefs.offsetBytes / SECTOR_SIZE : 0;
+    const sink = backup &&
+      ((block: number, old: Uint8Array) => backup!.sink(block + shift, old));
+    report = await fsck(img.device, { repair: opts.repair ?? false, backup: sink });
   } finally {
     backup?.close();
     img.close();
+  }
+  const gptOpen = gptFixed.length > 0 ? gptLeft : gptProblems;
+  if (gptProblems.length > 0 && report.status === "clean") {
+    report = {
+      ...report,
+      status: gptFixed.length > 0 && gptLeft.length === 0 ? "repaired" : "repairable",
+    };
   }
   const base = img.info.statefs.offsetBytes;
   const code = report.status === "clean"
@@ -409,6 +452,14 @@ async function fsckAction(
         ...report,
         problems: report.problems.map((p) => ({ ...p, imageOffset: base + p.offset })),
         backup: backup && backup.blocks > 0 ? { path: backup.path, sectors: backup.blocks } : null,
+        gpt: probed.gpt
+          ? {
+            source: probed.gpt.source,
+            problems: gptProblems,
+            repaired: gptFixed.map((w) => ({ lba: w.lba, what: w.why })),
+            left: gptOpen,
+          }
+          : null,
         exitCode: code,
       },
       null,
@@ -426,6 +477,13 @@ async function fsckAction(
     const facts = [`records ${report.records}`, `live keys ${report.liveKeys}`];
     if (report.generation !== undefined) facts.push(`generation ${report.generation}`);
     await print(facts.join(", "));
+    if (gptFixed.length > 0) {
+      const what = [...new Set(gptFixed.map((w) => w.why))].join(", ");
+      await print(`  gpt repaired: ${gptFixed.length} sectors rewritten (${what})`);
+    }
+    for (const p of gptOpen) {
+      await print(`  gpt: ${p}${gptFixed.length > 0 ? "" : " [repairable]"}`);
+    }
     for (const p of report.problems) {
       await print(
         `  ${p.code} at offset ${p.offset} (image byte ${base + p.offset}): ${p.message}${
@@ -450,6 +508,18 @@ async function restoreAction(image: string, file: string): Promise<void> {
     if (err instanceof Deno.errors.NotFound) throw new CliError(`${file}: no such file`);
     if (err instanceof BlockDeviceError) throw new CliError(`${file}: ${err.message}`);
     throw new CliError(`${file}: ${err instanceof Error ? err.message : err}`);
+  }
+  if (saved.offsetBytes === 0 && saved.sizeBytes === await statImage(image)) {
+    // A whole-image backup (a repair that rewrote the GPT): written back sector by sector,
+    // without reading a table that may be the very thing being restored.
+    const dev = await FileBlockDevice.open(image, { offsetBytes: 0, lengthBytes: saved.sizeBytes });
+    try {
+      const n = await restoreBackup(dev, saved);
+      await print(`${image}: restored ${n} sectors from ${file}`);
+    } finally {
+      dev.close();
+    }
+    return;
   }
   const img = await openImage(image, { write: true });
   try {

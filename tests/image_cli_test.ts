@@ -585,3 +585,62 @@ Deno.test({
     });
   },
 });
+
+Deno.test("fsck finds a damaged GPT copy; --repair rewrites it with a backup that restore undoes", async () => {
+  await withTempDir("nexus-cli-", async (dir) => {
+    const img = `${dir}/blk.img`;
+    await mkfs(img);
+    assertEquals((await nexus(["image", "put", img, "/state/a", "-"], { stdin: "v" })).code, 0);
+    const healthy = await fingerprint(img);
+    await patchFile(img, 0, Array(1024).fill(0));
+    const damaged = await fingerprint(img);
+    const found = await nexus(["image", "fsck", img]);
+    assertEquals(found.code, 1, found.stdout);
+    assertMatch(found.stdout, /status: repairable/);
+    assertMatch(
+      found.stdout,
+      /gpt: primary GPT header at LBA 1: no "EFI PART" signature \[repairable\]/,
+    );
+    assertEquals(await fingerprint(img), damaged, "fsck without --repair writes nothing");
+    const fixed = await nexus(["image", "fsck", img, "--repair", "--json"]);
+    assertEquals(fixed.code, 1, fixed.stdout + fixed.stderr);
+    const doc = JSON.parse(fixed.stdout);
+    assertEquals(doc.status, "repaired");
+    assertEquals(doc.gpt.source, "backup");
+    assertEquals(
+      doc.gpt.repaired.map((w: { lba: number }) => w.lba).sort((a: number, b: number) => a - b),
+      [0, 1],
+    );
+    assertEquals(doc.backup.path, `${img}.fsck-backup`);
+    assertEquals(await fingerprint(img), healthy, "the table is back byte for byte");
+    assertEquals((await nexus(["image", "fsck", img])).code, 0);
+    assertEquals((await nexus(["image", "put", img, "/state/b", "-"], { stdin: "w" })).code, 0);
+    assertEquals((await nexus(["image", "rm", img, "/state/b"])).code, 0);
+    const undo = await nexus(["image", "restore", img, `${img}.fsck-backup`]);
+    assertEquals(undo.code, 0, undo.stderr);
+    const head = (await Deno.readFile(img)).subarray(0, 1024);
+    assertEquals(head, new Uint8Array(1024), "restore puts the damaged sectors back");
+  });
+});
+
+Deno.test("fsck --repair moves the backup GPT of a grown image to the last LBA", async () => {
+  await withTempDir("nexus-cli-", async (dir) => {
+    const img = `${dir}/blk.img`;
+    await mkfs(img);
+    await Deno.truncate(img, 65 * MiB);
+    const found = await nexus(["image", "fsck", img]);
+    assertEquals(found.code, 1, found.stdout);
+    assertMatch(
+      found.stdout,
+      /gpt: primary GPT header puts the backup at LBA 131071, but the disk ends at 133119/,
+    );
+    const fixed = await nexus(["image", "fsck", img, "--repair", "--backup", `${dir}/undo.bak`]);
+    assertEquals(fixed.code, 1, fixed.stdout + fixed.stderr);
+    assertMatch(fixed.stdout, /gpt repaired: .*backup GPT moved to the last LBA/);
+    const clean = await nexus(["image", "fsck", img]);
+    assertEquals(clean.code, 0, clean.stdout);
+    const t = JSON.parse((await nexus(["image", "inspect", img, "--json"])).stdout);
+    assertEquals(t.warnings, []);
+    assert((await Deno.stat(`${dir}/undo.bak`)).size > 0);
+  });
+});

@@ -16,9 +16,14 @@
  * acknowledged before the last completed `sync()` (or compaction), never part of a batch, and a
  * torn tail ends the journal cleanly. How:
  * - appends rewrite the partially filled tail block with zeros after the new tail, and the area
- *   after the tail is kept all zeros durably (compaction zeroes the rest of its target region;
- *   after an open, the first write zeroes whatever a crash left beyond the tail and syncs before
- *   appending), so no stale or orphaned record can ever follow the tail;
+ *   after the tail is kept all zeros durably: the superblock block records per region a
+ *   high-water mark after which every block is zero, raised (and synced) before any journal
+ *   block past it is written; compaction zeroes its target region up to that mark; after an
+ *   open, the first write zeroes whatever a crash left between the tail and the mark (the whole
+ *   region when there is no mark) and syncs before appending. So no stale or orphaned record
+ *   can ever follow the tail, and no whole region is read to keep it so;
+ * - each `sync()` records the synced journal end in the superblock block, so a journal found
+ *   shorter than that on open is `CORRUPT` instead of silently missing records;
  * - each record carries a CRC32-C, so a record whose blocks did not all persist ends replay
  *   (collisions aside, 2^-32);
  * - a batch is TxnPrepare, its records, TxnCommit: replay applies it only at the commit, and
