@@ -61,7 +61,12 @@ function faultsOf(p: FaultPlan): Fault[] {
 }
 
 function planOf(faults: Fault[]): FaultPlan {
-  const ioErrors = faults.flatMap((f) => ("io" in f ? [f.io] : []));
+  // Two draws may pick the same request: a plan names each fault once.
+  const seen = new Set<string>();
+  const ioErrors = faults.flatMap((f) => ("io" in f ? [f.io] : [])).filter((f) => {
+    const id = `${f.op}${f.nth}`;
+    return !seen.has(id) && seen.add(id) !== undefined;
+  });
   const cut = faults.find((f) => "cut" in f) as { cut: FaultPlan["powerCut"] } | undefined;
   return parseFaultPlan(formatFaultPlan({ ioErrors, ...(cut ? { powerCut: cut.cut } : {}) }));
 }

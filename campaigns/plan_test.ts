@@ -41,3 +41,12 @@ Deno.test("shrinking keeps only the faults the failure needs, with the mildest c
   const { plan } = await shrinkPlan(big, fails);
   assertEquals(formatPlan(plan), "ioerr@w9,power@w30:atomic");
 });
+
+Deno.test("a seed that draws the same request twice gets a valid plan (seeds 3324, 8444)", () => {
+  const w = { writes: 162, reads: 1288 };
+  for (const seed of [3324, 8444]) {
+    const p = drawPlan(seed, "all", w);
+    assertEquals(formatPlan(parsePlan(formatPlan(p))), formatPlan(p));
+  }
+  for (let seed = 1; seed <= 20000; seed++) parsePlan(formatPlan(drawPlan(seed, "disk", w)));
+});

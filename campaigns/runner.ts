@@ -45,7 +45,9 @@ function cpuNow(): number {
 
 /** The replay command for a case without a campaign-specific one. */
 function fallbackReplay(campaign: string, id: string): string {
-  return `nexus ${campaign} --case ${id}`;
+  return campaign === "torture power"
+    ? `nexus ${campaign} --case ${id}`
+    : `nexus ${campaign} --seeds ${id}`;
 }
 
 /** Runs `plan.cases` and returns their results in order. */

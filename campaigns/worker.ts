@@ -42,7 +42,13 @@ async function main(): Promise<void> {
       try {
         result = await c.run(ctx, msg.run, options);
       } catch (err) {
-        result = crashedCase(msg.run, err, `nexus ${campaign} --case ${msg.run}`);
+        result = crashedCase(
+          msg.run,
+          err,
+          campaign === "torture power"
+            ? `nexus ${campaign} --case ${msg.run}`
+            : `nexus ${campaign} --seeds ${msg.run}`,
+        );
       }
       out({ result });
     }

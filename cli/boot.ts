@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
 import { io, printErr, setExitCode, userPath } from "./io.ts";
 import { asCliError } from "./scan.ts";
@@ -12,11 +12,13 @@ import { VERSION } from "./version.ts";
 import {
   checkWritable,
   DEFAULT_IMAGE_PATH,
+  DEFAULT_PHASES,
   defaultLadderPath,
   type LayoutPartition,
   leaseImage,
   type LineSource,
   loadNamedLadder,
+  parsePositiveInt,
   planImage,
   replaceWithError,
   reportPaths,
@@ -28,8 +30,11 @@ import {
   type TaskSummary,
   Terminal,
   TraceFile,
+  writeTextFileOrReport,
 } from "../harness/mod.ts";
-import type { TaskInfo } from "../core/kernel/types.ts";
+import type { TaskInfo, Tracer } from "../core/kernel/types.ts";
+import { ChromeTrace } from "../timeline/chrome_trace.ts";
+import { DEFAULT_SEQUENCE_LIMIT, SequenceDiagram } from "../timeline/sequence.ts";
 import { BootError, type BootOutcome, bootSystem } from "../init/boot.ts";
 import {
   type FaultPlan,
@@ -44,8 +49,10 @@ import {
   ManifestError,
   type ManifestLoad,
   requireLoadable,
+  type SystemManifest,
 } from "../init/manifest.ts";
 import { diagnosticWhere } from "../init/diagnostic.ts";
+import { slotName } from "../init/views.ts";
 import { CUT_MODES, type CutMode } from "../core/virtio/fault.ts";
 import { validateManifest } from "../init/validate.ts";
 import { SERVICES } from "../services/mod.ts";
@@ -60,6 +67,10 @@ interface BootFlags extends RunFlags {
   json?: boolean;
   junit?: string;
   trace?: string;
+  traceFormat?: string;
+  sequence?: string;
+  sequenceFilter?: string;
+  sequenceLimit?: string;
   faults?: string;
   time?: boolean;
   system?: string;
@@ -117,14 +128,25 @@ function parseFaults(text: string): FaultPlan {
   }
 }
 
-function summarize(tasks: TaskInfo[]): TaskSummary[] {
-  return tasks.map((t) => ({
-    pid: t.pid,
-    name: t.name,
-    state: t.state,
-    ...(t.blockedOn ? { blockedOn: { ...t.blockedOn } } : {}),
-    since: t.since,
-  }));
+/** The host's view of the task table, slots named from the manifest as init names them. */
+function summarize(tasks: TaskInfo[], manifest: SystemManifest): TaskSummary[] {
+  return tasks.map((t) => {
+    const b = t.blockedOn;
+    return {
+      pid: t.pid,
+      name: t.name,
+      state: t.state,
+      ...(b
+        ? {
+          blockedOn: {
+            ...b,
+            ...(b.slot !== undefined ? { slotName: slotName(manifest, t.name, b.slot) } : {}),
+          },
+        }
+        : {}),
+      since: t.since,
+    };
+  });
 }
 
 /**
@@ -133,7 +155,7 @@ function summarize(tasks: TaskInfo[]): TaskSummary[] {
  * policy does not give). The boot would otherwise stop part way, or pass while the wiring
  * contradicts the policy; each error is one line with its fix.
  */
-function requireBootable(loaded: ManifestLoad): void {
+function requireBootable(loaded: ManifestLoad): SystemManifest {
   const m = requireLoadable(loaded);
   if (m.services.length === 0) {
     throw new CliError(`${m.file}: declares no services, so there is nothing to boot`);
@@ -145,6 +167,7 @@ function requireBootable(loaded: ManifestLoad): void {
       errors.map((e) => `${diagnosticWhere(e)}: ${e.message}; ${e.hint}`).join("\n"),
     );
   }
+  return m;
 }
 
 function parsePowerCut(text: string): CutMode {
@@ -198,6 +221,25 @@ async function imageLayout(path: string): Promise<RunInfo["image"]> {
   }
 }
 
+/** Trace formats: Chrome trace-event JSON (Perfetto), or the kernel's events as JSON lines. */
+const TRACE_FORMATS = ["chrome", "jsonl"] as const;
+
+/** A trace being collected: the tracer for the kernel, and how to finish the file. */
+interface OpenTrace {
+  tracer: Tracer;
+  close(): void;
+}
+
+function openTrace(path: string, format: string | undefined): OpenTrace {
+  const chosen = format ?? (path.endsWith(".jsonl") ? "jsonl" : "chrome");
+  if (chosen === "jsonl") return TraceFile.create(path);
+  const chrome = new ChromeTrace();
+  return {
+    tracer: chrome.tracer,
+    close: () => writeTextFileOrReport(path, chrome.render()),
+  };
+}
+
 async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   const opts = resolveRunOptions(flags, (name) => io().env(name));
   const powerCut = parsePowerCut(flags.powerCut ?? "reorder");
@@ -211,7 +253,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   });
   // The manifest is checked before the image is touched; bootSystem reads it again.
   const manifestPath = flags.system !== undefined ? userPath(flags.system) : undefined;
-  requireBootable(await loadManifest(manifestPath ?? DEFAULT_MANIFEST_PATH));
+  const manifest = requireBootable(await loadManifest(manifestPath ?? DEFAULT_MANIFEST_PATH));
   const plan = planImage({
     image: flags.image !== undefined ? userPath(flags.image) : undefined,
     keepImage: opts.keepImage,
@@ -235,6 +277,17 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   checkWritable(reportPaths(logDir).summary);
   if (junit !== undefined) checkWritable(junit);
   if (tracePath !== undefined) checkWritable(tracePath);
+  const sequencePath = flags.sequence !== undefined ? userPath(flags.sequence) : undefined;
+  const sequenceLimit = flags.sequenceLimit !== undefined
+    ? parsePositiveInt(flags.sequenceLimit, "--sequence-limit")
+    : undefined;
+  const sequenceOnly = flags.sequenceFilter?.split(",").map((s) => s.trim()).filter((s) => s);
+  for (const name of sequenceOnly ?? []) {
+    if (name !== "init" && !manifest.services.some((svc) => svc.name === name)) {
+      throw new CliError(`--sequence-filter: no service "${name}" in ${manifest.file}`);
+    }
+  }
+  if (sequencePath !== undefined) checkWritable(sequencePath);
   // Only the managed default image is ever replaced; a named one is created when missing. Plain
   // boots run side by side: a fresh one boots a private image, released when this scope ends.
   using lease = await leaseImage(
@@ -257,7 +310,14 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
       `the cold boot runs under seed ${seed}, the same as the boot before it: a key regenerated instead of reloaded would look the same`,
     );
   }
-  const trace = tracePath !== undefined ? TraceFile.create(tracePath) : undefined;
+  const trace = tracePath !== undefined ? openTrace(tracePath, flags.traceFormat) : undefined;
+  const sequence = sequencePath !== undefined ? new SequenceDiagram() : undefined;
+  const tracers = [trace?.tracer, sequence?.tracer].filter((t): t is Tracer => t !== undefined);
+  const tracer: Tracer | undefined = tracers.length === 0
+    ? undefined
+    : tracers.length === 1
+    ? tracers[0]
+    : (e) => tracers.forEach((t) => t(e));
   const source: LineSource = async (sink) => {
     const out = await bootSystem({
       imagePath: lease.path,
@@ -267,13 +327,13 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
       ...(manifestPath !== undefined ? { manifestPath } : {}),
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
       shouldStop: () => sink.shouldStop(),
-      tracer: trace?.tracer,
+      tracer,
       // Every boot may precede a cold boot: its disk has a volatile write cache and loses
       // power at the end, so the image keeps only what a completed FLUSH covered.
       powerCutAtEnd: powerCut,
     });
     info.powerCut = powerCutRecord(powerCut, seed, out.disk, previous);
-    return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks) };
+    return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks, manifest) };
   };
   try {
     const verdict = await runSession({
@@ -290,6 +350,15 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     return verdict.exitCode;
   } finally {
     trace?.close();
+    if (sequence !== undefined && sequencePath !== undefined) {
+      writeTextFileOrReport(
+        sequencePath,
+        sequence.render({
+          ...(sequenceLimit !== undefined ? { limit: sequenceLimit } : {}),
+          ...(sequenceOnly !== undefined ? { only: sequenceOnly } : {}),
+        }),
+      );
+    }
   }
 }
 
@@ -330,12 +399,20 @@ export function registerBoot(program: Command): Command {
   return program.command("boot")
     .description("boot the simulated system against an image and judge the marker ladder")
     .option("--image <path>", "disk image (default: build/blk.img, made fresh for every boot)")
-    .option("--phase <name>", "judge the ladder from the start through this phase")
+    .option(
+      "--phase <name>",
+      `judge the ladder from the start through this phase: ${
+        DEFAULT_PHASES.join(", ")
+      } (default: the last)`,
+    )
     .option(
       "--until-marker [marker]",
       "stop once every marker of the phase was seen (no value, or 1), or at the first line containing MARKER (a ladder marker: the ladder counts what the console proves before it)",
     )
-    .option("--timeout <duration>", "wall-clock limit (default 90s)")
+    .option(
+      "--timeout <duration>",
+      "wall-clock limit: 90s, 2m, 500ms, 1h; a bare number is seconds (default 90s, at most 596h)",
+    )
     .option("--watchdog-ticks <n>", "init watchdog: responder iterations before it fires")
     .option("--keep-image", "keep an existing default image (cold boot)")
     .option("--require-cold-boot", "demand the cold-boot persistence marker")
@@ -359,7 +436,26 @@ export function registerBoot(program: Command): Command {
     .option("--log-dir <dir>", `where uart.log and summary.json go (default ${DEFAULT_LOG_DIR})`)
     .option("--json", "print the verdict as one JSON object (console lines only in uart.log)")
     .option("--junit <file>", "write a JUnit XML report")
-    .option("--trace <file>", "write every syscall as JSON lines")
+    .option(
+      "--trace <file>",
+      "write a timeline of the boot: Chrome trace-event JSON for ui.perfetto.dev (JSON lines for a .jsonl file)",
+    )
+    .addOption(
+      new Option("--trace-format <format>", "trace format (default: by the file's extension)")
+        .choices([...TRACE_FORMATS]),
+    )
+    .option(
+      "--sequence <file>",
+      "write the IPC between services as a Mermaid sequence diagram (.mmd)",
+    )
+    .option(
+      "--sequence-filter <services>",
+      "only messages between these services (comma-separated, e.g. selftest-client,statefsd)",
+    )
+    .option(
+      "--sequence-limit <n>",
+      `most messages drawn in the sequence diagram (default ${DEFAULT_SEQUENCE_LIMIT})`,
+    )
     .option("--time", "prefix streamed console lines with their virtual time")
     .option("--quiet", "do not stream console lines (they still go to uart.log)")
     .addHelpText("after", HELP_AFTER)

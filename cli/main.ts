@@ -22,6 +22,7 @@ import { registerScan } from "./scan.ts";
 import { registerExplore } from "./explore.ts";
 import { registerReport } from "./report.ts";
 import { registerTorture } from "./torture.ts";
+import { registerCompletions } from "./completions.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -42,6 +43,7 @@ function buildProgram(): Command {
   registerExplore(program);
   registerTorture(program);
   registerReport(program);
+  registerCompletions(program);
   configureDeep(program);
   return program;
 }

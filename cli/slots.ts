@@ -28,6 +28,11 @@ const EXIT_CODES = `
 Exit codes: 0 valid (warnings allowed); 1 problems found; 2 usage error or unreadable manifest.
 `;
 
+const SHOW_EXIT_CODES = `
+Exit codes: 0 shown (a manifest with problems is shown in part, with a notice); 2 usage error,
+unknown service or unreadable manifest.
+`;
+
 function print(text: string): Promise<void> {
   printOut(text);
   return Promise.resolve();
@@ -107,8 +112,9 @@ ${EXIT_CODES}`,
     .description("print the slot map as a table (one service: with its reserved slots 0-2)")
     .argument("[service]", "only this service (or init)")
     .addOption(systemOption())
-    .addHelpText("after", EXIT_CODES)
-    .action(async (service: string | undefined, opts: { system?: string }) => {
+    .option("--json", "print the rows as a JSON array")
+    .addHelpText("after", SHOW_EXIT_CODES)
+    .action(async (service: string | undefined, opts: { system?: string; json?: boolean }) => {
       const loaded = await load(opts.system);
       let rows;
       try {
@@ -117,7 +123,7 @@ ${EXIT_CODES}`,
         if (err instanceof UnknownServiceError) throw new CliError(err.message, EXIT_USAGE);
         throw err;
       }
-      await print(renderSlotTable(rows).join("\n"));
+      await print(opts.json ? JSON.stringify(rows, null, 2) : renderSlotTable(rows).join("\n"));
       await warnProblems(loaded);
     });
 
@@ -127,7 +133,7 @@ ${EXIT_CODES}`,
       new Option("--format <format>", "output format").choices([...GRAPH_FORMATS]).default("dot"),
     )
     .addOption(systemOption())
-    .addHelpText("after", EXIT_CODES)
+    .addHelpText("after", SHOW_EXIT_CODES)
     .action(async (opts: { format: GraphFormat; system?: string }) => {
       const loaded = await load(opts.system);
       await print(renderGraph(loaded.manifest, SERVICES, opts.format));

@@ -88,6 +88,7 @@ export {
   withRunInfo,
   writeJunit,
   writeSummary,
+  writeTextFileOrReport,
 } from "./reports.ts";
 export { type OutStream, Terminal, type TerminalOptions, timeStamp } from "./terminal.ts";
 export { runSession, type SessionOptions, STOP_SIGNALS } from "./session.ts";

@@ -8,7 +8,7 @@
 
 import { HarnessError } from "./errors.ts";
 import { renderJunit, renderJunitError } from "./junit.ts";
-import type { RunInfo, Verdict } from "./verdict.ts";
+import { leadingCause, type RunInfo, type Verdict } from "./verdict.ts";
 
 /**
  * Version of the shape of `summary.json` and the `--json` verdict. Raised when a field changes
@@ -117,6 +117,7 @@ export function withRunInfo(v: Verdict, nexusVersion: string, run?: RunInfo): Ve
     schemaVersion: REPORT_SCHEMA_VERSION,
     nexusVersion,
     ...rest,
+    cause: leadingCause(v),
     ...(run ?? v.run ? { run: run ?? v.run } : {}),
   };
 }
@@ -188,6 +189,14 @@ export function writeSummary(logDir: string, v: Verdict): string {
     Deno.writeTextFileSync(summary, JSON.stringify(v, null, 2) + "\n");
   });
   return summary;
+}
+
+/** Writes `text` to `path`, creating its directory; a failure is REPORT_UNWRITABLE. */
+export function writeTextFileOrReport(path: string, text: string): void {
+  unwritable(path, () => {
+    mkdirFor(path);
+    Deno.writeTextFileSync(path, text);
+  });
 }
 
 /** Writes the JUnit XML report to `path`, creating its directory. */

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { describeWait, formatTaskTable, type WaitView } from "../init/watchdog.ts";
+
 /** Why a run ended. */
 export type EndReason =
   /** Every required marker was seen with `--until-marker`. */
@@ -98,8 +100,11 @@ export interface TaskSummary {
   name: string;
   /** Scheduling state. */
   state: string;
-  /** What a blocked task waits on: op, slot, endpoint and the endpoint owner's name. */
-  blockedOn?: { op: string; slot?: number; endpointId?: number; peer?: string };
+  /**
+   * What a blocked task waits on: op, slot (and its manifest name), endpoint and its owner, and
+   * for a caller waiting on its reply inbox the service it called and the request's label.
+   */
+  blockedOn?: WaitView;
   /** Virtual time (ns) since which the task is in this state. */
   since: number;
 }
@@ -180,6 +185,8 @@ export interface Verdict {
   tasks: TaskSummary[] | null;
   /** Wall time of the run in milliseconds. */
   wallMs: number;
+  /** What ended the run early (reports carry it; see {@link leadingCause}). */
+  cause?: Cause | null;
   /** What the run was asked to do, when the caller says. */
   run?: RunInfo;
   /** The ladder's start marker and whether a line had it (absent when the ladder has none). */
@@ -243,7 +250,58 @@ export const ANSI: TextStyle = {
   dim: (s) => `\x1b[2m${s}\x1b[0m`,
 };
 
-/** Renders the verdict for people; the first line says PASS or FAIL and why. */
+/** What ended a failed run early, when something did: it explains what went missing after it. */
+export interface Cause {
+  /** A failure-signature line (the watchdog's finding is one), or the run being cut. */
+  kind: "failure" | "timeout" | "interrupted";
+  /** The console line it happened at (for a cut run: the last line judged). */
+  line: number;
+  /** The failure line's text, or the end's description. */
+  text: string;
+  /** The phase the console was proving then: that of the first marker not yet seen. */
+  phase: string;
+}
+
+/** The cause that ended `v` early, or null (a PASS, or a run that ended on its own). */
+export function leadingCause(v: Verdict): Cause | null {
+  if (v.status === "PASS") return null;
+  let line: number;
+  let kind: Cause["kind"];
+  let text: string;
+  if (v.failures.length > 0) {
+    kind = "failure";
+    line = v.failures[0].line;
+    text = v.failures[0].text;
+  } else if (v.end === "timeout" || v.end === "interrupted") {
+    kind = v.end;
+    line = v.lines;
+    text = endText(v);
+  } else {
+    return null;
+  }
+  const pending = v.entries.find((e) => !e.seen || (e.line !== undefined && e.line > line));
+  const phase = pending?.phase ?? v.entries.at(-1)?.phase ?? v.phase;
+  return { kind, line, text, phase };
+}
+
+/**
+ * Missing entries the cause does not explain: ones the console went past before the cause (an
+ * entry of a later phase was seen before it) or, without a cause, every missing entry.
+ */
+export function unexplainedMissing(v: Verdict, cause: Cause | null): VerdictEntry[] {
+  const missing = v.entries.filter((e) => !e.seen);
+  if (cause === null) return missing;
+  // Within a phase the console's order is loose; a later phase seen before the cause is not.
+  const phases = [...new Set(v.entries.map((e) => e.phase))];
+  const rank = (e: VerdictEntry) => phases.indexOf(e.phase);
+  return missing.filter((m) =>
+    v.entries.some((e) =>
+      e.seen && rank(e) > rank(m) && e.line !== undefined && e.line < cause.line
+    )
+  );
+}
+
+/** Renders the verdict for people: the first line says PASS, or FAIL and what caused it. */
 export function renderText(v: Verdict, style: TextStyle = PLAIN): string {
   const out: string[] = [];
   const times = `virtual ${formatVirtual(v.virtualNs)}, wall ${formatWall(v.wallMs)}`;
@@ -257,45 +315,48 @@ export function renderText(v: Verdict, style: TextStyle = PLAIN): string {
     return out.join("\n") + "\n";
   }
   const missing = v.markers.expected - v.markers.seen;
-  const causes: string[] = [];
+  const counts: string[] = [];
   // A run that never printed its start line did not fail markers: it never began.
-  if (v.start && !v.start.seen) causes.push(`never started (no line has "${v.start.marker}")`);
-  else if (missing > 0) causes.push(`${missing} of ${v.markers.expected} markers missing`);
+  if (v.start && !v.start.seen) counts.push(`never started (no line has "${v.start.marker}")`);
+  else if (missing > 0) counts.push(`${missing} of ${v.markers.expected} markers missing`);
   if (v.failures.length > 0) {
-    causes.push(`${v.failures.length} failure line${v.failures.length === 1 ? "" : "s"}`);
+    counts.push(`${v.failures.length} failure line${v.failures.length === 1 ? "" : "s"}`);
   }
   if (v.orderViolations.length > 0) {
-    causes.push(
+    counts.push(
       `${v.orderViolations.length} init-marker order violation${
         v.orderViolations.length === 1 ? "" : "s"
       }`,
     );
   }
-  if ((v.end === "timeout" || v.end === "interrupted") && causes.length === 0) {
-    causes.push(endText(v));
+  const cause = leadingCause(v);
+  const tail = `(phase ${v.phase}; ended: ${endText(v)}) in ${times}`;
+  if (cause === null) {
+    out.push(`${style.fail("FAIL")}: ${counts.join(", ")} ${tail}`);
+  } else {
+    const what = cause.kind === "failure" ? `line ${cause.line}: ${cause.text}` : cause.text;
+    out.push(`${style.fail("FAIL")}: ${what} (during phase ${cause.phase})`);
+    out.push(`${counts.length > 0 ? counts.join(", ") : "no marker missing"} ${tail}`);
   }
-  out.push(
-    `${style.fail("FAIL")}: ${causes.join(", ")} (phase ${v.phase}; ended: ${
-      endText(v)
-    }) in ${times}`,
-  );
   if (v.cleanup) out.push(`left behind by the command: ${v.cleanup}`);
-  if (v.firstMissing) {
-    out.push(`first missing: "${v.firstMissing.marker}" (phase ${v.firstMissing.phase})`);
-  }
-  const phases = Object.keys(v.missingByPhase);
-  if (phases.length > 0) {
-    out.push("missing markers:");
-    for (const phase of phases) {
-      out.push(`  ${phase}:`);
-      for (const m of v.missingByPhase[phase]) {
-        const entry = v.entries.find((e) => !e.seen && e.markers.join(" | ") === m);
-        const instead = entry?.instead
-          ? ` (line ${entry.instead.line} has "${entry.instead.marker}" instead)`
-          : "";
-        out.push(`    ${m}${instead}`);
-      }
+  // The cause's surroundings come first: the console around it, then who was stuck on what.
+  if (v.excerpt && v.excerpt.lines.length > 0) {
+    const first = v.excerpt.lines[0].line;
+    const last = v.excerpt.lines[v.excerpt.lines.length - 1].line;
+    out.push(
+      style.dim(`console excerpt (lines ${first}-${last}, around the ${v.excerpt.around}):`),
+    );
+    const width = String(last).length;
+    for (const l of v.excerpt.lines) {
+      const mark = l.line === v.excerpt.anchor && v.excerpt.around !== "end" ? ">" : " ";
+      out.push(`${mark} ${String(l.line).padStart(width)} | ${l.text}`);
     }
+  }
+  // Mid-run tables say nothing when the judge itself stopped the run.
+  const stoppedByJudge = v.end === "complete" || v.end === "until-marker";
+  const unfinished = stoppedByJudge ? [] : v.tasks?.filter((t) => t.state !== "exited") ?? [];
+  if (unfinished.length > 0) {
+    for (const line of taskTable(unfinished, v.virtualNs ?? 0)) out.push(line);
   }
   if (v.failures.length > 0) {
     out.push("failure lines:");
@@ -309,42 +370,58 @@ export function renderText(v: Verdict, style: TextStyle = PLAIN): string {
       );
     }
   }
-  // Mid-run tables say nothing when the judge itself stopped the run.
-  const stoppedByJudge = v.end === "complete" || v.end === "until-marker";
-  const unfinished = stoppedByJudge ? [] : v.tasks?.filter((t) => t.state !== "exited") ?? [];
-  if (unfinished.length > 0) {
-    out.push(`unfinished tasks at virtual ${formatVirtual(v.virtualNs)}:`);
-    for (const t of unfinished) out.push(`  ${describeTask(t)}`);
-  }
-  if (v.excerpt && v.excerpt.lines.length > 0) {
-    const first = v.excerpt.lines[0].line;
-    const last = v.excerpt.lines[v.excerpt.lines.length - 1].line;
+  const unexplained = unexplainedMissing(v, cause);
+  if (unexplained.length > 0) {
+    const first = unexplained[0];
     out.push(
-      style.dim(`console excerpt (lines ${first}-${last}, around the ${v.excerpt.around}):`),
+      `first missing${cause ? " the cause does not explain" : ""}: "${
+        first.markers.join(" | ")
+      }" (phase ${first.phase})`,
     );
-    const width = String(last).length;
-    for (const l of v.excerpt.lines) {
-      const mark = l.line === v.excerpt.anchor && v.excerpt.around !== "end" ? ">" : " ";
-      out.push(`${mark} ${String(l.line).padStart(width)} | ${l.text}`);
+  }
+  const phases = Object.keys(v.missingByPhase);
+  if (phases.length > 0) {
+    const explained = missing - unexplained.length;
+    const note = cause !== null && explained > 0
+      ? unexplained.length === 0
+        ? ` (all ${explained} after the ${
+          cause.kind === "failure" ? "failure" : cause.kind
+        }, which explains them)`
+        : ` (${explained} after the ${
+          cause.kind === "failure" ? "failure" : cause.kind
+        }, which explains them)`
+      : "";
+    out.push(`missing markers${note}:`);
+    for (const phase of phases) {
+      out.push(`  ${phase}:`);
+      for (const m of v.missingByPhase[phase]) {
+        const entry = v.entries.find((e) => !e.seen && e.markers.join(" | ") === m);
+        const instead = entry?.instead
+          ? ` (line ${entry.instead.line} has "${entry.instead.marker}" instead)`
+          : "";
+        out.push(`    ${m}${instead}`);
+      }
     }
   }
   return out.join("\n") + "\n";
 }
 
-/** One line on a task: `pid 5 statefsd blocked: recv slot 0x03 (endpoint 7 of policyd) since 1.200 ms`. */
+/** What a task waits on, in the words init's watchdog table uses: `-` when not blocked. */
+export function describeTaskWait(t: TaskSummary): string {
+  return t.state === "blocked" && t.blockedOn ? describeWait(t.blockedOn) : "-";
+}
+
+/** One line on a task: `pid 5 keystored blocked: reply from statefsd to SF op 0x01 (...) since ...`. */
 export function describeTask(t: TaskSummary): string {
-  let what = t.state;
-  if (t.blockedOn) {
-    const b = t.blockedOn;
-    const parts = [b.op];
-    if (b.slot !== undefined) parts.push(`slot 0x${b.slot.toString(16).padStart(2, "0")}`);
-    if (b.endpointId !== undefined || b.peer !== undefined) {
-      const ep = b.endpointId !== undefined ? `endpoint ${b.endpointId}` : "endpoint";
-      parts.push(`(${ep}${b.peer !== undefined ? ` of ${b.peer}` : ""})`);
-    }
-    what += `: ${parts.join(" ")}`;
-  }
+  const what = t.state === "blocked" && t.blockedOn
+    ? `${t.state}: ${describeWait(t.blockedOn)}`
+    : t.state;
   return `pid ${t.pid} ${t.name} ${what} since ${formatVirtual(t.since)}`;
+}
+
+/** The host's table of unfinished tasks: the same table init prints when its watchdog fires. */
+export function taskTable(tasks: readonly TaskSummary[], nowNs: number): string[] {
+  return formatTaskTable(tasks, describeTaskWait, nowNs);
 }
 
 /** Renders the verdict as one JSON object (one line). */

@@ -96,7 +96,8 @@ import {
   RT_NOT_FOUND,
   RT_OK,
 } from "../core/kernel/init_protocol.ts";
-import { formatTaskTable, formatVirtualTime } from "./watchdog.ts";
+import { describeWait, formatTaskTable, formatVirtualTime } from "./watchdog.ts";
+import { slotName } from "./views.ts";
 
 /** Virtual receive timeout of the responder loop while the watchdog is armed (100 ms). */
 export const RESPONDER_TICK_NS = 100_000_000;
@@ -644,21 +645,18 @@ class InitTask {
     }
   }
 
-  /** `recv slot 0x04 (reply) on endpoint "x.reply" (owner x)`-style description of a wait. */
+  /** The wait in the words the host's verdict uses too (init/watchdog.ts describeWait). */
   #describeWait(t: TaskInfo): string {
     const b = t.blockedOn;
     if (t.state !== "blocked" || !b) return "-";
-    const parts: string[] = [b.op];
-    if (b.slot !== undefined) {
-      const svc = t.name === INIT_NAME ? INIT_NAME : this.#byPid.get(t.pid)?.name;
-      parts.push(`slot ${slotHex(b.slot)} (${slotName(this.#m, svc, b.slot)})`);
-    }
-    if (b.endpointId !== undefined) {
-      const name = this.#endpointNames.get(b.endpointId);
-      parts.push(name ? `on "${name}"` : `on endpoint #${b.endpointId}`);
-    }
-    if (b.peer !== undefined) parts.push(`owner ${b.peer}`);
-    return parts.join(" ");
+    const svc = t.name === INIT_NAME ? INIT_NAME : this.#byPid.get(t.pid)?.name;
+    return describeWait({
+      ...b,
+      ...(b.slot !== undefined ? { slotName: slotName(this.#m, svc, b.slot) } : {}),
+      ...(b.endpointId !== undefined && this.#endpointNames.has(b.endpointId)
+        ? { endpointName: this.#endpointNames.get(b.endpointId) }
+        : {}),
+    });
   }
 
   /** Stops serving for good, leaving every task as the watchdog found it. */
@@ -669,19 +667,6 @@ class InitTask {
       if (msg.capSlot !== undefined) this.#sys.capClose(msg.capSlot);
     }
   }
-}
-
-/** Slot name of `slot` in `owner`'s table, from the manifest (reserved slots by role). */
-function slotName(m: SystemManifest, owner: string | undefined, slot: number): string {
-  if (slot === 0) return "bootstrap";
-  if (slot === SLOT_CTRL_SEND) return "to init";
-  if (slot === SLOT_CTRL_RECV) return "control";
-  const slots = owner === INIT_NAME
-    ? m.init.slots
-    : owner
-    ? findService(m, owner)?.slots
-    : undefined;
-  return slots?.find((s) => s.slot === slot)?.name ?? "undeclared";
 }
 
 /** `a` / `b` for wire slot ids 1 / 2. */

@@ -437,10 +437,10 @@ Deno.test("watchdog: a hung service trips it; the table names the task and what 
   assert(alpha, table.join("\n"));
   assertMatch(
     alpha,
-    /blocked\s+t=0\.\d{6}ms\s+recv slot 0x03 \(reply\) on "alpha\.reply" owner alpha$/,
+    /blocked\s+t=0\.\d{6}ms\s+reply from beta \(recv slot 0x03 reply\)$/,
   );
   const beta = table.find((l) => / beta /.test(l))!;
-  assertMatch(beta, /recv slot 0x03 \(inbox\) on "beta" owner beta$/);
+  assertMatch(beta, /recv slot 0x03 inbox on endpoint "beta" of beta$/);
   assert(table.some((l) => / init +running/.test(l)));
   // The watchdog halts init: nothing after the table, and the run ends.
   assertEquals(run.lines.length, fatal + 1 + table.length);

@@ -8,7 +8,13 @@
 
 import type { SlotNeed } from "../core/kernel/service.ts";
 import { slotHex } from "../core/kernel/slot_check.ts";
-import { RIGHT_MANAGE, RIGHT_RECV, RIGHT_SEND } from "../core/kernel/types.ts";
+import {
+  RIGHT_MANAGE,
+  RIGHT_RECV,
+  RIGHT_SEND,
+  SLOT_CTRL_RECV,
+  SLOT_CTRL_SEND,
+} from "../core/kernel/types.ts";
 import {
   findEndpoint,
   findService,
@@ -249,4 +255,20 @@ export function renderGraph(
     }
   }
   return out.join("\n") + "\n";
+}
+
+/**
+ * The name of `slot` in `owner`'s table, from the manifest: the reserved slots by role
+ * (`bootstrap`, `to init`, `control`), declared slots by name, `undeclared` otherwise.
+ */
+export function slotName(m: SystemManifest, owner: string | undefined, slot: number): string {
+  if (slot === 0) return "bootstrap";
+  if (slot === SLOT_CTRL_SEND) return "to init";
+  if (slot === SLOT_CTRL_RECV) return "control";
+  const slots = owner === INIT_NAME
+    ? m.init.slots
+    : owner
+    ? findService(m, owner)?.slots
+    : undefined;
+  return slots?.find((s) => s.slot === slot)?.name ?? "undeclared";
 }

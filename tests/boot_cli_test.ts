@@ -99,22 +99,23 @@ Deno.test("boot: the same seed gives byte-identical console and trace", async ()
       "SELFTEST: statefs crash-atomic ok",
       "--time",
     ];
-    const a = await bootIn(dir, [...args, "--log-dir", "a", "--trace", "a/trace.jsonl"]);
-    const b = await bootIn(dir, [...args, "--log-dir", "b", "--trace", "b/trace.jsonl"]);
+    const a = await bootIn(dir, [...args, "--log-dir", "a", "--trace", "a/trace.json"]);
+    const b = await bootIn(dir, [...args, "--log-dir", "b", "--trace", "b/trace.json"]);
     assertEquals(a.code, b.code);
     const uartA = await Deno.readFile(`${dir}/a/uart.log`);
     assertEquals(uartA, await Deno.readFile(`${dir}/b/uart.log`));
     assert(new TextDecoder().decode(uartA).includes("SELFTEST: statefs put ok"), "the run got far");
-    const traceA = await Deno.readTextFile(`${dir}/a/trace.jsonl`);
-    assertEquals(traceA, await Deno.readTextFile(`${dir}/b/trace.jsonl`));
-    const events = traceA.trimEnd().split("\n").map((l) => JSON.parse(l));
-    assert(events.length > 100, "the trace holds the syscalls");
-    assert(events.some((e) => e.op === "send") && events.some((e) => e.task === "statefsd"));
+    const traceA = await Deno.readTextFile(`${dir}/a/trace.json`);
+    assertEquals(traceA, await Deno.readTextFile(`${dir}/b/trace.json`), "timelines match");
+    assert(JSON.parse(traceA).traceEvents.length > 100, "the timeline holds the boot");
     const streamed = (s: string) => s.split("\n").filter((l) => l.startsWith("["));
     assertEquals(streamed(a.stdout), streamed(b.stdout), "time-prefixed lines match too");
     assertMatch(a.stdout, /^\[ {4}0\.000000\] init: start$/m);
     // Another seed is another run (rngd's entropy differs), yet just as repeatable.
-    const c = await bootIn(dir, [...args, "--seed", "2", "--log-dir", "c"]);
+    const c = await bootIn(dir, [...args, "--seed", "2", "--log-dir", "c", "--trace", "c/t.jsonl"]);
+    const events = (await Deno.readTextFile(`${dir}/c/t.jsonl`)).trimEnd().split("\n")
+      .map((l) => JSON.parse(l));
+    assert(events.some((e) => e.op === "send") && events.some((e) => e.task === "statefsd"));
     assertEquals(c.code, a.code);
   });
 });
@@ -247,7 +248,13 @@ Deno.test("boot: a watchdog that fires puts its task table in the excerpt", asyn
     assertMatch(r.stdout, /line \d+: !fatal init-lite: watchdog fired/);
     const excerpt = r.stdout.slice(r.stdout.indexOf("console excerpt"));
     assertMatch(excerpt, /> +\d+ \| !fatal init-lite: watchdog fired/);
-    assertMatch(excerpt, /keystored +blocked .*recv slot 0x03 \(inbox\)/);
+    // init's table and the host's word keystored's wait alike.
+    assertMatch(excerpt, /init-lite: \d+ +keystored +blocked +t=[\d.]+ms +recv slot 0x03 inbox/);
+    assertMatch(r.stdout, /\n\d+ +keystored +blocked +t=[\d.]+ms +recv slot 0x03 inbox/);
+    assertMatch(
+      r.stdout,
+      /^FAIL: line \d+: !fatal init-lite: watchdog fired .* \(during phase [\w-]+\)$/m,
+    );
     // The same through the environment alias.
     const env = await bootIn(dir, ["--phase", "mmio", "--until-marker", "--seed", "0"], {
       env: { INIT_LITE_WATCHDOG_TICKS: "1" },
@@ -274,10 +281,10 @@ Deno.test("boot: a system that goes idle with markers missing lists them and the
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertMatch(r.stdout, /^FAIL: 1 of 79 markers missing \(phase mmio; ended: system idle\)/m);
     assertMatch(r.stdout, /first missing: "SELFTEST: never printed" \(phase routing\)/);
-    assertMatch(r.stdout, /unfinished tasks at virtual [\d.]+ [mu]s:\n/);
+    assertMatch(r.stdout, /unfinished tasks \(\d+\) at t=[\d.]+ms:\n/);
     assertMatch(
       r.stdout,
-      / {2}pid \d+ keystored blocked: recv slot 0x03 \(endpoint \d+ of keystored\)/,
+      /\n\d+ +keystored +blocked +t=[\d.]+ms +recv slot 0x03 inbox on endpoint #\d+ of keystored\n/,
     );
   });
 });

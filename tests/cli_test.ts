@@ -59,3 +59,32 @@ Deno.test("relative paths resolve against INIT_CWD, the directory `deno task` wa
     assert((await Deno.stat(`${dir}/user/mine.img`)).isFile, "made in the user's directory");
   });
 });
+
+Deno.test("completions: bash completes commands and options from the live command tree", async () => {
+  const r = await nexusIn(["completions", "bash"]);
+  assertEquals(r.code, 0, r.stderr);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/nexus.bash`, r.stdout);
+    const complete = async (words: string[]) => {
+      const script = `source ${dir}/nexus.bash; COMP_WORDS=(${
+        words.map((w) => `'${w}'`).join(" ")
+      }); COMP_CWORD=${words.length - 1}; _nexus; echo "\${COMPREPLY[@]}"`;
+      const out = await new Deno.Command("bash", { args: ["-c", script], cwd: dir }).output();
+      return new TextDecoder().decode(out.stdout).trim();
+    };
+    assertEquals(await complete(["nexus", "sl"]), "slots");
+    assertEquals(await complete(["nexus", "boot", "--tra"]), "--trace --trace-format");
+    assertEquals(await complete(["nexus", "slots", "sh"]), "show");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  for (const shell of ["zsh", "fish"]) {
+    const s = await nexusIn(["completions", shell]);
+    assertEquals(s.code, 0);
+    assertMatch(s.stdout, shell === "zsh" ? /^#compdef nexus/ : /complete -c nexus .* -a boot/);
+  }
+  const bad = await nexusIn(["completions", "tcsh"]);
+  assertEquals(bad.code, 2);
+  assertEquals(bad.stderr, 'nexus: unknown shell "tcsh"; use one of: bash, zsh, fish\n');
+});

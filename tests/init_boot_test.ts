@@ -103,7 +103,7 @@ Deno.test("a hung service trips the watchdog and the table names it", async () =
   assert(row, run.texts.slice(fatal).join("\n"));
   assertMatch(
     row,
-    /blocked\s+t=\S+\s+recv slot 0x03 \(reply\) on "selftest-client\.reply" owner selftest-client$/,
+    /blocked\s+t=\S+\s+recv slot 0x03 reply on endpoint "selftest-client\.reply" of selftest-client$/,
   );
 });
 

@@ -63,7 +63,7 @@ Deno.test("scan: SLOT MISSING lines are failures naming the service and slot", a
   assertEquals(r.code, 1);
   assertMatch(r.stdout, /line \d+: SLOT MISSING: statefsd needs blk at slot 0x07\n/);
   assertMatch(r.stdout, /line \d+: slot-check: statefsd FAIL \(1 missing\)\n/);
-  assertMatch(r.stdout, /first missing: "statefsd: ready" \(phase bring-up\)/);
+  assertMatch(r.stdout, /^FAIL: line \d+: SLOT MISSING: .* \(during phase bring-up\)\n/);
 });
 
 Deno.test("scan: the watchdog's blocked-task table is in the excerpt", async () => {

@@ -58,7 +58,7 @@ Deno.test("scan --run: a child that never ends is stopped at the timeout", async
   assertEquals(r.code, 1, r.stdout + r.stderr);
   assertMatch(
     r.stdout,
-    /\nFAIL: 78 of 79 markers missing \(phase end; ended: timeout after 1.5s\)/,
+    /\nFAIL: timeout after 1.5s \(during phase bring-up\)\n78 of 79 markers missing \(phase end; ended: timeout after 1.5s\)/,
   );
   assertEquals(processRunning(childPid(r.stdout)), false, "the child is gone");
 });

@@ -145,3 +145,12 @@ Deno.test("slots graph: dot by default, mermaid on request, bad format is exit 2
   assertEquals(bad.code, 2);
   assertMatch(bad.stderr, /Allowed choices are dot, mermaid/);
 });
+
+Deno.test("slots show --json gives the rows a program can read", async () => {
+  const r = await nexus(["slots", "show", "statefsd", "--json"]);
+  assertEquals(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout);
+  assert(Array.isArray(rows) && rows.length > 3);
+  assert(rows.every((row: { service: string }) => row.service === "statefsd"));
+  assert(rows.some((row: { name: string; slot: number }) => row.name === "blk" && row.slot === 8));
+});
