@@ -153,6 +153,8 @@ async function pidFrom(file: string): Promise<number> {
 
 // A process that ignores SIGTERM and writes its pid to $1 (ignored signals survive exec).
 const STUBBORN = `sh -c 'trap "" TERM; echo $$ > "$1"; exec sleep 30' stubborn`;
+// The leader goes on only once the stubborn process ignores SIGTERM (its pid file is written).
+const waitPid = (file: string) => `while [ ! -s "${file}" ]; do sleep 0.01; done`;
 
 Deno.test("a grandchild ignoring SIGTERM after the leader exited is killed and named", async () => {
   const dir = await Deno.makeTempDir();
@@ -160,7 +162,9 @@ Deno.test("a grandchild ignoring SIGTERM after the leader exited is killed and n
     const v = await runLive(
       childSource("sh", [
         "-c",
-        `${STUBBORN} "${dir}/pid" > /dev/null 2>&1 & echo "init: start"; exit 0`,
+        `${STUBBORN} "${dir}/pid" > /dev/null 2>&1 & ${
+          waitPid(`${dir}/pid`)
+        }; echo "init: start"; exit 0`,
       ], { killGraceMs: 150, lateGraceMs: 50 }),
       new Judge(selectRequirement(LADDER)),
       { timeoutMs: 30_000 },
@@ -182,7 +186,9 @@ Deno.test("a subshell ignoring SIGTERM while the leader dies is killed after the
     const v = await runLive(
       childSource("sh", [
         "-c",
-        `${STUBBORN} "${dir}/pid" & echo "init: start"; echo "init: ready"; echo "the end"; wait`,
+        `${STUBBORN} "${dir}/pid" & ${
+          waitPid(`${dir}/pid`)
+        }; echo "init: start"; echo "init: ready"; echo "the end"; wait`,
       ], { killGraceMs: 150, onSpawn: (p) => leader = p }),
       new Judge(selectRequirement(LADDER, { untilMarker: true })),
       { timeoutMs: 30_000 },
