@@ -44,8 +44,10 @@ import {
   StateFsError,
 } from "../core/statefs/mod.ts";
 
-const EXIT_CODES = `
-Exit codes: 0 success; 1 key not found (get, rm); 2 usage error or unusable image.`;
+/** The exit-code footer of one image subcommand: what 0 means for it, and 1 where it has one. */
+function exitCodes(ok: string, one?: string): string {
+  return `\nExit codes: 0 ${ok}; ${one ? `1 ${one}; ` : ""}2 usage error or unusable image.`;
+}
 
 /** Whether output to a stream may carry ANSI colour: a terminal, and NO_COLOR unset or empty. */
 export function colorEnabled(isTerminal: boolean, noColor: string | undefined): boolean {
@@ -587,14 +589,16 @@ export function registerImage(program: Command): Command {
       "after",
       `
 A whole-device image is the original OS's disk shape: the StateFS starts at byte 0 and there is
-no partition table. An existing file is never overwritten without --force.${EXIT_CODES}`,
+no partition table. An existing file is never overwritten without --force.${
+        exitCodes("image written")
+      }`,
     )
     .action(guarded(mkfsAction));
   image.command("inspect")
     .description("show partitions and StateFS facts: layout, generation, records, keys, bytes")
     .argument("<image>", "image file (GPT image or whole-device StateFS)")
     .option("--json", "print JSON")
-    .addHelpText("after", EXIT_CODES)
+    .addHelpText("after", exitCodes("success"))
     .action(guarded(inspectAction));
   image.command("fsck")
     .description("verify the StateFS: superblock, checkpoint, every record, transactions, tail")
@@ -620,32 +624,32 @@ Exit codes: 0 clean; 1 repaired or repairable problems; 2 unrecoverable, or unus
     .description("undo a repair: write back the sectors saved in a fsck backup")
     .argument("<image>", "image file the backup was taken from")
     .argument("<backup>", "backup file written by fsck --repair")
-    .addHelpText("after", EXIT_CODES)
+    .addHelpText("after", exitCodes("every saved sector written back"))
     .action(guarded(restoreAction));
   image.command("ls")
     .description("list keys, byte-sorted")
     .argument("<image>", "image file")
     .argument("[prefix]", "only keys starting with this prefix")
-    .addHelpText("after", EXIT_CODES)
+    .addHelpText("after", exitCodes("success"))
     .action(guarded(lsAction));
   image.command("get")
     .description("write a key's raw value to stdout")
     .argument("<image>", "image file")
     .argument("<key>", "key, e.g. /state/boot/bootctl.v1")
-    .addHelpText("after", EXIT_CODES)
+    .addHelpText("after", exitCodes("success", "key not found"))
     .action(guarded(getAction));
   image.command("put")
     .description("store a value (from a file, or stdin with -) and sync")
     .argument("<image>", "image file")
     .argument("<key>", "key, e.g. /state/app/config")
     .argument("<file>", "file with the value, or - for stdin")
-    .addHelpText("after", EXIT_CODES)
+    .addHelpText("after", exitCodes("stored and synced"))
     .action(guarded(putAction));
   image.command("rm")
     .description("delete a key and sync")
     .argument("<image>", "image file")
     .argument("<key>", "key to delete")
-    .addHelpText("after", EXIT_CODES)
+    .addHelpText("after", exitCodes("deleted and synced", "key not found"))
     .action(guarded(rmAction));
   return image;
 }

@@ -48,7 +48,9 @@ export async function nexus(args: string[], opts: NexusOptions = {}): Promise<Cl
     stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1", ...opts.env },
+    // `deno task` exports INIT_CWD, which nexus prefers over its own cwd; a child started in
+    // another directory must resolve relative paths there, as a user's run would.
+    env: { NO_COLOR: "1", ...(opts.cwd === undefined ? {} : { INIT_CWD: opts.cwd }), ...opts.env },
     cwd: opts.cwd,
   });
   const child = cmd.spawn();

@@ -17,6 +17,20 @@ Deno.test("nexus --help lists the command groups", async () => {
   }
 });
 
+Deno.test("each image subcommand's help footer names only the exit codes it can give", async () => {
+  const footer = async (cmd: string) => {
+    const r = await nexusIn(["image", cmd, "--help"]);
+    assertEquals(r.code, 0);
+    const line = r.stdout.split("\n").find((l) => l.startsWith("Exit codes:"));
+    assert(line !== undefined, `image ${cmd} --help has an exit-code footer`);
+    return line;
+  };
+  for (const cmd of ["mkfs", "inspect", "ls", "put", "restore"]) {
+    assert(!(await footer(cmd)).includes("key not found"), `image ${cmd}: no "key not found"`);
+  }
+  for (const cmd of ["get", "rm"]) assertMatch(await footer(cmd), /1 key not found/);
+});
+
 Deno.test("usage errors of every command are one `nexus: ...` line naming its help (exit 2)", async () => {
   const cases: [string[], RegExp][] = [
     [
