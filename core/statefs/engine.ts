@@ -698,27 +698,10 @@ export class StateFs {
       this.#applyChanges(changes);
       return;
     }
-    const undo = this.#applyChanges(changes);
-    const target = this.#compactTarget();
-    if (
-      target === undefined ||
-      CHECKPOINT_RECORD_SIZE + this.#liveRecordBytes() > target.regionBlocks * 512 ||
-      1 + this.#index.size >= this.#maxRecords
-    ) {
-      this.#applyChanges(undo);
-      throw new StateFsError(
-        "NO_SPACE",
-        target === undefined
-          ? "legacy journal full and too long to migrate"
-          : `journal full: ${this.#index.size} live keys would not fit in a region`,
-      );
-    }
-    try {
-      await this.#compact();
-    } catch (err) {
-      this.#applyChanges(undo);
-      throw err;
-    }
+    await this.#commitByCompaction(changes, {
+      legacy: "legacy journal full and too long to migrate",
+      full: (n) => `journal full: ${n} live keys would not fit in a region`,
+    });
   }
 
   /** Applies index changes; returns the changes that undo them. */
@@ -927,8 +910,18 @@ export class StateFs {
     for (const e of plan.deletes) this.#append(OP_DELETE, e.key, e.keyLen, EMPTY);
   }
 
-  /** Applies `changes` to the index and writes the result by a compaction (atomic flip). */
-  async #commitByCompaction(changes: Change[]): Promise<void> {
+  /**
+   * Applies `changes` to the index and writes the result by a compaction (atomic flip); on
+   * `NO_SPACE` (worded by `why`: a legacy journal too long to migrate, or too many live keys)
+   * or a failed compaction the index is restored.
+   */
+  async #commitByCompaction(
+    changes: Change[],
+    why: { legacy: string; full: (liveKeys: number) => string } = {
+      legacy: "this batch needs a compaction and the legacy journal is too long to migrate",
+      full: (n) => `${n} live keys would not fit in a region`,
+    },
+  ): Promise<void> {
     const undo = this.#applyChanges(changes);
     const target = this.#compactTarget();
     if (
@@ -939,9 +932,7 @@ export class StateFs {
       this.#applyChanges(undo);
       throw new StateFsError(
         "NO_SPACE",
-        target === undefined
-          ? "this batch needs a compaction and the legacy journal is too long to migrate"
-          : `${this.#index.size} live keys would not fit in a region`,
+        target === undefined ? why.legacy : why.full(this.#index.size),
       );
     }
     try {
