@@ -23,7 +23,7 @@ import {
   SECTOR_SIZE,
   type SectorWrite,
 } from "../core/statefs/gpt.ts";
-import { ImageError, statImage } from "./image.ts";
+import { ImageError, readAt, statImage } from "./image.ts";
 
 /** Receives the old bytes of `count` sectors from `lba` before they are rewritten. */
 export type SectorSink = (lba: number, old: Uint8Array) => void | Promise<void>;
@@ -34,19 +34,6 @@ export interface GptRepairResult {
   plan: GptRepairPlan;
   /** Sector writes done, in order. */
   writes: SectorWrite[];
-}
-
-async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  await file.seek(offset, Deno.SeekMode.Start);
-  let got = 0;
-  while (got < length) {
-    const n = await file.read(out.subarray(got));
-    if (n === null) break;
-    got += n;
-  }
-  if (got < length) throw new ImageError("IO_ERROR", `short read at byte ${offset + got}`);
-  return out;
 }
 
 async function writeAt(file: Deno.FsFile, offset: number, data: Uint8Array): Promise<void> {

@@ -108,7 +108,12 @@ const LAYOUT_CODES: Record<DiskLayoutError["code"], ImageErrorCode> = {
   NOT_BLANK: "CORRUPT",
 };
 
-async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+/** Reads exactly `length` bytes at `offset` of an open image; a short file is an IO_ERROR. */
+export async function readAt(
+  file: Deno.FsFile,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   await file.seek(offset, Deno.SeekMode.Start);
   let got = 0;
