@@ -52,7 +52,7 @@ Deno.test("parseLadder expands each_service interleaved per service and keeps de
 Deno.test("the default ladder loads with every phase and service of the issue", async () => {
   const l = await loadLadder(defaultLadderPath(), "images/ladder.toml");
   assertEquals(l.phases, DEFAULT_PHASES);
-  assertEquals(l.services.length, 9);
+  assertEquals(l.services.length, 10);
   const labels = l.entries.map(entryLabel);
   for (const svc of l.services) {
     for (

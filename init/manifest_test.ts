@@ -227,6 +227,7 @@ Deno.test("the default manifest loads without a problem and never uses reserved 
     "keystored",
     "bundlemgrd",
     "updated",
+    "selftest-ungranted",
     "selftest-client",
   ]);
   for (const t of [manifest.init.slots, ...manifest.services.map((s) => s.slots)]) {

@@ -74,6 +74,12 @@ export const PLAN_NEEDS: Readonly<Record<string, readonly SlotNeed[]>> = {
     peer("bundlemgrd", true, "SET_ACTIVE_SLOT (routed)", ["bundle.set_active"]),
     peer("policyd", true, "HEALTH_OK / BOOT_ATTEMPT grant checks", ["policy.delegate"]),
   ],
+  "selftest-ungranted": [
+    inbox("PROBE requests"),
+    reply,
+    peer("keystored", true, "DEVICE_SIGN (not granted)"),
+    peer("updated", true, "BOOT_ATTEMPT (not granted)"),
+  ],
   "selftest-client": [
     reply,
     ...["statefsd", "samgrd", "policyd", "bundlemgrd"].map((p) =>
@@ -81,6 +87,7 @@ export const PLAN_NEEDS: Readonly<Record<string, readonly SlotNeed[]>> = {
     ),
     peer("keystored", true, "proofs against keystored", ["keystore.sign"]),
     peer("updated", true, "proofs against updated", ["update.boot_attempt"]),
+    peer("selftest-ungranted", true, "PROBE"),
   ],
 };
 

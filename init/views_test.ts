@@ -68,9 +68,9 @@ Deno.test("graph renders as DOT and Mermaid, deterministically", () => {
   assert(dot.trimEnd().endsWith("}"));
   const mermaid = renderGraph(manifest, registry, "mermaid");
   assertMatch(mermaid, /^%%.*\n%%.*\nflowchart LR\n/);
-  // selftest-client is node 9 (init is 0); statefsd is 5.
-  assertMatch(mermaid, /n9\["selftest-client"\]/);
-  assertMatch(mermaid, /n9 ==>\|"statefsd 0x04"\| n5/);
+  // selftest-client is node 10 (init is 0); statefsd is 5.
+  assertMatch(mermaid, /n10\["selftest-client"\]/);
+  assertMatch(mermaid, /n10 ==>\|"statefsd 0x04"\| n5/);
   assertMatch(mermaid, /n2 -->\|"logd 0x04"\| n1/);
   assertEquals(renderGraph(manifest, registry, "mermaid"), mermaid);
 });

@@ -14,6 +14,7 @@ import statefsd from "./statefsd/main.ts";
 import keystored from "./keystored/main.ts";
 import bundlemgrd from "./bundlemgrd/main.ts";
 import updated from "./updated/main.ts";
+import selftestUngranted from "./selftest-ungranted/main.ts";
 import selftestClient from "./selftest-client/main.ts";
 
 /** Every service module, keyed by module name. */
@@ -26,5 +27,6 @@ export const SERVICES: Readonly<Record<string, ServiceModule>> = Object.freeze({
   keystored,
   bundlemgrd,
   updated,
+  "selftest-ungranted": selftestUngranted,
   "selftest-client": selftestClient,
 });

@@ -62,7 +62,7 @@ Deno.test("boot: bring-up passes on a fresh default image, with uart.log and sum
     const verdict = out.at(-2)!;
     assertMatch(
       verdict,
-      /^PASS: 38\/38 markers \(phase bring-up; every required marker seen\) in virtual [\d.]+ us, wall [\d.]+ m?s$/,
+      /^PASS: 42\/42 markers \(phase bring-up; every required marker seen\) in virtual [\d.]+ us, wall [\d.]+ m?s$/,
     );
     assertEquals(out[0], "init: start", "console lines stream first");
     const image = await Deno.stat(`${dir}/build/blk.img`);
@@ -75,7 +75,7 @@ Deno.test("boot: bring-up passes on a fresh default image, with uart.log and sum
     );
     const summary = JSON.parse(await Deno.readTextFile(`${dir}/build/logs/summary.json`));
     assertEquals(summary.status, "PASS");
-    assertEquals(summary.markers, { expected: 38, seen: 38 });
+    assertEquals(summary.markers, { expected: 42, seen: 42 });
     assert(summary.virtualNs > 0);
     // The saved log can be judged again with the same verdict.
     const again = await nexus([
@@ -86,7 +86,7 @@ Deno.test("boot: bring-up passes on a fresh default image, with uart.log and sum
       "--until-marker",
     ]);
     assertEquals(again.code, 0, again.stdout);
-    assertMatch(again.stdout, /^PASS: 38\/38 markers/);
+    assertMatch(again.stdout, /^PASS: 42\/42 markers/);
   });
 });
 
@@ -279,7 +279,7 @@ Deno.test("boot: a system that goes idle with markers missing lists them and the
       ...["--ladder", ladder, "--phase", "mmio", "--until-marker", "--seed", "0"],
     ]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
-    assertMatch(r.stdout, /^FAIL: 1 of 79 markers missing \(phase mmio; ended: system idle\)/m);
+    assertMatch(r.stdout, /^FAIL: 1 of 86 markers missing \(phase mmio; ended: system idle\)/m);
     assertMatch(r.stdout, /first missing: "SELFTEST: never printed" \(phase routing\)/);
     assertMatch(r.stdout, /unfinished tasks \(\d+\) at t=[\d.]+ms:\n/);
     assertMatch(
@@ -334,8 +334,8 @@ Deno.test("boot: --json prints only the verdict object; --junit writes one testc
     assertEquals(typeof v.virtualNs, "number");
     assert(Array.isArray(v.tasks));
     const root = await checkJunit(await Deno.readTextFile(`${dir}/ci/junit.xml`));
-    assertEquals(root.children[0].attrs.tests, "38");
-    assertEquals(root.children[0].children.length, 38);
+    assertEquals(root.children[0].attrs.tests, "42");
+    assertEquals(root.children[0].children.length, 42);
     assertEquals(root.attrs.failures, "0");
     assert(
       await Deno.readTextFile(`${dir}/build/logs/uart.log`),
@@ -404,13 +404,13 @@ Deno.test("boot: environment aliases apply; a conflicting flag wins with a notic
     const env = { RUN_PHASE: "bring-up", RUN_UNTIL_MARKER: "1", RUN_TIMEOUT: "120s" };
     const r = await bootIn(dir, [], { env });
     assertEquals(r.code, 0, r.stdout + r.stderr);
-    assertMatch(r.stdout, /PASS: 38\/38 markers \(phase bring-up; every required marker seen\)/);
+    assertMatch(r.stdout, /PASS: 42\/42 markers \(phase bring-up; every required marker seen\)/);
     assertEquals(r.stderr, "");
     const marker = await bootIn(dir, ["--phase", "bring-up"], {
       env: { RUN_UNTIL_MARKER: "init: ready" },
     });
     assertEquals(marker.code, 0, marker.stdout);
-    assertMatch(marker.stdout, /PASS: 20\/20 markers \(phase bring-up; until-marker reached\)/);
+    assertMatch(marker.stdout, /PASS: 22\/22 markers \(phase bring-up; until-marker reached\)/);
     const both = await bootIn(dir, ["--phase", "bring-up", "--until-marker", "init: ready"], {
       env,
     });

@@ -14,7 +14,7 @@ Deno.test("full: --phase mmio --until-marker passes on a fresh image with the wa
   await withTempDir("nexus-full-", async (dir) => {
     const r = await bootIn(dir, ["--phase", "mmio", "--until-marker", "--watchdog-ticks", "800"]);
     assertEquals(r.code, 0, r.stdout + r.stderr);
-    assertMatch(r.stdout, /^PASS: 78\/78 markers \(phase mmio; every required marker seen\)/m);
+    assertMatch(r.stdout, /^PASS: 85\/85 markers \(phase mmio; every required marker seen\)/m);
     assert(!r.stdout.includes("watchdog fired"));
     assertMatch(r.stdout, /^SELFTEST: statefs cold-boot seeded$/m);
   });
@@ -27,7 +27,7 @@ Deno.test("full: without --until-marker the system runs to its natural end and p
     const v = JSON.parse(r.stdout);
     assertEquals(v.status, "PASS");
     assertEquals(v.phase, "end");
-    assertEquals(v.markers, { expected: 79, seen: 79 });
+    assertEquals(v.markers, { expected: 86, seen: 86 });
     assert(["idle", "all-exited"].includes(v.end), v.end);
     assertEquals(v.failures, []);
   });
@@ -57,7 +57,7 @@ Deno.test("full: --keep-image is the cold-boot lane; --require-cold-boot demands
     assertEquals(cold.code, 0, cold.stdout + cold.stderr);
     assertMatch(cold.stdout, /^SELFTEST: statefs cold-boot persist ok$/m);
     assertMatch(cold.stdout, /^SELFTEST: device key reloaded ok$/m);
-    assertMatch(cold.stdout, /^PASS: 78\/78 markers/m);
+    assertMatch(cold.stdout, /^PASS: 85\/85 markers/m);
     // The boot before ended in a power cut; the cold boot ran under the next seed, both recorded.
     const run = JSON.parse(await Deno.readTextFile(`${dir}/build/logs/summary.json`)).run;
     assertEquals(run.seed, 2);
@@ -88,7 +88,7 @@ Deno.test("full: the original command line runs as is through scripts/qemu-test.
     }).output();
     const stdout = new TextDecoder().decode(out.stdout);
     assertEquals(out.code, 0, stdout + new TextDecoder().decode(out.stderr));
-    assertMatch(stdout, /^PASS: 78\/78 markers \(phase mmio; every required marker seen\)/m);
+    assertMatch(stdout, /^PASS: 85\/85 markers \(phase mmio; every required marker seen\)/m);
     assertEquals(new TextDecoder().decode(out.stderr), "", "flags and variables agree: no notice");
     const summary = JSON.parse(await Deno.readTextFile(`${dir}/logs/summary.json`));
     assertEquals(summary.status, "PASS");

@@ -12,9 +12,16 @@ import { checkSlots } from "../../core/kernel/slot_check.ts";
 import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/service.ts";
 import { KernelError, RIGHT_RECV, RIGHT_SEND, type Syscalls } from "../../core/kernel/types.ts";
 import { call } from "../../core/kernel/rpc.ts";
-import { reportHealth, routeGet, RT_OK, RT_STATUS_NAMES } from "../../core/kernel/init_protocol.ts";
+import {
+  IH_DENIED,
+  reportHealth,
+  routeGet,
+  RT_OK,
+  RT_STATUS_NAMES,
+} from "../../core/kernel/init_protocol.ts";
 import {
   KeystoreClient,
+  KS_DENY,
   KS_PRIVATE_EXPORT_DENIED,
   KS_STATUS_NAMES,
 } from "../keystored/protocol.ts";
@@ -48,6 +55,7 @@ import {
   bundleSetActiveSlot,
 } from "../bundlemgrd/protocol.ts";
 import { UD_DENIED, UpdateClient, UpdatedError } from "../updated/protocol.ts";
+import { type ProbeResult, probeUngranted } from "../selftest-ungranted/protocol.ts";
 import { buildSystemSet } from "../updated/system_set.ts";
 import { BOOTCTL_KEY, decodeBootCtl } from "../updated/bootctl.ts";
 
@@ -80,6 +88,13 @@ export const requiredSlots: readonly SlotNeed[] = [
     sync: true,
     ...(PEER_GRANTS[peer] ? { grants: PEER_GRANTS[peer] } : {}),
   })),
+  {
+    name: "selftest-ungranted",
+    kind: "endpoint",
+    rights: RIGHT_SEND,
+    use: "PROBE: the guarded requests sent by a task granted none of them",
+    sync: true,
+  },
 ];
 
 const enc = new TextEncoder();
@@ -852,6 +867,7 @@ async function policyProofs(run: Run): Promise<void> {
     }
     throw new ProofFailure("updated took HEALTH_OK from selftest-client");
   });
+  await ungrantedProofs(run);
   await run.proof("policy malformed", "policy malformed ok", async () => {
     const reply = await call(
       run.sys,
@@ -862,6 +878,50 @@ async function policyProofs(run: Run): Promise<void> {
     );
     expect(reply.data.length === PO_REPLY_LEN, `reply is ${reply.data.length} bytes`);
     expect(reply.data[4] === PO_MALFORMED, `truncated CHECK_CAP answered ${reply.data[4]}`);
+  });
+}
+
+/**
+ * selftest-ungranted holds SEND to keystored, updated and init but none of the grants: it sends
+ * DEVICE_SIGN, BOOT_ATTEMPT and `IH` HEALTH_OK as itself (the kernel reports its identity) and
+ * each must come back refused, the boot state unchanged.
+ */
+async function ungrantedProofs(run: Run): Promise<void> {
+  let probe: Promise<{ result: ProbeResult; stateKept: boolean }> | undefined;
+  const probed = () =>
+    probe ??= (async () => {
+      const upd = await run.updater();
+      const before = JSON.stringify(await upd.status());
+      const result = await probeUngranted(
+        run.sys,
+        run.env.slots["selftest-ungranted"],
+        run.replySlot,
+        run.deadline() + CALL_BUDGET_NS * 3,
+      );
+      return { result, stateKept: JSON.stringify(await upd.status()) === before };
+    })();
+  await run.proof("keystore sign denied", "keystore sign denied ok", async () => {
+    const { result } = await probed();
+    expect(
+      result.sign === KS_DENY,
+      `DEVICE_SIGN from selftest-ungranted answered ${KS_STATUS_NAMES[result.sign] ?? result.sign}`,
+    );
+  });
+  await run.proof("updated boot-attempt denied", "updated boot-attempt denied ok", async () => {
+    const { result, stateKept } = await probed();
+    expect(
+      result.bootAttempt === UD_DENIED,
+      `BOOT_ATTEMPT from selftest-ungranted answered status ${result.bootAttempt}`,
+    );
+    expect(stateKept, "the boot state changed although refused");
+  });
+  await run.proof("init health denied", "init health denied ok", async () => {
+    const { result, stateKept } = await probed();
+    expect(
+      result.health === IH_DENIED,
+      `IH HEALTH_OK from selftest-ungranted answered status ${result.health}`,
+    );
+    expect(stateKept, "the boot state changed although refused");
   });
 }
 
