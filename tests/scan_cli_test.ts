@@ -19,7 +19,7 @@ Deno.test("scan: a complete log passes with exit 0 and the marker count", async 
   assertEquals(r.code, 0, r.stdout + r.stderr);
   assertMatch(
     r.stdout,
-    /^PASS: 79\/79 markers \(phase end; end of log\) in virtual n\/a, wall \d+ ms\n$/,
+    /^PASS: 86\/86 markers \(phase end; end of log\) in virtual n\/a, wall \d+ ms\n$/,
   );
   assertEquals(r.stderr, "");
 });
@@ -27,16 +27,16 @@ Deno.test("scan: a complete log passes with exit 0 and the marker count", async 
 Deno.test("scan: phases cut the ladder", async () => {
   const r = await nexus(["scan", "--phase", "mmio", fixture("scan_missing.log")]);
   assertEquals(r.code, 1);
-  assertMatch(r.stdout, /3 of 78 markers missing/);
+  assertMatch(r.stdout, /3 of 85 markers missing/);
   const b = await nexus(["scan", "--phase", "routing", fixture("scan_missing.log")]);
   assertEquals(b.code, 0, b.stdout);
-  assertMatch(b.stdout, /^PASS: 47\/47 markers \(phase routing/);
+  assertMatch(b.stdout, /^PASS: 51\/51 markers \(phase routing/);
 });
 
 Deno.test("scan: missing markers are all listed by phase, the first with its phase", async () => {
   const r = await nexus(["scan", fixture("scan_missing.log")]);
   assertEquals(r.code, 1);
-  assertMatch(r.stdout, /^FAIL: 4 of 79 markers missing \(phase end; ended: end of log\)/);
+  assertMatch(r.stdout, /^FAIL: 4 of 86 markers missing \(phase end; ended: end of log\)/);
   assertMatch(r.stdout, /first missing: "SELFTEST: ota switch ok" \(phase ota\)/);
   assert(
     r.stdout.includes(
@@ -103,7 +103,7 @@ Deno.test("scan: --require-cold-boot demands the persist marker (CRLF logs read 
 Deno.test("scan: --until-marker stops judging at a marker", async () => {
   const r = await nexus(["scan", "--until-marker", "init: ready", fixture("scan_fail_line.log")]);
   assertEquals(r.code, 0, r.stdout);
-  assertMatch(r.stdout, /^PASS: 20\/20 markers \(phase end; until-marker reached\)/);
+  assertMatch(r.stdout, /^PASS: 22\/22 markers \(phase end; until-marker reached\)/);
 });
 
 Deno.test("scan: --json prints one JSON object with the verdict", async () => {
@@ -118,7 +118,7 @@ Deno.test("scan: --json prints one JSON object with the verdict", async () => {
   assertEquals(v.firstMissing, { marker: "SELFTEST: ota switch ok", phase: "ota" });
   assertEquals(v.failures.length, 1);
   assertEquals(v.missingByPhase.ota[0], "SELFTEST: ota switch ok");
-  assertEquals(v.markers.expected, 79);
+  assertEquals(v.markers.expected, 86);
   assertEquals(v.ladder, "images/ladder.toml");
   const ok = JSON.parse((await nexus(["scan", "--json", fixture("scan_pass.log")])).stdout);
   assertEquals(ok.status, "PASS");
@@ -132,11 +132,11 @@ Deno.test("scan: --junit writes well-formed XML with one testcase per marker", a
     assertEquals(r.code, 1);
     const root = parseXml(await Deno.readTextFile(`${dir}/out/junit.xml`));
     const [ladder, checks] = root.children;
-    assertEquals(ladder.attrs.tests, "79");
-    assertEquals(ladder.children.filter((c) => c.name === "testcase").length, 79);
+    assertEquals(ladder.attrs.tests, "86");
+    assertEquals(ladder.children.filter((c) => c.name === "testcase").length, 86);
     assertEquals(ladder.attrs.failures, "4");
     assertEquals(checks.attrs.failures, "0");
-    assertEquals(root.attrs.tests, String(79 + checks.children.length));
+    assertEquals(root.attrs.tests, String(86 + checks.children.length));
     const failed = ladder.children.filter((c) => c.name === "testcase" && c.children.length > 0)
       .map((c) => c.attrs.name);
     assertEquals(failed, [
@@ -160,7 +160,7 @@ Deno.test("scan: stdin is read with -, and --log-dir keeps uart.log and summary.
     const r = await nexus(["scan", "--log-dir", `${dir}/logs`, "-"], { stdin: log });
     assertEquals(r.code, 0, r.stdout + r.stderr);
     assertEquals(r.stdout, log + r.stdout.slice(log.length), "stdin is echoed live");
-    assertMatch(r.stdout.slice(log.length), /^PASS: 79\/79 markers .*\n$/, "then the verdict");
+    assertMatch(r.stdout.slice(log.length), /^PASS: 86\/86 markers .*\n$/, "then the verdict");
     assertEquals(await Deno.readTextFile(`${dir}/logs/uart.log`), log);
     const summary = JSON.parse(await Deno.readTextFile(`${dir}/logs/summary.json`));
     assertEquals(summary.status, "PASS");

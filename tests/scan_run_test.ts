@@ -35,7 +35,7 @@ Deno.test("scan --run: a child printing the ladder slowly is stopped at the end 
     const r = await nexus(["scan", "--run", "--timeout", "60s", "--", ...child(SLOW_LADDER)]);
     assertEquals(r.code, 0, r.stdout + r.stderr);
     assertMatch(r.stdout, /init: start logd\n/, "the child's console is streamed");
-    assertMatch(r.stdout, /\nPASS: 79\/79 markers \(phase end; every required marker seen\)/);
+    assertMatch(r.stdout, /\nPASS: 86\/86 markers \(phase end; every required marker seen\)/);
     assertEquals(processRunning(childPid(r.stdout)), false, "the child is gone");
     assertEquals(processRunning(bystander.pid), true, "nothing else was stopped");
   } finally {
@@ -58,7 +58,7 @@ Deno.test("scan --run: a child that never ends is stopped at the timeout", async
   assertEquals(r.code, 1, r.stdout + r.stderr);
   assertMatch(
     r.stdout,
-    /\nFAIL: timeout after 1.5s \(during phase bring-up\)\n78 of 79 markers missing \(phase end; ended: timeout after 1.5s\)/,
+    /\nFAIL: timeout after 1.5s \(during phase bring-up\)\n85 of 86 markers missing \(phase end; ended: timeout after 1.5s\)/,
   );
   assertEquals(processRunning(childPid(r.stdout)), false, "the child is gone");
 });

@@ -28,7 +28,7 @@ function mutated(...edits: Array<[string | RegExp, string]>): string {
 Deno.test("slots validate: the default manifest is valid (exit 0)", async () => {
   const r = await nexus(["slots", "validate"], { cwd: ROOT });
   assertEquals(r.code, 0, r.stderr);
-  assertEquals(r.stdout, "slots: images/system.toml is valid (9 services, 35 slots)\n");
+  assertEquals(r.stdout, "slots: images/system.toml is valid (10 services, 40 slots)\n");
   assertEquals(r.stderr, "");
 });
 
@@ -88,7 +88,7 @@ Deno.test("slots validate: warnings alone keep exit 0", async () => {
   const r = await nexus(["slots", "validate", "--system", path]);
   assertEquals(r.code, 0);
   assertMatch(r.stdout, /warning UNUSED_ENDPOINT rngd: endpoint "spare"/);
-  assertMatch(r.stdout, /is valid \(9 services, 35 slots, 1 warning\)/);
+  assertMatch(r.stdout, /is valid \(10 services, 40 slots, 1 warning\)/);
 });
 
 Deno.test("slots: unreadable input is exit 2 with one line", async () => {
@@ -110,7 +110,7 @@ Deno.test("slots show: the whole map, or one service with its reserved slots", a
   assertEquals(all.code, 0, all.stderr);
   const lines = all.stdout.trimEnd().split("\n");
   assertMatch(lines[0], /^SERVICE\s+SLOT\s+NAME\s+RIGHTS\s+TARGET\s+USE$/);
-  assertEquals(lines.length, 1 + 35);
+  assertEquals(lines.length, 1 + 40);
   const one = await nexus(["slots", "show", "updated"]);
   assertEquals(one.code, 0);
   const rows = one.stdout.trimEnd().split("\n").slice(1);
