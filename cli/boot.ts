@@ -488,7 +488,13 @@ export function registerBoot(program: Command): Command {
       } catch (err) {
         const usage = asUsageError(err);
         if (usage instanceof CliError && usage.exitCode === EXIT_USAGE) {
-          // No verdict of an earlier run may stand beside this error.
+          // No verdict of an earlier run may stand beside this error, nor its task snapshot.
+          const logDir = userPath(flags.logDir ?? DEFAULT_LOG_DIR).replace(/\/+$/, "");
+          try {
+            Deno.removeSync(`${logDir}/${SNAPSHOT_FILE}`);
+          } catch {
+            // Missing: nothing stale to remove.
+          }
           replaceWithError({
             logDir: userPath(flags.logDir ?? DEFAULT_LOG_DIR),
             junitPath: flags.junit !== undefined ? userPath(flags.junit) : undefined,

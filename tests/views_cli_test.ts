@@ -122,5 +122,8 @@ Deno.test("ps and caps: a missing snapshot, a foreign file or an unknown service
     );
     // A name that is an Object property is still unknown.
     assertEquals((await nexusIn(["caps", "constructor"], { cwd: dir })).code, 2);
+    // A boot that ends in exit 2 leaves no earlier boot's snapshot behind.
+    assertEquals((await bootIn(dir, ["--phase", "nope"])).code, 2);
+    assertMatch((await nexusIn(["ps"], { cwd: dir })).stderr, /no snapshot; run `nexus boot`/);
   });
 });
