@@ -26,6 +26,7 @@ Deno.test("ps and caps: a boot's snapshot shows every task and its slots", async
       "keystored",
       "bundlemgrd",
       "updated",
+      "selftest-ungranted",
       "selftest-client",
     ]);
     const statefsd = snap.tasks.find((t) => t.name === "statefsd")!;
@@ -47,7 +48,7 @@ Deno.test("ps and caps: a boot's snapshot shows every task and its slots", async
         "m",
       ),
     );
-    assertMatch(ps.stdout, /^10 +selftest-client +exited\(0\) /m);
+    assertMatch(ps.stdout, /^11 +selftest-client +exited\(0\) /m);
 
     const caps = await nexusIn(["caps", "keystored"], { cwd: dir });
     assertEquals(caps.code, 0, caps.stderr);
