@@ -53,6 +53,7 @@ import {
 } from "../init/manifest.ts";
 import { diagnosticWhere } from "../init/diagnostic.ts";
 import { slotName } from "../init/views.ts";
+import { buildSnapshot, SNAPSHOT_FILE, SnapshotCounter } from "../snapshot/snapshot.ts";
 import { CUT_MODES, type CutMode } from "../core/virtio/fault.ts";
 import { validateManifest } from "../init/validate.ts";
 import { SERVICES } from "../services/mod.ts";
@@ -312,7 +313,12 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   }
   const trace = tracePath !== undefined ? openTrace(tracePath, flags.traceFormat) : undefined;
   const sequence = sequencePath !== undefined ? new SequenceDiagram() : undefined;
-  const tracers = [trace?.tracer, sequence?.tracer].filter((t): t is Tracer => t !== undefined);
+  // Counts messages and syscalls per task for snapshot.json (`nexus ps`).
+  const counter = new SnapshotCounter();
+  const snapshotPath = `${logDir.replace(/\/+$/, "")}/${SNAPSHOT_FILE}`;
+  const tracers = [trace?.tracer, sequence?.tracer, counter.tracer].filter((t): t is Tracer =>
+    t !== undefined
+  );
   const tracer: Tracer | undefined = tracers.length === 0
     ? undefined
     : tracers.length === 1
@@ -333,6 +339,14 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
       powerCutAtEnd: powerCut,
     });
     info.powerCut = powerCutRecord(powerCut, seed, out.disk, previous);
+    const snapshot = buildSnapshot({
+      tasks: out.tasks,
+      caps: out.caps,
+      counts: counter,
+      manifest,
+      virtualNs: out.virtualNs,
+    });
+    writeTextFileOrReport(snapshotPath, JSON.stringify(snapshot, null, 2) + "\n");
     return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks, manifest) };
   };
   try {
@@ -474,7 +488,13 @@ export function registerBoot(program: Command): Command {
       } catch (err) {
         const usage = asUsageError(err);
         if (usage instanceof CliError && usage.exitCode === EXIT_USAGE) {
-          // No verdict of an earlier run may stand beside this error.
+          // No verdict of an earlier run may stand beside this error, nor its task snapshot.
+          const logDir = userPath(flags.logDir ?? DEFAULT_LOG_DIR).replace(/\/+$/, "");
+          try {
+            Deno.removeSync(`${logDir}/${SNAPSHOT_FILE}`);
+          } catch {
+            // Missing: nothing stale to remove.
+          }
           replaceWithError({
             logDir: userPath(flags.logDir ?? DEFAULT_LOG_DIR),
             junitPath: flags.junit !== undefined ? userPath(flags.junit) : undefined,

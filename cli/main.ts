@@ -23,6 +23,7 @@ import { registerExplore } from "./explore.ts";
 import { registerReport } from "./report.ts";
 import { registerTorture } from "./torture.ts";
 import { registerCompletions } from "./completions.ts";
+import { registerViews } from "./views.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -43,6 +44,7 @@ function buildProgram(): Command {
   registerExplore(program);
   registerTorture(program);
   registerReport(program);
+  registerViews(program);
   registerCompletions(program);
   configureDeep(program);
   return program;

@@ -13,7 +13,7 @@
 
 import { Kernel, type RunResult, type SimSchedule } from "../core/kernel/kernel.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
-import { RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
+import { type CapInfo, RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
 import { GuestMemory } from "../core/virtio/guest_memory.ts";
 import { VirtioBlkMmio } from "../core/virtio/blk_device.ts";
 import { type CutMode, type CutReport, FaultyStore } from "../core/virtio/fault.ts";
@@ -94,6 +94,8 @@ export interface BootOutcome {
   virtualNs: number;
   /** The task table at the end. */
   tasks: TaskInfo[];
+  /** Every task's filled slots at the end, by pid (what `nexus caps` shows). */
+  caps: Map<number, CapInfo[]>;
   /** With a fault plan: the plan, the I/O errors injected, and the power cut when it came. */
   faults?: { plan: string; injected: number; cut?: CutReport };
   /** With {@link BootOptions.powerCutAtEnd}: the disk's writes, flushes and the cut. */
@@ -209,6 +211,7 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
         reason: result.reason,
         virtualNs: result.time,
         tasks: kernel.taskList(),
+        caps: new Map(kernel.taskList().map((t) => [t.pid, kernel.capTable(t.pid)])),
       };
       if (faulty && opts.powerCutAtEnd !== undefined) {
         // The boot ends in a power cut: only what a FLUSH covered is sure to be on the image.

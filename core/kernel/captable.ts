@@ -131,6 +131,15 @@ function describe(k: KernelState, slot: number, cap: HeldCap): CapInfo {
   return info;
 }
 
+/** Every filled slot of `task`'s table, described as capQuery would (the host's task view). */
+export function capRows(k: KernelState, task: Task): CapInfo[] {
+  const rows: CapInfo[] = [];
+  task.table.forEach((cap, slot) => {
+    if (cap) rows.push(describe(k, slot, cap));
+  });
+  return rows;
+}
+
 // ---- the cap syscalls ----
 
 /** capQuery: describes the cap in `slot`, or null when empty. */

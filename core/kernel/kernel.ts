@@ -46,7 +46,7 @@
  */
 
 import type { ConsoleView } from "./console.ts";
-import { hostCap, install } from "./captable.ts";
+import { capRows, hostCap, install } from "./captable.ts";
 import { checkDepth, newEndpoint } from "./ipc.ts";
 import { attachDevice } from "./mmio.ts";
 import { runLoop, type RunOptions, type RunResult } from "./scheduler.ts";
@@ -55,7 +55,7 @@ import { syscallsFor } from "./syscall.ts";
 import { exitTask, KILLED_EXIT_CODE, spawnTask, taskRows } from "./task.ts";
 import type { SimSchedule } from "./schedule.ts";
 import type { Tracer } from "./trace_events.ts";
-import type { MmioDevice, PhysMemory, TaskEntry, TaskInfo } from "./types.ts";
+import type { CapInfo, MmioDevice, PhysMemory, TaskEntry, TaskInfo } from "./types.ts";
 
 export type { ConsoleLine, ConsoleView } from "./console.ts";
 export type { Cap } from "./state.ts";
@@ -152,6 +152,12 @@ export class Kernel {
   /** Every task's row, in pid order. */
   taskList(): TaskInfo[] {
     return taskRows(this.#k);
+  }
+
+  /** Task `pid`'s filled slots, as capQuery describes them (empty once the task is gone). */
+  capTable(pid: number): CapInfo[] {
+    const task = Number.isInteger(pid) ? this.#k.tasks[pid] : undefined;
+    return task ? capRows(this.#k, task) : [];
   }
 
   /**
