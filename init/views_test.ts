@@ -77,13 +77,13 @@ Deno.test("graph renders as DOT and Mermaid, deterministically", () => {
   assertEquals(mermaid.match(/-\.->\|"RT\/IH/g)?.length, 1);
   assertMatch(
     mermaid,
-    /\n  subgraph services\["services"\]\n    n1\["logd"\]\n(    n\d+\[.*\]\n){8}  end\n/,
+    /\n {2}subgraph services\["services"\]\n {4}n1\["logd"\]\n( {4}n\d+\[.*\]\n){8} {2}end\n/,
   );
-  assertMatch(mermaid, /\n  services -\.->\|"RT\/IH 0x01 from each"\| n0\n/);
+  assertMatch(mermaid, /\n {2}services -\.->\|"RT\/IH 0x01 from each"\| n0\n/);
   assertEquals(dot.match(/-> "init" \[label="RT\/IH/g)?.length, 1);
   assertMatch(
     dot,
     /-> "init" \[label="RT\/IH 0x01 from each", style=dotted, ltail=cluster_services\];/,
   );
-  assertMatch(dot, /subgraph cluster_services \{\n    label="services";\n    "logd";/);
+  assertMatch(dot, /subgraph cluster_services \{\n {4}label="services";\n {4}"logd";/);
 });
