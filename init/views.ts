@@ -215,6 +215,12 @@ export function renderGraph(
     const n = Number(id.slice("mmio".length));
     return `mmio ${n}: ${m.mmio.find((w) => w.window === n)?.device ?? "undeclared"}`;
   };
+  // Every service's routing/health line to init is one edge from the group of them, not one
+  // converging line each; a single caller keeps its own edge.
+  const callers = edges.filter((e) => e.kind === "control").map((e) => e.from);
+  const grouped = callers.length > 1 ? new Set(callers) : new Set<string>();
+  const drawn = edges.filter((e) => !(e.kind === "control" && grouped.has(e.from)));
+  const groupLabel = "RT/IH 0x01 from each";
   const out: string[] = [];
   if (format === "dot") {
     const q = (s: string) => `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
@@ -227,11 +233,25 @@ export function renderGraph(
     out.push("// bold: calls that wait for the reply; solid: one-way sends;");
     out.push("// dotted: routing/health requests to init; dashed: MMIO device windows");
     out.push("digraph nexus {", "  rankdir=LR;", '  node [shape=box, fontname="monospace"];');
+    if (grouped.size > 0) out.push("  compound=true;");
     out.push(`  ${q(INIT_NAME)} [shape=doubleoctagon];`);
-    for (const t of tasks.slice(1)) out.push(`  ${q(t)};`);
+    if (grouped.size > 0) {
+      out.push(`  subgraph cluster_services {`, `    label="services";`);
+      for (const t of grouped) out.push(`    ${q(t)};`);
+      out.push("  }");
+    }
+    for (const t of tasks.slice(1).filter((t) => !grouped.has(t))) out.push(`  ${q(t)};`);
     for (const w of windows) out.push(`  ${q(w)} [label=${q(device(w))}, shape=cylinder];`);
-    for (const e of edges) {
+    for (const e of drawn) {
       out.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(e.label)}, ${style[e.kind]}];`);
+    }
+    if (grouped.size > 0) {
+      const first = q([...grouped][0]);
+      out.push(
+        `  ${first} -> ${q(INIT_NAME)} [label=${
+          q(groupLabel)
+        }, ${style.control}, ltail=cluster_services];`,
+      );
     }
     out.push("}");
   } else {
@@ -248,10 +268,20 @@ export function renderGraph(
     out.push("%% dotted: routing/health requests to init and MMIO device windows");
     out.push("flowchart LR");
     out.push(`  ${ids.get(INIT_NAME)}{{"${INIT_NAME}"}}`);
-    for (const t of tasks.slice(1)) out.push(`  ${ids.get(t)}["${text(t)}"]`);
+    if (grouped.size > 0) {
+      out.push(`  subgraph services["services"]`);
+      for (const t of grouped) out.push(`    ${ids.get(t)}["${text(t)}"]`);
+      out.push("  end");
+    }
+    for (const t of tasks.slice(1).filter((t) => !grouped.has(t))) {
+      out.push(`  ${ids.get(t)}["${text(t)}"]`);
+    }
     for (const w of windows) out.push(`  ${ids.get(w)}[("${text(device(w))}")]`);
-    for (const e of edges) {
+    for (const e of drawn) {
       out.push(`  ${ids.get(e.from)} ${arrow[e.kind]}|"${text(e.label)}"| ${ids.get(e.to)}`);
+    }
+    if (grouped.size > 0) {
+      out.push(`  services ${arrow.control}|"${groupLabel}"| ${ids.get(INIT_NAME)}`);
     }
   }
   return out.join("\n") + "\n";

@@ -73,4 +73,17 @@ Deno.test("graph renders as DOT and Mermaid, deterministically", () => {
   assertMatch(mermaid, /n10 ==>\|"statefsd 0x04"\| n5/);
   assertMatch(mermaid, /n2 -->\|"logd 0x04"\| n1/);
   assertEquals(renderGraph(manifest, registry, "mermaid"), mermaid);
+  // The services' routing lines to init are one grouped edge, not one per service.
+  assertEquals(mermaid.match(/-\.->\|"RT\/IH/g)?.length, 1);
+  assertMatch(
+    mermaid,
+    /\n {2}subgraph services\["services"\]\n {4}n1\["logd"\]\n( {4}n\d+\[.*\]\n){8} {2}end\n/,
+  );
+  assertMatch(mermaid, /\n {2}services -\.->\|"RT\/IH 0x01 from each"\| n0\n/);
+  assertEquals(dot.match(/-> "init" \[label="RT\/IH/g)?.length, 1);
+  assertMatch(
+    dot,
+    /-> "init" \[label="RT\/IH 0x01 from each", style=dotted, ltail=cluster_services\];/,
+  );
+  assertMatch(dot, /subgraph cluster_services \{\n {4}label="services";\n {4}"logd";/);
 });

@@ -13,6 +13,7 @@ import {
   encodeRecord,
   encodeSuperblock,
   MAX_KEY_BYTES,
+  MAX_VALUE_BYTES,
   OP_CHECKPOINT,
   OP_PUT,
   RECORD_HEADER_SIZE,
@@ -78,4 +79,18 @@ Deno.test("fsck: a damaged last record with a key of exactly the cap is still a 
   last[last.length - 1] ^= 0x55;
   const report = await fsck(MemoryBlockDevice.fromBytes(image(PLACES[0], last)));
   assertEquals(report.problems.map((p) => [p.code, p.offset]), [["torn-tail", A + PLACES[0]]]);
+});
+
+Deno.test("fsck: a damaged last record with a value of exactly the cap is still a torn tail", async () => {
+  // The region must hold a 64 KiB value: 300 blocks give regions of 149 blocks.
+  const blocks = 300;
+  const img = new Uint8Array(blocks * 512);
+  img.set(encodeSuperblock({ activeRegion: 0, generation: 1, liveEntries: 0 }));
+  const cp = encodeRecord(OP_CHECKPOINT, "", checkpointValue(1, 0));
+  img.set(cp, A);
+  const last = encodeRecord(OP_PUT, "/state/big", new Uint8Array(MAX_VALUE_BYTES).fill(7));
+  last[last.length - 1] ^= 0x55;
+  img.set(last, A + cp.length);
+  const report = await fsck(MemoryBlockDevice.fromBytes(img));
+  assertEquals(report.problems.map((p) => [p.code, p.offset]), [["torn-tail", A + cp.length]]);
 });
