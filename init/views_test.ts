@@ -77,7 +77,7 @@ Deno.test("graph renders as DOT and Mermaid, deterministically", () => {
   assertEquals(mermaid.match(/-\.->\|"RT\/IH/g)?.length, 1);
   assertMatch(
     mermaid,
-    /\n {2}subgraph services\["services"\]\n {4}n1\["logd"\]\n( {4}n\d+\[.*\]\n){8} {2}end\n/,
+    /\n {2}subgraph services\["services"\]\n {4}n1\["logd"\]\n( {4}n\d+\[.*\]\n){9} {2}end\n/,
   );
   assertMatch(mermaid, /\n {2}services -\.->\|"RT\/IH 0x01 from each"\| n0\n/);
   assertEquals(dot.match(/-> "init" \[label="RT\/IH/g)?.length, 1);
