@@ -53,19 +53,24 @@ import {
   bundleList,
   BundlemgrdError,
   bundleSetActiveSlot,
+  SLOT_A,
+  SLOT_B,
 } from "../bundlemgrd/protocol.ts";
-import { UD_DENIED, UpdateClient, UpdatedError } from "../updated/protocol.ts";
+import {
+  BOOTCTL_KEY,
+  buildSystemSet,
+  decodeBootCtl,
+  UD_DENIED,
+  UpdateClient,
+  UpdatedError,
+} from "../updated/protocol.ts";
 import { type ProbeResult, probeUngranted } from "../selftest-ungranted/protocol.ts";
-import { buildSystemSet } from "../updated/system_set.ts";
-import { BOOTCTL_KEY, decodeBootCtl } from "../updated/bootctl.ts";
 
 const NAME = "selftest-client";
 /** Virtual time one proof step may wait for a reply before it is reported as a hang. */
 const CALL_BUDGET_NS = 2_000_000_000;
 /** Key whose presence tells a cold boot on a kept image from a first boot. */
 export const SENTINEL_KEY = "/state/selftest/cold-boot";
-const SLOT_A = 1;
-const SLOT_B = 2;
 
 /** Peers the selftest reaches, in the order it routes to them. */
 const PEERS = ["keystored", "statefsd", "samgrd", "policyd", "bundlemgrd", "updated"] as const;

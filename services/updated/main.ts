@@ -1,6 +1,6 @@
 /**
  * updated: A/B over-the-air updates. It keeps the bootctl state (bootctl.ts) in statefsd at
- * `/state/boot/bootctl.v1`, stages signed system-sets (system_set.ts), switches slots through
+ * `/state/boot/bootctl.v1`, stages signed system-sets (their format is in protocol.ts), switches slots through
  * bundlemgrd, takes health confirmations and counts boot attempts (updater.ts).
  *
  * Signatures are checked by keystored (`KS` VERIFY) under the update public key from the
@@ -26,6 +26,7 @@ import {
   senderHolds,
 } from "../policyd/protocol.ts";
 import {
+  BOOTCTL_KEY,
   encodeReply,
   UD_DENIED,
   UD_MAGIC,
@@ -34,7 +35,7 @@ import {
 } from "./protocol.ts";
 import { ED25519_PUBLIC_KEY_BYTES, fromHex, KeystoreClient } from "../keystored/protocol.ts";
 import { StatefsClient } from "../statefsd/protocol.ts";
-import { BOOTCTL_KEY, type SlotId } from "./bootctl.ts";
+import type { SlotId } from "../bundlemgrd/protocol.ts";
 import { Updater, type UpdaterBackend } from "./updater.ts";
 
 /** Name of the config key holding the update public key (hex). */

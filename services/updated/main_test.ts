@@ -12,6 +12,7 @@ import { diskOptions, fakePolicyd, makeDisk } from "../statefsd/test_rig.ts";
 import { bootServices, type HarnessResult, type InitOptions } from "../testing.ts";
 import { updated } from "./main.ts";
 import {
+  buildSystemSet,
   decodeReply,
   UD_DENIED,
   UD_MALFORMED,
@@ -20,7 +21,6 @@ import {
   UpdatedError,
   type UpdateStatus,
 } from "./protocol.ts";
-import { buildSystemSet } from "./system_set.ts";
 
 const UPDATE_SEED = new Uint8Array(32).map((_, i) => 0x40 + i);
 const enc = new TextEncoder();
