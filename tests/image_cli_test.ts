@@ -17,7 +17,7 @@ async function fingerprint(path: string): Promise<string> {
     const st = await Deno.stat(path);
     if (!st.isFile) return `dir`;
     const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-    return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+    return new Uint8Array(d).toHex();
   } catch {
     return "absent";
   }

@@ -105,15 +105,15 @@ export const requiredSlots: readonly SlotNeed[] = [
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 function fromHex(text: unknown, what: string): Uint8Array {
-  if (typeof text !== "string" || !/^([0-9a-fA-F]{2})+$/.test(text)) {
+  if (typeof text !== "string" || text === "") {
     throw new Error(`config ${what} must be a hex string`);
   }
-  return Uint8Array.from(text.match(/../g)!, (h) => parseInt(h, 16));
+  try {
+    return Uint8Array.fromHex(text);
+  } catch {
+    throw new Error(`config ${what} must be a hex string`);
+  }
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -379,7 +379,7 @@ async function persistenceProofs(run: Run): Promise<ColdBootContext> {
     const made: { created: boolean } = keygen;
     if (sentinel === null) return;
     expect(!made.created, "keygen made a new device key on a kept image (not reloaded)");
-    expect(hex(publicKey) === sentinel.pubkey, "device public key changed across boots");
+    expect(publicKey.toHex() === sentinel.pubkey, "device public key changed across boots");
     expect(
       sentinel.seed === undefined || sentinel.seed !== run.env.seed,
       `this boot runs under seed ${run.env.seed} like the one that made the key: a reload is not told from a remake`,
@@ -565,11 +565,11 @@ async function coldBootProof(run: Run, ctx: ColdBootContext): Promise<void> {
     expect(publicKey !== null, "no public key from the pubkey proof");
     const sf = await run.statefs();
     if (sentinel !== null) {
-      expect(hex(publicKey) === sentinel.pubkey, "device public key changed across boots");
+      expect(publicKey.toHex() === sentinel.pubkey, "device public key changed across boots");
     }
     await sf.put(
       SENTINEL_KEY,
-      enc.encode(`boots=${boot} pubkey=${hex(publicKey)} seed=${run.env.seed} large=${large}`),
+      enc.encode(`boots=${boot} pubkey=${publicKey.toHex()} seed=${run.env.seed} large=${large}`),
     );
     await sf.sync();
   });

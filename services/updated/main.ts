@@ -33,7 +33,7 @@ import {
   UD_OP_BOOT_ATTEMPT,
   UD_OP_HEALTH_OK,
 } from "./protocol.ts";
-import { ED25519_PUBLIC_KEY_BYTES, fromHex, KeystoreClient } from "../keystored/protocol.ts";
+import { ED25519_PUBLIC_KEY_BYTES, KeystoreClient } from "../keystored/protocol.ts";
 import { StatefsClient } from "../statefsd/protocol.ts";
 import type { SlotId } from "../bundlemgrd/protocol.ts";
 import { Updater, type UpdaterBackend } from "./updater.ts";
@@ -111,7 +111,7 @@ export function updatePublicKey(config: Readonly<Record<string, unknown>>): Uint
   }
   let key: Uint8Array;
   try {
-    key = fromHex(value);
+    key = Uint8Array.fromHex(value);
   } catch {
     throw new UpdatedConfigError(`${UPDATE_PUBKEY_CONFIG} is not hex`);
   }
