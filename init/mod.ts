@@ -27,11 +27,6 @@ export {
   POLICY_TIMEOUT_NS,
   RESPONDER_TICK_NS,
 } from "./init.ts";
-export {
-  routeCap,
-  type ServiceRegistry,
-  validateManifest,
-  type ValidationReport,
-} from "./validate.ts";
+export { routeCap, validateManifest, type ValidationReport } from "./validate.ts";
 export * from "./views.ts";
 export { formatTaskTable, formatVirtualTime } from "./watchdog.ts";

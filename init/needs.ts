@@ -1,13 +1,17 @@
 /**
- * init's own slot needs, derived from the manifest: init is not a service module, but its table
- * is declared under `[init.slots]` and checked like any service's.
+ * What each task needs in its slot table: init's own needs, derived from the manifest (init is
+ * not a service module, but its table is declared under `[init.slots]` and checked like any
+ * service's), and each service's, as its module declares them.
  *
  * @module
  */
 
-import type { SlotNeed } from "../core/kernel/service.ts";
+import type { ServiceModule, SlotNeed } from "../core/kernel/service.ts";
 import { RIGHT_RECV, RIGHT_SEND } from "../core/kernel/types.ts";
-import { findService, type SystemManifest } from "./manifest.ts";
+import { findService, INIT_NAME, type SystemManifest } from "./manifest.ts";
+
+/** The service modules by registry key (`services/mod.ts` SERVICES in the product). */
+export type ServiceRegistry = Readonly<Record<string, ServiceModule>>;
 
 /** Service init asks before answering a route (when the manifest declares it). */
 export const POLICY_SERVICE = "policyd";
@@ -55,4 +59,18 @@ export function initNeeds(manifest: SystemManifest): SlotNeed[] {
     });
   }
   return needs;
+}
+
+/** The needs of each task (init and the services), by task name; unknown modules are absent. */
+export function taskNeeds(
+  manifest: SystemManifest,
+  registry: ServiceRegistry,
+): Map<string, readonly SlotNeed[]> {
+  const out = new Map<string, readonly SlotNeed[]>();
+  out.set(INIT_NAME, initNeeds(manifest));
+  for (const s of manifest.services) {
+    const mod = Object.hasOwn(registry, s.module) ? registry[s.module] : undefined;
+    if (mod) out.set(s.name, mod.requiredSlots);
+  }
+  return out;
 }

@@ -24,7 +24,7 @@ import {
   type SystemManifest,
 } from "./manifest.ts";
 import { closest } from "./suggest.ts";
-import { type ServiceRegistry, taskNeeds } from "./validate.ts";
+import { type ServiceRegistry, taskNeeds } from "./needs.ts";
 
 /** One row of the slot table. */
 export interface SlotRow {

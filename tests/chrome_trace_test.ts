@@ -122,18 +122,35 @@ Deno.test("--trace: a boot's timeline is a sound Chrome trace", async () => {
     assert(events.some((e) => e.ph === "i" && e.name === "init: start"));
     assert(events.some((e) => e.ph === "C" && e.name.startsWith("queue ")));
     assert(events.some((e) => e.ph === "C" && e.name === "sectors written"));
+    // statefsd records its journal size as it grows, on its own track.
+    const sfPid = events.find((e) => e.name === "process_name" && e.args!.name === "statefsd")!.pid;
+    const journal = events.filter((e) => e.ph === "C" && e.name === "statefs journal bytes");
+    assert(journal.length > 2 && journal.every((e) => e.pid === sfPid), "journal size counter");
+    const sizes = journal.map((e) => e.args!.value as number);
+    assert(sizes.at(-1)! > sizes[0], `the journal grew: ${sizes.slice(0, 5)}`);
+    assert(events.some((e) => e.ph === "C" && e.name === "statefs live keys"));
+    // A refused or failed request says so on both of its slices.
+    const failed = slices.filter((e) => / status 0x[0-9a-f]{2}$/.test(e.name));
+    assert(
+      failed.some((e) => e.name.startsWith("call ")) &&
+        failed.some((e) => e.name.startsWith("handle ")),
+    );
+    assert(failed.every((e) => typeof e.args!.status === "number" && e.args!.status !== 0));
+    assert(slices.some((e) => e.name.startsWith("call ") && e.args!.status === 0), "OK replies");
     // The same boot as a sequence diagram: bounded, filtered, replies dashed.
     const mmd = seq.render({ limit: 6, only: ["selftest-client", "statefsd"] });
     const lines = mmd.trimEnd().split("\n");
     assertEquals(lines[0], "sequenceDiagram");
-    const arrows = lines.filter((l) => /->>|-->>/.test(l));
+    const arrows = lines.filter((l) => /->>|-->>|--x/.test(l));
     assertEquals(arrows.length, 6);
     assert(
       arrows.every((l) =>
-        /^ {2}(selftest_client|statefsd)-{1,2}>>(selftest_client|statefsd): /.test(l)
+        /^ {2}(selftest_client|statefsd)(-{1,2}>>|--x)(selftest_client|statefsd): /.test(l)
       ),
     );
     assert(arrows.some((l) => l.includes("-->>") && l.includes(": reply SF op 0x8")));
+    // The first GET of a fresh store finds nothing: a failed reply, drawn with its status.
+    assert(arrows.some((l) => /--x\w+: reply SF op 0x82 status 0x01$/.test(l)), mmd);
     assertMatch(lines.at(-1)!, /^ {2}Note over \w+: \d+ more messages not drawn \(limit 6\)$/);
   });
 });

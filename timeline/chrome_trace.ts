@@ -9,7 +9,10 @@
  *   a message nobody answers is an instant on the receiver, with its flow from the sender;
  * - virtio requests as async slices on a device track (op, sector, count, status);
  * - console lines as instant events on their writer's track;
- * - counters: each endpoint's queue depth, and the sectors written to each device.
+ * - counters: each endpoint's queue depth, the sectors written to each device, and what tasks
+ *   record themselves (statefsd: its journal size and live keys);
+ * - a reply with a non-zero status names it: both slices end in "status 0xNN" and carry
+ *   `status` in their arguments.
  *
  * Timestamps are the virtual clock (microseconds with nanosecond fractions), so the same seed
  * gives a byte-identical file. Slices on one track always nest: a slice that would overlap
@@ -34,6 +37,7 @@ import type {
   Tracer,
 } from "../core/kernel/trace_events.ts";
 import { describeLabel } from "../init/watchdog.ts";
+import { failedStatusText, replyStatus } from "./reply_status.ts";
 
 /** One event of the Chrome trace-event format (the fields nexus uses). */
 export interface ChromeEvent {
@@ -186,6 +190,9 @@ export function buildChromeEvents(events: readonly TraceEvent[]): ChromeEvent[] 
         }
         break;
       }
+      case "counter":
+        out.push(counter(e.name, e.pid, e.time, e.value));
+        break;
       default:
         break;
     }
@@ -200,22 +207,25 @@ export function buildChromeEvents(events: readonly TraceEvent[]): ChromeEvent[] 
     const reply = repliesTo.get(msg);
     const replyRecv = reply ? recvs.get(reply.msg) : undefined;
     if (reply && replyRecv) {
+      const code = replyStatus(reply.head);
+      const status = code !== undefined ? { status: code } : {};
+      const failed = failedStatusText(code);
       const handle: Slice = {
         pid: recv.pid,
-        name: `handle ${label}`,
+        name: `handle ${label}${failed}`,
         cat: "ipc",
         start: recv.time,
         end: reply.time,
-        args: { from: send.task, msg, endpoint: send.endpointId },
+        args: { from: send.task, msg, endpoint: send.endpointId, ...status },
         flows: [{ name: label, cat: "ipc", ph: "t", id: msg, ts: us(recv.time), pid: recv.pid }],
       };
       const call: Slice = {
         pid: send.pid,
-        name: `call ${send.owner} ${label}`,
+        name: `call ${send.owner} ${label}${failed}`,
         cat: "ipc",
         start: send.time,
         end: replyRecv.time,
-        args: { to: send.owner, msg, endpoint: send.endpointId },
+        args: { to: send.owner, msg, endpoint: send.endpointId, ...status },
         flows: [
           { name: label, cat: "ipc", ph: "s", id: msg, ts: us(send.time), pid: send.pid },
           {

@@ -2,7 +2,8 @@
  * A boot's IPC as a Mermaid sequence diagram: who sent which request to whom, and the replies,
  * in the order the kernel delivered them. Bounded (the first `limit` messages, then a note saying
  * how many were left out) and filterable to the services named (a message is kept when both
- * ends are among them).
+ * ends are among them). A reply with a non-zero status (a refusal or an error) is drawn as a
+ * dotted arrow ending in a cross, with its status: `--x` in Mermaid.
  *
  * @example
  * ```ts
@@ -22,6 +23,7 @@ import type {
   Tracer,
 } from "../core/kernel/trace_events.ts";
 import { describeLabel } from "../init/watchdog.ts";
+import { failedStatusText, replyStatus } from "./reply_status.ts";
 
 /** Options for {@link SequenceDiagram.render}. */
 export interface SequenceOptions {
@@ -74,8 +76,9 @@ export class SequenceDiagram {
       const send = this.#sends.get(r.msg);
       const label = r.label !== undefined ? describeLabel(r.label) : `${r.size} bytes`;
       const reply = send?.inReplyTo !== undefined;
-      const arrow = reply ? "-->>" : "->>";
-      const text = `${reply ? "reply " : ""}${label}${r.truncated ? " (cut)" : ""}`;
+      const status = reply ? failedStatusText(replyStatus(r.head)) : "";
+      const arrow = status !== "" ? "--x" : reply ? "-->>" : "->>";
+      const text = `${reply ? "reply " : ""}${label}${status}${r.truncated ? " (cut)" : ""}`;
       lines.push(
         `  ${participant(r.sender)}${arrow}${participant(r.task)}: ${mermaidText(text)}`,
       );

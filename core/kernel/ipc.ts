@@ -20,7 +20,7 @@ import {
 } from "./state.ts";
 import { checkDeadline, checkNotPast } from "./timers.ts";
 import type { CallRef } from "./trace_events.ts";
-import { emit, endpointRef, frameLabel } from "./tracing.ts";
+import { emit, endpointRef, frameHead, frameLabel } from "./tracing.ts";
 import {
   MAX_ENDPOINT_DEPTH,
   MAX_FRAME,
@@ -145,7 +145,7 @@ function enqueue(
           : { kind: cap.kind },
       }
       : {}),
-    ...(inReplyTo !== undefined ? { inReplyTo } : {}),
+    ...(inReplyTo !== undefined ? { inReplyTo, head: frameHead(data) } : {}),
   });
 }
 
@@ -185,7 +185,9 @@ function deliver(k: KernelState, ep: Endpoint, task: Task, msg: Queued, maxLen: 
       ...(label !== undefined ? { label } : {}),
       truncated,
       ...(out.capSlot !== undefined ? { capSlot: out.capSlot } : {}),
-      ...(msg.inReplyTo !== undefined ? { inReplyTo: msg.inReplyTo } : {}),
+      ...(msg.inReplyTo !== undefined
+        ? { inReplyTo: msg.inReplyTo, head: frameHead(msg.data) }
+        : {}),
     });
   }
   return out;

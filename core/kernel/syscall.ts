@@ -22,7 +22,7 @@ import { park, requeue } from "./scheduler.ts";
 import { type KernelState, kerr, type Step, type Task } from "./state.ts";
 import { sysExit, sysPrint, sysSpawn, sysTaskList } from "./task.ts";
 import { SYSCALL_COST_NS } from "./timers.ts";
-import { traceOwn, traceSyscall } from "./tracing.ts";
+import { emit, traceOwn, traceSyscall } from "./tracing.ts";
 import { KernelError, type Message, type Syscalls, type TaskState } from "./types.ts";
 
 /**
@@ -53,6 +53,11 @@ export function syscallsFor(k: KernelState, task: Task): Syscalls {
     },
     now: () => k.time,
     print: (line) => sync("print", undefined, () => sysPrint(k, task, line)),
+    traceCounter: (name, value) => {
+      if (k.tracer && task.state !== "exited") {
+        emit(k, { kind: "counter", time: k.time, pid: task.pid, task: task.name, name, value });
+      }
+    },
     sleep: (ns) => async<void>("sleep", undefined, () => sleepStep(k, ns)),
     yield: () => async<void>("yield", undefined, () => ({ yieldNow: true })),
     exit: (code = 0) => {

@@ -16,6 +16,7 @@
  * | `device` | a device model reports a request (virtio-blk: submit and complete) | `window`, `req` |
  * | `console` | a console line is written | `pid` |
  * | `task` | a task is spawned or exits (return, exit, panic, kill) | `pid` |
+ * | `counter` | a task records a named value (`traceCounter`), e.g. statefsd its journal size | `pid` |
  *
  * Linking a request to its reply: the request/reply idiom (`rpc.ts`) moves a one-shot SEND cap
  * to the caller's reply inbox with the request. The kernel remembers which message a moved cap
@@ -102,6 +103,11 @@ export interface IpcSendEvent extends TraceBase, EndpointRef {
    * replies), e.g. `"5346:01"`. Absent for frames shorter than the 4-byte header.
    */
   label?: string;
+  /**
+   * On a reply (`inReplyTo` set): the frame's first 16 bytes (fewer when shorter) in hex, so a
+   * reader that knows the protocol can tell its status (the kernel does not know protocols).
+   */
+  head?: string;
   /** When a capability travels with the frame: its kind, and its endpoint for an endpoint cap. */
   cap?: { kind: string; endpointId?: number };
   /** When sent on a cap that arrived with an earlier message: that message's id (a reply). */
@@ -126,6 +132,8 @@ export interface IpcRecvEvent extends TraceBase, EndpointRef {
   size: number;
   /** As in {@link IpcSendEvent.label}. */
   label?: string;
+  /** As in {@link IpcSendEvent.head}. */
+  head?: string;
   /** True when the frame was cut to the receive buffer. */
   truncated: boolean;
   /** Slot where a moved capability landed. */
@@ -242,6 +250,23 @@ export interface TaskEvent extends TraceBase {
   code?: number;
 }
 
+/**
+ * A value a task chose to record (`Syscalls.traceCounter`): one sample of a named counter,
+ * e.g. statefsd's journal size after a request. Samples cost no virtual time.
+ */
+export interface CounterEvent extends TraceBase {
+  /** Discriminator. */
+  kind: "counter";
+  /** Recording task's pid. */
+  pid: number;
+  /** Recording task's name. */
+  task: string;
+  /** Counter name, e.g. "statefs journal bytes". */
+  name: string;
+  /** The sample. */
+  value: number;
+}
+
 /** Everything the tracer reports, told apart by `kind`. */
 export type TraceEvent =
   | SyscallEvent
@@ -252,7 +277,8 @@ export type TraceEvent =
   | IrqEvent
   | DeviceEvent
   | ConsoleEvent
-  | TaskEvent;
+  | TaskEvent
+  | CounterEvent;
 
 /** A device event as a device model hands it to the kernel (the kernel adds time and window). */
 export type DeviceReport = Omit<DeviceEvent, "kind" | "time" | "window">;

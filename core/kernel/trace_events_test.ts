@@ -43,6 +43,8 @@ Deno.test("trace: a call/reply pair is linked by message ids and labelled by mag
     [rep.task, rep.endpointId, rep.owner, rep.label, rep.inReplyTo],
     ["statefsd", req.cap?.endpointId, "keystored", "5346:87", req.msg],
   );
+  // Only a reply keeps its head bytes (the reader decodes its status); the request does not.
+  assertEquals([req.head, rep.head], [undefined, "534601872a000000"]);
   assertEquals(recvs.map((r) => [r.msg, r.task, r.sender, r.inReplyTo]), [
     [req.msg, "statefsd", "keystored", undefined],
     [rep.msg, "keystored", "statefsd", req.msg],
@@ -112,4 +114,36 @@ Deno.test("trace: a frame without a header has no label; a plain send is no repl
   await k.run();
   const send = events.find((e): e is IpcSendEvent => e.kind === "ipc-send")!;
   assertEquals([send.label, send.inReplyTo, send.cap], [undefined, undefined, undefined]);
+});
+
+Deno.test("trace: traceCounter records a sample at the current time and costs no time", async () => {
+  const events: TraceEvent[] = [];
+  const k = new Kernel({ tracer: (e) => events.push(e) });
+  let before = -1;
+  let after = -1;
+  k.spawn("statefsd", (sys) => {
+    before = sys.now();
+    sys.traceCounter("statefs journal bytes", 23);
+    sys.traceCounter("statefs journal bytes", 100);
+    after = sys.now();
+    return Promise.resolve();
+  });
+  await k.run();
+  assertEquals(before, after);
+  const samples = events.filter((e) => e.kind === "counter");
+  assertEquals(
+    samples.map((e) => e.kind === "counter" ? [e.task, e.name, e.value, e.time] : []),
+    [["statefsd", "statefs journal bytes", 23, before], [
+      "statefsd",
+      "statefs journal bytes",
+      100,
+      before,
+    ]],
+  );
+  // Not a syscall: the task's syscall events do not count it.
+  assert(!events.some((e) => e.kind === "syscall" && e.op === "traceCounter"));
+  // Without a tracer it does nothing (and does not throw).
+  const quiet = new Kernel();
+  quiet.spawn("a", (sys) => Promise.resolve(sys.traceCounter("x", 1)));
+  await quiet.run();
 });

@@ -70,3 +70,11 @@ export function frameLabel(data: Uint8Array): string | undefined {
   if (data.length < 4) return undefined;
   return `${hex2(data[0])}${hex2(data[1])}:${hex2(data[3])}`;
 }
+
+/** Bytes of a reply frame a trace event keeps (`head` of the IPC events). */
+export const REPLY_HEAD_BYTES = 16;
+
+/** The first {@link REPLY_HEAD_BYTES} bytes of `data` in hex. */
+export function frameHead(data: Uint8Array): string {
+  return data.subarray(0, REPLY_HEAD_BYTES).toHex();
+}

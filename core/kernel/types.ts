@@ -179,6 +179,11 @@ export interface Syscalls {
   now(): number;
   /** Writes one line to the console (UART). */
   print(line: string): void;
+  /**
+   * Records one sample of a named counter in the trace (a trace marker: it costs no virtual time,
+   * is not a scheduling point and does nothing when no tracer listens).
+   */
+  traceCounter(name: string, value: number): void;
   /** Blocks for `ns` virtual nanoseconds. */
   sleep(ns: number): Promise<void>;
   /** Gives up the CPU; the task is runnable again after every other runnable task ran once. */

@@ -252,7 +252,27 @@ async function main(sys: Syscalls, env: ServiceEnv): Promise<void> {
     sys.print(`statefsd: compaction done (gen=${info.generation}, entries=${info.entries})`);
   };
   sys.print("statefsd: ready");
-  await serve(sys, env.slots.inbox, (req) => server.handle(req.data, req.senderServiceId));
+  const sample = journalCounters(sys, fs);
+  sample();
+  await serve(sys, env.slots.inbox, async (req) => {
+    const answer = await server.handle(req.data, req.senderServiceId);
+    sample();
+    return answer;
+  });
+}
+
+/**
+ * Records the journal's size and the live keys as trace counters whenever they changed, so a
+ * timeline shows the journal grow with each write and drop at each compaction.
+ */
+function journalCounters(sys: Syscalls, fs: StateFs): () => void {
+  let bytes = -1;
+  let keys = -1;
+  return () => {
+    const s = fs.stats();
+    if (s.bytesUsed !== bytes) sys.traceCounter("statefs journal bytes", bytes = s.bytesUsed);
+    if (s.liveKeys !== keys) sys.traceCounter("statefs live keys", keys = s.liveKeys);
+  };
 }
 
 /** The statefsd service module. */
