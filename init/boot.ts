@@ -12,6 +12,7 @@
  */
 
 import {
+  CrashPoint,
   Kernel,
   type RunResult,
   type SimSchedule,
@@ -26,6 +27,7 @@ import {
   faultOptions,
   type FaultPlan,
   formatFaultPlan,
+  hasDiskFaults,
   isEmptyPlan,
 } from "../core/virtio/fault_plan.ts";
 import { type BlockStore, FileRegionStore, StoreError } from "../core/virtio/store.ts";
@@ -59,8 +61,13 @@ export interface BootOptions {
    * canonical schedule: the longest-waiting task runs next and nothing takes extra time.
    */
   seed: number;
-  /** Disk faults to inject (default none). */
+  /** Disk faults and a service crash to inject (default none). */
   faults?: FaultPlan;
+  /**
+   * Counts every task's blocking syscalls and injects its crash (core/kernel/crash.ts), instead of
+   * a crash the plan names: campaigns measure where crashes can land and read whether one struck.
+   */
+  crashPoint?: CrashPoint;
   /** init's watchdog: responder-loop iterations allowed; unset = no watchdog. */
   watchdogTicks?: number;
   /** System manifest (default images/system.toml). */
@@ -103,8 +110,11 @@ export interface BootOutcome {
   caps: Map<number, CapInfo[]>;
   /** Every task's syscall and message counts at the end, by pid (what `nexus ps` shows). */
   counts: Map<number, TaskCounts>;
-  /** With a fault plan: the plan, the I/O errors injected, and the power cut when it came. */
-  faults?: { plan: string; injected: number; cut?: CutReport };
+  /**
+   * With a fault plan: the plan, the I/O errors injected, the power cut when it came, and the
+   * blocking syscall the planned crash struck (absent when the service never made that many).
+   */
+  faults?: { plan: string; injected: number; cut?: CutReport; crashed?: string };
   /** With {@link BootOptions.powerCutAtEnd}: the disk's writes, flushes and the cut. */
   disk?: DiskReport;
 }
@@ -180,7 +190,14 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
   }
   const store: BlockStore = opts.store ?? openImage(opts.imagePath);
   const plan = opts.faults;
-  const planned = plan !== undefined && !isEmptyPlan(plan);
+  const planned = plan !== undefined && hasDiskFaults(plan);
+  if (plan?.crash && !manifest.services.some((s) => s.name === plan.crash!.task)) {
+    throw new BootError(
+      "BAD_OPTION",
+      `fault crash@${plan.crash.task}:${plan.crash.syscall}: ${manifest.file} has no service "${plan.crash.task}"`,
+    );
+  }
+  const crash = opts.crashPoint ?? (plan?.crash ? new CrashPoint(plan.crash) : undefined);
   // The cache sits between the device model and the image, so the driver's FLUSH is what decides
   // durability, as on real hardware with a volatile write cache.
   const faulty = planned || opts.powerCutAtEnd !== undefined
@@ -190,6 +207,7 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
     const kernel = new Kernel({
       memory: new GuestMemory(BOOT_MEMORY_BYTES),
       tracer: opts.tracer,
+      ...(crash ? { crash } : {}),
       // Seed 0 is the canonical schedule (FIFO, no latencies): the reference every seed varies.
       ...(opts.schedule
         ? { schedule: opts.schedule }
@@ -229,10 +247,13 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       if (faulty && planned) {
         // Power stays on after the run (unless the plan cut it): the write cache reaches the image.
         if (!faulty.powerLost) faulty.drain();
+      }
+      if (plan !== undefined && !isEmptyPlan(plan)) {
         outcome.faults = {
-          plan: formatFaultPlan(plan!),
-          injected: faulty.injectedErrors,
-          ...(faulty.cut ? { cut: faulty.cut } : {}),
+          plan: formatFaultPlan(plan),
+          injected: faulty && planned ? faulty.injectedErrors : 0,
+          ...(faulty?.cut ? { cut: faulty.cut } : {}),
+          ...(crash?.fired ? { crashed: crash.fired } : {}),
         };
       }
       return outcome;
