@@ -439,7 +439,7 @@ class Loader {
       const rights = this.rights(raw, p, extra);
       const target = this.target(raw, p, extra);
       if (slot === undefined || rights === undefined || target === undefined) continue;
-      out.push({ name, slot, rights, target, line: this.lines.lineOf(p) });
+      out.push(this.lines.withLine({ name, slot, rights, target }, p));
     }
     return out;
   }
@@ -527,7 +527,7 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
 
   const manifest: SystemManifest = {
     file,
-    init: { slots: [], line: lines.lineOf(["init"]) },
+    init: lines.withLine({ slots: [] as SlotDecl[] }, ["init"]),
     services: [],
     endpoints: [],
     mmio: [],
@@ -589,7 +589,7 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
       } else config = plainValue(raw.config) as Record<string, unknown>;
     }
     if (module === undefined) return;
-    manifest.services.push({ name, module, slots, config, line: lines.lineOf(p) });
+    manifest.services.push(lines.withLine({ name, module, slots, config }, p));
   });
 
   const seenEndpoints = new Set<string>();
@@ -611,7 +611,7 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
       return;
     }
     seenEndpoints.add(name);
-    manifest.endpoints.push({ name, owner, depth, line: lines.lineOf(p) });
+    manifest.endpoints.push(lines.withLine({ name, owner, depth }, p));
   });
 
   const seenWindows = new Set<number>();
@@ -633,7 +633,7 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
       return;
     }
     seenWindows.add(window);
-    manifest.mmio.push({ window, device, services, line: lines.lineOf(p) });
+    manifest.mmio.push(lines.withLine({ window, device, services }, p));
   });
 
   if (doc.policy !== undefined) {
@@ -648,7 +648,7 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
         l.unknownKeys(raw, GRANT_KEYS, p);
         const caps = l.stringArray(raw, "caps", p, subject ? { service: subject } : {});
         if (subject === undefined || caps === undefined) return;
-        manifest.grants.push({ subject, caps, line: lines.lineOf(p) });
+        manifest.grants.push(lines.withLine({ subject, caps }, p));
       });
     }
   }
