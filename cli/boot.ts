@@ -252,7 +252,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     untilMarker: opts.untilMarker,
     requireColdBoot: opts.requireColdBoot,
   });
-  // The manifest is checked before the image is touched; bootSystem reads it again.
+  // The manifest is read and checked once, before the image is touched; the boot uses it as is.
   const manifestPath = flags.system !== undefined ? userPath(flags.system) : undefined;
   const manifest = requireBootable(await loadManifest(manifestPath ?? DEFAULT_MANIFEST_PATH));
   const plan = planImage({
@@ -330,7 +330,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
       seed,
       faults,
       watchdogTicks: opts.watchdogTicks,
-      ...(manifestPath !== undefined ? { manifestPath } : {}),
+      manifest,
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
       shouldStop: () => sink.shouldStop(),
       tracer,

@@ -27,7 +27,13 @@ import { type BlockStore, FileRegionStore, StoreError } from "../core/virtio/sto
 import { SeededSchedule } from "../core/simulation/schedule.ts";
 import { SERVICES } from "../services/mod.ts";
 import { createInit } from "./init.ts";
-import { DEFAULT_MANIFEST_PATH, INIT_NAME, loadManifest, requireLoadable } from "./manifest.ts";
+import {
+  DEFAULT_MANIFEST_PATH,
+  INIT_NAME,
+  loadManifest,
+  requireLoadable,
+  type SystemManifest,
+} from "./manifest.ts";
 
 /** Guest-physical memory of a booted system (virtqueues and DMA buffers), 8 MiB. */
 export const BOOT_MEMORY_BYTES = 8 * 1024 * 1024;
@@ -58,8 +64,13 @@ export interface BootOptions {
   faults?: FaultPlan;
   /** init's watchdog: responder-loop iterations allowed; unset = no watchdog. */
   watchdogTicks?: number;
-  /** System manifest (default images/system.toml). */
+  /** System manifest (default images/system.toml); unused when {@link manifest} is given. */
   manifestPath?: string;
+  /**
+   * The system manifest, already loaded (and checked) by the caller, so a boot reads it once;
+   * it must have no loading errors.
+   */
+  manifest?: SystemManifest;
   /** Service modules by manifest `module` key (default services/mod.ts SERVICES). */
   services?: Record<string, ServiceModule>;
   /** Called with every console line as it is printed, with its virtual time. */
@@ -155,7 +166,8 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       `watchdog ticks must be a positive integer, got ${opts.watchdogTicks}`,
     );
   }
-  const manifest = requireLoadable(await loadManifest(opts.manifestPath ?? DEFAULT_MANIFEST_PATH));
+  const manifest = opts.manifest ??
+    requireLoadable(await loadManifest(opts.manifestPath ?? DEFAULT_MANIFEST_PATH));
   for (const w of manifest.mmio) {
     if (w.device !== VIRTIO_BLK_DEVICE) {
       throw new BootError(

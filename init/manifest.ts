@@ -694,11 +694,6 @@ export function findService(m: SystemManifest, name: string): ServiceDecl | unde
   return m.services.find((s) => s.name === name);
 }
 
-/** The slots of `owner` (a service name or `init`). */
-export function slotsOf(m: SystemManifest, owner: string): SlotDecl[] {
-  return owner === INIT_NAME ? m.init.slots : findService(m, owner)?.slots ?? [];
-}
-
 /** The endpoint named `name`, if declared. */
 export function findEndpoint(m: SystemManifest, name: string): EndpointDecl | undefined {
   return m.endpoints.find((e) => e.name === name);

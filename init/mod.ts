@@ -28,5 +28,6 @@ export {
   RESPONDER_TICK_NS,
 } from "./init.ts";
 export { routeCap, validateManifest, type ValidationReport } from "./validate.ts";
+export { serviceEnv } from "./wiring.ts";
 export * from "./views.ts";
 export { formatTaskTable, formatVirtualTime } from "./watchdog.ts";

@@ -6,7 +6,13 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
 import { mkfsImage } from "../images/mod.ts";
 import { BootError, type BootOptions, bootSystem } from "../init/boot.ts";
-import { DEFAULT_MANIFEST_PATH, loadManifest, ManifestError } from "../init/manifest.ts";
+import {
+  DEFAULT_MANIFEST_PATH,
+  loadManifest,
+  ManifestError,
+  parseManifest,
+  requireLoadable,
+} from "../init/manifest.ts";
 import { SERVICES } from "../services/mod.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { checkSlots } from "../core/kernel/slot_check.ts";
@@ -156,6 +162,19 @@ Deno.test("boot errors: image, manifest, device and options are typed", async ()
     BootError,
   );
   assertEquals(device.code, "BAD_DEVICE");
+  // A manifest the caller already loaded is the one booted: the file is not read again.
+  const loaded = requireLoadable(parseManifest(await Deno.readTextFile(`${dir}/dev.toml`)));
+  const given = await assertRejects(
+    () =>
+      bootSystem({
+        ...base,
+        imagePath: `${dir}/odd.img`,
+        manifest: loaded,
+        manifestPath: `${dir}/bad.toml`,
+      }),
+    BootError,
+  );
+  assertEquals(given.code, "BAD_DEVICE");
   for (const opts of [{ watchdogTicks: 0 }, { seed: -1 }, { watchdogTicks: 2.5 }]) {
     const e = await assertRejects(
       () => bootSystem({ ...base, imagePath: `${dir}/odd.img`, ...opts }),
