@@ -560,9 +560,6 @@ export class StateFs {
     } catch (err) {
       throw ioError(err);
     }
-    const written = this.#pendStart / 512 + blocks;
-    const known = this.#extent[this.#active];
-    if (known !== undefined && written > known) this.#extent[this.#active] = written;
     const newStart = this.#tail - (this.#tail % 512);
     const from = newStart - this.#pendStart;
     const keep = this.#tail - newStart;
