@@ -26,7 +26,7 @@ import {
 import { type BlockStore, FileRegionStore, StoreError } from "../core/virtio/store.ts";
 import { SeededSchedule } from "../core/simulation/schedule.ts";
 import { SERVICES } from "../services/mod.ts";
-import { createInit } from "./init.ts";
+import { createInit, type WatchdogReport } from "./init.ts";
 import {
   DEFAULT_MANIFEST_PATH,
   INIT_NAME,
@@ -80,11 +80,22 @@ export interface BootOptions {
   /** Receives every syscall. */
   tracer?: Tracer;
   /**
+   * Called once if init's watchdog fires, at that tick, with the task table init prints and
+   * every task's slots as of the same moment (what `nexus ps` and `nexus caps` then show).
+   */
+  onWatchdog?: (at: WatchdogSnapshot) => void;
+  /**
    * Cut power at the end of the boot: the disk runs through a volatile write cache and whatever
    * no completed FLUSH covered survives as `mode` decides (drawn from the run seed), instead of
    * reaching the image when the run ends. A plan's own earlier cut takes precedence.
    */
   powerCutAtEnd?: CutMode;
+}
+
+/** The system as init's watchdog saw it: its report plus every task's filled slots, by pid. */
+export interface WatchdogSnapshot extends WatchdogReport {
+  /** Every task's filled slots at the tick, by pid. */
+  caps: Map<number, CapInfo[]>;
 }
 
 /** What the disk saw in a boot that ended in a power cut (see {@link BootOptions.powerCutAtEnd}). */
@@ -145,6 +156,11 @@ function openImage(path: string): FileRegionStore {
     throw new BootError("BAD_IMAGE", `${path}: the image is empty`);
   }
   return store;
+}
+
+/** Every task's filled slots, by pid. */
+function capTables(kernel: Kernel, tasks: readonly TaskInfo[]): Map<number, CapInfo[]> {
+  return new Map(tasks.map((t) => [t.pid, kernel.capTable(t.pid)]));
 }
 
 /**
@@ -211,6 +227,12 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
           services: opts.services ?? SERVICES,
           seed: opts.seed,
           watchdogTicks: opts.watchdogTicks,
+          ...(opts.onWatchdog !== undefined
+            ? {
+              onWatchdog: (r: WatchdogReport) =>
+                opts.onWatchdog!({ ...r, caps: capTables(kernel, r.tasks) }),
+            }
+            : {}),
         }),
         { privileged: true },
       );
@@ -223,7 +245,7 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
         reason: result.reason,
         virtualNs: result.time,
         tasks: kernel.taskList(),
-        caps: new Map(kernel.taskList().map((t) => [t.pid, kernel.capTable(t.pid)])),
+        caps: capTables(kernel, kernel.taskList()),
       };
       if (faulty && opts.powerCutAtEnd !== undefined) {
         // The boot ends in a power cut: only what a FLUSH covered is sure to be on the image.

@@ -16,6 +16,7 @@ export {
   type BootOutcome,
   bootSystem,
   VIRTIO_BLK_DEVICE,
+  type WatchdogSnapshot,
 } from "./boot.ts";
 export * from "./diagnostic.ts";
 export * from "./manifest.ts";
@@ -26,6 +27,7 @@ export {
   type InitOptions,
   POLICY_TIMEOUT_NS,
   RESPONDER_TICK_NS,
+  type WatchdogReport,
 } from "./init.ts";
 export { routeCap, validateManifest, type ValidationReport } from "./validate.ts";
 export { serviceEnv } from "./wiring.ts";

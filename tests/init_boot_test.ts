@@ -16,6 +16,8 @@ import {
 import { SERVICES } from "../services/mod.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { checkSlots } from "../core/kernel/slot_check.ts";
+import { formatTaskTable } from "../init/watchdog.ts";
+import { buildSnapshot, type Snapshot, SnapshotCounter } from "../snapshot/snapshot.ts";
 
 const { manifest } = await loadManifest(DEFAULT_MANIFEST_PATH);
 const NAMES = manifest.services.map((s) => s.name);
@@ -98,10 +100,14 @@ Deno.test("a hung service trips the watchdog and the table names it", async () =
       await sys.recv(env.slots.reply);
     },
   };
+  const counter = new SnapshotCounter();
+  const snapshots: Snapshot[] = [];
   const run = await boot({
     imagePath: await freshImage(),
     watchdogTicks: 20,
     services: { ...SERVICES, "selftest-client": hung },
+    tracer: counter.tracer,
+    onWatchdog: (at) => snapshots.push(buildSnapshot({ ...at, counts: counter, manifest })),
   });
   const fatal = run.texts.findIndex((t) => t.startsWith("!fatal init-lite: watchdog fired"));
   assert(fatal > 0, run.texts.join("\n"));
@@ -111,6 +117,18 @@ Deno.test("a hung service trips the watchdog and the table names it", async () =
     row,
     /blocked\s+t=\S+\s+recv slot 0x03 reply on endpoint "selftest-client\.reply" of selftest-client$/,
   );
+  // The host's snapshot is taken at the same tick and shows the same waits, row for row.
+  assertEquals(snapshots.length, 1);
+  const [snap] = snapshots;
+  const unfinished = snap.tasks.filter((t) => t.state !== "exited");
+  const printed = run.texts.slice(fatal + 1, fatal + 3 + unfinished.length);
+  assertEquals(
+    formatTaskTable(unfinished, (t) => t.waits, snap.virtualNs).map((l) => `init-lite: ${l}`),
+    printed,
+  );
+  const client = snap.tasks.find((t) => t.name === "selftest-client")!;
+  assertEquals(client.blockedOn?.endpointName, "selftest-client.reply");
+  assertEquals(snap.caps["selftest-client"].find((c) => c.slot === 3)?.name, "reply");
 });
 
 Deno.test("shouldStop ends the run between steps", async () => {
