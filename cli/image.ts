@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { CliError, EXIT_FAIL, EXIT_USAGE } from "./errors.ts";
 import { io, setExitCode, writeAll } from "./io.ts";
 import { readTextFileOr } from "../init/text_file.ts";
+import { colorEnabled, type Painter, painter } from "../harness/style.ts";
 import {
   defaultRecipe,
   formatSize,
@@ -49,25 +50,16 @@ function exitCodes(ok: string, one?: string): string {
   return `\nExit codes: 0 ${ok}; ${one ? `1 ${one}; ` : ""}2 usage error or unusable image.`;
 }
 
-/** Whether output to a stream may carry ANSI colour: a terminal, and NO_COLOR unset or empty. */
-export function colorEnabled(isTerminal: boolean, noColor: string | undefined): boolean {
-  return isTerminal && (noColor === undefined || noColor === "");
-}
-
-function painter(): (text: string, code: number) => string {
+/** Colour for standard output (harness/style.ts decides and styles). */
+function stdoutPainter(): Painter {
   let on = false;
   try {
     on = colorEnabled(io().stdout.isTerminal(), io().env("NO_COLOR"));
   } catch {
     on = false; // no env permission: stay plain
   }
-  return (text, code) => on ? `\x1b[${code}m${text}\x1b[0m` : text;
+  return painter(on);
 }
-
-const BOLD = 1;
-const GREEN = 32;
-const YELLOW = 33;
-const RED = 31;
 
 function writeOut(data: Uint8Array): Promise<void> {
   // A reader that stops early (`| head`) ends output quietly.
@@ -229,10 +221,10 @@ async function mkfsAction(
   const recipe = opts.recipe ? await loadRecipe(opts.recipe) : await defaultRecipe();
   const sizeBytes = opts.size === undefined ? recipe.sizeBytes : parseSize(opts.size, "size");
   const r = await mkfsImage(image, { recipe, sizeBytes, force: opts.force, layout });
-  const paint = painter();
+  const paint = stdoutPainter();
   if (!r.table) {
     await print(
-      `${paint("created", BOLD)} ${image}: ${
+      `${paint("bold", "created")} ${image}: ${
         formatSize(r.totalSectors * SECTOR_SIZE)
       } (${r.totalSectors} sectors), whole device (no partition table)`,
     );
@@ -242,7 +234,7 @@ async function mkfsAction(
     return;
   }
   await print(
-    `${paint("created", BOLD)} ${image}: ${
+    `${paint("bold", "created")} ${image}: ${
       formatSize(r.table.totalSectors * SECTOR_SIZE)
     } (${r.table.totalSectors} sectors), GPT with ${r.table.partitions.length} partitions`,
   );
@@ -286,7 +278,7 @@ async function inspectAction(image: string, opts: { json?: boolean }): Promise<v
     ));
     return;
   }
-  const paint = painter();
+  const paint = stdoutPainter();
   const rows: string[][] = [
     ["image", image],
     [
@@ -304,7 +296,7 @@ async function inspectAction(image: string, opts: { json?: boolean }): Promise<v
   ];
   for (const line of table(rows, "")) await print(line);
   if (info.table) {
-    await print(paint("partitions", BOLD));
+    await print(paint("bold", "partitions"));
     const prows = [["#", "name", "start", "end", "sectors", "size", "type"]];
     for (const p of info.table.partitions) {
       const sectors = p.lastLba - p.firstLba + 1;
@@ -320,7 +312,7 @@ async function inspectAction(image: string, opts: { json?: boolean }): Promise<v
     }
     for (const line of table(prows)) await print(line);
   }
-  await print(`${paint("statefs", BOLD)}  ${describeLocation(info)}`);
+  await print(`${paint("bold", "statefs")}  ${describeLocation(info)}`);
   const nxs2 = stats.layout === "nxs2";
   const srows: string[][] = [
     ["layout", nxs2 ? "NXS2 (superblock, A/B regions)" : "legacy (journal from block 0)"],
@@ -468,14 +460,14 @@ async function fsckAction(
       2,
     ));
   } else {
-    const paint = painter();
+    const paint = stdoutPainter();
     const color = report.status === "clean"
-      ? GREEN
+      ? "green"
       : report.status === "unrecoverable"
-      ? RED
-      : YELLOW;
+      ? "red"
+      : "yellow";
     await print(`${image}: ${describeLocation(img.info)}, layout ${report.layout}`);
-    await print(`status: ${paint(report.status, color)}`);
+    await print(`status: ${paint(color, report.status)}`);
     const facts = [`records ${report.records}`, `live keys ${report.liveKeys}`];
     if (report.generation !== undefined) facts.push(`generation ${report.generation}`);
     await print(facts.join(", "));

@@ -7,6 +7,7 @@
  */
 
 import { progressLine } from "./reports.ts";
+import { colorEnabled, type Painter, painter } from "./style.ts";
 import { ANSI, PLAIN, renderJson, renderText, type Verdict } from "./verdict.ts";
 
 /** A synchronous output stream (Deno.stdout / Deno.stderr, or a test double). */
@@ -44,13 +45,14 @@ export class Terminal {
   readonly #enc = new TextEncoder();
   readonly #progress: boolean;
   readonly #color: boolean;
+  readonly #paint: Painter;
   #progressShown = false;
 
   /** Creates the output for one run. */
   constructor(opts: TerminalOptions) {
     this.#o = opts;
-    const noColor = opts.noColor !== undefined && opts.noColor !== "";
-    this.#color = !noColor && opts.out.isTerminal();
+    this.#color = colorEnabled(opts.out.isTerminal(), opts.noColor);
+    this.#paint = painter(this.#color);
     this.#progress = opts.err.isTerminal();
   }
 
@@ -72,7 +74,7 @@ export class Terminal {
   progress(p: { seen: number; expected: number; phase: string }): void {
     if (!this.#progress) return;
     const text = progressLine(p);
-    this.#write(this.#o.err, `\r\x1b[2K${this.#color ? `\x1b[2m${text}\x1b[0m` : text}`);
+    this.#write(this.#o.err, `\r\x1b[2K${this.#paint("dim", text)}`);
     this.#progressShown = true;
   }
 

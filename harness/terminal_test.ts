@@ -50,7 +50,20 @@ Deno.test("on a terminal the progress line is drawn on stderr and cleared before
   assert(!out.text.includes("\x1b[1;31m"), "NO_COLOR turns colour off");
   const colored = new Capture(true);
   new Terminal({ out: colored, err: new Capture(false) }).verdict(V, false);
-  assert(colored.text.includes("\x1b[1;31mFAIL"));
+  assert(
+    colored.text.includes("\x1b[1m\x1b[31mFAIL\x1b[39m\x1b[22m"),
+    "bold red FAIL on a terminal",
+  );
+  const dimErr = new Capture(true);
+  new Terminal({ out: new Capture(true), err: dimErr }).progress({
+    seen: 1,
+    expected: 2,
+    phase: "mmio",
+  });
+  assertEquals(dimErr.text, "\r\x1b[2K\x1b[2m[nexus] phase mmio: 1/2 markers\x1b[22m");
+  const piped = new Capture(false);
+  new Terminal({ out: piped, err: new Capture(false) }).verdict(V, false);
+  assert(!piped.text.includes("\x1b"), "no colour into a pipe");
 });
 
 Deno.test("streaming can be switched off and notices go to stderr", () => {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { painter } from "./style.ts";
 import { describeWait, formatTaskTable, type WaitView } from "../init/watchdog.ts";
 
 /** Why a run ended. */
@@ -243,11 +244,13 @@ export interface TextStyle {
 /** No styling (NO_COLOR, pipes, files). */
 export const PLAIN: TextStyle = { pass: (s) => s, fail: (s) => s, dim: (s) => s };
 
-/** ANSI styling for terminals. */
+const paint = painter(true);
+
+/** ANSI styling for terminals (style.ts). */
 export const ANSI: TextStyle = {
-  pass: (s) => `\x1b[1;32m${s}\x1b[0m`,
-  fail: (s) => `\x1b[1;31m${s}\x1b[0m`,
-  dim: (s) => `\x1b[2m${s}\x1b[0m`,
+  pass: (s) => paint(["bold", "green"], s),
+  fail: (s) => paint(["bold", "red"], s),
+  dim: (s) => paint("dim", s),
 };
 
 /** What ended a failed run early, when something did: it explains what went missing after it. */

@@ -66,7 +66,7 @@ Deno.test("a FAIL leads with its cause and the console around it, then what it l
   assertMatch(text, /cold persist ok \(line 2 has "cold seeded" instead\)/);
   assert(text.indexOf("console excerpt") < text.indexOf("missing markers"));
   assert(!text.includes("\x1b"), "plain text has no escape codes");
-  assert(renderText(v, ANSI).startsWith("\x1b[1;31mFAIL\x1b[0m: "));
+  assert(renderText(v, ANSI).startsWith("\x1b[1m\x1b[31mFAIL\x1b[39m\x1b[22m: "));
 });
 
 Deno.test("the JSON rendering is one parseable line holding the verdict", () => {

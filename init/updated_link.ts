@@ -24,6 +24,7 @@ import {
   UD_OP_HEALTH_OK,
   UpdatedError,
 } from "../services/updated/protocol.ts";
+import { slotLetter } from "../services/bundlemgrd/protocol.ts";
 import { INIT_NAME } from "./manifest.ts";
 import { UPDATE_SERVICE } from "./needs.ts";
 import type { Wiring } from "./wiring.ts";
@@ -156,9 +157,4 @@ export class UpdatedLink {
     sys.print(`init: health from ${health.sender}: updated status unreadable (status ${status})`);
     await reply(sys, health.request, encodeHealthReply(IH_FAILED, health.nonce));
   }
-}
-
-/** `a` / `b` for wire slot ids 1 / 2. */
-function slotLetter(id: number): string {
-  return id === 1 ? "a" : id === 2 ? "b" : `#${id}`;
 }

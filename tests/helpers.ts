@@ -7,9 +7,8 @@
 import { crc32c } from "../core/statefs/crc.ts";
 
 /** docs/formats.md's golden vector: the 24-byte journal record of `Put("/state/a", "x")`. */
-export const GOLDEN_PUT_RECORD: Uint8Array = Uint8Array.from(
-  "46 53 58 4e 01 08 00 01 00 00 00 2f 73 74 61 74 65 2f 61 78 99 3f d6 e3".split(" "),
-  (h) => parseInt(h, 16),
+export const GOLDEN_PUT_RECORD: Uint8Array = Uint8Array.fromHex(
+  "46 53 58 4e 01 08 00 01 00 00 00 2f 73 74 61 74 65 2f 61 78 99 3f d6 e3".replaceAll(" ", ""),
 );
 
 /** Runs `fn` with a fresh temporary directory (named with `prefix`) and removes it afterwards. */
@@ -28,7 +27,7 @@ export async function withTempDir(
 /** SHA-256 of a file's bytes, as lower-case hex. */
 export async function sha256File(path: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+  return new Uint8Array(d).toHex();
 }
 
 /**

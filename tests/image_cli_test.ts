@@ -9,7 +9,7 @@ import { Prng } from "../core/simulation/prng.ts";
 
 /** Deterministic "garbage" so bad-input tests never depend on luck. */
 const noiseBytes = (n: number) => new Prng(0x12345678).fill(new Uint8Array(n));
-import { colorEnabled } from "../cli/image.ts";
+import { colorEnabled } from "../harness/style.ts";
 
 const MiB = 1024 * 1024;
 async function fingerprint(path: string): Promise<string> {
@@ -17,7 +17,7 @@ async function fingerprint(path: string): Promise<string> {
     const st = await Deno.stat(path);
     if (!st.isFile) return `dir`;
     const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-    return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+    return new Uint8Array(d).toHex();
   } catch {
     return "absent";
   }

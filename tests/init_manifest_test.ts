@@ -4,7 +4,7 @@
 
 import { assertEquals } from "./assert.ts";
 import { DEFAULT_MANIFEST_PATH, findService, loadManifest } from "../init/manifest.ts";
-import { ed25519PublicKey, toHex } from "../services/keystored/ed25519.ts";
+import { ed25519PublicKey } from "../services/keystored/ed25519.ts";
 import { updatePublicKey } from "../services/updated/main.ts";
 import { SERVICES } from "../services/mod.ts";
 import { serviceEnv } from "../init/wiring.ts";
@@ -13,9 +13,9 @@ const { manifest } = await loadManifest(DEFAULT_MANIFEST_PATH);
 
 Deno.test("the development update key pair in the manifest is a pair", async () => {
   const seedHex = findService(manifest, "selftest-client")!.config.update_signing_seed as string;
-  const seed = Uint8Array.from(seedHex.match(/../g)!, (h) => parseInt(h, 16));
+  const seed = Uint8Array.fromHex(seedHex);
   const pub = updatePublicKey(findService(manifest, "updated")!.config);
-  assertEquals(toHex(pub), toHex(await ed25519PublicKey(seed)));
+  assertEquals(pub.toHex(), (await ed25519PublicKey(seed)).toHex());
 });
 
 Deno.test("statefsd's name table is the manifest's services, written once", () => {

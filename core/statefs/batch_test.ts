@@ -5,7 +5,7 @@
 
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { MemoryBlockDevice } from "./devices.ts";
-import { forgetSyncs } from "./engine_suite.ts";
+import { forgetSyncs } from "./testing/engine_suite.ts";
 import { type BatchOp, StateFs } from "./engine.ts";
 import {
   decodeRecord,

@@ -1,12 +1,12 @@
 /**
- * The engine suite (engine_suite.ts) on memory devices, plus what only a memory device can
+ * The engine suite (testing/engine_suite.ts) on memory devices, plus what only a memory device can
  * express: a block size other than 512.
  */
 
 import { assertEquals, assertRejects } from "../../tests/assert.ts";
 import { MemoryBlockDevice } from "./devices.ts";
 import { StateFs } from "./engine.ts";
-import { defineEngineSuite, type EngineRig } from "./engine_suite.ts";
+import { defineEngineSuite, type EngineRig } from "./testing/engine_suite.ts";
 import { StateFsError } from "./errors.ts";
 
 /** Each run gets a MemoryBlockDevice: zeroed, or a copy of the image. */

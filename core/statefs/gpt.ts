@@ -151,9 +151,7 @@ export function isGuid(text: string): boolean {
  */
 export function encodeGuid(text: string): Uint8Array {
   if (!isGuid(text)) throw new GptError("BAD_TABLE", `not a GUID: "${text}"`);
-  const hex = text.replaceAll("-", "");
-  const be = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) be[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  const be = Uint8Array.fromHex(text.replaceAll("-", ""));
   const out = be.slice();
   out.set([be[3], be[2], be[1], be[0], be[5], be[4], be[7], be[6]], 0);
   return out;
@@ -164,7 +162,7 @@ export function decodeGuid(bytes: Uint8Array): string {
   if (bytes.length !== 16) throw new GptError("BAD_TABLE", "a GUID is 16 bytes");
   const b = bytes;
   const order = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
-  const hex = order.map((i) => b[i].toString(16).padStart(2, "0")).join("").toUpperCase();
+  const hex = Uint8Array.from(order, (i) => b[i]).toHex().toUpperCase();
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
     hex.slice(20)
   }`;
@@ -181,7 +179,7 @@ export async function deriveGuid(seed: string): Promise<string> {
   const b = digest.slice(0, 16);
   b[6] = (b[6] & 0x0f) | 0x80;
   b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("").toUpperCase();
+  const hex = b.toHex().toUpperCase();
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
     hex.slice(20)
   }`;

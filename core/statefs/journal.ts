@@ -287,11 +287,6 @@ function hex2(n: number): string {
   return n.toString(16).padStart(2, "0");
 }
 
-/** Size of the encoded record for a key of `keyLen` bytes and a value of `valLen` bytes. */
-export function recordSize(keyLen: number, valLen: number): number {
-  return RECORD_OVERHEAD + keyLen + valLen;
-}
-
 /**
  * Encodes a record into `target` at `offset` and returns its size. The key is bytes, or a string
  * written straight into `target` (pass its UTF-8 length from {@link checkKey} as `keyLen` to

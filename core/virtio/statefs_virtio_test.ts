@@ -2,7 +2,7 @@
  * The StateFS engine, unchanged, on the virtio path statefsd uses: engine -> SubBlockDevice
  * (the partition) -> VirtioBlkDriver inside a simulated task -> virtio-blk device -> store.
  *
- * - the engine's own suite (core/statefs/engine_suite.ts) over that path, on a disk with a
+ * - the engine's own suite (core/statefs/testing/engine_suite.ts) over that path, on a disk with a
  *   volatile write cache, so only what FLUSH made durable survives from one run to the next;
  * - engine behaviour over virtio on a file-backed disk, cross-checked by opening the same file
  *   partition directly with the engine's own FileBlockDevice;
@@ -16,7 +16,7 @@ import { assert, assertEquals } from "../../tests/assert.ts";
 import type { Syscalls } from "../kernel/types.ts";
 import { FileBlockDevice, SubBlockDevice } from "../statefs/devices.ts";
 import { type BatchOp, StateFs } from "../statefs/engine.ts";
-import { defineEngineSuite, type EngineRig } from "../statefs/engine_suite.ts";
+import { defineEngineSuite, type EngineRig } from "../statefs/testing/engine_suite.ts";
 import { StateFsError } from "../statefs/errors.ts";
 import { fsck } from "../statefs/fsck.ts";
 import { type ProbeOptions, VirtioBlkDriver } from "./blk_driver.ts";

@@ -60,9 +60,12 @@ export const SLOT_B = 2;
 /** A system slot's wire id. */
 export type SlotId = typeof SLOT_A | typeof SLOT_B;
 
-/** The letter of a slot id (`a` / `b`). */
-export function slotLetter(slot: SlotId): "a" | "b" {
-  return slot === SLOT_A ? "a" : "b";
+/** The letter of a slot id as markers spell it (`a` / `b`; `#n` for an id that is neither). */
+export function slotLetter(slot: SlotId): "a" | "b";
+/** The letter of a wire slot id that may be out of range (`#n` when neither A nor B). */
+export function slotLetter(slot: number): string;
+export function slotLetter(slot: number): string {
+  return slot === SLOT_A ? "a" : slot === SLOT_B ? "b" : `#${slot}`;
 }
 
 /** One row of a LIST reply. */

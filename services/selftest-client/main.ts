@@ -53,19 +53,24 @@ import {
   bundleList,
   BundlemgrdError,
   bundleSetActiveSlot,
+  SLOT_A,
+  SLOT_B,
 } from "../bundlemgrd/protocol.ts";
-import { UD_DENIED, UpdateClient, UpdatedError } from "../updated/protocol.ts";
+import {
+  BOOTCTL_KEY,
+  buildSystemSet,
+  decodeBootCtl,
+  UD_DENIED,
+  UpdateClient,
+  UpdatedError,
+} from "../updated/protocol.ts";
 import { type ProbeResult, probeUngranted } from "../selftest-ungranted/protocol.ts";
-import { buildSystemSet } from "../updated/system_set.ts";
-import { BOOTCTL_KEY, decodeBootCtl } from "../updated/bootctl.ts";
 
 const NAME = "selftest-client";
 /** Virtual time one proof step may wait for a reply before it is reported as a hang. */
 const CALL_BUDGET_NS = 2_000_000_000;
 /** Key whose presence tells a cold boot on a kept image from a first boot. */
 export const SENTINEL_KEY = "/state/selftest/cold-boot";
-const SLOT_A = 1;
-const SLOT_B = 2;
 
 /** Peers the selftest reaches, in the order it routes to them. */
 const PEERS = ["keystored", "statefsd", "samgrd", "policyd", "bundlemgrd", "updated"] as const;
@@ -100,15 +105,15 @@ export const requiredSlots: readonly SlotNeed[] = [
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 function fromHex(text: unknown, what: string): Uint8Array {
-  if (typeof text !== "string" || !/^([0-9a-fA-F]{2})+$/.test(text)) {
+  if (typeof text !== "string" || text === "") {
     throw new Error(`config ${what} must be a hex string`);
   }
-  return Uint8Array.from(text.match(/../g)!, (h) => parseInt(h, 16));
+  try {
+    return Uint8Array.fromHex(text);
+  } catch {
+    throw new Error(`config ${what} must be a hex string`);
+  }
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -374,7 +379,7 @@ async function persistenceProofs(run: Run): Promise<ColdBootContext> {
     const made: { created: boolean } = keygen;
     if (sentinel === null) return;
     expect(!made.created, "keygen made a new device key on a kept image (not reloaded)");
-    expect(hex(publicKey) === sentinel.pubkey, "device public key changed across boots");
+    expect(publicKey.toHex() === sentinel.pubkey, "device public key changed across boots");
     expect(
       sentinel.seed === undefined || sentinel.seed !== run.env.seed,
       `this boot runs under seed ${run.env.seed} like the one that made the key: a reload is not told from a remake`,
@@ -560,11 +565,11 @@ async function coldBootProof(run: Run, ctx: ColdBootContext): Promise<void> {
     expect(publicKey !== null, "no public key from the pubkey proof");
     const sf = await run.statefs();
     if (sentinel !== null) {
-      expect(hex(publicKey) === sentinel.pubkey, "device public key changed across boots");
+      expect(publicKey.toHex() === sentinel.pubkey, "device public key changed across boots");
     }
     await sf.put(
       SENTINEL_KEY,
-      enc.encode(`boots=${boot} pubkey=${hex(publicKey)} seed=${run.env.seed} large=${large}`),
+      enc.encode(`boots=${boot} pubkey=${publicKey.toHex()} seed=${run.env.seed} large=${large}`),
     );
     await sf.sync();
   });

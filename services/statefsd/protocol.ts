@@ -48,6 +48,12 @@
 import { ByteReader, FrameError, frameWriter, REPLY_BIT, utf8 } from "../../core/kernel/frame.ts";
 import { call } from "../../core/kernel/rpc.ts";
 import { MAX_FRAME, type Message, type Syscalls } from "../../core/kernel/types.ts";
+import { StateFsError } from "../../core/statefs/errors.ts";
+import {
+  checkKey as checkStoreKey,
+  KEY_PREFIX,
+  MAX_KEY_BYTES,
+} from "../../core/statefs/journal.ts";
 
 /** Frame magic of statefsd. */
 export const SF_MAGIC = "SF";
@@ -105,8 +111,8 @@ export const SF_STATUS_NAMES: Readonly<Record<number, string>> = {
   [SF_UNSUPPORTED]: "UNSUPPORTED",
 };
 
-/** Longest key, in UTF-8 bytes (docs/formats.md, "Keys"). */
-export const MAX_KEY_BYTES = 255;
+/** Longest key, in UTF-8 bytes (docs/formats.md, "Keys"); the store's own limit. */
+export { MAX_KEY_BYTES };
 /** Bytes a v2 GET reply spends before the value: header, nonce, status, `val_len`. */
 const GET_REPLY_OVERHEAD_V2 = 4 + 8 + 1 + 4;
 /**
@@ -122,8 +128,8 @@ export const BATCH_FLAG_ABORT = 0x01;
 export const BATCH_PUT = 1;
 /** BATCH entry kind: delete. */
 export const BATCH_DELETE = 2;
-/** Every key lives under this prefix. */
-export const STATE_ROOT = "/state/";
+/** Every key lives under this prefix (the store's key prefix). */
+export const STATE_ROOT: string = KEY_PREFIX;
 
 /** One BATCH entry. */
 export type BatchEntry =
@@ -189,18 +195,20 @@ export type SfDecoded =
 
 /** Why a key or prefix is refused: KEY_TOO_LONG or INVALID_KEY, or null when it is fine. */
 export function checkKey(key: string, opts: { prefix?: boolean } = {}): number | null {
-  const bytes = utf8(key);
-  if (bytes.length > MAX_KEY_BYTES) return SF_KEY_TOO_LONG;
-  if (!key.startsWith(STATE_ROOT)) return SF_INVALID_KEY;
+  // The store's rules first (length, prefix, no "." or ".." component), then statefsd's stricter
+  // ones: no empty component, and the bare root only as a prefix.
+  try {
+    checkStoreKey(key);
+  } catch (err) {
+    if (!(err instanceof StateFsError)) throw err;
+    return err.code === "KEY_TOO_LONG" ? SF_KEY_TOO_LONG : SF_INVALID_KEY;
+  }
   const rest = key.slice(STATE_ROOT.length);
   if (rest === "") return opts.prefix ? null : SF_INVALID_KEY;
   const parts = rest.split("/");
   // A prefix may end with "/" (a directory-like prefix); a key may not.
   if (opts.prefix && parts[parts.length - 1] === "") parts.pop();
-  for (const part of parts) {
-    if (part === "" || part === "." || part === "..") return SF_INVALID_KEY;
-  }
-  return null;
+  return parts.includes("") ? SF_INVALID_KEY : null;
 }
 
 /** Decodes a key of `len` bytes: non-UTF-8 is INVALID_KEY, the key rules apply. */

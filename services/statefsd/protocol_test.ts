@@ -1,5 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import fc from "fast-check";
 import { MAX_FRAME } from "../../core/kernel/types.ts";
+import { StateFsError } from "../../core/statefs/errors.ts";
+import { checkKey as checkStoreKey } from "../../core/statefs/journal.ts";
 import {
   checkKey,
   decodeGetBody,
@@ -149,6 +152,32 @@ Deno.test("SF: key rules", () => {
   assertEquals(checkKey("/state/.."), SF_INVALID_KEY);
   assertEquals(checkKey("state/a"), SF_INVALID_KEY);
   assertEquals(checkKey("/state/" + "é".repeat(125)), SF_KEY_TOO_LONG);
+});
+
+Deno.test("SF: every key the IPC accepts, the store accepts too (same length and root rules)", () => {
+  // statefsd's rules are the store's plus its own (no empty component): a key statefsd accepts
+  // must never be one the engine refuses, and the limits must agree to the byte.
+  const part = fc.oneof(
+    fc.constantFrom("", ".", "..", "a", "é", "boot", "k".repeat(120)),
+    fc.string({ maxLength: 8 }),
+  );
+  fc.assert(
+    fc.property(fc.array(part, { maxLength: 5 }), fc.boolean(), (parts, prefix) => {
+      const key = "/state/" + parts.join("/");
+      const status = checkKey(key, { prefix });
+      let store: string | null = null;
+      try {
+        checkStoreKey(key);
+      } catch (err) {
+        if (!(err instanceof StateFsError)) throw err;
+        store = err.code;
+      }
+      if (status === null) assertEquals(store, null, key);
+      if (store === "KEY_TOO_LONG") assertEquals(status, SF_KEY_TOO_LONG, key);
+      if (status === SF_KEY_TOO_LONG) assertEquals(store, "KEY_TOO_LONG", key);
+    }),
+    { seed: 16, numRuns: 400 },
+  );
 });
 
 Deno.test("SF: LIST replies stop at the frame limit", () => {

@@ -1,17 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
-import {
-  bootAttempt,
-  type BootCtl,
-  BootCtlError,
-  decodeBootCtl,
-  encodeBootCtl,
-  factoryBootCtl,
-  healthOk,
-  SLOT_A,
-  SLOT_B,
-  stage,
-  switchTo,
-} from "./bootctl.ts";
+import { SLOT_A, SLOT_B } from "../bundlemgrd/protocol.ts";
+import { bootAttempt, factoryBootCtl, healthOk, stage, switchTo } from "./bootctl.ts";
+import { type BootCtl, BootCtlError, decodeBootCtl, encodeBootCtl } from "./protocol.ts";
 
 Deno.test("bootctl: factory record encodes to the documented layout", () => {
   assertEquals(Array.from(encodeBootCtl(factoryBootCtl())), [1, 1, 0xff, 0xff, 0, 1]);

@@ -1,6 +1,6 @@
 /**
  * updated: A/B over-the-air updates. It keeps the bootctl state (bootctl.ts) in statefsd at
- * `/state/boot/bootctl.v1`, stages signed system-sets (system_set.ts), switches slots through
+ * `/state/boot/bootctl.v1`, stages signed system-sets (their format is in protocol.ts), switches slots through
  * bundlemgrd, takes health confirmations and counts boot attempts (updater.ts).
  *
  * Signatures are checked by keystored (`KS` VERIFY) under the update public key from the
@@ -26,15 +26,16 @@ import {
   senderHolds,
 } from "../policyd/protocol.ts";
 import {
+  BOOTCTL_KEY,
   encodeReply,
   UD_DENIED,
   UD_MAGIC,
   UD_OP_BOOT_ATTEMPT,
   UD_OP_HEALTH_OK,
 } from "./protocol.ts";
-import { ED25519_PUBLIC_KEY_BYTES, fromHex, KeystoreClient } from "../keystored/protocol.ts";
+import { ED25519_PUBLIC_KEY_BYTES, KeystoreClient } from "../keystored/protocol.ts";
 import { StatefsClient } from "../statefsd/protocol.ts";
-import { BOOTCTL_KEY, type SlotId } from "./bootctl.ts";
+import type { SlotId } from "../bundlemgrd/protocol.ts";
 import { Updater, type UpdaterBackend } from "./updater.ts";
 
 /** Name of the config key holding the update public key (hex). */
@@ -110,7 +111,7 @@ export function updatePublicKey(config: Readonly<Record<string, unknown>>): Uint
   }
   let key: Uint8Array;
   try {
-    key = fromHex(value);
+    key = Uint8Array.fromHex(value);
   } catch {
     throw new UpdatedConfigError(`${UPDATE_PUBKEY_CONFIG} is not hex`);
   }

@@ -1,17 +1,18 @@
-import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/assert.ts";
 import { call } from "../../core/kernel/rpc.ts";
 import type { Syscalls } from "../../core/kernel/types.ts";
 import type { MemoryStore } from "../../core/virtio/store.ts";
 import { bundlemgrd } from "../bundlemgrd/main.ts";
 import { keystored } from "../keystored/main.ts";
-import { ed25519PublicKey, toHex } from "../keystored/protocol.ts";
+import { ed25519PublicKey } from "../keystored/protocol.ts";
 import { logd } from "../logd/main.ts";
 import { rngd } from "../rngd/main.ts";
 import { statefsd } from "../statefsd/main.ts";
 import { diskOptions, fakePolicyd, makeDisk } from "../statefsd/test_rig.ts";
 import { bootServices, type HarnessResult, type InitOptions } from "../testing.ts";
-import { updated } from "./main.ts";
+import { updated, UpdatedConfigError, updatePublicKey } from "./main.ts";
 import {
+  buildSystemSet,
   decodeReply,
   UD_DENIED,
   UD_MALFORMED,
@@ -20,7 +21,6 @@ import {
   UpdatedError,
   type UpdateStatus,
 } from "./protocol.ts";
-import { buildSystemSet } from "./system_set.ts";
 
 const UPDATE_SEED = new Uint8Array(32).map((_, i) => 0x40 + i);
 const enc = new TextEncoder();
@@ -49,7 +49,7 @@ async function boot(
   body: (ud: UpdateClient, sys: Syscalls, slots: Readonly<Record<string, number>>) => Promise<void>,
   opts: BootOpts = {},
 ): Promise<HarnessResult> {
-  const config = opts.config ?? { update_pubkey: toHex(await ed25519PublicKey(UPDATE_SEED)) };
+  const config = opts.config ?? { update_pubkey: (await ed25519PublicKey(UPDATE_SEED)).toHex() };
   return bootServices({
     services: [
       { module: logd },
@@ -232,4 +232,14 @@ Deno.test("updated: HEALTH_OK and BOOT_ATTEMPT from a sender without the grant a
     2,
   );
   assert(!r.lines.includes("updated: slot b committed"));
+});
+
+Deno.test("updated: the update key must be 64 hex digits", () => {
+  const good = "aB".repeat(32);
+  assertEquals(updatePublicKey({ update_pubkey: good }), new Uint8Array(32).fill(0xab));
+  for (const bad of ["abc", "zz".repeat(32), "0x" + "ab".repeat(31), "ab ".repeat(32)]) {
+    assertThrows(() => updatePublicKey({ update_pubkey: bad }), UpdatedConfigError, "is not hex");
+  }
+  assertThrows(() => updatePublicKey({ update_pubkey: "" }), UpdatedConfigError, "must be 32");
+  assertThrows(() => updatePublicKey({ update_pubkey: 7 }), UpdatedConfigError, "hex string");
 });

@@ -9,5 +9,4 @@ export { UPDATE_PUBKEY_CONFIG, updated, UpdatedConfigError, updatePublicKey } fr
 export { default } from "./main.ts";
 export * from "./protocol.ts";
 export * from "./bootctl.ts";
-export * from "./system_set.ts";
 export { type Handled, Updater, type UpdaterBackend } from "./updater.ts";

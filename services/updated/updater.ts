@@ -1,6 +1,6 @@
 /**
  * updated's request handling over an abstract backend: the bootctl state machine (bootctl.ts),
- * system-set verification (system_set.ts), persistence after every successful transition, and
+ * system-set verification (protocol.ts), persistence after every successful transition, and
  * publication of the active slot to bundlemgrd. main.ts binds the backend to statefsd, keystored,
  * init routing and bundlemgrd.
  *
@@ -17,24 +17,19 @@
  * @module
  */
 
+import { type SlotId, slotLetter } from "../bundlemgrd/protocol.ts";
+import { bootAttempt, factoryBootCtl, healthOk, stage, switchTo } from "./bootctl.ts";
 import {
-  bootAttempt,
   type BootCtl,
   BootCtlError,
   decodeBootCtl,
-  encodeBootCtl,
-  factoryBootCtl,
-  healthOk,
-  type SlotId,
-  slotLetter,
-  stage,
-  switchTo,
-} from "./bootctl.ts";
-import {
   decodeRequest,
+  encodeBootCtl,
   encodeFailed,
   encodeReply,
   encodeStatusBody,
+  type SignatureVerifier,
+  SystemSetError,
   UD_OK,
   UD_OP_BOOT_ATTEMPT,
   UD_OP_GET_STATUS,
@@ -49,8 +44,8 @@ import {
   UD_REASON_STORE,
   UD_REASON_SWITCH_PENDING,
   UD_REASON_VERIFIER,
+  verifySystemSet,
 } from "./protocol.ts";
-import { type SignatureVerifier, SystemSetError, verifySystemSet } from "./system_set.ts";
 
 /** What updated needs from the rest of the system. */
 export interface UpdaterBackend {

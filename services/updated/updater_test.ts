@@ -1,11 +1,14 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { ed25519PublicKey } from "../keystored/protocol.ts";
-import { decodeBootCtl, SLOT_A, SLOT_B, type SlotId } from "./bootctl.ts";
+import { SLOT_A, SLOT_B, type SlotId } from "../bundlemgrd/protocol.ts";
 import {
+  buildSystemSet,
+  decodeBootCtl,
   decodeReply,
   encodeSimple,
   encodeStage,
   encodeSwitch,
+  localVerifier,
   UD_FAILED,
   UD_MALFORMED,
   UD_OK,
@@ -23,7 +26,6 @@ import {
   UD_REASON_VERIFIER,
   UD_UNSUPPORTED,
 } from "./protocol.ts";
-import { buildSystemSet, localVerifier } from "./system_set.ts";
 import { type Handled, Updater, type UpdaterBackend } from "./updater.ts";
 
 const SEED = new Uint8Array(32).fill(7);

@@ -7,7 +7,7 @@ import {
   SYSTEM_SET_HEADER_BYTES,
   SystemSetError,
   verifySystemSet,
-} from "./system_set.ts";
+} from "./protocol.ts";
 
 const SEED = new Uint8Array(32).map((_, i) => i + 1);
 const OTHER_SEED = new Uint8Array(32).map((_, i) => 200 - i);

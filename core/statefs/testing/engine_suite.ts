@@ -10,11 +10,11 @@
  * @module
  */
 
-import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { type BlockDevice, BlockDeviceError } from "./block_device.ts";
-import { crc32c } from "./crc.ts";
-import { StateFs } from "./engine.ts";
-import { StateFsError } from "./errors.ts";
+import { assert, assertEquals, assertRejects } from "../../../tests/assert.ts";
+import { type BlockDevice, BlockDeviceError } from "../block_device.ts";
+import { crc32c } from "../crc.ts";
+import { StateFs } from "../engine.ts";
+import { StateFsError } from "../errors.ts";
 import {
   encodeRecord,
   encodeTxnId,
@@ -26,7 +26,7 @@ import {
   OP_TXN_PREPARE,
   regionStartBlock,
   SUPERBLOCK_EXT_OFFSET,
-} from "./journal.ts";
+} from "../journal.ts";
 
 /**
  * What a suite body gets: the device, and `snapshot()`, a copy of the device's bytes as a power
