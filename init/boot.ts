@@ -168,6 +168,20 @@ function capTables(kernel: Kernel, tasks: readonly TaskInfo[]): Map<number, CapI
  * Throws {@link ManifestError} for an unreadable or invalid manifest and {@link BootError} for an
  * unusable image, an MMIO device nexus cannot model, or a bad option; the run itself never
  * throws for what the simulated system does (failures are console lines).
+ *
+ * @example
+ * ```ts
+ * import { bootSystem } from "./boot.ts";
+ *
+ * const outcome = await bootSystem({
+ *   imagePath: "build/blk.img",
+ *   seed: 1,
+ *   watchdogTicks: 800,
+ *   onLine: (line) => console.log(line),
+ *   shouldStop: () => false,
+ * });
+ * console.log(outcome.reason, outcome.virtualNs);
+ * ```
  */
 export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
   if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) {

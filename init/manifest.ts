@@ -659,6 +659,16 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
 /**
  * Reads and parses the manifest at `path`. Throws {@link ManifestError}: UNREADABLE when the file
  * cannot be read, SYNTAX when it is not TOML.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MANIFEST_PATH, loadManifest, requireLoadable } from "./manifest.ts";
+ *
+ * const load = await loadManifest(DEFAULT_MANIFEST_PATH);
+ * for (const d of load.diagnostics) console.log(`${d.file}:${d.line}: ${d.message}`);
+ * const manifest = requireLoadable(load); // throws ManifestError (INVALID) on any error
+ * console.log(manifest.services.map((s) => s.name));
+ * ```
  */
 export async function loadManifest(path: string): Promise<ManifestLoad> {
   const text = await readTextFileOr(

@@ -5,6 +5,23 @@
  * call graph `nexus slots` prints (`views.ts`), and the boot entry point that runs the whole system
  * against a disk image (`boot.ts`).
  *
+ * @example
+ * ```ts
+ * import { bootSystem, loadManifest, requireLoadable, validateManifest } from "./mod.ts";
+ * import { SERVICES } from "../services/mod.ts";
+ *
+ * const load = await loadManifest("images/system.toml");
+ * if (!validateManifest(load, SERVICES).valid) Deno.exit(2);
+ * const outcome = await bootSystem({
+ *   imagePath: "build/blk.img",
+ *   manifest: requireLoadable(load),
+ *   seed: 1,
+ *   onLine: (line) => console.log(line),
+ *   shouldStop: () => false,
+ * });
+ * console.log(outcome.reason);
+ * ```
+ *
  * @module
  */
 
