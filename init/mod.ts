@@ -1,8 +1,9 @@
 /**
  * init-lite and the system manifest: loading and checking the manifest (`manifest.ts`,
- * `validate.ts`), the init task that wires the system from it and serves routing and health
- * (`init.ts`), init's frames with their client helpers (`protocol.ts`), and the slot table and
- * call graph `nexus slots` prints (`views.ts`), and the boot entry point that runs the whole system
+ * `validate.ts` with its rules in `checks/`), the init task that wires the system from it
+ * (`init.ts`, `wiring.ts`) and serves routing and health (`responder.ts`, `updated_link.ts`)
+ * under a watchdog (`watchdog_timer.ts`, its table in `watchdog.ts`), the slot table and call
+ * graph `nexus slots` prints (`views.ts`), and the boot entry point that runs the whole system
  * against a disk image (`boot.ts`).
  *
  * @example
