@@ -184,6 +184,45 @@ function capTables(kernel: Kernel, tasks: readonly TaskInfo[]): Map<number, CapI
  * ```
  */
 export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
+  checkOptions(opts);
+  const manifest = opts.manifest ??
+    requireLoadable(await loadManifest(opts.manifestPath ?? DEFAULT_MANIFEST_PATH));
+  checkDevices(manifest);
+  const store: BlockStore = opts.store ?? openImage(opts.imagePath);
+  const plan = opts.faults !== undefined && !isEmptyPlan(opts.faults) ? opts.faults : undefined;
+  // The cache sits between the device model and the image, so the driver's FLUSH is what decides
+  // durability, as on real hardware with a volatile write cache.
+  const faulty = plan !== undefined || opts.powerCutAtEnd !== undefined
+    ? new FaultyStore(store, plan !== undefined ? faultOptions(plan, opts.seed) : {})
+    : undefined;
+  try {
+    const kernel = newKernel(opts);
+    const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
+    try {
+      const initPid = spawnInit(kernel, manifest, opts);
+      for (const w of manifest.mmio) {
+        kernel.attachMmio(w.window, new VirtioBlkMmio(faulty ?? store));
+        kernel.placeCap(initPid, undefined, { kind: "mmio", window: w.window, rights: RIGHT_MAP });
+      }
+      const result = await kernel.run({ shouldStop: opts.shouldStop });
+      const outcome: BootOutcome = {
+        reason: result.reason,
+        virtualNs: result.time,
+        tasks: kernel.taskList(),
+        caps: capTables(kernel, kernel.taskList()),
+      };
+      if (faulty) settleDisk(outcome, faulty, plan, opts);
+      return outcome;
+    } finally {
+      unsubscribe();
+    }
+  } finally {
+    if (opts.store === undefined) (store as FileRegionStore).close();
+  }
+}
+
+/** BAD_OPTION for a seed or a watchdog limit the boot cannot use. */
+function checkOptions(opts: BootOptions): void {
   if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) {
     throw new BootError("BAD_OPTION", `seed must be a non-negative integer, got ${opts.seed}`);
   }
@@ -196,8 +235,10 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       `watchdog ticks must be a positive integer, got ${opts.watchdogTicks}`,
     );
   }
-  const manifest = opts.manifest ??
-    requireLoadable(await loadManifest(opts.manifestPath ?? DEFAULT_MANIFEST_PATH));
+}
+
+/** BAD_DEVICE unless the manifest asks for at most one device, and that one a virtio-blk. */
+function checkDevices(manifest: SystemManifest): void {
   for (const w of manifest.mmio) {
     if (w.device !== VIRTIO_BLK_DEVICE) {
       throw new BootError(
@@ -213,73 +254,61 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       `${manifest.file}: ${manifest.mmio.length} MMIO windows ask for ${VIRTIO_BLK_DEVICE}; the image backs one disk`,
     );
   }
-  const store: BlockStore = opts.store ?? openImage(opts.imagePath);
-  const plan = opts.faults;
-  const planned = plan !== undefined && !isEmptyPlan(plan);
-  // The cache sits between the device model and the image, so the driver's FLUSH is what decides
-  // durability, as on real hardware with a volatile write cache.
-  const faulty = planned || opts.powerCutAtEnd !== undefined
-    ? new FaultyStore(store, planned ? faultOptions(plan!, opts.seed) : {})
-    : undefined;
-  try {
-    const kernel = new Kernel({
-      memory: new GuestMemory(BOOT_MEMORY_BYTES),
-      tracer: opts.tracer,
-      // Seed 0 is the canonical schedule (FIFO, no latencies): the reference every seed varies.
-      ...(opts.schedule
-        ? { schedule: opts.schedule }
-        : opts.seed === 0
-        ? {}
-        : { schedule: new SeededSchedule(opts.seed) }),
-    });
-    const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
-    try {
-      const initPid = kernel.spawn(
-        INIT_NAME,
-        createInit({
-          manifest,
-          services: opts.services ?? SERVICES,
-          seed: opts.seed,
-          watchdogTicks: opts.watchdogTicks,
-          ...(opts.onWatchdog !== undefined
-            ? {
-              onWatchdog: (r: WatchdogReport) =>
-                opts.onWatchdog!({ ...r, caps: capTables(kernel, r.tasks) }),
-            }
-            : {}),
-        }),
-        { privileged: true },
-      );
-      for (const w of manifest.mmio) {
-        kernel.attachMmio(w.window, new VirtioBlkMmio(faulty ?? store));
-        kernel.placeCap(initPid, undefined, { kind: "mmio", window: w.window, rights: RIGHT_MAP });
-      }
-      const result = await kernel.run({ shouldStop: opts.shouldStop });
-      const outcome: BootOutcome = {
-        reason: result.reason,
-        virtualNs: result.time,
-        tasks: kernel.taskList(),
-        caps: capTables(kernel, kernel.taskList()),
-      };
-      if (faulty && opts.powerCutAtEnd !== undefined) {
-        // The boot ends in a power cut: only what a FLUSH covered is sure to be on the image.
-        const cut = faulty.cut ?? faulty.powerCut(opts.powerCutAtEnd, opts.seed >>> 0);
-        outcome.disk = { writes: faulty.writes, flushes: faulty.flushes, cut };
-      }
-      if (faulty && planned) {
-        // Power stays on after the run (unless the plan cut it): the write cache reaches the image.
-        if (!faulty.powerLost) faulty.drain();
-        outcome.faults = {
-          plan: formatFaultPlan(plan!),
-          injected: faulty.injectedErrors,
-          ...(faulty.cut ? { cut: faulty.cut } : {}),
-        };
-      }
-      return outcome;
-    } finally {
-      unsubscribe();
-    }
-  } finally {
-    if (opts.store === undefined) (store as FileRegionStore).close();
+}
+
+/** The kernel of a boot: guest memory, the tracer, and the seed's schedule. */
+function newKernel(opts: BootOptions): Kernel {
+  return new Kernel({
+    memory: new GuestMemory(BOOT_MEMORY_BYTES),
+    tracer: opts.tracer,
+    // Seed 0 is the canonical schedule (FIFO, no latencies): the reference every seed varies.
+    ...(opts.schedule
+      ? { schedule: opts.schedule }
+      : opts.seed === 0
+      ? {}
+      : { schedule: new SeededSchedule(opts.seed) }),
+  });
+}
+
+/** Spawns init, privileged, over `manifest`; returns its pid. */
+function spawnInit(kernel: Kernel, manifest: SystemManifest, opts: BootOptions): number {
+  const onWatchdog = opts.onWatchdog;
+  return kernel.spawn(
+    INIT_NAME,
+    createInit({
+      manifest,
+      services: opts.services ?? SERVICES,
+      seed: opts.seed,
+      watchdogTicks: opts.watchdogTicks,
+      ...(onWatchdog !== undefined
+        ? {
+          onWatchdog: (r: WatchdogReport) => onWatchdog({ ...r, caps: capTables(kernel, r.tasks) }),
+        }
+        : {}),
+    }),
+    { privileged: true },
+  );
+}
+
+/** What happens to the disk's write cache when the run ends, recorded in `outcome`. */
+function settleDisk(
+  outcome: BootOutcome,
+  faulty: FaultyStore,
+  plan: FaultPlan | undefined,
+  opts: BootOptions,
+): void {
+  if (opts.powerCutAtEnd !== undefined) {
+    // The boot ends in a power cut: only what a FLUSH covered is sure to be on the image.
+    const cut = faulty.cut ?? faulty.powerCut(opts.powerCutAtEnd, opts.seed >>> 0);
+    outcome.disk = { writes: faulty.writes, flushes: faulty.flushes, cut };
+  }
+  if (plan !== undefined) {
+    // Power stays on after the run (unless the plan cut it): the write cache reaches the image.
+    if (!faulty.powerLost) faulty.drain();
+    outcome.faults = {
+      plan: formatFaultPlan(plan),
+      injected: faulty.injectedErrors,
+      ...(faulty.cut ? { cut: faulty.cut } : {}),
+    };
   }
 }
