@@ -4,13 +4,20 @@
  * is clean or repairable, the durability oracle explains the store) and reboot it without faults
  * under the next seed: the rebooted system must reach its ladder.
  *
+ * A planned service crash fails the ladder with the kernel's `panic:` line when it strikes; the
+ * boot then runs on until the system settles, to check what the rest of it does about the dead
+ * service: it must come to rest (no endless loop), and no task may be left waiting on the dead
+ * one (a caller's request to it ends in CLOSED, core/kernel/ipc.ts).
+ *
  * @module
  */
 
 import { bootSystem } from "../init/boot.ts";
 import { SERVICES } from "../services/mod.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
-import type { SimSchedule } from "../core/kernel/kernel.ts";
+import { CrashPoint, type SimSchedule } from "../core/kernel/kernel.ts";
+import type { TaskInfo } from "../core/kernel/types.ts";
+import { INIT_NAME } from "../init/manifest.ts";
 import { defaultLadderPath, loadLadder, selectRequirement } from "../harness/ladder.ts";
 import type { Requirement } from "../harness/ladder.ts";
 import { Judge } from "../harness/judge.ts";
@@ -69,10 +76,20 @@ export async function makeBootBench(
     workload: { writes: 0, reads: 0 },
     ...(services ? { services } : {}),
   };
-  const probe = await bootOnce(bench, new OverlayStore(template), 1, noFaults());
-  bench.workload = { writes: probe.store.writes, reads: probe.store.reads };
+  const count = new CrashPoint();
+  const probe = await bootOnce(bench, new OverlayStore(template), 1, noFaults(), undefined, count);
+  const syscalls = Object.fromEntries(
+    [...count.calls].filter(([name]) => name !== INIT_NAME).sort(([a], [b]) => a < b ? -1 : 1),
+  );
+  bench.workload = { writes: probe.store.writes, reads: probe.store.reads, syscalls };
   return bench;
 }
+
+/**
+ * Scheduler steps a boot may take after a crash struck before it counts as not settling (a
+ * whole fault-free boot takes a few thousand).
+ */
+export const SETTLE_STEPS = 50_000;
 
 /** One boot's outcome. */
 export interface BootRun {
@@ -84,6 +101,8 @@ export interface BootRun {
   log: SfLog;
   /** An exception that escaped the boot, if any. */
   crashed?: string;
+  /** With a planned crash that struck: the dead service, and how the run ended after it. */
+  crash?: { task: string; settled: boolean; tasks: TaskInfo[] };
 }
 
 /** Boots once on `medium` with `plan`, stopping when the judge is done or the power is gone. */
@@ -93,12 +112,20 @@ export async function bootOnce(
   seed: number,
   plan: FaultPlan,
   schedule?: SimSchedule,
+  count?: CrashPoint,
 ): Promise<BootRun> {
   const store = new PlanStore(medium, plan, seed);
   const log: SfLog = { ops: [] };
   const judge = new Judge(bench.requirement);
   let crashed: string | undefined;
   let end: Parameters<Judge["verdict"]>[0] = { reason: "idle", wallMs: 0 };
+  const point = count ?? (plan.crash ? new CrashPoint(plan.crash) : undefined);
+  let after = 0;
+  // After the crash's failure line the run goes on, so the rest of the system shows what it does.
+  const stop = () =>
+    store.powerLost ||
+    (judge.shouldStop && (point?.fired === undefined || ++after > SETTLE_STEPS));
+  let crashEnd: BootRun["crash"];
   try {
     const out = await bootSystem({
       imagePath: "<memory image>",
@@ -109,15 +136,47 @@ export async function bootOnce(
         ...(bench.services ?? SERVICES),
         statefsd: tapStatefsd((bench.services ?? SERVICES).statefsd, log),
       },
+      ...(point ? { crashPoint: point } : {}),
       onLine: (line, t) => judge.feed(line, t),
-      shouldStop: () => judge.shouldStop || store.powerLost,
+      shouldStop: stop,
     });
     end = { reason: out.reason, virtualNs: out.virtualNs, wallMs: 0 };
+    if (point?.fired !== undefined && plan.crash) {
+      const settled = out.reason !== "stopped" || store.powerLost;
+      crashEnd = { task: plan.crash.task, settled, tasks: out.tasks };
+    }
   } catch (err) {
     crashed = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   }
   store.settle();
-  return { verdict: judge.verdict(end), store, log, crashed };
+  return {
+    verdict: judge.verdict(end),
+    store,
+    log,
+    crashed,
+    ...(crashEnd ? { crash: crashEnd } : {}),
+  };
+}
+
+/** What is wrong with how a boot ended after the planned crash of one service. */
+export function crashProblems(run: BootRun): string[] {
+  const c = run.crash;
+  if (!c) return [];
+  const problems: string[] = [];
+  if (run.verdict.status === "PASS") problems.push(`${c.task} crashed and the ladder passed`);
+  if (!c.settled) {
+    problems.push(
+      `the system did not come to rest within ${SETTLE_STEPS} steps after ${c.task} crashed`,
+    );
+  }
+  for (const t of c.tasks) {
+    if (t.state !== "blocked" || !t.blockedOn) continue;
+    const b = t.blockedOn;
+    if (b.peer === c.task || b.calling?.owner === c.task) {
+      problems.push(`${t.name} still waits (${b.op}) on ${c.task}, which crashed`);
+    }
+  }
+  return problems;
 }
 
 /** The result of one case. */
@@ -194,6 +253,7 @@ export async function runBootCase(
   const problems: string[] = [];
   const first = await bootOnce(bench, medium, seed, plan, schedule?.(seed));
   if (first.crashed) problems.push(`boot threw: ${first.crashed}`);
+  problems.push(...crashProblems(first));
   const cut = powerOf(plan) !== undefined && first.store.powerLost;
   if (faultCount(plan) === 0 && first.verdict.status !== "PASS") {
     problems.push(`boot failed without faults: ${verdictProblem(first.verdict)}`);
@@ -224,6 +284,7 @@ export async function runBootCase(
       writes: first.store.writes,
       reads: first.store.reads,
       ...(first.store.cutId ? { cut: first.store.cutId } : {}),
+      ...(first.crash ? { crashed: first.crash.task } : {}),
       ...(image ? { image } : {}),
     },
   };

@@ -1,11 +1,12 @@
 /**
- * Fault plans of a campaign run: which I/O requests fail and after which write the power is cut,
- * as a short text that replays exactly (`ioerr@w12,ioerr@r40,power@w156:reorder`), the plan a
+ * Fault plans of a campaign run: which I/O requests fail, which service crashes at which of its
+ * blocking syscalls, and after which write the power is cut, as a short text that replays exactly
+ * (`ioerr@w12,ioerr@r40,crash@statefsd:31,power@w156:reorder`), the plan a
  * seed draws for a fault class, and the shrinking of a failing plan to a smallest one that still
  * fails.
  *
  * The plan type and its text are core/virtio/fault_plan.ts's (`ioerr@rN|wN|fN`,
- * `power@wN:atomic|reorder|torn`, `none`), so a plan a campaign prints is the plan
+ * `power@wN:atomic|reorder|torn`, `crash@SERVICE:N`, `none`), so a plan a campaign prints is the plan
  * `nexus boot --faults` takes.
  *
  * @example
@@ -31,7 +32,7 @@ import { Prng } from "../core/simulation/prng.ts";
 export type { FaultPlan };
 
 /** The fault classes `explore --faults` draws from. */
-export const FAULT_CLASSES = ["none", "sched", "latency", "disk", "power", "all"] as const;
+export const FAULT_CLASSES = ["none", "sched", "latency", "disk", "power", "crash", "all"] as const;
 /** A fault class. */
 export type FaultClass = typeof FAULT_CLASSES[number];
 
@@ -54,10 +55,17 @@ export function noFaults(): FaultPlan {
 }
 
 /** Every fault of a plan, one at a time (to drop or soften one). */
-type Fault = { io: IoErrorFault } | { cut: NonNullable<FaultPlan["powerCut"]> };
+type Fault =
+  | { io: IoErrorFault }
+  | { cut: NonNullable<FaultPlan["powerCut"]> }
+  | { crash: NonNullable<FaultPlan["crash"]> };
 
 function faultsOf(p: FaultPlan): Fault[] {
-  return [...p.ioErrors.map((io) => ({ io })), ...(p.powerCut ? [{ cut: p.powerCut }] : [])];
+  return [
+    ...p.ioErrors.map((io) => ({ io })),
+    ...(p.crash ? [{ crash: p.crash }] : []),
+    ...(p.powerCut ? [{ cut: p.powerCut }] : []),
+  ];
 }
 
 function planOf(faults: Fault[]): FaultPlan {
@@ -68,7 +76,14 @@ function planOf(faults: Fault[]): FaultPlan {
     return !seen.has(id) && seen.add(id) !== undefined;
   });
   const cut = faults.find((f) => "cut" in f) as { cut: FaultPlan["powerCut"] } | undefined;
-  return parseFaultPlan(formatFaultPlan({ ioErrors, ...(cut ? { powerCut: cut.cut } : {}) }));
+  const crash = faults.find((f) => "crash" in f) as { crash: FaultPlan["crash"] } | undefined;
+  return parseFaultPlan(
+    formatFaultPlan({
+      ioErrors,
+      ...(cut ? { powerCut: cut.cut } : {}),
+      ...(crash ? { crash: crash.crash } : {}),
+    }),
+  );
 }
 
 /** The power cut of a plan, if any. */
@@ -82,12 +97,16 @@ export interface Workload {
   writes: number;
   /** Read requests. */
   reads: number;
+  /** Blocking syscalls each service makes (core/kernel/crash.ts), by name: where crashes land. */
+  syscalls?: Record<string, number>;
 }
 
 /**
  * The plan a seed draws for a fault class over a workload of `w` requests. Deterministic:
  * the same seed, class and workload give the same plan. `none`, `sched` and `latency` carry no
- * disk faults (they vary what the seed drives inside the simulation).
+ * faults (they vary what the seed drives inside the simulation); `crash` kills one service at one
+ * of the blocking syscalls it makes in a fault-free run, and `all` adds such a crash one time in
+ * four (drawn after its disk faults, so those stay what they were before crashes existed).
  */
 export function drawPlan(seed: number, cls: FaultClass, w: Workload): FaultPlan {
   const rng = Prng.stream(seed, "explore-plan");
@@ -106,8 +125,17 @@ export function drawPlan(seed: number, cls: FaultClass, w: Workload): FaultPlan 
   if (power && w.writes > 0 && (cls === "power" || rng.below(4) !== 0)) {
     powerCut = { write: 1 + rng.below(w.writes), mode: CUT_MODES[rng.below(CUT_MODES.length)] };
   }
+  let crash: FaultPlan["crash"];
+  const services = Object.keys(w.syscalls ?? {}).filter((n) => w.syscalls![n] > 0).sort();
+  // Its own stream: drawing the crash shifts nothing the disk faults draw.
+  const c = Prng.stream(seed, "explore-crash");
+  if (services.length > 0 && (cls === "crash" || (cls === "all" && c.below(4) === 0))) {
+    const task = services[c.below(services.length)];
+    crash = { task, syscall: 1 + c.below(w.syscalls![task]) };
+  }
   return planOf([
     ...ioErrors.map((io) => ({ io })),
+    ...(crash ? [{ crash }] : []),
     ...(powerCut ? [{ cut: powerCut }] : []),
   ]);
 }
@@ -155,5 +183,5 @@ export async function shrinkPlan(
 
 /** Number of faults in a plan. */
 export function faultCount(plan: FaultPlan): number {
-  return plan.ioErrors.length + (plan.powerCut ? 1 : 0);
+  return plan.ioErrors.length + (plan.powerCut ? 1 : 0) + (plan.crash ? 1 : 0);
 }

@@ -50,3 +50,36 @@ Deno.test("a seed that draws the same request twice gets a valid plan (seeds 332
   }
   for (let seed = 1; seed <= 20000; seed++) parsePlan(formatPlan(drawPlan(seed, "disk", w)));
 });
+
+Deno.test("crash plans: one service at one of its counted syscalls; `all` adds one a quarter of the time", () => {
+  const syscalls = { logd: 40, rngd: 4, statefsd: 900, idle: 0 };
+  const w = { writes: 160, reads: 1200, syscalls };
+  const seen = new Set<string>();
+  for (let s = 1; s <= 200; s++) {
+    const p = drawPlan(s, "crash", w);
+    assertEquals([p.ioErrors.length, p.powerCut], [0, undefined]);
+    const c = p.crash!;
+    assert(c.syscall >= 1 && c.syscall <= syscalls[c.task as keyof typeof syscalls], c.task);
+    seen.add(c.task);
+  }
+  // Services are drawn evenly (not by how many calls they make); one that made none never is.
+  assertEquals([...seen].sort(), ["logd", "rngd", "statefsd"]);
+  let withCrash = 0;
+  for (let s = 1; s <= 400; s++) {
+    const p = drawPlan(s, "all", w);
+    if (p.crash) withCrash++;
+    // The crash is drawn apart: the disk faults are the ones a workload without services gets.
+    const { crash: _, ...disk } = p;
+    assertEquals(formatPlan(disk), formatPlan(drawPlan(s, "all", { writes: 160, reads: 1200 })));
+  }
+  assert(withCrash > 70 && withCrash < 130, `${withCrash} of 400`);
+  assertEquals(drawPlan(3, "crash", { writes: 160, reads: 1200 }).crash, undefined);
+});
+
+Deno.test("shrinking drops a crash the failure does not need, and keeps one it does", async () => {
+  const big = parsePlan("ioerr@w9,crash@statefsd:31,power@w30:torn");
+  const needsCut = (p: FaultPlan) => Promise.resolve(p.powerCut?.write === 30);
+  assertEquals(formatPlan((await shrinkPlan(big, needsCut)).plan), "power@w30:atomic");
+  const needsCrash = (p: FaultPlan) => Promise.resolve(p.crash?.task === "statefsd");
+  assertEquals(formatPlan((await shrinkPlan(big, needsCrash)).plan), "crash@statefsd:31");
+});

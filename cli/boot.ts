@@ -447,7 +447,7 @@ export function registerBoot(program: Command): Command {
     )
     .option(
       "--faults <plan>",
-      "disk faults, e.g. ioerr@w12,power@w156:reorder (ioerr@rN|wN|fN, power@wN[:atomic|reorder|torn]; default none)",
+      "faults, e.g. ioerr@w12,power@w156:reorder (ioerr@rN|wN|fN, power@wN[:atomic|reorder|torn], crash@SERVICE:N; default none)",
     )
     .option(
       "--power-cut <mode>",

@@ -35,8 +35,12 @@ repairable; every operation statefsd acknowledged before its last acknowledged s
 with its value, no batch is half visible, no value appears that was never written (bootctl and
 the device key included); and a fault-free reboot of the same disk reaches the ladder.
 
+After a planned service crash the run goes on until the system comes to rest: no task may be
+left waiting on the dead service.
+
 Fault plans: ioerr@wN / ioerr@rN (the N-th write / read request fails), power@wN:MODE (power
-lost after the N-th write; MODE atomic, reorder or torn), comma-separated; none for no faults.
+lost after the N-th write; MODE atomic, reorder or torn), crash@SERVICE:N (the service is killed
+entering its N-th blocking syscall), comma-separated; none for no faults.
 A failing plan is shrunk to a smallest plan that still fails; the replay line reruns it.
 
 Exit codes: 0 every run passed; 1 some run failed; 2 usage error.`;

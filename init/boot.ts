@@ -11,7 +11,7 @@
  * @module
  */
 
-import { Kernel, type RunResult, type SimSchedule } from "../core/kernel/kernel.ts";
+import { CrashPoint, Kernel, type RunResult, type SimSchedule } from "../core/kernel/kernel.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { type CapInfo, RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
 import { GuestMemory } from "../core/virtio/guest_memory.ts";
@@ -21,6 +21,7 @@ import {
   faultOptions,
   type FaultPlan,
   formatFaultPlan,
+  hasDiskFaults,
   isEmptyPlan,
 } from "../core/virtio/fault_plan.ts";
 import { type BlockStore, FileRegionStore, StoreError } from "../core/virtio/store.ts";
@@ -60,8 +61,13 @@ export interface BootOptions {
    * canonical schedule: the longest-waiting task runs next and nothing takes extra time.
    */
   seed: number;
-  /** Disk faults to inject (default none). */
+  /** Disk faults and a service crash to inject (default none). */
   faults?: FaultPlan;
+  /**
+   * Counts every task's blocking syscalls and injects its crash (core/kernel/crash.ts), instead of
+   * a crash the plan names: campaigns measure where crashes can land and read whether one struck.
+   */
+  crashPoint?: CrashPoint;
   /** init's watchdog: responder-loop iterations allowed; unset = no watchdog. */
   watchdogTicks?: number;
   /** System manifest (default images/system.toml); unused when {@link manifest} is given. */
@@ -118,8 +124,11 @@ export interface BootOutcome {
   tasks: TaskInfo[];
   /** Every task's filled slots at the end, by pid (what `nexus caps` shows). */
   caps: Map<number, CapInfo[]>;
-  /** With a fault plan: the plan, the I/O errors injected, and the power cut when it came. */
-  faults?: { plan: string; injected: number; cut?: CutReport };
+  /**
+   * With a fault plan: the plan, the I/O errors injected, the power cut when it came, and the
+   * blocking syscall the planned crash struck (absent when the service never made that many).
+   */
+  faults?: { plan: string; injected: number; cut?: CutReport; crashed?: string };
   /** With {@link BootOptions.powerCutAtEnd}: the disk's writes, flushes and the cut. */
   disk?: DiskReport;
 }
@@ -188,15 +197,18 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
   const manifest = opts.manifest ??
     requireLoadable(await loadManifest(opts.manifestPath ?? DEFAULT_MANIFEST_PATH));
   checkDevices(manifest);
-  const store: BlockStore = opts.store ?? openImage(opts.imagePath);
   const plan = opts.faults !== undefined && !isEmptyPlan(opts.faults) ? opts.faults : undefined;
+  checkCrash(manifest, plan);
+  const crash = opts.crashPoint ?? (plan?.crash ? new CrashPoint(plan.crash) : undefined);
+  const store: BlockStore = opts.store ?? openImage(opts.imagePath);
+  const diskFaults = plan !== undefined && hasDiskFaults(plan);
   // The cache sits between the device model and the image, so the driver's FLUSH is what decides
   // durability, as on real hardware with a volatile write cache.
-  const faulty = plan !== undefined || opts.powerCutAtEnd !== undefined
-    ? new FaultyStore(store, plan !== undefined ? faultOptions(plan, opts.seed) : {})
+  const faulty = diskFaults || opts.powerCutAtEnd !== undefined
+    ? new FaultyStore(store, diskFaults ? faultOptions(plan!, opts.seed) : {})
     : undefined;
   try {
-    const kernel = newKernel(opts);
+    const kernel = newKernel(opts, crash);
     const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
     try {
       const initPid = spawnInit(kernel, manifest, opts);
@@ -211,7 +223,15 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
         tasks: kernel.taskList(),
         caps: capTables(kernel, kernel.taskList()),
       };
-      if (faulty) settleDisk(outcome, faulty, plan, opts);
+      if (faulty) settleDisk(outcome, faulty, diskFaults, opts);
+      if (plan !== undefined) {
+        outcome.faults = {
+          plan: formatFaultPlan(plan),
+          injected: faulty && diskFaults ? faulty.injectedErrors : 0,
+          ...(faulty?.cut ? { cut: faulty.cut } : {}),
+          ...(crash?.fired ? { crashed: crash.fired } : {}),
+        };
+      }
       return outcome;
     } finally {
       unsubscribe();
@@ -256,11 +276,23 @@ function checkDevices(manifest: SystemManifest): void {
   }
 }
 
-/** The kernel of a boot: guest memory, the tracer, and the seed's schedule. */
-function newKernel(opts: BootOptions): Kernel {
+/** BAD_OPTION for a planned crash of a service the manifest does not declare. */
+function checkCrash(manifest: SystemManifest, plan: FaultPlan | undefined): void {
+  const crash = plan?.crash;
+  if (crash && !manifest.services.some((s) => s.name === crash.task)) {
+    throw new BootError(
+      "BAD_OPTION",
+      `fault crash@${crash.task}:${crash.syscall}: ${manifest.file} has no service "${crash.task}"`,
+    );
+  }
+}
+
+/** The kernel of a boot: guest memory, the tracer, the crash to inject, the seed's schedule. */
+function newKernel(opts: BootOptions, crash: CrashPoint | undefined): Kernel {
   return new Kernel({
     memory: new GuestMemory(BOOT_MEMORY_BYTES),
     tracer: opts.tracer,
+    ...(crash ? { crash } : {}),
     // Seed 0 is the canonical schedule (FIFO, no latencies): the reference every seed varies.
     ...(opts.schedule
       ? { schedule: opts.schedule }
@@ -290,11 +322,11 @@ function spawnInit(kernel: Kernel, manifest: SystemManifest, opts: BootOptions):
   );
 }
 
-/** What happens to the disk's write cache when the run ends, recorded in `outcome`. */
+/** What happens to the disk's write cache when the run ends; the cut is recorded in `outcome`. */
 function settleDisk(
   outcome: BootOutcome,
   faulty: FaultyStore,
-  plan: FaultPlan | undefined,
+  diskFaults: boolean,
   opts: BootOptions,
 ): void {
   if (opts.powerCutAtEnd !== undefined) {
@@ -302,13 +334,6 @@ function settleDisk(
     const cut = faulty.cut ?? faulty.powerCut(opts.powerCutAtEnd, opts.seed >>> 0);
     outcome.disk = { writes: faulty.writes, flushes: faulty.flushes, cut };
   }
-  if (plan !== undefined) {
-    // Power stays on after the run (unless the plan cut it): the write cache reaches the image.
-    if (!faulty.powerLost) faulty.drain();
-    outcome.faults = {
-      plan: formatFaultPlan(plan),
-      injected: faulty.injectedErrors,
-      ...(faulty.cut ? { cut: faulty.cut } : {}),
-    };
-  }
+  // Power stays on after the run (unless the plan cut it): the write cache reaches the image.
+  if (diskFaults && !faulty.powerLost) faulty.drain();
 }

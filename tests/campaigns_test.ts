@@ -5,7 +5,14 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { withTempDir } from "./helpers.ts";
-import { bootOnce, checkMedium, makeBootBench, runBootCase } from "../campaigns/boot_case.ts";
+import {
+  bootOnce,
+  type BootRun,
+  checkMedium,
+  crashProblems,
+  makeBootBench,
+  runBootCase,
+} from "../campaigns/boot_case.ts";
 import { OverlayStore } from "../campaigns/medium.ts";
 import { drawPlan, formatPlan, parsePlan } from "../campaigns/plan.ts";
 import { tortureEngine, tortureRepair } from "../campaigns/engine_workload.ts";
@@ -14,6 +21,7 @@ import { SERVICES } from "../services/mod.ts";
 import { makeCorruptBench, runCorruptCase } from "../campaigns/torture_corrupt.ts";
 import { makeFramesCtx, runFramesCase } from "../campaigns/torture_frames.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
+import type { TaskInfo } from "../core/kernel/types.ts";
 import { SF_OP_STATS, SF_OP_SYNC } from "../services/statefsd/protocol.ts";
 import { captureIo, run } from "../cli/main.ts";
 
@@ -74,6 +82,58 @@ Deno.test("explore: a sync that is acknowledged but never made durable is caught
     found.push(...await checkMedium(medium, bench.initial, r.log.ops));
   }
   assert(found.some((p) => p.includes("acknowledged before the last sync")), found.join("\n"));
+});
+
+Deno.test("explore: a crashed service fails the ladder by name, leaves nobody waiting on it, and the disk keeps its contract", async () => {
+  // keystored dies in the middle of the selftest's device-key calls; every service is counted.
+  assert((bench.workload.syscalls?.keystored ?? 0) > 20, JSON.stringify(bench.workload));
+  const medium = new OverlayStore(bench.template);
+  const r = await bootOnce(bench, medium, 3, parsePlan("crash@keystored:20"));
+  assertEquals(r.verdict.status, "FAIL");
+  assert(r.verdict.failures[0].text.startsWith("panic: keystored: killed by an injected crash"));
+  assertEquals(r.crash?.settled, true);
+  assertEquals(crashProblems(r), []);
+  // The caller that was waiting on keystored got its CLOSED and said so.
+  assert(
+    r.crash!.tasks.every((t) =>
+      t.state !== "blocked" || t.blockedOn?.calling?.owner !== "keystored"
+    ),
+  );
+  assertEquals(await checkMedium(medium, bench.initial, r.log.ops), []);
+});
+
+Deno.test("explore: after a crash, a task left waiting on the dead service, a green ladder or no rest are each a problem", () => {
+  const base = {
+    verdict: { status: "FAIL" } as BootRun["verdict"],
+    store: undefined as unknown as BootRun["store"],
+    log: { ops: [] },
+  };
+  const waiting: TaskInfo = {
+    pid: 9,
+    name: "updated",
+    serviceId: 0n,
+    state: "blocked",
+    since: 0,
+    blockedOn: {
+      op: "recv",
+      slot: 7,
+      endpointId: 30,
+      peer: "updated",
+      calling: { msg: 4, endpointId: 12, ownerPid: 6, owner: "statefsd" },
+    },
+  };
+  const ok: BootRun = { ...base, crash: { task: "statefsd", settled: true, tasks: [] } };
+  assertEquals(crashProblems(ok), []);
+  assertEquals(crashProblems({ ...base }), []);
+  assertEquals(
+    crashProblems({ ...ok, crash: { ...ok.crash!, tasks: [waiting] } }),
+    ["updated still waits (recv) on statefsd, which crashed"],
+  );
+  assertEquals(
+    crashProblems({ ...ok, verdict: { status: "PASS" } as BootRun["verdict"] }),
+    ["statefsd crashed and the ladder passed"],
+  );
+  assertEquals(crashProblems({ ...ok, crash: { ...ok.crash!, settled: false } }).length, 1);
 });
 
 Deno.test("torture power: linear cuts over an engine workload and its repair keep the contract", async () => {

@@ -59,19 +59,39 @@ export function newEndpoint(k: KernelState, owner: Task, depth: number): Endpoin
   return ep;
 }
 
-/** Closes every endpoint `owner` owns; their blocked senders and receivers wake with CLOSED. */
+/**
+ * Closes every endpoint `owner` owns; their blocked senders and receivers wake with CLOSED, and
+ * so does every caller waiting on its own inbox for the answer to a request it queued on one of
+ * them ({@link unanswerable}): the reply cap went down with the queue or the owner's table.
+ */
 export function closeEndpointsOf(k: KernelState, owner: Task): void {
-  const woken: Task[] = [];
+  const woken = new Set<Task>();
   for (const ep of k.endpoints.values()) {
     if (ep.owner !== owner || ep.closed) continue;
     ep.closed = true;
-    woken.push(...ep.senders, ...ep.receivers);
+    for (const t of ep.senders) woken.add(t);
+    for (const t of ep.receivers) woken.add(t);
   }
-  woken.sort((a, b) => a.pid - b.pid);
-  for (const t of woken) {
+  for (const t of k.tasks) {
+    const ep = t?.wait?.op === "recv" ? t.wait.endpoint : undefined;
+    if (ep && unanswerable(t, ep)) woken.add(t);
+  }
+  for (const t of [...woken].sort((a, b) => a.pid - b.pid)) {
     const ep = t.wait?.endpoint;
-    wakeError(k, t, kerr("CLOSED", `endpoint ${ep?.id} closed: owner ${owner.name} exited`));
+    const why = ep?.owner === owner
+      ? `endpoint ${ep?.id} closed: owner ${owner.name} exited`
+      : `no answer will come: ${owner.name}, which held the request, exited`;
+    wakeError(k, t, kerr("CLOSED", why));
   }
+}
+
+/**
+ * True when `task`'s pending call can no longer be answered on `inbox`: it was queued on an
+ * endpoint that has closed since (its owner exited holding the one-shot reply cap).
+ */
+function unanswerable(task: Task, inbox: Endpoint): boolean {
+  const c = task.call;
+  return c !== undefined && c.inbox === inbox.id && c.endpoint.closed;
 }
 
 /** The request `task` waits on while it receives on endpoint `inbox`, if it made one. */
@@ -286,6 +306,13 @@ export function sysRecv(
     return { value: msg, size: msg.data.length };
   }
   if (ep.closed) throw kerr("CLOSED", `endpoint ${ep.id} is closed`);
+  if (unanswerable(task, ep)) {
+    const c = task.call!;
+    throw kerr(
+      "CLOSED",
+      `no answer will come: ${c.endpoint.owner.name}, which held the request, exited`,
+    );
+  }
   if (opts.nonblock) throw kerr("WOULD_BLOCK", `endpoint ${ep.id} is empty`);
   checkNotPast(k, opts.deadline);
   return {

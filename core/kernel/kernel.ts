@@ -47,6 +47,7 @@
 
 import type { ConsoleView } from "./console.ts";
 import { capRows, hostCap, install } from "./captable.ts";
+import { type CrashPoint, withCrashPoint } from "./crash.ts";
 import { checkDepth, newEndpoint } from "./ipc.ts";
 import { attachDevice } from "./mmio.ts";
 import { runLoop, type RunOptions, type RunResult } from "./scheduler.ts";
@@ -60,6 +61,7 @@ import type { CapInfo, MmioDevice, PhysMemory, TaskEntry, TaskInfo } from "./typ
 export type { ConsoleLine, ConsoleView } from "./console.ts";
 export type { Cap } from "./state.ts";
 export type { SimSchedule } from "./schedule.ts";
+export { BLOCKING_SYSCALLS, CrashPoint, type CrashTarget } from "./crash.ts";
 export { type RunOptions, type RunResult, STUCK_POLL_MS } from "./scheduler.ts";
 export { SYSCALL_QUANTUM } from "./syscall.ts";
 export { SYSCALL_COST_NS } from "./timers.ts";
@@ -82,6 +84,8 @@ export interface KernelOptions {
    * it the kernel makes the canonical choice each time.
    */
   schedule?: SimSchedule;
+  /** Counts every task's blocking syscalls and injects its crash, if it has one (crash.ts). */
+  crash?: CrashPoint;
 }
 
 /** The simulated kernel. See the module documentation for the scheduling model. */
@@ -91,7 +95,10 @@ export class Kernel {
   /** Creates a kernel with no tasks at virtual time 0. */
   constructor(opts: KernelOptions = {}) {
     this.#k = new KernelState(opts.memory, opts.tracer, opts.schedule);
-    this.#k.makeSyscalls = (task) => syscallsFor(this.#k, task);
+    const crash = opts.crash;
+    this.#k.makeSyscalls = crash
+      ? (task) => withCrashPoint(this.#k, task, syscallsFor(this.#k, task), crash)
+      : (task) => syscallsFor(this.#k, task);
   }
 
   /** The console: every line written, and a live stream of new ones. */

@@ -117,6 +117,8 @@ Deno.test("rpc: match skips stale replies; a reply's stray cap is closed; no rep
     const silent = await sys.recv(5);
     await reply(sys, silent, null);
     r.serverCapClosed = sys.capQuery(silent.capSlot!) === null;
+    // Alive past the client's deadline: a server that exits would answer the wait with CLOSED.
+    await sys.sleep(100_000);
   });
   const client = k.spawn("client", async (sys) => {
     const before = capCount(sys);

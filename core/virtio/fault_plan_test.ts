@@ -6,6 +6,7 @@ import {
   type FaultPlan,
   FaultPlanError,
   formatFaultPlan,
+  hasDiskFaults,
   isEmptyPlan,
   parseFaultPlan,
 } from "./fault_plan.ts";
@@ -59,13 +60,34 @@ Deno.test("fault plan: the documented forms", () => {
   );
 });
 
+Deno.test("fault plan: a crash names a service and its blocking syscall, and sorts before the power cut", () => {
+  const plan = parseFaultPlan("power@w9:torn,crash@selftest-client:40,ioerr@r2");
+  assertEquals(plan.crash, { task: "selftest-client", syscall: 40 });
+  assertEquals(formatFaultPlan(plan), "ioerr@r2,crash@selftest-client:40,power@w9:torn");
+  assertEquals(formatFaultPlan(parseFaultPlan(formatFaultPlan(plan))), formatFaultPlan(plan));
+  const only = parseFaultPlan("crash@statefsd:7");
+  assertEquals(isEmptyPlan(only), false);
+  assertEquals(hasDiskFaults(only), false);
+  assertEquals(hasDiskFaults(parseFaultPlan("ioerr@f1")), true);
+  // The crash is the kernel's: the disk layer's options carry none of it.
+  assertEquals(faultOptions(only, 5), { failRequests: { read: [], write: [], flush: [] } });
+});
+
 Deno.test("fault plan: every malformed plan is refused with a message naming the item", () => {
   const cases: Array<[string, RegExp]> = [
     ["", /empty fault plan/],
     ["ioerr@w1,", /empty item/],
     [",ioerr@w1", /empty item/],
     ["ioerr@w1,,ioerr@w2", /empty item/],
-    ["crash@s5", /unknown fault "crash@s5"/],
+    ["crash@s5", /expected crash@TASK:N/],
+    ["crash@statefsd", /expected crash@TASK:N/],
+    ["crash@statefsd:", /"" is not a count/],
+    ["crash@statefsd:0", /"0" is not a count/],
+    ["crash@Statefsd:3", /unknown fault/],
+    ["crash@state_fsd:3", /expected crash@TASK:N/],
+    ["crash@:3", /unknown fault/],
+    ["crash@statefsd:3,crash@logd:2", /one crash/],
+    ["kill@statefsd:3", /unknown fault/],
     ["ioerr", /unknown fault/],
     ["ioerr@12", /unknown fault/],
     ["IOERR@w1", /unknown fault/],
