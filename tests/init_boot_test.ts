@@ -16,6 +16,7 @@ import {
 import { SERVICES } from "../services/mod.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { checkSlots } from "../core/kernel/slot_check.ts";
+import { parseFaultPlan } from "../core/virtio/fault_plan.ts";
 import { formatTaskTable } from "../init/watchdog.ts";
 import { buildSnapshot, type Snapshot, SnapshotCounter } from "../snapshot/snapshot.ts";
 
@@ -193,6 +194,19 @@ Deno.test("boot errors: image, manifest, device and options are typed", async ()
     BootError,
   );
   assertEquals(given.code, "BAD_DEVICE");
+  const crash = await assertRejects(
+    () =>
+      bootSystem({
+        ...base,
+        imagePath: `${dir}/none.img`,
+        faults: parseFaultPlan("crash@nobody:3"),
+      }),
+    BootError,
+  );
+  assertEquals([crash.code, crash.message.endsWith('has no service "nobody"')], [
+    "BAD_OPTION",
+    true,
+  ]);
   for (const opts of [{ watchdogTicks: 0 }, { seed: -1 }, { watchdogTicks: 2.5 }]) {
     const e = await assertRejects(
       () => bootSystem({ ...base, imagePath: `${dir}/odd.img`, ...opts }),
