@@ -53,12 +53,7 @@ import {
 } from "../init/manifest.ts";
 import { diagnosticWhere } from "../init/diagnostic.ts";
 import { slotName } from "../init/views.ts";
-import {
-  buildSnapshot,
-  type Snapshot,
-  SNAPSHOT_FILE,
-  SnapshotCounter,
-} from "../snapshot/snapshot.ts";
+import { buildSnapshot, type Snapshot, SNAPSHOT_FILE } from "../snapshot/snapshot.ts";
 import { CUT_MODES, type CutMode } from "../core/virtio/fault.ts";
 import { validateManifest } from "../init/validate.ts";
 import { SERVICES } from "../services/mod.ts";
@@ -318,12 +313,9 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   }
   const trace = tracePath !== undefined ? openTrace(tracePath, flags.traceFormat) : undefined;
   const sequence = sequencePath !== undefined ? new SequenceDiagram() : undefined;
-  // Counts messages and syscalls per task for snapshot.json (`nexus ps`).
-  const counter = new SnapshotCounter();
   const snapshotPath = `${logDir.replace(/\/+$/, "")}/${SNAPSHOT_FILE}`;
-  const tracers = [trace?.tracer, sequence?.tracer, counter.tracer].filter((t): t is Tracer =>
-    t !== undefined
-  );
+  // snapshot.json's counts come from the kernel itself: no tracer unless a file asks for one.
+  const tracers = [trace?.tracer, sequence?.tracer].filter((t): t is Tracer => t !== undefined);
   const tracer: Tracer | undefined = tracers.length === 0
     ? undefined
     : tracers.length === 1
@@ -345,14 +337,14 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
       // power at the end, so the image keeps only what a completed FLUSH covered.
       powerCutAtEnd: powerCut,
       onWatchdog: (at) => {
-        atWatchdog = buildSnapshot({ ...at, counts: counter, manifest, takenAt: "watchdog" });
+        atWatchdog = buildSnapshot({ ...at, manifest, takenAt: "watchdog" });
       },
     });
     info.powerCut = powerCutRecord(powerCut, seed, out.disk, previous);
     const snapshot = atWatchdog ?? buildSnapshot({
       tasks: out.tasks,
       caps: out.caps,
-      counts: counter,
+      counts: out.counts,
       manifest,
       virtualNs: out.virtualNs,
       takenAt: "end",

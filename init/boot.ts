@@ -11,7 +11,13 @@
  * @module
  */
 
-import { CrashPoint, Kernel, type RunResult, type SimSchedule } from "../core/kernel/kernel.ts";
+import {
+  CrashPoint,
+  Kernel,
+  type RunResult,
+  type SimSchedule,
+  type TaskCounts,
+} from "../core/kernel/kernel.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { type CapInfo, RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
 import { GuestMemory } from "../core/virtio/guest_memory.ts";
@@ -98,10 +104,15 @@ export interface BootOptions {
   powerCutAtEnd?: CutMode;
 }
 
-/** The system as init's watchdog saw it: its report plus every task's filled slots, by pid. */
+/**
+ * The system as init's watchdog saw it: its report plus every task's filled slots and counts, by
+ * pid, all as of that tick.
+ */
 export interface WatchdogSnapshot extends WatchdogReport {
   /** Every task's filled slots at the tick, by pid. */
   caps: Map<number, CapInfo[]>;
+  /** Every task's syscall and message counts at the tick, by pid. */
+  counts: Map<number, TaskCounts>;
 }
 
 /** What the disk saw in a boot that ended in a power cut (see {@link BootOptions.powerCutAtEnd}). */
@@ -124,6 +135,8 @@ export interface BootOutcome {
   tasks: TaskInfo[];
   /** Every task's filled slots at the end, by pid (what `nexus caps` shows). */
   caps: Map<number, CapInfo[]>;
+  /** Every task's syscall and message counts at the end, by pid (what `nexus ps` shows). */
+  counts: Map<number, TaskCounts>;
   /**
    * With a fault plan: the plan, the I/O errors injected, the power cut when it came, and the
    * blocking syscall the planned crash struck (absent when the service never made that many).
@@ -165,6 +178,11 @@ function openImage(path: string): FileRegionStore {
     throw new BootError("BAD_IMAGE", `${path}: the image is empty`);
   }
   return store;
+}
+
+/** Every task's syscall and message counts, by pid. */
+function taskCounts(kernel: Kernel, tasks: readonly TaskInfo[]): Map<number, TaskCounts> {
+  return new Map(tasks.map((t) => [t.pid, kernel.taskCounts(t.pid)]));
 }
 
 /** Every task's filled slots, by pid. */
@@ -222,6 +240,7 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
         virtualNs: result.time,
         tasks: kernel.taskList(),
         caps: capTables(kernel, kernel.taskList()),
+        counts: taskCounts(kernel, kernel.taskList()),
       };
       if (faulty) settleDisk(outcome, faulty, diskFaults, opts);
       if (plan !== undefined) {
@@ -314,7 +333,12 @@ function spawnInit(kernel: Kernel, manifest: SystemManifest, opts: BootOptions):
       watchdogTicks: opts.watchdogTicks,
       ...(onWatchdog !== undefined
         ? {
-          onWatchdog: (r: WatchdogReport) => onWatchdog({ ...r, caps: capTables(kernel, r.tasks) }),
+          onWatchdog: (r: WatchdogReport) =>
+            onWatchdog({
+              ...r,
+              caps: capTables(kernel, r.tasks),
+              counts: taskCounts(kernel, r.tasks),
+            }),
         }
         : {}),
     }),

@@ -18,7 +18,7 @@ import type { ServiceModule } from "../core/kernel/service.ts";
 import { checkSlots } from "../core/kernel/slot_check.ts";
 import { parseFaultPlan } from "../core/virtio/fault_plan.ts";
 import { formatTaskTable } from "../init/watchdog.ts";
-import { buildSnapshot, type Snapshot, SnapshotCounter } from "../snapshot/snapshot.ts";
+import { buildSnapshot, type Snapshot } from "../snapshot/snapshot.ts";
 
 const { manifest } = await loadManifest(DEFAULT_MANIFEST_PATH);
 const NAMES = manifest.services.map((s) => s.name);
@@ -101,14 +101,12 @@ Deno.test("a hung service trips the watchdog and the table names it", async () =
       await sys.recv(env.slots.reply);
     },
   };
-  const counter = new SnapshotCounter();
   const snapshots: Snapshot[] = [];
   const run = await boot({
     imagePath: await freshImage(),
     watchdogTicks: 20,
     services: { ...SERVICES, "selftest-client": hung },
-    tracer: counter.tracer,
-    onWatchdog: (at) => snapshots.push(buildSnapshot({ ...at, counts: counter, manifest })),
+    onWatchdog: (at) => snapshots.push(buildSnapshot({ ...at, manifest })),
   });
   const fatal = run.texts.findIndex((t) => t.startsWith("!fatal init-lite: watchdog fired"));
   assert(fatal > 0, run.texts.join("\n"));
