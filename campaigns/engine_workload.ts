@@ -1,6 +1,6 @@
 /**
- * The random engine workload of `torture power`: a seeded sequence of puts, deletes, batches
- * (some aborted), syncs, compactions and reopens run once on a recording device
+ * The random engine workload of `torture power`: the seeded sequence of core/statefs/workload.ts
+ * (puts, deletes, batches, some aborted, syncs, compactions and reopens) run once on a recording device
  * (core/statefs/crash_device.ts); then every chosen crash point is materialised with chosen
  * subsets of the writes in flight, reopened, and checked by the durability oracle, fsck, and a
  * write after recovery. Crash points inside a compaction (its superblock flip included) and
@@ -19,9 +19,10 @@
 
 import { CrashBlockDevice } from "../core/statefs/crash_device.ts";
 import { MemoryBlockDevice } from "../core/statefs/devices.ts";
-import { type BatchOp, StateFs } from "../core/statefs/engine.ts";
+import { StateFs } from "../core/statefs/engine.ts";
 import { StateFsError } from "../core/statefs/errors.ts";
 import { fsck } from "../core/statefs/fsck.ts";
+import { type WorkloadStep, workloadSteps } from "../core/statefs/workload.ts";
 import { Prng } from "../core/simulation/prng.ts";
 import type { CutMode } from "../core/virtio/fault.ts";
 import { readState, stateKey, type StoreState } from "./medium.ts";
@@ -49,50 +50,11 @@ export interface EngineTortureOptions {
 }
 
 /** One workload step. */
-type Step =
-  | { kind: "put"; key: string; value: Uint8Array }
-  | { kind: "delete"; key: string }
-  | { kind: "batch"; ops: BatchOp[]; abort: boolean }
-  | { kind: "sync" }
-  | { kind: "compact" }
-  | { kind: "reopen" };
+type Step = WorkloadStep;
 
-const KEYS = ["a", "b", "c", "d", "e", "f", "dir/x", "dir/y"].map((k) => `/state/${k}`);
-
-function value(rng: Prng, tag: number): Uint8Array {
-  const r = rng.below(10);
-  const len = r < 1 ? 0 : r < 6 ? 1 + rng.below(40) : 200 + rng.below(700);
-  const v = rng.fill(new Uint8Array(len + 4));
-  new DataView(v.buffer).setUint32(0, tag); // every written value is distinct
-  return v;
-}
-
-/** The seeded workload: `n` steps. */
+/** The seeded workload: `n` steps (core/statefs/workload.ts, with distinct values for the oracle). */
 export function engineSteps(seed: number, n: number): Step[] {
-  const rng = new Prng(seed);
-  const steps: Step[] = [];
-  let tag = 0;
-  while (steps.length < n) {
-    const r = rng.below(100);
-    const key = KEYS[rng.below(KEYS.length)];
-    if (r < 38) steps.push({ kind: "put", key, value: value(rng, ++tag) });
-    else if (r < 50) steps.push({ kind: "delete", key });
-    else if (r < 68) {
-      const ops: BatchOp[] = [];
-      for (let i = 0, m = 1 + rng.below(4); i < m; i++) {
-        const k = KEYS[rng.below(KEYS.length)];
-        ops.push(
-          rng.below(4) === 0
-            ? { op: "delete", key: k }
-            : { op: "put", key: k, value: value(rng, ++tag) },
-        );
-      }
-      steps.push({ kind: "batch", ops, abort: rng.below(4) === 0 });
-    } else if (r < 86) steps.push({ kind: "sync" });
-    else if (r < 93) steps.push({ kind: "compact" });
-    else steps.push({ kind: "reopen" });
-  }
-  return steps;
+  return workloadSteps(seed, n, { distinct: true });
 }
 
 /** An operation with the device events around it. */

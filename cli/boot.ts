@@ -53,7 +53,7 @@ import {
 } from "../init/manifest.ts";
 import { diagnosticWhere } from "../init/diagnostic.ts";
 import { slotName } from "../init/views.ts";
-import { buildSnapshot, SNAPSHOT_FILE, SnapshotCounter } from "../snapshot/snapshot.ts";
+import { buildSnapshot, SNAPSHOT_FILE } from "../snapshot/snapshot.ts";
 import { CUT_MODES, type CutMode } from "../core/virtio/fault.ts";
 import { validateManifest } from "../init/validate.ts";
 import { SERVICES } from "../services/mod.ts";
@@ -313,12 +313,9 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   }
   const trace = tracePath !== undefined ? openTrace(tracePath, flags.traceFormat) : undefined;
   const sequence = sequencePath !== undefined ? new SequenceDiagram() : undefined;
-  // Counts messages and syscalls per task for snapshot.json (`nexus ps`).
-  const counter = new SnapshotCounter();
   const snapshotPath = `${logDir.replace(/\/+$/, "")}/${SNAPSHOT_FILE}`;
-  const tracers = [trace?.tracer, sequence?.tracer, counter.tracer].filter((t): t is Tracer =>
-    t !== undefined
-  );
+  // snapshot.json's counts come from the kernel itself: no tracer unless a file asks for one.
+  const tracers = [trace?.tracer, sequence?.tracer].filter((t): t is Tracer => t !== undefined);
   const tracer: Tracer | undefined = tracers.length === 0
     ? undefined
     : tracers.length === 1
@@ -342,7 +339,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     const snapshot = buildSnapshot({
       tasks: out.tasks,
       caps: out.caps,
-      counts: counter,
+      counts: out.counts,
       manifest,
       virtualNs: out.virtualNs,
     });

@@ -15,37 +15,61 @@
 import { Command, CommanderError } from "commander";
 import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
 import { type CliIo, io, printErr, processIo, withIo, writeAll } from "./io.ts";
-import { registerImage } from "./image.ts";
-import { registerSlots } from "./slots.ts";
-import { registerBoot } from "./boot.ts";
-import { registerScan } from "./scan.ts";
-import { registerExplore } from "./explore.ts";
-import { registerReport } from "./report.ts";
-import { registerTorture } from "./torture.ts";
-import { registerCompletions } from "./completions.ts";
-import { registerViews } from "./views.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
 export { type CapturedIo, captureIo, type CliIo } from "./io.ts";
 
-/** Builds the root program with every subcommand registered. */
-function buildProgram(): Command {
+/** Adds one command group to the root program. */
+type Register = (program: Command) => unknown;
+
+/**
+ * Every command group, in help order, with the top-level commands it adds and a loader of its
+ * module. A run loads only the module of the command it names: `nexus scan` needs 28 modules,
+ * the whole tree 155, and loading them is most of a short command's start-up.
+ */
+const GROUPS: readonly { commands: readonly string[]; load: () => Promise<Register> }[] = [
+  { commands: ["image"], load: async () => (await import("./image.ts")).registerImage },
+  { commands: ["slots"], load: async () => (await import("./slots.ts")).registerSlots },
+  { commands: ["boot"], load: async () => (await import("./boot.ts")).registerBoot },
+  { commands: ["scan"], load: async () => (await import("./scan.ts")).registerScan },
+  { commands: ["explore"], load: async () => (await import("./explore.ts")).registerExplore },
+  { commands: ["torture"], load: async () => (await import("./torture.ts")).registerTorture },
+  { commands: ["report"], load: async () => (await import("./report.ts")).registerReport },
+  { commands: ["ps", "caps"], load: async () => (await import("./views.ts")).registerViews },
+  {
+    commands: ["completions"],
+    load: async () => (await import("./completions.ts")).registerCompletions,
+  },
+];
+
+/** The top-level command names of every group, in help order. */
+export const COMMAND_NAMES: readonly string[] = GROUPS.flatMap((g) => g.commands);
+
+/**
+ * The groups a run with `args` needs: only the named command's, when the first argument names
+ * one; none for the version; otherwise all (root help, `help CMD`, completions, and suggestions for a mistyped command
+ * need the whole tree).
+ */
+function groupsFor(args: readonly string[]): typeof GROUPS {
+  const first = args[0];
+  if (first === "-V" || first === "--version") return [];
+  if (first === "completions") return GROUPS;
+  const named = GROUPS.find((g) => g.commands.includes(first));
+  return named === undefined ? GROUPS : [named];
+}
+
+/** Builds the root program with the subcommands `args` needs registered (all by default). */
+export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command("nexus")
     .description(
       "Image builder and deterministic test runner for the persistence stack of a capability microkernel OS",
     )
     .version(VERSION, "-V, --version", "print the nexus version")
     .showSuggestionAfterError(true);
-  registerImage(program);
-  registerSlots(program);
-  registerBoot(program);
-  registerScan(program);
-  registerExplore(program);
-  registerTorture(program);
-  registerReport(program);
-  registerViews(program);
-  registerCompletions(program);
+  const groups = groupsFor(args);
+  const registers = await Promise.all(groups.map((g) => g.load()));
+  for (const register of registers) register(program);
   configureDeep(program);
   return program;
 }
@@ -79,7 +103,7 @@ function oneLineError(str: string, cmd: Command): string {
 export function run(args: string[], runIo: CliIo = processIo()): Promise<number> {
   runIo.argv = [...args];
   return withIo(runIo, async () => {
-    const program = buildProgram();
+    const program = await buildProgram(args);
     try {
       await program.parseAsync(args, { from: "user" });
       return runIo.exitCode ?? 0;

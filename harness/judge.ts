@@ -284,6 +284,29 @@ export class Judge {
     return this.#stop !== undefined;
   }
 
+  /**
+   * What a reader needs to take lines in bulk: the matcher (a line its
+   * {@link FixedMatcher.mayMatch} rules out changes nothing here but the line count and the last
+   * lines kept) and how many last lines are kept. Undefined while every line must be fed: after a
+   * stop, while an excerpt collects the lines after its anchor, or while a marker that is a
+   * regular expression is pending.
+   */
+  quiet(): { matcher: FixedMatcher; keep: number } | undefined {
+    if (this.#stop !== undefined) return undefined;
+    if (this.#capture !== undefined && this.#capture.afterLeft > 0) return undefined;
+    for (const r of this.#regexEntries) if (this.#seen[r.entry] === undefined) return undefined;
+    return { matcher: this.#matcher, keep: this.#ringMax };
+  }
+
+  /**
+   * Takes `count` console lines (without times) that {@link quiet}'s matcher ruled out, as
+   * {@link feed} would take them one by one; `last` holds the final `min(count, keep)` of them.
+   */
+  skip(count: number, last: readonly string[]): void {
+    this.#lineNo += count - last.length;
+    for (const text of last) this.#record(text, undefined);
+  }
+
   #record(text: string, timeNs: number | undefined): number {
     const line = ++this.#lineNo;
     if (timeNs !== undefined) this.#lastTimeNs = timeNs;

@@ -140,6 +140,56 @@ export class FixedMatcher {
     return hits.length - before;
   }
 
+  /**
+   * False when the bytes `bytes[from, to)`, ASCII text, contain no pattern; true when they may:
+   * they hold a pattern or a non-ASCII byte (then decode them and {@link scan} the text). Lets a
+   * reader skip quiet lines without making strings of them.
+   */
+  mayMatch(bytes: Uint8Array, from: number, to: number): boolean {
+    const table = this.#table;
+    const cls = this.#cls;
+    let row = 0;
+    for (let i = from; i < to; i++) {
+      const b = bytes[i];
+      if (b >= 0x80) return true;
+      row = table[row + cls[b]];
+      if (row < 0) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Passes over the newline-ended lines of `bytes` from `from` (a line start) up to `end` (just
+   * past a newline) while {@link mayMatch} rules each out, in one loop over the bytes; returns
+   * the start of the first line it does not rule out, or `end`. {@link passedLines} then holds how
+   * many lines it passed over.
+   */
+  passQuiet(bytes: Uint8Array, from: number, end: number): number {
+    const table = this.#table;
+    const cls = this.#cls;
+    let row = 0;
+    let lineStart = from;
+    let lines = 0;
+    for (let i = from; i < end; i++) {
+      const b = bytes[i];
+      if (b === 10) {
+        lines++;
+        lineStart = i + 1;
+        row = 0;
+        continue;
+      }
+      if (b >= 0x80) break;
+      row = table[row + cls[b]];
+      if (row < 0) break;
+    }
+    this.passedLines = lines;
+    // After a full pass the last byte was a newline, so the line start is `end`.
+    return lineStart;
+  }
+
+  /** Lines passed over by the last {@link passQuiet}. */
+  passedLines = 0;
+
   #report(s: number, text: string, hits: number[]): void {
     for (const id of this.#out[s]!) {
       if (this.#confirm[id] === 0 || text.includes(this.#patterns[id])) hits.push(id);

@@ -3,6 +3,16 @@
  * runner and its line sources (streams, child processes), and the run options with their
  * environment aliases. `nexus boot` and `nexus scan` are thin layers over it.
  *
+ * @example Judge console lines against the default ladder
+ * ```ts
+ * import { defaultLadderPath, Judge, loadLadder, renderText, selectRequirement } from "./mod.ts";
+ *
+ * const ladder = await loadLadder(defaultLadderPath());
+ * const judge = new Judge(selectRequirement(ladder, { phase: "bring-up" }));
+ * for (const line of ["init: start", "init: ready"]) if (judge.feed(line)) break;
+ * console.log(renderText(judge.verdict({ reason: "eof", wallMs: 0 })));
+ * ```
+ *
  * @module
  */
 

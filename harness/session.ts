@@ -73,6 +73,8 @@ export async function runSession(opts: SessionOptions): Promise<Verdict> {
     }
   }
   let verdict: Verdict;
+  // The progress line is worked out per line only when a terminal shows it.
+  const showsProgress = opts.terminal.showsProgress;
   try {
     verdict = await runLive(opts.source, judge, {
       timeoutMs: opts.timeoutMs,
@@ -80,8 +82,9 @@ export async function runSession(opts: SessionOptions): Promise<Verdict> {
       tee: (text, timeNs) => {
         openUart()?.writeLine(text);
         opts.terminal.line(text, timeNs);
-        opts.terminal.progress(judge.progress());
+        if (showsProgress) opts.terminal.progress(judge.progress());
       },
+      teeIdle: uartPath === null && !opts.terminal.takesLines,
     });
     openUart();
   } catch (err) {

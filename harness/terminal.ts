@@ -70,6 +70,16 @@ export class Terminal {
     this.#write(this.#o.out, `${prefix}${text}\n`);
   }
 
+  /** True when {@link progress} draws anything (standard error is a terminal). */
+  get showsProgress(): boolean {
+    return this.#progress;
+  }
+
+  /** True when {@link line} or {@link progress} write anything (false: lines may go unseen). */
+  get takesLines(): boolean {
+    return this.#o.stream !== false || this.#progress;
+  }
+
   /** Redraws the progress line (terminals only). */
   progress(p: { seen: number; expected: number; phase: string }): void {
     if (!this.#progress) return;

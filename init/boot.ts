@@ -11,7 +11,13 @@
  * @module
  */
 
-import { CrashPoint, Kernel, type RunResult, type SimSchedule } from "../core/kernel/kernel.ts";
+import {
+  CrashPoint,
+  Kernel,
+  type RunResult,
+  type SimSchedule,
+  type TaskCounts,
+} from "../core/kernel/kernel.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { type CapInfo, RIGHT_MAP, type TaskInfo, type Tracer } from "../core/kernel/types.ts";
 import { GuestMemory } from "../core/virtio/guest_memory.ts";
@@ -102,6 +108,8 @@ export interface BootOutcome {
   tasks: TaskInfo[];
   /** Every task's filled slots at the end, by pid (what `nexus caps` shows). */
   caps: Map<number, CapInfo[]>;
+  /** Every task's syscall and message counts at the end, by pid (what `nexus ps` shows). */
+  counts: Map<number, TaskCounts>;
   /**
    * With a fault plan: the plan, the I/O errors injected, the power cut when it came, and the
    * blocking syscall the planned crash struck (absent when the service never made that many).
@@ -229,6 +237,7 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
         virtualNs: result.time,
         tasks: kernel.taskList(),
         caps: new Map(kernel.taskList().map((t) => [t.pid, kernel.capTable(t.pid)])),
+        counts: new Map(kernel.taskList().map((t) => [t.pid, kernel.taskCounts(t.pid)])),
       };
       if (faulty && opts.powerCutAtEnd !== undefined) {
         // The boot ends in a power cut: only what a FLUSH covered is sure to be on the image.

@@ -2,6 +2,15 @@
  * The service registry: every service module by the name the system manifest's `module` field
  * uses. init spawns from it and `nexus slots validate` reads each module's declared slot needs.
  *
+ * @example Check the shipped manifest against every service's declared needs
+ * ```ts
+ * import { SERVICES } from "./mod.ts";
+ * import { DEFAULT_MANIFEST_PATH, loadManifest, validateManifest } from "../init/mod.ts";
+ *
+ * const report = validateManifest(await loadManifest(DEFAULT_MANIFEST_PATH), SERVICES);
+ * report.valid; // true
+ * ```
+ *
  * @module
  */
 

@@ -5,18 +5,17 @@
  *
  * @example
  * ```ts
- * import { SnapshotCounter, buildSnapshot, renderPs } from "./snapshot.ts";
+ * import { buildSnapshot, renderPs } from "./snapshot.ts";
  *
- * const counter = new SnapshotCounter();
- * // pass counter.tracer to the boot, then:
- * // const snap = buildSnapshot({ tasks, caps, counts: counter, manifest, virtualNs });
+ * // after a boot (init/boot.ts bootSystem) returned its tasks, caps and counts:
+ * // const snap = buildSnapshot({ tasks, caps, counts, manifest, virtualNs });
  * // console.log(renderPs(snap));
  * ```
  *
  * @module
  */
 
-import type { TraceEvent, Tracer } from "../core/kernel/trace_events.ts";
+import type { TaskCounts } from "../core/kernel/kernel.ts";
 import {
   type CapInfo,
   RIGHT_MANAGE,
@@ -79,21 +78,6 @@ export interface Snapshot {
   caps: Record<string, SlotRow[]>;
 }
 
-/** Counts messages and syscalls per pid from the kernel's trace events. */
-export class SnapshotCounter {
-  readonly sent = new Map<number, number>();
-  readonly received = new Map<number, number>();
-  readonly syscalls = new Map<number, number>();
-
-  /** The tracer to hand the kernel. */
-  readonly tracer: Tracer = (e: TraceEvent) => {
-    const bump = (m: Map<number, number>, pid: number) => m.set(pid, (m.get(pid) ?? 0) + 1);
-    if (e.kind === "syscall") bump(this.syscalls, e.pid);
-    else if (e.kind === "ipc-send") bump(this.sent, e.pid);
-    else if (e.kind === "ipc-recv") bump(this.received, e.pid);
-  };
-}
-
 /** Rights bits as letters (`sr`, `sm`, `srmM`). */
 export function rightsText(rights: number): string {
   const s = (rights & RIGHT_SEND ? "s" : "") + (rights & RIGHT_RECV ? "r" : "") +
@@ -105,7 +89,8 @@ export function rightsText(rights: number): string {
 export function buildSnapshot(input: {
   tasks: TaskInfo[];
   caps: Map<number, CapInfo[]>;
-  counts: SnapshotCounter;
+  /** Per pid: syscalls, messages sent and received (the kernel's own counts). */
+  counts: ReadonlyMap<number, TaskCounts>;
   manifest: SystemManifest;
   virtualNs: number;
 }): Snapshot {
@@ -136,9 +121,9 @@ export function buildSnapshot(input: {
       ...(wait ? { blockedOn: wait } : {}),
       waits: wait ? describeWait(wait) : "-",
       since: t.since,
-      sent: counts.sent.get(t.pid) ?? 0,
-      received: counts.received.get(t.pid) ?? 0,
-      syscalls: counts.syscalls.get(t.pid) ?? 0,
+      sent: counts.get(t.pid)?.sent ?? 0,
+      received: counts.get(t.pid)?.received ?? 0,
+      syscalls: counts.get(t.pid)?.syscalls ?? 0,
       ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}),
     };
   });

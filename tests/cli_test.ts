@@ -102,3 +102,15 @@ Deno.test("completions: bash completes commands and options from the live comman
   assertEquals(bad.code, 2);
   assertEquals(bad.stderr, 'nexus: unknown shell "tcsh"; use one of: bash, zsh, fish\n');
 });
+
+Deno.test("a run loads only the command group it names; the table names every top-level command", async () => {
+  const { buildProgram, COMMAND_NAMES } = await import("../cli/main.ts");
+  const names = (p: { commands: readonly { name(): string }[] }) => p.commands.map((c) => c.name());
+  assertEquals(names(await buildProgram()), [...COMMAND_NAMES], "the whole tree, in help order");
+  assertEquals(names(await buildProgram(["ps", "--json"])), ["ps", "caps"]);
+  assertEquals(names(await buildProgram(["scan", "x.log"])), ["scan"]);
+  assertEquals(names(await buildProgram(["--version"])), []);
+  for (const args of [["--help"], ["help", "boot"], ["imgae"], ["completions", "bash"]]) {
+    assertEquals(names(await buildProgram(args)), [...COMMAND_NAMES], args.join(" "));
+  }
+});

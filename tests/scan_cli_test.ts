@@ -3,7 +3,7 @@
  * usage errors and the environment aliases.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { nexus } from "./cli_helpers.ts";
+import { nexusIn as nexus } from "./cli_helpers.ts";
 import { parseJunit as parseXml } from "./junit_check.ts";
 import { loadNamedLadder } from "../harness/ladder.ts";
 

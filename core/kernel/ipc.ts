@@ -146,6 +146,7 @@ function enqueue(
       c.frame = data;
     } else sender.call = { msg: q.msg, endpoint: ep, inbox: cap.endpointId, frame: data };
   }
+  sender.counts.sent++;
   if (!k.tracer) return;
   const label = frameLabel(data);
   emit(k, {
@@ -188,6 +189,7 @@ function deliver(k: KernelState, ep: Endpoint, task: Task, msg: Queued, maxLen: 
   }
   // The answer (or anything else) reached the caller's inbox: it no longer waits on the call.
   if (task.call?.inbox === ep.id) task.call.inbox = -1;
+  task.counts.received++;
   if (k.tracer) {
     const label = frameLabel(msg.data);
     emit(k, {

@@ -51,7 +51,7 @@ import { type CrashPoint, withCrashPoint } from "./crash.ts";
 import { checkDepth, newEndpoint } from "./ipc.ts";
 import { attachDevice } from "./mmio.ts";
 import { runLoop, type RunOptions, type RunResult } from "./scheduler.ts";
-import { type Cap, KernelState, kerr, liveTask } from "./state.ts";
+import { type Cap, KernelState, kerr, liveTask, type TaskCounts } from "./state.ts";
 import { syscallsFor } from "./syscall.ts";
 import { exitTask, KILLED_EXIT_CODE, spawnTask, taskRows } from "./task.ts";
 import type { SimSchedule } from "./schedule.ts";
@@ -59,7 +59,7 @@ import type { Tracer } from "./trace_events.ts";
 import type { CapInfo, MmioDevice, PhysMemory, TaskEntry, TaskInfo } from "./types.ts";
 
 export type { ConsoleLine, ConsoleView } from "./console.ts";
-export type { Cap } from "./state.ts";
+export type { Cap, TaskCounts } from "./state.ts";
 export type { SimSchedule } from "./schedule.ts";
 export { BLOCKING_SYSCALLS, CrashPoint, type CrashTarget } from "./crash.ts";
 export { type RunOptions, type RunResult, STUCK_POLL_MS } from "./scheduler.ts";
@@ -159,6 +159,15 @@ export class Kernel {
   /** Every task's row, in pid order. */
   taskList(): TaskInfo[] {
     return taskRows(this.#k);
+  }
+
+  /**
+   * What task `pid` did so far: syscalls completed, messages sent and received (the counts of
+   * its syscall, ipc-send and ipc-recv trace events, kept without a tracer). Zeros for no task.
+   */
+  taskCounts(pid: number): TaskCounts {
+    const task = Number.isInteger(pid) ? this.#k.tasks[pid] : undefined;
+    return task ? { ...task.counts } : { syscalls: 0, sent: 0, received: 0 };
   }
 
   /** Task `pid`'s filled slots, as capQuery describes them (empty once the task is gone). */

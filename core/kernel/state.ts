@@ -124,6 +124,18 @@ export interface Task {
   call?: PendingCall;
   /** Set while the task, woken, waits out a delivery delay before it becomes ready. */
   later?: Later;
+  /** Counted with or without a tracer (a tracer only for them would cost a third of a boot). */
+  counts: TaskCounts;
+}
+
+/** What a task did, counted as it happens (see {@link Task.counts}). */
+export interface TaskCounts {
+  /** Syscalls completed (one per syscall trace event). */
+  syscalls: number;
+  /** Messages sent (one per ipc-send trace event). */
+  sent: number;
+  /** Messages received (one per ipc-recv trace event). */
+  received: number;
 }
 
 /** Something due at a virtual time: a delayed wake-up, or a device's deferred work. */

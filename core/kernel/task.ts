@@ -71,6 +71,7 @@ export function spawnTask(
     heapIndex: -1,
     wakeOk: false,
     wakeValue: undefined,
+    counts: { syscalls: 0, sent: 0, received: 0 },
   };
   task.sys = k.makeSyscalls(task);
   k.tasks[pid] = task;

@@ -1,7 +1,7 @@
 /**
  * Emitting trace events: the syscall event of a call (deferring the events of tasks it woke until
  * its own is out, so a trace reads cause before effect) and the typed events of the other
- * kernel files. Nothing here runs without a tracer.
+ * kernel files. Without a tracer only the task's syscall count is kept.
  *
  * @module
  */
@@ -25,6 +25,7 @@ export function traceSyscall(
   outcome: string,
   defer?: TraceEvent[],
 ): void {
+  task.counts.syscalls++;
   if (!k.tracer) return;
   const ev: SyscallEvent = {
     kind: "syscall",

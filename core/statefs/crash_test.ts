@@ -4,97 +4,18 @@
  * and flush) is materialised with several subsets/orders of the in-flight writes; each crash
  * image must open to exactly the state after some prefix of the operations, at least everything
  * before the last completed flush, never part of a batch; fsck must find nothing unrecoverable;
- * and the store must keep working after recovery (no stale record resurfacing).
+ * and the store must keep working after recovery (no stale record resurfacing). The operations
+ * are the shared seeded workload (workload.ts), the one `nexus torture power` runs too.
  */
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { CrashBlockDevice } from "./crash_device.ts";
 import { crc32c } from "./crc.ts";
 import { MemoryBlockDevice } from "./devices.ts";
-import { type BatchOp, StateFs } from "./engine.ts";
+import { StateFs } from "./engine.ts";
 import { StateFsError } from "./errors.ts";
 import { fsck } from "./fsck.ts";
-
-/** mulberry32: a tiny seeded PRNG so every run explores the same cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Op =
-  | { kind: "put"; key: string; value: Uint8Array }
-  | { kind: "delete"; key: string }
-  | { kind: "batch"; ops: BatchOp[]; abort: boolean }
-  | { kind: "sync" }
-  | { kind: "compact" }
-  | { kind: "reopen" };
-
-const KEYS = [..."abcdefgh"].map((c) => `/state/${c}`).concat(["/state/d/x", "/state/é"]);
-
-function value(rand: () => number): Uint8Array {
-  const r = rand();
-  const len = r < 0.1
-    ? 0
-    : r < 0.6
-    ? 1 + Math.floor(rand() * 40)
-    : r < 0.95
-    ? 300 + Math.floor(rand() * 400)
-    : 1200;
-  const v = new Uint8Array(len);
-  for (let i = 0; i < len; i++) v[i] = Math.floor(rand() * 256);
-  return v;
-}
-
-function genOps(rand: () => number, n: number): Op[] {
-  const live = new Set<string>();
-  const ops: Op[] = [];
-  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
-  while (ops.length < n) {
-    const r = rand();
-    if (r < 0.4) {
-      const key = pick(KEYS);
-      ops.push({ kind: "put", key, value: value(rand) });
-      live.add(key);
-    } else if (r < 0.55 && live.size > 0) {
-      const key = pick([...live]);
-      ops.push({ kind: "delete", key });
-      live.delete(key);
-    } else if (r < 0.75) {
-      const inBatch = new Set(live);
-      const bops: BatchOp[] = [];
-      const count = 1 + Math.floor(rand() * 4);
-      for (let i = 0; i < count; i++) {
-        if (rand() < 0.3 && inBatch.size > 0) {
-          const key = pick([...inBatch]);
-          bops.push({ op: "delete", key });
-          inBatch.delete(key);
-        } else {
-          const key = pick(KEYS);
-          bops.push({ op: "put", key, value: value(rand) });
-          inBatch.add(key);
-        }
-      }
-      const abort = rand() < 0.25;
-      ops.push({ kind: "batch", ops: bops, abort });
-      if (!abort) {
-        live.clear();
-        for (const k of inBatch) live.add(k);
-      }
-    } else if (r < 0.88) {
-      ops.push({ kind: "sync" });
-    } else if (r < 0.94) {
-      ops.push({ kind: "compact" });
-    } else {
-      ops.push({ kind: "reopen" });
-    }
-  }
-  return ops;
-}
+import { type WorkloadStep, workloadSteps } from "./workload.ts";
+import { Prng } from "../simulation/prng.ts";
 
 function fingerprint(entries: Iterable<[string, Uint8Array]>): string {
   return [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -111,7 +32,11 @@ async function stateOf(fs: StateFs): Promise<string> {
  * Applies `op` to the engine and, unless the engine refused with NO_SPACE, to the model.
  * Returns true when the op completed a durability point (a sync or a compaction).
  */
-async function apply(fs: StateFs, model: Map<string, Uint8Array>, op: Op): Promise<boolean> {
+async function apply(
+  fs: StateFs,
+  model: Map<string, Uint8Array>,
+  op: WorkloadStep,
+): Promise<boolean> {
   try {
     switch (op.kind) {
       case "put":
@@ -159,7 +84,6 @@ interface Run {
 }
 
 async function run(seed: number, n: number, blocks: number, maxReplayRecords?: number) {
-  const rand = prng(seed);
   const dev = new CrashBlockDevice(blocks);
   await StateFs.format(dev);
   const firstEvent = dev.eventCount;
@@ -168,7 +92,7 @@ async function run(seed: number, n: number, blocks: number, maxReplayRecords?: n
   const states = [fingerprint(model)];
   const opStart: number[] = [];
   const durablePoints: number[] = [];
-  for (const op of genOps(rand, n)) {
+  for (const op of workloadSteps(seed, n)) {
     opStart.push(dev.eventCount);
     if (await apply(fs, model, op)) durablePoints.push(opStart.length - 1);
     const fp = fingerprint(model);
@@ -196,29 +120,22 @@ function durableAt(r: Run, e: number): number {
   return lo;
 }
 
-function subsets(rand: () => number, n: number): number[][] {
+function subsets(rng: Prng, n: number): number[][] {
   const all = [...Array(n).keys()];
   const out = [[], all];
   if (n > 1) out.push([...all].reverse());
-  for (let k = 0; k < 4 && n > 0; k++) {
-    const chosen = all.filter(() => rand() < 0.5);
-    for (let i = chosen.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [chosen[i], chosen[j]] = [chosen[j], chosen[i]];
-    }
-    out.push(chosen);
-  }
+  for (let k = 0; k < 4 && n > 0; k++) out.push(rng.shuffle(all.filter(() => rng.bool())));
   return out;
 }
 
 async function crashEverywhere(r: Run, seed: number, stride = 1): Promise<number> {
-  const rand = prng(seed ^ 0x5eed);
+  const rng = Prng.stream(seed, "crash subsets");
   let images = 0;
   for (let e = r.firstEvent; e <= r.dev.eventCount; e += stride) {
     const inProgress = opAt(r, e);
     const lo = durableAt(r, e);
     const allowed = new Set(r.states.slice(lo, inProgress + 2));
-    for (const pick of subsets(rand, r.dev.inFlight(e).length)) {
+    for (const pick of subsets(rng, r.dev.inFlight(e).length)) {
       const img = r.dev.crashImage(e, pick);
       images++;
       const where = `seed ${seed}, crash before event ${e} (op ${inProgress}), writes [${pick}]`;
@@ -274,9 +191,9 @@ Deno.test("crash during a legacy journal's migration to NXS2 loses nothing", asy
   const expected = await stateOf(fs);
   await fs.compact();
   assertEquals(fs.stats().layout, "nxs2");
-  const rand = prng(99);
+  const rng = new Prng(99);
   for (let e = before; e <= dev.eventCount; e++) {
-    for (const pick of subsets(rand, dev.inFlight(e).length)) {
+    for (const pick of subsets(rng, dev.inFlight(e).length)) {
       const img = dev.crashImage(e, pick);
       const reopened = await StateFs.open(MemoryBlockDevice.fromBytes(img));
       assertEquals(await stateOf(reopened), expected, `crash before event ${e}`);

@@ -2,6 +2,18 @@
  * StateFS: the crash-safe key/value journal behind `/state` — block devices, the journal and
  * superblock codecs (docs/formats.md), the engine, fsck, and the CRCs the disk formats use.
  *
+ * @example A store on a memory device: write, sync, check
+ * ```ts
+ * import { fsck, MemoryBlockDevice, StateFs } from "./mod.ts";
+ *
+ * const dev = new MemoryBlockDevice(1024); // 512 KiB of 512-byte blocks
+ * await StateFs.format(dev);
+ * const fs = await StateFs.open(dev);
+ * await fs.put("/state/demo/greeting", new TextEncoder().encode("hello"));
+ * await fs.sync(); // durable from here on
+ * (await fsck(dev)).status; // "clean"
+ * ```
+ *
  * @module
  */
 

@@ -32,8 +32,13 @@ import {
   utf8Length,
 } from "./journal.ts";
 
-/** Blocks read per device request while scanning (1 MiB). */
+/** Most blocks read per device request while scanning (1 MiB). */
 const CHUNK_BLOCKS = 2048;
+/**
+ * Blocks of a scan's first request (64 KiB); each further one doubles up to {@link CHUNK_BLOCKS}.
+ * Most journals a boot opens are a few KiB: a first 1 MiB read was nearly all zeros.
+ */
+const FIRST_CHUNK_BLOCKS = 128;
 
 /** Why a scan stopped. */
 export type ScanStop =
@@ -117,6 +122,7 @@ export async function scanJournal(
   let stop: ScanStop;
   const slot = newRecordSlot();
   let locBase = 0;
+  let chunkBlocks = FIRST_CHUNK_BLOCKS;
   for (;;) {
     const r = decodeRecordInto(buf, pos, buf.length, slot);
     if (r === DECODED_RECORD) {
@@ -152,9 +158,10 @@ export async function scanJournal(
     // cheaper than joining buffers), at least enough for the pending record.
     const from = (base + pos - ((base + pos) % bs)) / bs;
     const n = Math.min(
-      Math.max(CHUNK_BLOCKS, Math.ceil(((base + pos) % bs + slot.size) / bs) + 1),
+      Math.max(chunkBlocks, Math.ceil(((base + pos) % bs + slot.size) / bs) + 1),
       blockCount - from,
     );
+    chunkBlocks = Math.min(chunkBlocks * 2, CHUNK_BLOCKS);
     buf = await dev.read(startBlock + from, n);
     locBase = chunks.length * LOC_SPAN;
     chunks.push(buf);

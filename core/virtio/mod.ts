@@ -10,6 +10,16 @@
  * - {@link VirtioBlkDriver}: the driver a simulated task runs through its syscalls; a StateFS
  *   `BlockDevice` over the whole disk.
  *
+ * @example A disk whose third write fails, for a fault-injection run
+ * ```ts
+ * import { faultOptions, FaultyStore, MemoryStore, parseFaultPlan } from "./mod.ts";
+ *
+ * const seed = 7;
+ * const plan = parseFaultPlan("ioerr@w3");
+ * const disk = new FaultyStore(new MemoryStore(2048), faultOptions(plan, seed));
+ * // Attach it behind a virtio-blk device (VirtioBlkMmio) at an MMIO window of a kernel.
+ * ```
+ *
  * @module
  */
 

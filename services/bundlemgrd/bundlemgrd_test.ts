@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/assert.ts";
 import { frameWriter } from "../../core/kernel/frame.ts";
 import { call } from "../../core/kernel/rpc.ts";
-import { runService as runBare, type RunServiceOptions } from "../testing.ts";
+import { runService as runBare, type RunServiceOptions } from "../testing/rig.ts";
 import type { ServiceModule } from "../../core/kernel/service.ts";
-import { fakePolicyd, type PolicyQuestion } from "../statefsd/test_rig.ts";
+import { fakePolicyd, type PolicyQuestion } from "../testing/statefs.ts";
 import { bundlemgrd } from "./main.ts";
 import {
   BN_DENIED,

@@ -12,8 +12,8 @@ import {
   SF_IO_ERROR,
   StatefsClient,
 } from "../statefsd/protocol.ts";
-import { diskOptions, fakePolicyd, makeDisk } from "../statefsd/test_rig.ts";
-import { bootServices, type FakePeer, type HarnessResult } from "../testing.ts";
+import { diskOptions, fakePolicyd, makeDisk } from "../testing/statefs.ts";
+import { bootServices, type FakePeer, type RigResult } from "../testing/rig.ts";
 import { DEVICE_KEY_PATH, Keystore, keystored } from "./main.ts";
 import {
   decodeReply,
@@ -55,7 +55,7 @@ function boot(
     statefs?: FakePeer;
     grants?: Record<string, string[]>;
   } = {},
-): Promise<HarnessResult> {
+): Promise<RigResult> {
   const store = opts.store ?? makeDisk();
   return bootServices({
     services: [

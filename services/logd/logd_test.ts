@@ -3,7 +3,7 @@ import { frameWriter } from "../../core/kernel/frame.ts";
 import { fnv1a64 } from "../../core/kernel/fnv.ts";
 import { call } from "../../core/kernel/rpc.ts";
 import { MAX_FRAME, type Syscalls } from "../../core/kernel/types.ts";
-import { runService } from "../testing.ts";
+import { runService } from "../testing/rig.ts";
 import { logd } from "./main.ts";
 import {
   decodeAppendReply,

@@ -1,5 +1,5 @@
 import { logd } from "../logd/main.ts";
-import { runService } from "../testing.ts";
+import { runService } from "../testing/rig.ts";
 import { policyd } from "./main.ts";
 import { policyCheck } from "./protocol.ts";
 

@@ -7,7 +7,7 @@ import { RIGHT_RECV } from "../../core/kernel/types.ts";
 import { decodeRequest as decodeLogRequest } from "../logd/protocol.ts";
 import { logd } from "../logd/main.ts";
 import { logQuery } from "../logd/protocol.ts";
-import { runService } from "../testing.ts";
+import { runService } from "../testing/rig.ts";
 import { AUDIT_BACKLOG, policyd } from "./main.ts";
 import { DELEGATE_GRANT, GrantsError, parseGrants, Policy } from "./policy.ts";
 import {

@@ -1,7 +1,7 @@
 import { assertEquals, assertNotEquals, assertRejects, assertThrows } from "../../tests/assert.ts";
 import { frameWriter } from "../../core/kernel/frame.ts";
 import { call } from "../../core/kernel/rpc.ts";
-import { runService } from "../testing.ts";
+import { runService } from "../testing/rig.ts";
 import { rngd } from "./main.ts";
 import {
   decodeGetReply,

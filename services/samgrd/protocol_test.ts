@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
-import { bootServices } from "../testing.ts";
+import { bootServices } from "../testing/rig.ts";
 import {
   decodeRequest,
   encodeLookup,

@@ -2,7 +2,7 @@ import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { frameWriter } from "../../core/kernel/frame.ts";
 import { call } from "../../core/kernel/rpc.ts";
 import type { Syscalls } from "../../core/kernel/types.ts";
-import { bootServices, runService } from "../testing.ts";
+import { bootServices, runService } from "../testing/rig.ts";
 import { samgrd } from "./main.ts";
 import {
   decodeReply,

@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "../../tests/assert.ts";
-import { bootServices, type FakePeer } from "../testing.ts";
+import { bootServices, type FakePeer } from "../testing/rig.ts";
 import {
   decodeRequest,
   SF_OK,

@@ -5,7 +5,7 @@ import { MemoryStore } from "../../core/virtio/store.ts";
 import { STATEFS_TYPE_GUID } from "../../core/statefs/gpt.ts";
 import { logd } from "../logd/main.ts";
 import { logQuery } from "../logd/protocol.ts";
-import { bootServices, type FakePeer, type HarnessClient, type HarnessResult } from "../testing.ts";
+import { bootServices, type FakePeer, type RigClient, type RigResult } from "../testing/rig.ts";
 import { statefsd } from "./main.ts";
 import { MemoryBlockDevice, StateFs } from "../../core/statefs/mod.ts";
 import {
@@ -34,7 +34,7 @@ import {
   makeDisk,
   type PolicyQuestion,
   TEST_STATE_FIRST_LBA,
-} from "./test_rig.ts";
+} from "../testing/statefs.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -48,7 +48,7 @@ const GRANTS: Record<string, string[]> = {
 
 interface BootOptions {
   store?: MemoryStore;
-  clients?: HarnessClient[];
+  clients?: RigClient[];
   grants?: Record<string, string[]>;
   log?: PolicyQuestion[];
   config?: Record<string, unknown>;
@@ -57,7 +57,7 @@ interface BootOptions {
   policyd?: FakePeer;
 }
 
-function boot(opts: BootOptions = {}): Promise<HarnessResult> {
+function boot(opts: BootOptions = {}): Promise<RigResult> {
   const store = opts.store ?? makeDisk();
   return bootServices({
     services: [
@@ -81,7 +81,7 @@ function client(
     sf: StatefsClient,
   ) => Promise<void>,
   name = "client",
-): HarnessClient {
+): RigClient {
   return {
     name,
     body: (sys, slots) => body(sys, slots, new StatefsClient(sys, slots.statefsd, slots.reply)),

@@ -2,11 +2,11 @@ import { assert } from "../../tests/assert.ts";
 import { STATEFS_TYPE_GUID } from "../../core/statefs/gpt.ts";
 import type { MemoryStore } from "../../core/virtio/store.ts";
 import { logd } from "../logd/main.ts";
-import { bootServices, type HarnessResult } from "../testing.ts";
+import { bootServices, type RigResult } from "../testing/rig.ts";
 import { statefsd } from "./main.ts";
-import { diskOptions, fakePolicyd, makeDisk } from "./test_rig.ts";
+import { diskOptions, fakePolicyd, makeDisk } from "../testing/statefs.ts";
 
-function boot(store: MemoryStore, partition?: unknown): Promise<HarnessResult> {
+function boot(store: MemoryStore, partition?: unknown): Promise<RigResult> {
   return bootServices({
     services: [
       { module: logd },

@@ -8,8 +8,8 @@ import { ed25519PublicKey } from "../keystored/protocol.ts";
 import { logd } from "../logd/main.ts";
 import { rngd } from "../rngd/main.ts";
 import { statefsd } from "../statefsd/main.ts";
-import { diskOptions, fakePolicyd, makeDisk } from "../statefsd/test_rig.ts";
-import { bootServices, type HarnessResult, type InitOptions } from "../testing.ts";
+import { diskOptions, fakePolicyd, makeDisk } from "../testing/statefs.ts";
+import { bootServices, type InitOptions, type RigResult } from "../testing/rig.ts";
 import { updated, UpdatedConfigError, updatePublicKey } from "./main.ts";
 import {
   buildSystemSet,
@@ -48,7 +48,7 @@ interface BootOpts {
 async function boot(
   body: (ud: UpdateClient, sys: Syscalls, slots: Readonly<Record<string, number>>) => Promise<void>,
   opts: BootOpts = {},
-): Promise<HarnessResult> {
+): Promise<RigResult> {
   const config = opts.config ?? { update_pubkey: (await ed25519PublicKey(UPDATE_SEED)).toHex() };
   return bootServices({
     services: [

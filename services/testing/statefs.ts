@@ -26,8 +26,8 @@ import {
   PO_ALLOW,
   PO_DENY,
 } from "../policyd/protocol.ts";
-import type { FakePeer, HarnessOptions } from "../testing.ts";
-import { STATE_PARTITION } from "./main.ts";
+import type { FakePeer, RigOptions } from "./rig.ts";
+import { STATE_PARTITION } from "../statefsd/main.ts";
 
 /** Sectors of the default test disk (4 MiB). */
 export const TEST_DISK_SECTORS = 8192;
@@ -73,7 +73,7 @@ export function makeDisk(opts: DiskOptions = {}): MemoryStore {
 export function diskOptions(
   store: MemoryStore,
   opts: { legacy?: boolean } = {},
-): Pick<HarnessOptions, "mmio" | "memory"> {
+): Pick<RigOptions, "mmio" | "memory"> {
   return {
     memory: new GuestMemory(2 * 1024 * 1024),
     mmio: [{ window: 0, device: new VirtioBlkMmio(store, { legacy: opts.legacy }) }],

@@ -1,38 +1,44 @@
 /**
- * A test harness that boots service modules on a real {@link Kernel}, wired the way the system
- * wiring plan (and init) wires them, plus client tasks that talk to them; it collects the
- * console. Used by every service's tests.
+ * The test rig for services: it boots service modules on a real {@link Kernel}, wired from the
+ * system manifest exactly as init wires them, plus client tasks that talk to them, and collects
+ * the console. Used by every service's tests.
  *
- * Wiring, per task (service or client):
- * - slot 0: the bootstrap endpoint the kernel gives every task;
- * - slot 1: SEND to the harness's stand-in init (it answers `RT` ROUTE_GET and `IH` HEALTH_OK,
- *   see {@link InitOptions}); slot 2: RECV on the task's own control inbox;
- * - each slot a service module requires, by name: `inbox` = its own request endpoint (with the
- *   rights the module asks for), `reply` = its own reply inbox (SEND|RECV), a name of another
- *   booted service (or fake peer) = SEND to that peer's endpoint, an `mmio` need = the MMIO
- *   window given in {@link HarnessService.mmioWindows} (window 0 by default);
- * - a client gets `reply` plus SEND to every service (or the ones in {@link HarnessClient.peers}).
+ * Wiring comes from the manifest (the product's `images/system.toml` unless a test passes its
+ * own, see {@link RigOptions.manifest}), so a test cannot pass on a wiring the product would not
+ * build:
+ * - a service module is wired from the manifest's `[[service]]` entry of the same name; one the
+ *   manifest does not declare, or whose required slots it does not declare, is refused;
+ * - every slot the entry declares is placed at its declared number with its declared rights, on
+ *   its declared target: an endpoint (created for its owner with the declared depth) or an MMIO
+ *   window. `env.slots` holds every declared slot, as init hands it over;
+ * - a slot aimed at an endpoint whose owner is not booted stays empty, so a test boots only the
+ *   peers it needs (or {@link FakePeer}s standing in for them, under the same names);
+ * - slot 0 is the bootstrap endpoint, slot 1 SEND to the rig's stand-in init (it answers `RT`
+ *   ROUTE_GET from the sender's declared slots and `IH` HEALTH_OK, see {@link InitOptions}),
+ *   slot 2 RECV on the task's own control inbox.
  *
- * Slot numbers come from {@link HarnessService.slots} or are assigned from 3 upward in the order
- * of the module's needs; `env.slots` always names every required slot (even an
- * {@link HarnessService.omit}ted one, whose cap is simply not placed), so slot-check failures can
- * be provoked on purpose.
+ * A test may deviate on purpose, to provoke a failure the product must survive:
+ * {@link RigService.slots} moves a slot, {@link RigService.omit} leaves a cap out (its number
+ * still appears in `env.slots`), {@link RigService.rights} places other rights.
+ *
+ * Clients are test tasks outside the manifest: each gets `reply` plus SEND to every booted service
+ * (or the ones in {@link RigClient.peers}), numbered from 3 upward unless given.
  *
  * The run has two parts: the kernel runs until every client body has returned (or nothing can
  * progress, which is reported as a deadlock with the task table), then up to
- * {@link HarnessOptions.settleSteps} more steps let servers finish work already queued (such as
+ * {@link RigOptions.settleSteps} more steps let servers finish work already queued (such as
  * fire-and-forget audit records). A client that throws, a task that panics, a deadlock or an
- * exhausted step budget fail the run with a {@link HarnessError} carrying the console tail.
+ * exhausted step budget fail the run with a {@link RigError} carrying the console tail.
  *
  * @module
  */
 
-import { Kernel, type RunResult } from "../core/kernel/kernel.ts";
-import type { ConsoleLine } from "../core/kernel/console.ts";
-import { fnv1a64 } from "../core/kernel/fnv.ts";
-import { readHeader } from "../core/kernel/frame.ts";
-import { type Handler, serve } from "../core/kernel/rpc.ts";
-import type { ServiceModule } from "../core/kernel/service.ts";
+import { Kernel, type RunResult } from "../../core/kernel/kernel.ts";
+import type { ConsoleLine } from "../../core/kernel/console.ts";
+import { fnv1a64 } from "../../core/kernel/fnv.ts";
+import { readHeader } from "../../core/kernel/frame.ts";
+import { type Handler, serve } from "../../core/kernel/rpc.ts";
+import type { ServiceModule } from "../../core/kernel/service.ts";
 import {
   CAP_SLOTS,
   FIRST_SERVICE_SLOT,
@@ -45,7 +51,7 @@ import {
   SLOT_CTRL_SEND,
   type Syscalls,
   type Tracer,
-} from "../core/kernel/types.ts";
+} from "../../core/kernel/types.ts";
 import {
   decodeHealthOk,
   decodeRouteGet,
@@ -59,46 +65,56 @@ import {
   RT_MALFORMED,
   RT_NOT_FOUND,
   RT_OK,
-} from "../core/kernel/init_protocol.ts";
+} from "../../core/kernel/init_protocol.ts";
+import {
+  DEFAULT_MANIFEST_PATH,
+  findEndpoint,
+  findService,
+  INIT_NAME,
+  loadManifest,
+  requireLoadable,
+  type ServiceDecl,
+  type SystemManifest,
+} from "../../init/mod.ts";
 
-/** Name of the harness's stand-in init task (and the identity init has in the system). */
-export const INIT_NAME = "init";
-
-/** Default queue depth of a service's request endpoint. */
+/** Queue depth of a fake peer's or client's endpoint the manifest does not declare. */
 export const DEFAULT_INBOX_DEPTH = 16;
-/** Default queue depth of a reply inbox and a control inbox. */
+/** Queue depth of a client's reply inbox and of every control inbox. */
 export const DEFAULT_REPLY_DEPTH = 4;
 
-/** A real service module booted by the harness. */
-export interface HarnessService {
-  /** The module under test (or a real peer). */
+/** A real service module booted by the rig. */
+export interface RigService {
+  /** The module under test (or a real peer); the manifest must declare a service of its name. */
   module: ServiceModule;
   /** `env.config` for it. */
   config?: Record<string, unknown>;
-  /** Slot numbers by slot name; needs not listed here get numbers from 3 upward. */
+  /** Slot numbers that replace the manifest's, by slot name (a deliberate miswiring). */
   slots?: Record<string, number>;
-  /** Required slots whose cap is left out (their number still appears in `env.slots`). */
+  /** Declared slots whose cap is left out (their number still appears in `env.slots`). */
   omit?: string[];
-  /** Rights to place instead of the required ones, by slot name (to provoke rights problems). */
+  /** Rights to place instead of the declared ones, by slot name (to provoke rights problems). */
   rights?: Record<string, number>;
-  /** MMIO window for each `mmio` need, by slot name (default window 0). */
+  /** MMIO window to place instead of the declared one, by slot name. */
   mmioWindows?: Record<string, number>;
-  /** Queue depth of its request endpoint. */
+  /** Queue depth of its request endpoint instead of the declared one. */
   inboxDepth?: number;
 }
 
 /** A hand-written peer: a task that serves `handler` on its own request endpoint. */
 export interface FakePeer {
-  /** Task name (and so identity), and the slot name clients use to reach it. */
+  /**
+   * Task name (and so identity). It owns the endpoint of the same name, so the slots the
+   * manifest aims at that endpoint reach it, and clients reach it under this name.
+   */
   name: string;
   /** Answers each request (see core/kernel/rpc.ts `serve`). */
   handler: (request: Message, sys: Syscalls) => ReturnType<Handler>;
-  /** Queue depth of its request endpoint. */
+  /** Queue depth of its request endpoint (default: the declared depth, else 16). */
   inboxDepth?: number;
 }
 
 /** A client task. */
-export interface HarnessClient {
+export interface RigClient {
   /** Task name; gives the client its identity (policy is keyed on it). Default "client". */
   name?: string;
   /** Services (by name) it gets a SEND cap to; default every service and fake peer. */
@@ -131,11 +147,13 @@ export interface InitOptions {
 }
 
 /** Options for {@link bootServices}. */
-export interface HarnessOptions {
+export interface RigOptions {
   /** Services and fake peers, in start order. */
-  services: Array<HarnessService | FakePeer>;
+  services: Array<RigService | FakePeer>;
   /** Client tasks, started after every service. */
-  clients?: HarnessClient[];
+  clients?: RigClient[];
+  /** The manifest services are wired from; default the product's (`images/system.toml`). */
+  manifest?: SystemManifest;
   /** Boot seed handed to every service. Default 1. */
   seed?: number;
   /** The stand-in init; `false` leaves slots 1 and 2 empty (needed to run a client named "init"). */
@@ -154,8 +172,8 @@ export interface HarnessOptions {
   allowPanics?: boolean;
 }
 
-/** What a harness run produced. */
-export interface HarnessResult {
+/** What a rig run produced. */
+export interface RigResult {
   /** The kernel, for further inspection (task table, more runs). */
   kernel: Kernel;
   /** Console lines with time and pid. */
@@ -174,43 +192,57 @@ export interface HarnessResult {
   run: RunResult;
 }
 
-/** A harness run that did not complete as a test expects. */
-export class HarnessError extends Error {
+/** A rig run that did not complete as a test expects, or a wiring the rig refuses to build. */
+export class RigError extends Error {
   /** Creates an error; `lines` is the console at the time. */
   constructor(message: string, readonly lines: string[], options?: { cause?: unknown }) {
     super(`${message}\n--- console (last 40 lines) ---\n${lines.slice(-40).join("\n")}`, options);
-    this.name = "HarnessError";
+    this.name = "RigError";
   }
 }
 
+let productManifest: Promise<SystemManifest> | undefined;
+
+/** The product's manifest, loaded once per test process. */
+export function defaultManifest(): Promise<SystemManifest> {
+  productManifest ??= loadManifest(DEFAULT_MANIFEST_PATH).then(requireLoadable);
+  return productManifest;
+}
+
+/** One booted task as the stand-in init and the clients see it. */
 interface Wiring {
   name: string;
   pid: number;
   /** Endpoint clients and peers send to (services and fake peers). */
   endpoint?: number;
+  /** Slot numbers by slot name, as the task's `env.slots` (or a client's `slots`) holds them. */
   slots: Record<string, number>;
-  /** Slot names that hold SEND to another task's endpoint (routable). */
-  peers: Set<string>;
+  /** Routable names (endpoint names) -> the slot holding SEND to that endpoint, where placed. */
+  routes: Map<string, number>;
 }
 
-function isFake(s: HarnessService | FakePeer): s is FakePeer {
+function isFake(s: RigService | FakePeer): s is FakePeer {
   return "handler" in s;
 }
 
-/** Assigns numbers: fixed ones first, then from 3 upward skipping taken ones. */
+function checkSlotNumber(name: string, slot: number): void {
+  if (!Number.isInteger(slot) || slot < FIRST_SERVICE_SLOT || slot >= CAP_SLOTS) {
+    throw new RigError(
+      `slot ${name} = ${slot}: must be ${FIRST_SERVICE_SLOT}..${CAP_SLOTS - 1}`,
+      [],
+    );
+  }
+}
+
+/** Assigns client slot numbers: fixed ones first, then from 3 upward skipping taken ones. */
 function assignSlots(names: string[], fixed: Record<string, number> = {}): Record<string, number> {
   const out: Record<string, number> = {};
   const taken = new Set<number>([0, SLOT_CTRL_SEND, SLOT_CTRL_RECV]);
   for (const name of names) {
     const slot = fixed[name];
     if (slot === undefined) continue;
-    if (!Number.isInteger(slot) || slot < FIRST_SERVICE_SLOT || slot >= CAP_SLOTS) {
-      throw new HarnessError(
-        `slot ${name} = ${slot}: must be ${FIRST_SERVICE_SLOT}..${CAP_SLOTS - 1}`,
-        [],
-      );
-    }
-    if (taken.has(slot)) throw new HarnessError(`slot ${slot} given twice (${name})`, []);
+    checkSlotNumber(name, slot);
+    if (taken.has(slot)) throw new RigError(`slot ${slot} given twice (${name})`, []);
     out[name] = slot;
     taken.add(slot);
   }
@@ -224,8 +256,54 @@ function assignSlots(names: string[], fixed: Record<string, number> = {}): Recor
   return out;
 }
 
+/**
+ * A service's slot numbers: the manifest's, with the test's deliberate moves applied. Refuses a
+ * module whose required slots the manifest does not declare (the product validator would too).
+ */
+function serviceSlots(m: SystemManifest, s: RigService): {
+  decl: ServiceDecl;
+  slots: Record<string, number>;
+} {
+  const name = s.module.name;
+  const decl = findService(m, name);
+  if (decl === undefined) {
+    throw new RigError(`the manifest (${m.file}) declares no service "${name}"`, []);
+  }
+  for (const need of s.module.requiredSlots) {
+    const d = decl.slots.find((x) => x.name === need.name);
+    if (d === undefined) {
+      throw new RigError(
+        `the manifest (${m.file}) declares no slot "${need.name}" for ${name}, which requires it`,
+        [],
+      );
+    }
+    if ((d.target.kind === "mmio") !== (need.kind === "mmio")) {
+      throw new RigError(`slot ${need.name} of ${name}: the manifest declares another kind`, []);
+    }
+  }
+  const slots: Record<string, number> = {};
+  for (const d of decl.slots) slots[d.name] = d.slot;
+  for (const [slotName, slot] of Object.entries(s.slots ?? {})) {
+    if (!(slotName in slots)) {
+      throw new RigError(`slot ${slotName}: ${name} declares no such slot`, []);
+    }
+    checkSlotNumber(slotName, slot);
+    slots[slotName] = slot;
+  }
+  const seen = new Map<number, string>();
+  for (const [slotName, slot] of Object.entries(slots)) {
+    const other = seen.get(slot);
+    if (other !== undefined) {
+      throw new RigError(`slot ${slot} given twice (${other} and ${slotName} of ${name})`, []);
+    }
+    seen.set(slot, slotName);
+  }
+  return { decl, slots };
+}
+
 /** Boots `opts.services` and runs `opts.clients` against them; see the module documentation. */
-export async function bootServices(opts: HarnessOptions): Promise<HarnessResult> {
+export async function bootServices(opts: RigOptions): Promise<RigResult> {
+  const m = opts.manifest ?? await defaultManifest();
   const kernel = new Kernel({ memory: opts.memory, tracer: opts.tracer });
   const seed = opts.seed ?? 1;
   const lines = () => kernel.console.lines().map((l) => l.text);
@@ -237,13 +315,15 @@ export async function bootServices(opts: HarnessOptions): Promise<HarnessResult>
   ];
   const seen = new Set<string>();
   for (const name of names) {
-    if (seen.has(name)) throw new HarnessError(`two tasks named "${name}"`, []);
+    if (seen.has(name)) throw new RigError(`two tasks named "${name}"`, []);
     seen.add(name);
   }
   for (const { window, device } of opts.mmio ?? []) kernel.attachMmio(window, device);
 
   const wiring = new Map<string, Wiring>();
   const byIdentity = new Map<bigint, Wiring>();
+  /** Endpoint name -> kernel endpoint id, for every endpoint created so far. */
+  const endpoints = new Map<string, number>();
   const routes: RouteRecord[] = [];
   const health: string[] = [];
   const register = (w: Wiring) => {
@@ -263,7 +343,7 @@ export async function bootServices(opts: HarnessOptions): Promise<HarnessResult>
       endpointId: initEndpoint,
       rights: RIGHT_SEND | RIGHT_RECV,
     });
-    register({ name: INIT_NAME, pid, endpoint: initEndpoint, slots: {}, peers: new Set() });
+    register({ name: INIT_NAME, pid, endpoint: initEndpoint, slots: {}, routes: new Map() });
   }
 
   const placeControl = (pid: number) => {
@@ -281,55 +361,56 @@ export async function bootServices(opts: HarnessOptions): Promise<HarnessResult>
     });
   };
 
-  // Spawn every service first so each has a pid and an endpoint before any wiring refers to it.
-  const envSlots = new Map<string, Record<string, number>>();
+  // Spawn every service first, creating the endpoints each owns, so every slot's target exists
+  // before any cap is placed (init defers such slots; the result is the same).
+  const decls = new Map<string, { decl: ServiceDecl; service: RigService }>();
   for (const s of opts.services) {
     if (isFake(s)) {
       const inbox = FIRST_SERVICE_SLOT;
       const pid = kernel.spawn(s.name, (sys) => serve(sys, inbox, (req) => s.handler(req, sys)));
-      const endpoint = kernel.createEndpoint(pid, s.inboxDepth ?? DEFAULT_INBOX_DEPTH);
+      const depth = s.inboxDepth ?? findEndpoint(m, s.name)?.depth ?? DEFAULT_INBOX_DEPTH;
+      const endpoint = kernel.createEndpoint(pid, depth);
+      endpoints.set(s.name, endpoint);
       kernel.placeCap(pid, inbox, { kind: "endpoint", endpointId: endpoint, rights: RIGHT_RECV });
-      register({ name: s.name, pid, endpoint, slots: { inbox }, peers: new Set() });
+      register({ name: s.name, pid, endpoint, slots: { inbox }, routes: new Map() });
       placeControl(pid);
       continue;
     }
     const mod = s.module;
-    const slots = assignSlots(mod.requiredSlots.map((n) => n.name), s.slots);
-    envSlots.set(mod.name, slots);
+    const { decl, slots } = serviceSlots(m, s);
+    decls.set(mod.name, { decl, service: s });
     const env = {
       slots: Object.freeze({ ...slots }),
       seed,
       config: Object.freeze({ ...s.config }),
     };
     const pid = kernel.spawn(mod.name, (sys) => mod.main(sys, env));
-    const endpoint = kernel.createEndpoint(pid, s.inboxDepth ?? DEFAULT_INBOX_DEPTH);
-    register({ name: mod.name, pid, endpoint, slots, peers: new Set() });
+    for (const ep of m.endpoints) {
+      if (ep.owner !== mod.name) continue;
+      const depth = ep.name === mod.name ? s.inboxDepth ?? ep.depth : ep.depth;
+      endpoints.set(ep.name, kernel.createEndpoint(pid, depth));
+    }
+    register({ name: mod.name, pid, endpoint: endpoints.get(mod.name), slots, routes: new Map() });
   }
 
-  // Now place each service's caps.
-  for (const s of opts.services) {
-    if (isFake(s)) continue;
-    const w = wiring.get(s.module.name)!;
+  // Now place each service's declared caps.
+  for (const { decl, service } of decls.values()) {
+    const w = wiring.get(decl.name)!;
     placeControl(w.pid);
-    const omit = new Set(s.omit ?? []);
-    for (const need of s.module.requiredSlots) {
-      if (omit.has(need.name)) continue;
-      const slot = w.slots[need.name];
-      const rights = s.rights?.[need.name] ?? need.rights;
-      if (need.kind === "mmio") {
-        const window = s.mmioWindows?.[need.name] ?? 0;
+    const omit = new Set(service.omit ?? []);
+    for (const d of decl.slots) {
+      if (omit.has(d.name)) continue;
+      const slot = w.slots[d.name];
+      const rights = service.rights?.[d.name] ?? d.rights;
+      if (d.target.kind === "mmio") {
+        const window = service.mmioWindows?.[d.name] ?? d.target.window;
         kernel.placeCap(w.pid, slot, { kind: "mmio", window, rights });
-      } else if (need.name === "inbox") {
-        kernel.placeCap(w.pid, slot, { kind: "endpoint", endpointId: w.endpoint!, rights });
-      } else if (need.name === "reply") {
-        const inbox = kernel.createEndpoint(w.pid, DEFAULT_REPLY_DEPTH);
-        kernel.placeCap(w.pid, slot, { kind: "endpoint", endpointId: inbox, rights });
-      } else {
-        const peer = wiring.get(need.name);
-        if (peer?.endpoint === undefined || peer.name === INIT_NAME) continue;
-        kernel.placeCap(w.pid, slot, { kind: "endpoint", endpointId: peer.endpoint, rights });
-        w.peers.add(need.name);
+        continue;
       }
+      const endpointId = endpoints.get(d.target.endpoint);
+      if (endpointId === undefined) continue; // its owner is not booted
+      kernel.placeCap(w.pid, slot, { kind: "endpoint", endpointId, rights });
+      if ((d.rights & RIGHT_SEND) !== 0) w.routes.set(d.target.endpoint, slot);
     }
   }
 
@@ -342,7 +423,7 @@ export async function bootServices(opts: HarnessOptions): Promise<HarnessResult>
     const peers = c.peers ?? serviceNames;
     for (const p of peers) {
       if (!serviceNames.includes(p)) {
-        throw new HarnessError(`client ${name} names unknown peer "${p}"`, []);
+        throw new RigError(`client ${name} names unknown peer "${p}"`, []);
       }
     }
     const slots = assignSlots(["reply", ...peers], c.slots);
@@ -356,7 +437,12 @@ export async function bootServices(opts: HarnessOptions): Promise<HarnessResult>
         done++;
       }
     });
-    const w: Wiring = { name, pid, slots, peers: new Set(peers) };
+    const w: Wiring = {
+      name,
+      pid,
+      slots,
+      routes: new Map(peers.map((p) => [p, slots[p]])),
+    };
     register(w);
     placeControl(pid);
     const inbox = kernel.createEndpoint(pid, DEFAULT_REPLY_DEPTH);
@@ -366,11 +452,11 @@ export async function bootServices(opts: HarnessOptions): Promise<HarnessResult>
       rights: RIGHT_SEND | RIGHT_RECV,
     });
     for (const p of peers) {
-      kernel.placeCap(pid, slots[p], {
-        kind: "endpoint",
-        endpointId: wiring.get(p)!.endpoint!,
-        rights: RIGHT_SEND,
-      });
+      const endpointId = wiring.get(p)!.endpoint;
+      if (endpointId === undefined) {
+        throw new RigError(`client ${name}: ${p} has no endpoint named "${p}" to send to`, []);
+      }
+      kernel.placeCap(pid, slots[p], { kind: "endpoint", endpointId, rights: RIGHT_SEND });
     }
   }
 
@@ -387,7 +473,7 @@ export async function bootServices(opts: HarnessOptions): Promise<HarnessResult>
         t.blockedOn ? ` on ${t.blockedOn.op} slot ${t.blockedOn.slot} (${t.blockedOn.peer})` : ""
       }`
     );
-    throw new HarnessError(`clients did not finish: ${why}\n${table.join("\n")}`, lines());
+    throw new RigError(`clients did not finish: ${why}\n${table.join("\n")}`, lines());
   }
   run = await kernel.run({ maxSteps: opts.settleSteps ?? 2_000 });
 
@@ -396,11 +482,11 @@ export async function bootServices(opts: HarnessOptions): Promise<HarnessResult>
   if (failures.length > 0) {
     const { name, err } = failures[0];
     const msg = err instanceof Error ? err.message : String(err);
-    throw new HarnessError(`client ${name} failed: ${msg}`, texts, { cause: err });
+    throw new RigError(`client ${name} failed: ${msg}`, texts, { cause: err });
   }
   if (!opts.allowPanics) {
     const panic = texts.find((t) => t.startsWith("panic:"));
-    if (panic) throw new HarnessError(`a task panicked: ${panic}`, texts);
+    if (panic) throw new RigError(`a task panicked: ${panic}`, texts);
   }
   const slots: Record<string, Record<string, number>> = {};
   const pids: Record<string, number> = {};
@@ -413,33 +499,35 @@ export async function bootServices(opts: HarnessOptions): Promise<HarnessResult>
 
 /** Options for {@link runService}: one module under test, its peers and one client. */
 export interface RunServiceOptions {
-  /** Slot numbers for the module under test. */
+  /** Slot numbers that replace the manifest's for the module under test. */
   slots?: Record<string, number>;
   /** `env.config` for the module under test. */
   config?: Record<string, unknown>;
-  /** Required slots of the module under test left empty. */
+  /** Declared slots of the module under test left empty. */
   omit?: string[];
   /** Rights overrides for the module under test. */
   rights?: Record<string, number>;
   /** MMIO windows for the module under test. */
   mmioWindows?: Record<string, number>;
   /** Peers booted before it (real modules or fakes), in start order. */
-  peers?: Array<HarnessService | FakePeer>;
+  peers?: Array<RigService | FakePeer>;
   /** The client body (optional: a boot alone tests the startup lines). */
-  client?: HarnessClient["body"];
+  client?: RigClient["body"];
   /** Client task name (identity). Default "client". */
   clientName?: string;
-  /** Further options passed to {@link bootServices}. */
+  /** See {@link RigOptions.manifest}. */
+  manifest?: SystemManifest;
+  /** See {@link RigOptions.seed}. */
   seed?: number;
-  /** See {@link HarnessOptions.init}. */
+  /** See {@link RigOptions.init}. */
   init?: InitOptions | false;
-  /** See {@link HarnessOptions.mmio}. */
-  mmio?: HarnessOptions["mmio"];
-  /** See {@link HarnessOptions.memory}. */
+  /** See {@link RigOptions.mmio}. */
+  mmio?: RigOptions["mmio"];
+  /** See {@link RigOptions.memory}. */
   memory?: PhysMemory;
-  /** See {@link HarnessOptions.allowPanics}. */
+  /** See {@link RigOptions.allowPanics}. */
   allowPanics?: boolean;
-  /** See {@link HarnessOptions.maxSteps}. */
+  /** See {@link RigOptions.maxSteps}. */
   maxSteps?: number;
 }
 
@@ -451,7 +539,7 @@ export interface RunServiceOptions {
 export function runService(
   module: ServiceModule,
   opts: RunServiceOptions = {},
-): Promise<HarnessResult> {
+): Promise<RigResult> {
   return bootServices({
     services: [
       ...(opts.peers ?? []),
@@ -465,6 +553,7 @@ export function runService(
       },
     ],
     clients: opts.client ? [{ name: opts.clientName, body: opts.client }] : [],
+    manifest: opts.manifest,
     seed: opts.seed,
     init: opts.init,
     mmio: opts.mmio,
@@ -501,7 +590,9 @@ function answerInit(
   if (r.name === REPLY_ROUTE_NAME) {
     return reply === undefined ? answer(RT_NOT_FOUND) : answer(RT_OK, reply, reply);
   }
-  if (!sender.peers.has(r.name)) return answer(RT_NOT_FOUND);
+  // Like init: a route is a placed SEND slot on the endpoint of that name.
+  const route = sender.routes.get(r.name);
+  if (route === undefined) return answer(RT_NOT_FOUND);
   if (opts.allowRoute && !opts.allowRoute(sender.name, r.name)) return answer(RT_DENIED);
-  return answer(RT_OK, sender.slots[r.name], reply ?? 0);
+  return answer(RT_OK, route, reply ?? 0);
 }

@@ -1,0 +1,101 @@
+/**
+ * Whole `nexus` processes against Deno's own start-up, measured in the same run: CPU (user +
+ * system) and peak memory from GNU time, medians of interleaved rounds, printed as ratios against
+ * `deno eval 0`:
+ *
+ * - `nexus --version`: start-up plus the root program, no command module loaded;
+ * - `nexus --help`: every command module loaded (the difference is module loading);
+ * - `nexus boot --phase mmio --until-marker`: the README's first command, a fresh image each time.
+ *
+ * Needs `/usr/bin/time` (GNU time); without it the figures are reported as not measured.
+ */
+
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const ROUNDS = 5;
+
+const dir = await Deno.makeTempDir({ prefix: "nexus-process-bench-" });
+
+interface Sample {
+  cpu: number;
+  maxKiB: number;
+}
+
+/** Runs `cmd` under GNU time in `dir`; CPU seconds and peak resident KiB. */
+async function timed(cmd: string[]): Promise<Sample> {
+  const out = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "%U %S %M", ...cmd],
+    cwd: dir,
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const last = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1) ?? "";
+  const [user, sys, maxKiB] = last.split(/\s+/).map(Number);
+  if (![user, sys, maxKiB].every(Number.isFinite)) {
+    throw new Error(`${cmd.slice(0, 4).join(" ")}: ${last}`);
+  }
+  return { cpu: user + sys, maxKiB };
+}
+
+const nexus = (...args: string[]) => [
+  Deno.execPath(),
+  "run",
+  "--quiet",
+  "--config",
+  CONFIG,
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  MAIN,
+  ...args,
+];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function compare(): Promise<void> {
+  const runs: Record<string, string[]> = {
+    "deno eval 0": [Deno.execPath(), "eval", "0"],
+    "nexus --version": nexus("--version"),
+    "nexus --help": nexus("--help"),
+    "nexus boot --phase mmio --until-marker": nexus(
+      "boot",
+      "--phase",
+      "mmio",
+      "--until-marker",
+      "--quiet",
+    ),
+  };
+  const samples = new Map<string, Sample[]>(Object.keys(runs).map((k) => [k, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, cmd] of Object.entries(runs)) samples.get(name)!.push(await timed(cmd));
+  }
+  const floor = median(samples.get("deno eval 0")!.map((s) => s.cpu));
+  const floorMem = median(samples.get("deno eval 0")!.map((s) => s.maxKiB));
+  console.log(`whole processes (${ROUNDS} interleaved rounds, medians), against deno eval 0:`);
+  for (const [name, s] of samples) {
+    const cpu = median(s.map((x) => x.cpu));
+    const mem = median(s.map((x) => x.maxKiB)) / 1024;
+    console.log(
+      `  ${name.padEnd(40)} CPU ${cpu.toFixed(2)} s = ${
+        (cpu / Math.max(floor, 0.001)).toFixed(1)
+      }x; ` +
+        `peak ${mem.toFixed(0)} MiB = ${(mem / (floorMem / 1024)).toFixed(1)}x`,
+    );
+  }
+}
+
+try {
+  await compare();
+} catch (err) {
+  console.log(`whole processes: not measured (${err instanceof Error ? err.message : err})`);
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
+
+// `deno bench` wants at least one bench in a file it runs; the figures above are the point.
+Deno.bench("nexus: build the root program with every command group", async () => {
+  const { buildProgram } = await import("./main.ts");
+  await buildProgram();
+});
