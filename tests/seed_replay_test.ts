@@ -27,6 +27,13 @@ async function bootSeed(seed: number, faults = "none"): Promise<SeededRun> {
     const judge = new Judge(selectRequirement(ladder, { phase: "mmio", untilMarker: true }));
     const lines: string[] = [];
     const events: string[] = [];
+    // The kernel's own task counts must equal the trace's syscall, ipc-send and ipc-recv events.
+    const traced = new Map<number, { syscalls: number; sent: number; received: number }>();
+    const count = (pid: number, what: "syscalls" | "sent" | "received") => {
+      let c = traced.get(pid);
+      if (c === undefined) traced.set(pid, c = { syscalls: 0, sent: 0, received: 0 });
+      c[what]++;
+    };
     const outcome = await bootSystem({
       imagePath: image,
       seed,
@@ -37,8 +44,17 @@ async function bootSeed(seed: number, faults = "none"): Promise<SeededRun> {
         judge.feed(text, time);
       },
       shouldStop: () => judge.shouldStop,
-      tracer: (e: TraceEvent) => events.push(JSON.stringify(e)),
+      tracer: (e: TraceEvent) => {
+        events.push(JSON.stringify(e));
+        if (e.kind === "syscall") count(e.pid, "syscalls");
+        else if (e.kind === "ipc-send") count(e.pid, "sent");
+        else if (e.kind === "ipc-recv") count(e.pid, "received");
+      },
     });
+    for (const t of outcome.tasks) {
+      const want = traced.get(t.pid) ?? { syscalls: 0, sent: 0, received: 0 };
+      assertEquals(outcome.counts.get(t.pid), want, `seed ${seed}: ${t.name}'s counts`);
+    }
     const verdict = judge.verdict({
       reason: judge.stopCause ?? outcome.reason,
       virtualNs: outcome.virtualNs,

@@ -39,6 +39,7 @@
 import type { BlockDevice } from "./block_device.ts";
 import { BlockDeviceError } from "./block_device.ts";
 import { StateFsError } from "./errors.ts";
+import { KeyIndex } from "./key_index.ts";
 import { probeZeroedDevice, type ZeroedDevice } from "./probe.ts";
 import {
   checkKey,
@@ -261,7 +262,7 @@ export class StateFs {
   #regionStart = 0;
   #regionBlocks = 0;
   /** Live keys: new values as bytes, replayed ones as locators into `#chunks`. */
-  #index = new Map<string, StoredValue>();
+  #index: KeyIndex<StoredValue> = new KeyIndex();
   #chunks: Uint8Array[] = [];
   #sorted: string[] | undefined;
   #records = 0;
@@ -454,7 +455,7 @@ export class StateFs {
     this.#sorted = undefined;
     this.#records = scan.records;
     let live = layout === "nxs2" ? CHECKPOINT_RECORD_SIZE : 0;
-    for (const [k, v] of state.map) live += entrySize(k, storedLength(scan.chunks, v));
+    state.map.forEach((v, k) => live += entrySize(k, storedLength(scan.chunks, v)));
     this.#bytesLive = live;
     this.#tail = scan.end;
     this.#pendStart = scan.end - (scan.end % 512);
@@ -1089,7 +1090,7 @@ export class StateFs {
       EMPTY,
       checkpointValue(generation, keys.length),
     );
-    const entries = new Map<string, Uint8Array>();
+    const entries = new KeyIndex<StoredValue>();
     for (const k of keys) {
       const v = this.#bytes(this.#index.get(k)!);
       const keyLen = utf8Length(k);

@@ -7,6 +7,7 @@
  */
 
 import type { BlockDevice } from "./block_device.ts";
+import { KeyIndex } from "./key_index.ts";
 import {
   DECODED_CORRUPT,
   DECODED_END,
@@ -230,7 +231,7 @@ interface OpenTxn {
  */
 export class ReplayState {
   /** The live keys, each with the locator of its value (or the bytes of a chunked value). */
-  readonly map = new Map<string, StoredValue>();
+  readonly map: KeyIndex<StoredValue> = new KeyIndex();
   /** The Checkpoint at region offset 0, if any. */
   checkpoint: { generation: number; entries: number } | undefined;
   /** Highest transaction id seen (0 when none). */

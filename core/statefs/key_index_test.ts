@@ -1,0 +1,91 @@
+import fc from "fast-check";
+import { assertEquals } from "../../tests/assert.ts";
+import { KeyIndex } from "./key_index.ts";
+
+type Op = { op: "set"; key: string; value: number } | { op: "delete"; key: string } | {
+  op: "clear";
+};
+
+// Few distinct keys, so sets overwrite and deletes hit; some share a hash bucket at small sizes.
+const key = fc.oneof(
+  fc.constantFrom("/state/a", "/state/b", "", "é", "/state/a/b"),
+  fc.string({ maxLength: 4 }),
+  fc.nat({ max: 300 }).map((n) => `/state/k${n}`),
+);
+
+function opsOf(keys: fc.Arbitrary<string>): fc.Arbitrary<Op[]> {
+  return fc.array(
+    fc.oneof(
+      {
+        weight: 6,
+        arbitrary: fc.record({ op: fc.constant("set" as const), key: keys, value: fc.nat() }),
+      },
+      { weight: 3, arbitrary: fc.record({ op: fc.constant("delete" as const), key: keys }) },
+      { weight: 1, arbitrary: fc.constant({ op: "clear" as const }) },
+    ),
+    { maxLength: 600 },
+  );
+}
+
+Deno.test("KeyIndex behaves as a Map under any sequence of sets, deletes and clears", () => {
+  // Many keys (growth), and a dozen (a small table where probe runs wrap around its end).
+  const ops = fc.oneof(opsOf(key), opsOf(fc.nat({ max: 12 }).map((n) => `k${n}`)));
+  fc.assert(
+    fc.property(ops, (ops) => {
+      const index = new KeyIndex<number>();
+      const model = new Map<string, number>();
+      for (const o of ops) {
+        if (o.op === "set") {
+          index.set(o.key, o.value);
+          model.set(o.key, o.value);
+        } else if (o.op === "delete") {
+          assertEquals(index.delete(o.key), model.delete(o.key), `delete ${o.key}`);
+        } else {
+          index.clear();
+          model.clear();
+        }
+        assertEquals(index.size, model.size);
+      }
+      for (const [k, v] of model) {
+        assertEquals(index.get(k), v, k);
+        assertEquals(index.has(k), true, k);
+      }
+      assertEquals(index.get("/state/absent"), model.get("/state/absent"));
+      const sorted = <T>(xs: Iterable<T>) => [...xs].sort();
+      assertEquals(sorted(index.keys()), sorted(model.keys()));
+      assertEquals(sorted(index), sorted(model));
+    }),
+    { numRuns: 400 },
+  );
+});
+
+Deno.test("KeyIndex keeps every key through growth and deletes in long probe runs", () => {
+  const index = new KeyIndex<number>();
+  const n = 5000;
+  for (let i = 0; i < n; i++) index.set(`/state/key-${i}`, i);
+  for (let i = 0; i < n; i += 3) assertEquals(index.delete(`/state/key-${i}`), true);
+  for (let i = 0; i < n; i++) {
+    assertEquals(index.get(`/state/key-${i}`), i % 3 === 0 ? undefined : i, `key-${i}`);
+  }
+  assertEquals(index.size, n - Math.ceil(n / 3));
+});
+
+Deno.test("KeyIndex in a small table: deletes in probe runs that wrap around its end", () => {
+  // At most 8 keys live, drawn from many: the table stays at 16 slots and runs often wrap.
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat({ max: 999 }), fc.nat()), { maxLength: 200 }), (steps) => {
+      const index = new KeyIndex<number>();
+      const model = new Map<string, number>();
+      steps.forEach(([n, pick], step) => {
+        index.set(`k${n}`, step);
+        model.set(`k${n}`, step);
+        if (model.size > 7) {
+          const gone = [...model.keys()][pick % model.size];
+          assertEquals(index.delete(gone), model.delete(gone));
+        }
+        for (const [k, v] of model) assertEquals(index.get(k), v, `step ${step}: ${k}`);
+      });
+    }),
+    { numRuns: 300 },
+  );
+});
