@@ -3,7 +3,7 @@ import { RIGHT_RECV, RIGHT_SEND } from "../core/kernel/types.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { formatDiagnostic } from "./diagnostic.ts";
 import { DEFAULT_MANIFEST_PATH, parseManifest } from "./manifest.ts";
-import { fakeModule, PLAN_NEEDS, planRegistry } from "./testing.ts";
+import { fakeModule, PLAN_NEEDS, planRegistry } from "./testing/fake_services.ts";
 import { syncCycles, validateManifest } from "./validate.ts";
 
 const DEFAULT_TEXT = Deno.readTextFileSync(DEFAULT_MANIFEST_PATH);

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "../tests/assert.ts";
 import { DEFAULT_MANIFEST_PATH, loadManifest } from "./manifest.ts";
-import { planRegistry } from "./testing.ts";
+import { planRegistry } from "./testing/fake_services.ts";
 import { callEdges, renderGraph, renderSlotTable, slotRows, UnknownServiceError } from "./views.ts";
 
 const { manifest } = await loadManifest(DEFAULT_MANIFEST_PATH);

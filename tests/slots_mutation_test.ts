@@ -14,7 +14,7 @@ import {
   type SlotDecl,
   type SystemManifest,
 } from "../init/manifest.ts";
-import { planRegistry } from "../init/testing.ts";
+import { planRegistry } from "../init/testing/fake_services.ts";
 import { type ServiceRegistry, validateManifest } from "../init/validate.ts";
 import { SERVICES } from "../services/mod.ts";
 

@@ -7,7 +7,7 @@ import { assertEquals } from "../../tests/assert.ts";
 import type { ServiceModule } from "../../core/kernel/service.ts";
 import type { CapInfo, MmioDevice } from "../../core/kernel/types.ts";
 import { DEFAULT_MANIFEST_PATH, rightsToString } from "../../init/mod.ts";
-import { runInit } from "../../init/testing.ts";
+import { runInit } from "../../init/testing/fake_services.ts";
 import { SERVICES } from "../mod.ts";
 import { bootServices, defaultManifest } from "./rig.ts";
 

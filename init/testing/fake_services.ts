@@ -6,9 +6,9 @@
  * @module
  */
 
-import { Kernel, type RunResult } from "../core/kernel/kernel.ts";
-import type { ConsoleLine } from "../core/kernel/console.ts";
-import type { ServiceEnv, ServiceModule, SlotNeed } from "../core/kernel/service.ts";
+import { Kernel, type RunResult } from "../../core/kernel/kernel.ts";
+import type { ConsoleLine } from "../../core/kernel/console.ts";
+import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/service.ts";
 import {
   type MmioDevice,
   RIGHT_MAP,
@@ -16,9 +16,9 @@ import {
   RIGHT_SEND,
   type SyscallEvent,
   type Syscalls,
-} from "../core/kernel/types.ts";
-import { createInit, type InitOptions } from "./init.ts";
-import { INIT_NAME, parseManifest, requireLoadable } from "./manifest.ts";
+} from "../../core/kernel/types.ts";
+import { createInit, type InitOptions } from "../init.ts";
+import { INIT_NAME, parseManifest, requireLoadable } from "../manifest.ts";
 
 const inbox = (use: string): SlotNeed => ({
   name: "inbox",
