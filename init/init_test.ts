@@ -37,7 +37,12 @@ import {
   RT_NOT_FOUND,
   RT_OK,
 } from "../core/kernel/init_protocol.ts";
-import { type FakeMain, fakeModule, runInit, type RunInitOptions } from "./testing/fake_services.ts";
+import {
+  type FakeMain,
+  fakeModule,
+  runInit,
+  type RunInitOptions,
+} from "./testing/fake_services.ts";
 
 const MINI = `
 [init.slots]
