@@ -35,7 +35,11 @@ export type PowerMode = "linear" | "log" | "exhaustive";
 export interface EngineTortureOptions {
   /** Crash-point schedule. */
   mode: PowerMode;
-  /** What of the writes in flight survives (torn equals reorder at the 512-byte block level). */
+  /**
+   * What of the writes in flight survives: all of them (`atomic`), whole write requests in any
+   * subset and order (`reorder`), or single 512-byte blocks, so a multi-block request may land in
+   * part (`torn`).
+   */
   behaviours: readonly CutMode[];
   /** Operations in the workload (default 40). */
   ops?: number;
@@ -129,26 +133,38 @@ export function crashPoints(mode: PowerMode, events: number): number[] {
   return out;
 }
 
-/** Subsets (as index lists, in landing order) of `n` in-flight writes to try at one point. */
-function subsets(
-  n: number,
+/**
+ * What may land of the blocks in flight (the requests they belong to, in issue order), as lists
+ * of block indices in landing order, to try at one crash point: `atomic` all of them; `reorder`
+ * whole requests, any subset in any order; `torn` single blocks, so a multi-block request may
+ * land in part. `exhaustive` tries every subset of up to `bound` units (requests or blocks),
+ * seeded subsets beyond; the other modes one seeded subset.
+ */
+export function survivorSets(
+  requests: readonly number[],
   behaviour: CutMode,
   mode: PowerMode,
   seed: number,
   bound: number,
 ): number[][] {
-  const all = Array.from({ length: n }, (_, i) => i);
-  if (behaviour === "atomic") return [all];
-  const rng = new Prng(seed);
-  if (mode === "exhaustive") {
-    if (n <= bound) {
-      const out: number[][] = [];
-      for (let m = 0; m < 1 << n; m++) out.push(all.filter((i) => (m >> i) & 1));
-      return out;
-    }
-    return Array.from({ length: bound }, () => rng.shuffle(all.filter(() => rng.bool())));
+  const blocks = requests.map((_, i) => i);
+  if (behaviour === "atomic") return [blocks];
+  // The units a cut keeps or loses: single blocks when it tears, else whole requests.
+  const units: number[][] = [];
+  for (const i of blocks) {
+    const last = units[units.length - 1];
+    if (behaviour !== "torn" && last && requests[last[0]] === requests[i]) last.push(i);
+    else units.push([i]);
   }
-  return [rng.shuffle(all.filter(() => rng.bool()))];
+  const rng = new Prng(seed);
+  const pick = (keep: (u: number) => boolean) => units.filter((_, u) => keep(u));
+  if (mode === "exhaustive" && units.length <= bound) {
+    const out: number[][] = [];
+    for (let m = 0; m < 1 << units.length; m++) out.push(pick((u) => ((m >> u) & 1) === 1).flat());
+    return out;
+  }
+  const draws = mode === "exhaustive" ? bound : 1;
+  return Array.from({ length: draws }, () => rng.shuffle(pick(() => rng.bool())).flat());
 }
 
 /** What one torture found. */
@@ -205,8 +221,8 @@ export async function tortureEngine(
     const ops = opsAt(timeline, at);
     for (const b of opts.behaviours) {
       for (
-        const apply of subsets(
-          flight.length,
+        const apply of survivorSets(
+          flight.map((w) => w.request),
           b,
           opts.mode,
           (seed * 7919 + at) >>> 0,
@@ -258,7 +274,8 @@ export async function tortureRepair(
     await fsck(rec, { repair: true });
     for (let e = 1; e <= rec.eventCount; e++) {
       for (const b of opts.behaviours) {
-        for (const apply of subsets(rec.inFlight(e).length, b, "linear", (seed + e) >>> 0, 8)) {
+        const requests = rec.inFlight(e).map((w) => w.request);
+        for (const apply of survivorSets(requests, b, "linear", (seed + e) >>> 0, 8)) {
           images++;
           const cut = rec.crashImage(e, apply);
           try {

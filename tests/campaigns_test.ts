@@ -136,10 +136,18 @@ Deno.test("explore: after a crash, a task left waiting on the dead service, a gr
   assertEquals(crashProblems({ ...ok, crash: { ...ok.crash!, settled: false } }).length, 1);
 });
 
-Deno.test("torture power: linear cuts over an engine workload and its repair keep the contract", async () => {
-  const e = await tortureEngine(1, { mode: "linear", behaviours: ["atomic", "reorder"], ops: 24 });
-  assert(e.images > 20, `${e.images} crash images`);
-  assertEquals(e.problems, []);
+Deno.test("torture power: linear cuts over engine workloads and a repair keep the contract", async () => {
+  let images = 0;
+  for (const seed of [1, 2, 4, 5]) {
+    const e = await tortureEngine(seed, {
+      mode: "linear",
+      behaviours: ["atomic", "reorder", "torn"],
+      ops: 40,
+    });
+    assertEquals(e.problems, [], `engine:${seed}`);
+    images += e.images;
+  }
+  assert(images > 500, `${images} crash images`);
   const r = await tortureRepair(2, { mode: "linear", behaviours: ["reorder"], ops: 24 });
   assertEquals(r.problems, []);
 });
@@ -231,9 +239,9 @@ Deno.test("torture corrupt: damaged images never throw past the documented error
   });
 });
 
-Deno.test("torture frames: 500 hostile frames per service get well-formed replies, nobody dies", async () => {
+Deno.test("torture frames: 3000 hostile frames per service get well-formed replies, nobody dies", async () => {
   await withTempDir("nexus-frames-", async (dir) => {
-    const r = await runFramesCase(await makeFramesCtx(dir), 1, 500);
+    const r = await runFramesCase(await makeFramesCtx(dir), 1, 3000);
     assertEquals(r.problems, []);
   });
 });

@@ -4,14 +4,26 @@
  * write is atomic; writes issued since the last completed `sync()` persist in any subset, in any
  * order.
  *
- * Multi-block writes are recorded as one event per block (the atomic unit).
+ * Multi-block writes are recorded as one event per block (the atomic unit), each tagged with the
+ * request it belongs to, so a test can also choose whole requests (what a cut that reorders but
+ * does not tear leaves) rather than single blocks (a torn cut).
  *
  * @module
  */
 
 import { BLOCK_SIZE, type BlockDevice, BlockDeviceError } from "./block_device.ts";
 
-type Event = { block: number; data: Uint8Array } | { sync: true };
+type Event = InFlightWrite | { sync: true };
+
+/** One block of a write request that a crash may or may not have let land. */
+export interface InFlightWrite {
+  /** Block number. */
+  block: number;
+  /** The block's bytes. */
+  data: Uint8Array;
+  /** The write request (the `write()` call, counting from 0) the block belongs to. */
+  request: number;
+}
 
 /** A recording memory device for crash-consistency tests. */
 export class CrashBlockDevice implements BlockDevice {
@@ -24,6 +36,7 @@ export class CrashBlockDevice implements BlockDevice {
   /** Durable image at each sync event (by event index), plus the initial image at -1. */
   #durable = new Map<number, Uint8Array>();
   #lastSync = -1;
+  #requests = 0;
 
   /** Creates a zero-filled device, or one holding a copy of `initial`. */
   constructor(blockCount: number, initial?: Uint8Array) {
@@ -52,9 +65,10 @@ export class CrashBlockDevice implements BlockDevice {
     if (block < 0 || block + n > this.blockCount) {
       return Promise.reject(new BlockDeviceError("OUT_OF_RANGE", `blocks ${block}+${n}`));
     }
+    const request = this.#requests++;
     for (let i = 0; i < n; i++) {
       const one = data.slice(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE);
-      this.#events.push({ block: block + i, data: one });
+      this.#events.push({ block: block + i, data: one, request });
     }
     this.#current.set(data, block * BLOCK_SIZE);
     return Promise.resolve();
@@ -82,8 +96,8 @@ export class CrashBlockDevice implements BlockDevice {
   }
 
   /** The block writes a crash just before event `at` leaves in flight, in issue order. */
-  inFlight(at: number = this.eventCount): Array<{ block: number; data: Uint8Array }> {
-    const out: Array<{ block: number; data: Uint8Array }> = [];
+  inFlight(at: number = this.eventCount): InFlightWrite[] {
+    const out: InFlightWrite[] = [];
     for (let i = this.#syncBefore(at) + 1; i < at; i++) {
       const e = this.#events[i];
       if ("block" in e) out.push(e);

@@ -29,7 +29,7 @@ import {
 const enc = new TextEncoder();
 
 function hex(b: Uint8Array): string {
-  return [...b].map((x) => x.toString(16).padStart(2, "0")).join(" ");
+  return b.toHex().replace(/(..)(?=.)/g, "$1 ");
 }
 
 Deno.test("golden vector: Put('/state/a', 'x') is the 24 bytes of docs/formats.md", () => {

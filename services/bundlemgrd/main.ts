@@ -47,7 +47,7 @@ const REQUIRED_SLOTS: readonly SlotNeed[] = [
 ];
 
 /** Answers one bundlemgrd request against `table`; `print` receives the published-slot line. */
-export function handleBundleRequest(
+function handleBundleRequest(
   table: SlotTable,
   frame: Uint8Array,
   print: (line: string) => void,

@@ -23,7 +23,7 @@ const REQUIRED_SLOTS: readonly SlotNeed[] = [
 ];
 
 /** Reads the sink bound from the service config; throws RangeError with a readable reason. */
-export function capacityFromConfig(config: Readonly<Record<string, unknown>>): number {
+function capacityFromConfig(config: Readonly<Record<string, unknown>>): number {
   const value = config.capacity;
   if (value === undefined) return DEFAULT_CAPACITY;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_CAPACITY) {
@@ -33,7 +33,7 @@ export function capacityFromConfig(config: Readonly<Record<string, unknown>>): n
 }
 
 /** Answers one logd request against `sink` (exported for the service's tests). */
-export function handleLogRequest(sink: AuditSink, request: Message, now: number): Uint8Array {
+function handleLogRequest(sink: AuditSink, request: Message, now: number): Uint8Array {
   const req = decodeRequest(request.data);
   switch (req.kind) {
     case "append":

@@ -17,7 +17,7 @@ const REQUIRED_SLOTS: readonly SlotNeed[] = [
 ];
 
 /** Answers one rngd request frame from `stream`. */
-export function handleRngRequest(stream: EntropyStream, frame: Uint8Array): Uint8Array {
+function handleRngRequest(stream: EntropyStream, frame: Uint8Array): Uint8Array {
   const req = decodeRequest(frame);
   if (req.kind === "error") return encodeStatusReply(req.op, req.status);
   return encodeGetReply(stream.next(req.len));

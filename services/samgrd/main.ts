@@ -26,7 +26,7 @@ const REQUIRED_SLOTS: readonly SlotNeed[] = [
 ];
 
 /** Answers one samgrd request against `registry`. */
-export function handleSamgrRequest(registry: Registry, request: Message): Uint8Array {
+function handleSamgrRequest(registry: Registry, request: Message): Uint8Array {
   const req = decodeRequest(request.data);
   switch (req.kind) {
     case "register": {

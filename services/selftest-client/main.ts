@@ -70,7 +70,7 @@ const NAME = "selftest-client";
 /** Virtual time one proof step may wait for a reply before it is reported as a hang. */
 const CALL_BUDGET_NS = 2_000_000_000;
 /** Key whose presence tells a cold boot on a kept image from a first boot. */
-export const SENTINEL_KEY = "/state/selftest/cold-boot";
+const SENTINEL_KEY = "/state/selftest/cold-boot";
 
 /** Peers the selftest reaches, in the order it routes to them. */
 const PEERS = ["keystored", "statefsd", "samgrd", "policyd", "bundlemgrd", "updated"] as const;
@@ -240,7 +240,7 @@ function largeKey(i: number): string {
 }
 
 /** The value of large key `i` written by boot `boot`: distinct per key and per boot. */
-export function largeValue(i: number, boot: number): Uint8Array {
+function largeValue(i: number, boot: number): Uint8Array {
   const out = new Uint8Array(LARGE_VALUE_BYTES);
   let x = (Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(boot, 0x85ebca6b)) >>> 0;
   for (let k = 0; k < out.length; k++) {

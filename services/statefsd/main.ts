@@ -70,7 +70,7 @@ export class DiskError extends Error {
 }
 
 /** A name table of service identities, from `config.services` plus init. */
-export function senderNames(config: Readonly<Record<string, unknown>>): Map<bigint, string> {
+function senderNames(config: Readonly<Record<string, unknown>>): Map<bigint, string> {
   const names = new Map<bigint, string>([[fnv1a64("init"), "init"]]);
   const list = config.services;
   if (Array.isArray(list)) {
@@ -97,7 +97,7 @@ const LAYOUT_STEP: Record<DiskLayoutError["code"], DiskError["step"]> = {
 };
 
 /** Where the StateFS is on the disk, as {@link locateStateArea} found it. */
-export interface StateArea {
+interface StateArea {
   /** The StateFS area: a partition of the disk, or the whole disk. */
   area: BlockDevice;
   /** How the mount line names it: `nexus-state (lba 2048, 61440 blocks` or `whole disk (...`. */
@@ -109,7 +109,7 @@ export interface StateArea {
 }
 
 /** Finds the StateFS area of `disk` (core/disk/discover.ts's rules); throws {@link DiskError}. */
-export async function locateStateArea(disk: BlockDevice, name?: string): Promise<StateArea> {
+async function locateStateArea(disk: BlockDevice, name?: string): Promise<StateArea> {
   let shape;
   try {
     shape = await discoverDisk((lba, count) => disk.read(lba, count), disk.blockCount, {
@@ -145,7 +145,7 @@ export async function locateStateArea(disk: BlockDevice, name?: string): Promise
  * A legacy journal starts with a record, so it is never mistaken for a blank area. Returns the
  * engine and whether it was formatted.
  */
-export async function openStateArea(
+async function openStateArea(
   area: BlockDevice,
   provenBlank = false,
 ): Promise<{ fs: StateFs; formatted: boolean }> {
@@ -178,7 +178,7 @@ export async function openStateArea(
 }
 
 /** The authorizer over policyd (CHECK_CAP) and logd (audit), through the slots in `env`. */
-export function ipcAuthorizer(sys: Syscalls, env: ServiceEnv): Authorizer {
+function ipcAuthorizer(sys: Syscalls, env: ServiceEnv): Authorizer {
   const names = senderNames(env.config);
   return {
     allows: async (sender, rule) => {

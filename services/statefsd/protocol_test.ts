@@ -40,7 +40,7 @@ const enc = new TextEncoder();
 const V2 = { version: SF_V2, nonce: 0x1122334455667788n } as const;
 
 function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
+  return b.toHex().replace(/(..)(?=.)/g, "$1 ");
 }
 
 Deno.test("SF: v1 PUT request bytes", () => {

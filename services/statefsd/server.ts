@@ -35,7 +35,7 @@ import {
 } from "./protocol.ts";
 
 /** Most keys a LIST returns when its limit is 0 (a reply frame usually fills up first). */
-export const DEFAULT_LIST_LIMIT = 0xffff;
+const DEFAULT_LIST_LIMIT = 0xffff;
 
 /** Decides access and records denials. */
 export interface Authorizer {

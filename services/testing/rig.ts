@@ -17,6 +17,9 @@
  *   ROUTE_GET from the sender's declared slots and `IH` HEALTH_OK, see {@link InitOptions}),
  *   slot 2 RECV on the task's own control inbox.
  *
+ * `rig_init_test.ts` holds the rig to that: booted by the rig and by init from the shipped
+ * manifest, every product service finds the same capability table.
+ *
  * A test may deviate on purpose, to provoke a failure the product must survive:
  * {@link RigService.slots} moves a slot, {@link RigService.omit} leaves a cap out (its number
  * still appears in `env.slots`), {@link RigService.rights} places other rights.

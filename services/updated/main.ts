@@ -41,7 +41,7 @@ import { Updater, type UpdaterBackend } from "./updater.ts";
 /** Name of the config key holding the update public key (hex). */
 export const UPDATE_PUBKEY_CONFIG = "update_pubkey";
 /** The service updated publishes slots through. */
-export const BUNDLEMGRD = "bundlemgrd";
+const BUNDLEMGRD = "bundlemgrd";
 
 const REQUIRED_SLOTS: readonly SlotNeed[] = [
   { name: "inbox", kind: "endpoint", rights: RIGHT_RECV, use: "update requests" },
@@ -88,7 +88,7 @@ const INIT_ID = fnv1a64("init");
  * The grant `frame` needs from `sender`, or null when it needs none: HEALTH_OK and BOOT_ATTEMPT
  * change the boot state, so only init and the senders the manifest grants may send them.
  */
-export function grantNeeded(frame: Uint8Array, sender: bigint): string | null {
+function grantNeeded(frame: Uint8Array, sender: bigint): string | null {
   if (sender === INIT_ID || frame.length < 4) return null;
   if (frame[0] !== UD_MAGIC.charCodeAt(0) || frame[1] !== UD_MAGIC.charCodeAt(1)) return null;
   return GUARDED[frame[3]] ?? null;
