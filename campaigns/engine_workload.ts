@@ -1,11 +1,12 @@
 /**
- * The random engine workload of `torture power`: the seeded sequence of core/statefs/workload.ts
- * (puts, deletes, batches, some aborted, syncs, compactions and reopens) run once on a recording device
- * (core/statefs/crash_device.ts); then every chosen crash point is materialised with chosen
- * subsets of the writes in flight, reopened, and checked by the durability oracle, fsck, and a
- * write after recovery. Crash points inside a compaction (its superblock flip included) and
- * inside the zeroing a reopened engine does before its first append are crash points like any
- * other: the workload compacts and reopens. A second scenario crashes `fsck --repair` itself.
+ * The random engine workload of `torture power`: the seeded sequence of
+ * core/statefs/workload.ts (puts, deletes, batches, some aborted, syncs, compactions and
+ * reopens) run once on a recording device (core/statefs/crash_device.ts); then every chosen
+ * crash point is materialised with chosen subsets of the writes in flight, reopened, and checked
+ * by the durability oracle, fsck, and a write after recovery. Crash points inside a compaction
+ * (its superblock flip included) and inside the zeroing a reopened engine does before its first
+ * append are crash points like any other: the workload compacts and reopens. A second scenario
+ * crashes `fsck --repair` itself.
  *
  * @example
  * ```ts

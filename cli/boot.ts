@@ -53,7 +53,7 @@ import {
 } from "../init/manifest.ts";
 import { diagnosticWhere } from "../init/diagnostic.ts";
 import { slotName } from "../init/views.ts";
-import { buildSnapshot, SNAPSHOT_FILE } from "../snapshot/snapshot.ts";
+import { buildSnapshot, type Snapshot, SNAPSHOT_FILE } from "../snapshot/snapshot.ts";
 import { CUT_MODES, type CutMode } from "../core/virtio/fault.ts";
 import { validateManifest } from "../init/validate.ts";
 import { SERVICES } from "../services/mod.ts";
@@ -252,7 +252,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     untilMarker: opts.untilMarker,
     requireColdBoot: opts.requireColdBoot,
   });
-  // The manifest is checked before the image is touched; bootSystem reads it again.
+  // The manifest is read and checked once, before the image is touched; the boot uses it as is.
   const manifestPath = flags.system !== undefined ? userPath(flags.system) : undefined;
   const manifest = requireBootable(await loadManifest(manifestPath ?? DEFAULT_MANIFEST_PATH));
   const plan = planImage({
@@ -321,27 +321,33 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     : tracers.length === 1
     ? tracers[0]
     : (e) => tracers.forEach((t) => t(e));
+  // When init's watchdog fires, the snapshot is the system at that tick, as init's table shows it.
+  let atWatchdog: Snapshot | undefined;
   const source: LineSource = async (sink) => {
     const out = await bootSystem({
       imagePath: lease.path,
       seed,
       faults,
       watchdogTicks: opts.watchdogTicks,
-      ...(manifestPath !== undefined ? { manifestPath } : {}),
+      manifest,
       onLine: (line, timeNs) => sink.onLine(line, timeNs),
       shouldStop: () => sink.shouldStop(),
       tracer,
       // Every boot may precede a cold boot: its disk has a volatile write cache and loses
       // power at the end, so the image keeps only what a completed FLUSH covered.
       powerCutAtEnd: powerCut,
+      onWatchdog: (at) => {
+        atWatchdog = buildSnapshot({ ...at, manifest, takenAt: "watchdog" });
+      },
     });
     info.powerCut = powerCutRecord(powerCut, seed, out.disk, previous);
-    const snapshot = buildSnapshot({
+    const snapshot = atWatchdog ?? buildSnapshot({
       tasks: out.tasks,
       caps: out.caps,
       counts: out.counts,
       manifest,
       virtualNs: out.virtualNs,
+      takenAt: "end",
     });
     writeTextFileOrReport(snapshotPath, JSON.stringify(snapshot, null, 2) + "\n");
     return { reason: out.reason, virtualNs: out.virtualNs, tasks: summarize(out.tasks, manifest) };

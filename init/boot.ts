@@ -33,8 +33,14 @@ import {
 import { type BlockStore, FileRegionStore, StoreError } from "../core/virtio/store.ts";
 import { SeededSchedule } from "../core/simulation/schedule.ts";
 import { SERVICES } from "../services/mod.ts";
-import { createInit } from "./init.ts";
-import { DEFAULT_MANIFEST_PATH, INIT_NAME, loadManifest, requireLoadable } from "./manifest.ts";
+import { createInit, type WatchdogReport } from "./init.ts";
+import {
+  DEFAULT_MANIFEST_PATH,
+  INIT_NAME,
+  loadManifest,
+  requireLoadable,
+  type SystemManifest,
+} from "./manifest.ts";
 
 /** Guest-physical memory of a booted system (virtqueues and DMA buffers), 8 MiB. */
 export const BOOT_MEMORY_BYTES = 8 * 1024 * 1024;
@@ -70,8 +76,13 @@ export interface BootOptions {
   crashPoint?: CrashPoint;
   /** init's watchdog: responder-loop iterations allowed; unset = no watchdog. */
   watchdogTicks?: number;
-  /** System manifest (default images/system.toml). */
+  /** System manifest (default images/system.toml); unused when {@link manifest} is given. */
   manifestPath?: string;
+  /**
+   * The system manifest, already loaded (and checked) by the caller, so a boot reads it once;
+   * it must have no loading errors.
+   */
+  manifest?: SystemManifest;
   /** Service modules by manifest `module` key (default services/mod.ts SERVICES). */
   services?: Record<string, ServiceModule>;
   /** Called with every console line as it is printed, with its virtual time. */
@@ -81,11 +92,27 @@ export interface BootOptions {
   /** Receives every syscall. */
   tracer?: Tracer;
   /**
+   * Called once if init's watchdog fires, at that tick, with the task table init prints and
+   * every task's slots as of the same moment (what `nexus ps` and `nexus caps` then show).
+   */
+  onWatchdog?: (at: WatchdogSnapshot) => void;
+  /**
    * Cut power at the end of the boot: the disk runs through a volatile write cache and whatever
    * no completed FLUSH covered survives as `mode` decides (drawn from the run seed), instead of
    * reaching the image when the run ends. A plan's own earlier cut takes precedence.
    */
   powerCutAtEnd?: CutMode;
+}
+
+/**
+ * The system as init's watchdog saw it: its report plus every task's filled slots and counts, by
+ * pid, all as of that tick.
+ */
+export interface WatchdogSnapshot extends WatchdogReport {
+  /** Every task's filled slots at the tick, by pid. */
+  caps: Map<number, CapInfo[]>;
+  /** Every task's syscall and message counts at the tick, by pid. */
+  counts: Map<number, TaskCounts>;
 }
 
 /** What the disk saw in a boot that ended in a power cut (see {@link BootOptions.powerCutAtEnd}). */
@@ -153,13 +180,88 @@ function openImage(path: string): FileRegionStore {
   return store;
 }
 
+/** Every task's syscall and message counts, by pid. */
+function taskCounts(kernel: Kernel, tasks: readonly TaskInfo[]): Map<number, TaskCounts> {
+  return new Map(tasks.map((t) => [t.pid, kernel.taskCounts(t.pid)]));
+}
+
+/** Every task's filled slots, by pid. */
+function capTables(kernel: Kernel, tasks: readonly TaskInfo[]): Map<number, CapInfo[]> {
+  return new Map(tasks.map((t) => [t.pid, kernel.capTable(t.pid)]));
+}
+
 /**
  * Boots the system and runs it until it goes idle, every task exits, or `shouldStop()` says so.
  * Throws {@link ManifestError} for an unreadable or invalid manifest and {@link BootError} for an
  * unusable image, an MMIO device nexus cannot model, or a bad option; the run itself never
  * throws for what the simulated system does (failures are console lines).
+ *
+ * @example
+ * ```ts
+ * import { bootSystem } from "./boot.ts";
+ *
+ * const outcome = await bootSystem({
+ *   imagePath: "build/blk.img",
+ *   seed: 1,
+ *   watchdogTicks: 800,
+ *   onLine: (line) => console.log(line),
+ *   shouldStop: () => false,
+ * });
+ * console.log(outcome.reason, outcome.virtualNs);
+ * ```
  */
 export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
+  checkOptions(opts);
+  const manifest = opts.manifest ??
+    requireLoadable(await loadManifest(opts.manifestPath ?? DEFAULT_MANIFEST_PATH));
+  checkDevices(manifest);
+  const plan = opts.faults !== undefined && !isEmptyPlan(opts.faults) ? opts.faults : undefined;
+  checkCrash(manifest, plan);
+  const crash = opts.crashPoint ?? (plan?.crash ? new CrashPoint(plan.crash) : undefined);
+  const store: BlockStore = opts.store ?? openImage(opts.imagePath);
+  const diskFaults = plan !== undefined && hasDiskFaults(plan);
+  // The cache sits between the device model and the image, so the driver's FLUSH is what decides
+  // durability, as on real hardware with a volatile write cache.
+  const faulty = diskFaults || opts.powerCutAtEnd !== undefined
+    ? new FaultyStore(store, diskFaults ? faultOptions(plan!, opts.seed) : {})
+    : undefined;
+  try {
+    const kernel = newKernel(opts, crash);
+    const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
+    try {
+      const initPid = spawnInit(kernel, manifest, opts);
+      for (const w of manifest.mmio) {
+        kernel.attachMmio(w.window, new VirtioBlkMmio(faulty ?? store));
+        kernel.placeCap(initPid, undefined, { kind: "mmio", window: w.window, rights: RIGHT_MAP });
+      }
+      const result = await kernel.run({ shouldStop: opts.shouldStop });
+      const outcome: BootOutcome = {
+        reason: result.reason,
+        virtualNs: result.time,
+        tasks: kernel.taskList(),
+        caps: capTables(kernel, kernel.taskList()),
+        counts: taskCounts(kernel, kernel.taskList()),
+      };
+      if (faulty) settleDisk(outcome, faulty, diskFaults, opts);
+      if (plan !== undefined) {
+        outcome.faults = {
+          plan: formatFaultPlan(plan),
+          injected: faulty && diskFaults ? faulty.injectedErrors : 0,
+          ...(faulty?.cut ? { cut: faulty.cut } : {}),
+          ...(crash?.fired ? { crashed: crash.fired } : {}),
+        };
+      }
+      return outcome;
+    } finally {
+      unsubscribe();
+    }
+  } finally {
+    if (opts.store === undefined) (store as FileRegionStore).close();
+  }
+}
+
+/** BAD_OPTION for a seed or a watchdog limit the boot cannot use. */
+function checkOptions(opts: BootOptions): void {
   if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) {
     throw new BootError("BAD_OPTION", `seed must be a non-negative integer, got ${opts.seed}`);
   }
@@ -172,7 +274,10 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       `watchdog ticks must be a positive integer, got ${opts.watchdogTicks}`,
     );
   }
-  const manifest = requireLoadable(await loadManifest(opts.manifestPath ?? DEFAULT_MANIFEST_PATH));
+}
+
+/** BAD_DEVICE unless the manifest asks for at most one device, and that one a virtio-blk. */
+function checkDevices(manifest: SystemManifest): void {
   for (const w of manifest.mmio) {
     if (w.device !== VIRTIO_BLK_DEVICE) {
       throw new BootError(
@@ -188,79 +293,71 @@ export async function bootSystem(opts: BootOptions): Promise<BootOutcome> {
       `${manifest.file}: ${manifest.mmio.length} MMIO windows ask for ${VIRTIO_BLK_DEVICE}; the image backs one disk`,
     );
   }
-  const store: BlockStore = opts.store ?? openImage(opts.imagePath);
-  const plan = opts.faults;
-  const planned = plan !== undefined && hasDiskFaults(plan);
-  if (plan?.crash && !manifest.services.some((s) => s.name === plan.crash!.task)) {
+}
+
+/** BAD_OPTION for a planned crash of a service the manifest does not declare. */
+function checkCrash(manifest: SystemManifest, plan: FaultPlan | undefined): void {
+  const crash = plan?.crash;
+  if (crash && !manifest.services.some((s) => s.name === crash.task)) {
     throw new BootError(
       "BAD_OPTION",
-      `fault crash@${plan.crash.task}:${plan.crash.syscall}: ${manifest.file} has no service "${plan.crash.task}"`,
+      `fault crash@${crash.task}:${crash.syscall}: ${manifest.file} has no service "${crash.task}"`,
     );
   }
-  const crash = opts.crashPoint ?? (plan?.crash ? new CrashPoint(plan.crash) : undefined);
-  // The cache sits between the device model and the image, so the driver's FLUSH is what decides
-  // durability, as on real hardware with a volatile write cache.
-  const faulty = planned || opts.powerCutAtEnd !== undefined
-    ? new FaultyStore(store, planned ? faultOptions(plan!, opts.seed) : {})
-    : undefined;
-  try {
-    const kernel = new Kernel({
-      memory: new GuestMemory(BOOT_MEMORY_BYTES),
-      tracer: opts.tracer,
-      ...(crash ? { crash } : {}),
-      // Seed 0 is the canonical schedule (FIFO, no latencies): the reference every seed varies.
-      ...(opts.schedule
-        ? { schedule: opts.schedule }
-        : opts.seed === 0
-        ? {}
-        : { schedule: new SeededSchedule(opts.seed) }),
-    });
-    const unsubscribe = kernel.console.subscribe((l) => opts.onLine(l.text, l.time));
-    try {
-      const initPid = kernel.spawn(
-        INIT_NAME,
-        createInit({
-          manifest,
-          services: opts.services ?? SERVICES,
-          seed: opts.seed,
-          watchdogTicks: opts.watchdogTicks,
-        }),
-        { privileged: true },
-      );
-      for (const w of manifest.mmio) {
-        kernel.attachMmio(w.window, new VirtioBlkMmio(faulty ?? store));
-        kernel.placeCap(initPid, undefined, { kind: "mmio", window: w.window, rights: RIGHT_MAP });
-      }
-      const result = await kernel.run({ shouldStop: opts.shouldStop });
-      const outcome: BootOutcome = {
-        reason: result.reason,
-        virtualNs: result.time,
-        tasks: kernel.taskList(),
-        caps: new Map(kernel.taskList().map((t) => [t.pid, kernel.capTable(t.pid)])),
-        counts: new Map(kernel.taskList().map((t) => [t.pid, kernel.taskCounts(t.pid)])),
-      };
-      if (faulty && opts.powerCutAtEnd !== undefined) {
-        // The boot ends in a power cut: only what a FLUSH covered is sure to be on the image.
-        const cut = faulty.cut ?? faulty.powerCut(opts.powerCutAtEnd, opts.seed >>> 0);
-        outcome.disk = { writes: faulty.writes, flushes: faulty.flushes, cut };
-      }
-      if (faulty && planned) {
-        // Power stays on after the run (unless the plan cut it): the write cache reaches the image.
-        if (!faulty.powerLost) faulty.drain();
-      }
-      if (plan !== undefined && !isEmptyPlan(plan)) {
-        outcome.faults = {
-          plan: formatFaultPlan(plan),
-          injected: faulty && planned ? faulty.injectedErrors : 0,
-          ...(faulty?.cut ? { cut: faulty.cut } : {}),
-          ...(crash?.fired ? { crashed: crash.fired } : {}),
-        };
-      }
-      return outcome;
-    } finally {
-      unsubscribe();
-    }
-  } finally {
-    if (opts.store === undefined) (store as FileRegionStore).close();
+}
+
+/** The kernel of a boot: guest memory, the tracer, the crash to inject, the seed's schedule. */
+function newKernel(opts: BootOptions, crash: CrashPoint | undefined): Kernel {
+  return new Kernel({
+    memory: new GuestMemory(BOOT_MEMORY_BYTES),
+    tracer: opts.tracer,
+    ...(crash ? { crash } : {}),
+    // Seed 0 is the canonical schedule (FIFO, no latencies): the reference every seed varies.
+    ...(opts.schedule
+      ? { schedule: opts.schedule }
+      : opts.seed === 0
+      ? {}
+      : { schedule: new SeededSchedule(opts.seed) }),
+  });
+}
+
+/** Spawns init, privileged, over `manifest`; returns its pid. */
+function spawnInit(kernel: Kernel, manifest: SystemManifest, opts: BootOptions): number {
+  const onWatchdog = opts.onWatchdog;
+  return kernel.spawn(
+    INIT_NAME,
+    createInit({
+      manifest,
+      services: opts.services ?? SERVICES,
+      seed: opts.seed,
+      watchdogTicks: opts.watchdogTicks,
+      ...(onWatchdog !== undefined
+        ? {
+          onWatchdog: (r: WatchdogReport) =>
+            onWatchdog({
+              ...r,
+              caps: capTables(kernel, r.tasks),
+              counts: taskCounts(kernel, r.tasks),
+            }),
+        }
+        : {}),
+    }),
+    { privileged: true },
+  );
+}
+
+/** What happens to the disk's write cache when the run ends; the cut is recorded in `outcome`. */
+function settleDisk(
+  outcome: BootOutcome,
+  faulty: FaultyStore,
+  diskFaults: boolean,
+  opts: BootOptions,
+): void {
+  if (opts.powerCutAtEnd !== undefined) {
+    // The boot ends in a power cut: only what a FLUSH covered is sure to be on the image.
+    const cut = faulty.cut ?? faulty.powerCut(opts.powerCutAtEnd, opts.seed >>> 0);
+    outcome.disk = { writes: faulty.writes, flushes: faulty.flushes, cut };
   }
+  // Power stays on after the run (unless the plan cut it): the write cache reaches the image.
+  if (diskFaults && !faulty.powerLost) faulty.drain();
 }

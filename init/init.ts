@@ -16,18 +16,6 @@
  * exists before the first spawn; init drains it as soon as it blocks, which is right after the
  * STARTs). This does not depend on the scheduler's policy.
  *
- * @example
- * ```ts
- * import { Kernel } from "../core/kernel/kernel.ts";
- * import { createInit } from "./init.ts";
- * import { DEFAULT_MANIFEST_PATH, loadManifest, requireLoadable } from "./manifest.ts";
- * import { SERVICES } from "../services/mod.ts";
- *
- * const manifest = requireLoadable(await loadManifest(DEFAULT_MANIFEST_PATH));
- * const kernel = new Kernel();
- * kernel.spawn("init", createInit({ manifest, services: SERVICES, seed: 1 }), { privileged: true });
- * ```
- *
  * @module
  */
 
@@ -66,7 +54,23 @@ export interface InitOptions {
   onWatchdog?: (report: WatchdogReport) => void;
 }
 
-/** The init task body for `opts`; spawn it privileged, named `init`. */
+/**
+ * The init task body for `opts`; spawn it privileged, named `init`.
+ *
+ * @example
+ * ```ts
+ * import { Kernel } from "../core/kernel/kernel.ts";
+ * import { createInit } from "./init.ts";
+ * import { DEFAULT_MANIFEST_PATH, loadManifest, requireLoadable } from "./manifest.ts";
+ * import { SERVICES } from "../services/mod.ts";
+ *
+ * const manifest = requireLoadable(await loadManifest(DEFAULT_MANIFEST_PATH));
+ * const kernel = new Kernel();
+ * const init = createInit({ manifest, services: SERVICES, seed: 1, watchdogTicks: 800 });
+ * kernel.spawn("init", init, { privileged: true });
+ * await kernel.run({ maxSteps: 1_000_000 });
+ * ```
+ */
 export function createInit(opts: InitOptions): TaskEntry {
   if (opts.watchdogTicks !== undefined) {
     if (!Number.isInteger(opts.watchdogTicks) || opts.watchdogTicks < 1) {

@@ -512,6 +512,44 @@ Deno.test("services get their env: slots from the manifest, seed, config, grants
   assert(Object.isFrozen(seen.alpha.slots));
 });
 
+Deno.test("statefsd gets the names of every service in start order, whatever its config says", async () => {
+  const seen: Record<string, ServiceEnv> = {};
+  const record = (name: string) =>
+    fakeModule(name, [], (_sys, env) => {
+      seen[name] = env;
+      return Promise.resolve();
+    });
+  await runInit({
+    manifest: `
+[init.slots]
+inbox = { slot = 4, rights = ["recv"], endpoint = "init" }
+[[service]]
+name = "logd"
+module = "logd"
+[[service]]
+name = "statefsd"
+module = "statefsd"
+[service.config]
+services = ["stale"]
+partition = "state"
+[[service]]
+name = "late"
+module = "late"
+[[endpoint]]
+name = "init"
+owner = "init"
+depth = 4
+`,
+    services: { logd: record("logd"), statefsd: record("statefsd"), late: record("late") },
+  });
+  assertEquals(seen.statefsd.config, {
+    services: ["logd", "statefsd", "late"],
+    partition: "state",
+  });
+  assertEquals(seen.logd.config, {});
+  assert(Object.isFrozen(seen.statefsd.config));
+});
+
 Deno.test("wiring problems are loud FAIL lines; the rest of the system still comes up", async () => {
   const cases: Array<[string, string, RegExp, RegExp?]> = [
     ['module = "gamma"', 'module = "gama"', /^init: FAIL start gamma: no service module "gama"$/],

@@ -439,7 +439,7 @@ class Loader {
       const rights = this.rights(raw, p, extra);
       const target = this.target(raw, p, extra);
       if (slot === undefined || rights === undefined || target === undefined) continue;
-      out.push({ name, slot, rights, target, line: this.lines.lineOf(p) });
+      out.push(this.lines.withLine({ name, slot, rights, target }, p));
     }
     return out;
   }
@@ -502,9 +502,33 @@ class Loader {
  * out of the manifest.
  */
 export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
-  let doc: Table;
+  const doc = parseToml(text, file);
+  const lines = new TomlLines(text);
+  const l = new Loader(file, lines);
+  l.unknownKeys(doc, TOP_KEYS, []);
+  if (doc.version !== undefined) {
+    l.integer(doc, "version", [], MANIFEST_VERSION, MANIFEST_VERSION);
+  }
+  const manifest: SystemManifest = {
+    file,
+    init: lines.withLine({ slots: [] as SlotDecl[] }, ["init"]),
+    services: [],
+    endpoints: [],
+    mmio: [],
+    grants: [],
+  };
+  readInit(l, doc, manifest);
+  readServices(l, doc, manifest);
+  readEndpoints(l, doc, manifest);
+  readMmio(l, doc, manifest);
+  readPolicy(l, doc, manifest);
+  return { manifest, diagnostics: l.diagnostics };
+}
+
+/** The TOML document, integers as bigint; SYNTAX {@link ManifestError} when it is not TOML. */
+function parseToml(text: string, file: string): Table {
   try {
-    doc = parse(text, { integersAsBigInt: true }) as Table;
+    return parse(text, { integersAsBigInt: true }) as Table;
   } catch (err) {
     if (err instanceof TomlError) {
       const first = err.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
@@ -517,35 +541,24 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
     }
     throw err;
   }
-  const lines = new TomlLines(text);
-  const l = new Loader(file, lines);
-  l.unknownKeys(doc, TOP_KEYS, []);
+}
 
-  if (doc.version !== undefined) {
-    l.integer(doc, "version", [], MANIFEST_VERSION, MANIFEST_VERSION);
+/** `[init.slots]`: init's own table. */
+function readInit(l: Loader, doc: Table, manifest: SystemManifest): void {
+  if (doc.init === undefined) return;
+  if (!isTable(doc.init)) {
+    l.report("BAD_VALUE", ["init"], "init must be a table", "write [init.slots]", {
+      service: INIT_NAME,
+    });
+    return;
   }
+  l.unknownKeys(doc.init, INIT_KEYS, ["init"], { service: INIT_NAME });
+  manifest.init.slots = l.slots(doc.init.slots, ["init", "slots"], INIT_NAME);
+}
 
-  const manifest: SystemManifest = {
-    file,
-    init: { slots: [], line: lines.lineOf(["init"]) },
-    services: [],
-    endpoints: [],
-    mmio: [],
-    grants: [],
-  };
-
-  if (doc.init !== undefined) {
-    if (!isTable(doc.init)) {
-      l.report("BAD_VALUE", ["init"], "init must be a table", "write [init.slots]", {
-        service: INIT_NAME,
-      });
-    } else {
-      l.unknownKeys(doc.init, INIT_KEYS, ["init"], { service: INIT_NAME });
-      manifest.init.slots = l.slots(doc.init.slots, ["init", "slots"], INIT_NAME);
-    }
-  }
-
-  const seenServices = new Set<string>();
+/** `[[service]]` entries in start order; a nameless, duplicate or `init` entry is left out. */
+function readServices(l: Loader, doc: Table, manifest: SystemManifest): void {
+  const seen = new Set<string>();
   l.tableArray(doc, "service", []).forEach((raw, i) => {
     const p = ["service", i];
     const name = l.string(raw, "name", p);
@@ -564,7 +577,7 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
       );
       return;
     }
-    if (seenServices.has(name)) {
+    if (seen.has(name)) {
       l.report(
         "DUPLICATE_NAME",
         [...p, "name"],
@@ -574,25 +587,39 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
       );
       return;
     }
-    seenServices.add(name);
+    seen.add(name);
     const slots = l.slots(raw.slots, [...p, "slots"], name);
-    let config: Record<string, unknown> = {};
-    if (raw.config !== undefined) {
-      if (!isTable(raw.config)) {
-        l.report(
-          "BAD_VALUE",
-          [...p, "config"],
-          `config of ${name} must be a table`,
-          `write [service.config]`,
-          extra,
-        );
-      } else config = plainValue(raw.config) as Record<string, unknown>;
-    }
+    const config = readConfig(l, raw, p, name, extra);
     if (module === undefined) return;
-    manifest.services.push({ name, module, slots, config, line: lines.lineOf(p) });
+    manifest.services.push(l.lines.withLine({ name, module, slots, config }, p));
   });
+}
 
-  const seenEndpoints = new Set<string>();
+/** `[service.config]` as plain values (`{}` when absent or not a table). */
+function readConfig(
+  l: Loader,
+  raw: Table,
+  p: TomlPath,
+  name: string,
+  extra: Partial<Diagnostic>,
+): Record<string, unknown> {
+  if (raw.config === undefined) return {};
+  if (!isTable(raw.config)) {
+    l.report(
+      "BAD_VALUE",
+      [...p, "config"],
+      `config of ${name} must be a table`,
+      `write [service.config]`,
+      extra,
+    );
+    return {};
+  }
+  return plainValue(raw.config) as Record<string, unknown>;
+}
+
+/** `[[endpoint]]` entries; an incomplete or duplicate one is left out. */
+function readEndpoints(l: Loader, doc: Table, manifest: SystemManifest): void {
+  const seen = new Set<string>();
   l.tableArray(doc, "endpoint", []).forEach((raw, i) => {
     const p = ["endpoint", i];
     const name = l.string(raw, "name", p);
@@ -601,7 +628,7 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
     const owner = l.string(raw, "owner", p);
     const depth = l.integer(raw, "depth", p, MIN_ENDPOINT_DEPTH, MAX_ENDPOINT_DEPTH);
     if (name === undefined || owner === undefined || depth === undefined) return;
-    if (seenEndpoints.has(name)) {
+    if (seen.has(name)) {
       l.report(
         "DUPLICATE_NAME",
         [...p, "name"],
@@ -610,11 +637,14 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
       );
       return;
     }
-    seenEndpoints.add(name);
-    manifest.endpoints.push({ name, owner, depth, line: lines.lineOf(p) });
+    seen.add(name);
+    manifest.endpoints.push(l.lines.withLine({ name, owner, depth }, p));
   });
+}
 
-  const seenWindows = new Set<number>();
+/** `[[mmio]]` windows; an incomplete or duplicate one is left out. */
+function readMmio(l: Loader, doc: Table, manifest: SystemManifest): void {
+  const seen = new Set<number>();
   l.tableArray(doc, "mmio", []).forEach((raw, i) => {
     const p = ["mmio", i];
     const window = l.integer(raw, "window", p, 0, MAX_MMIO_WINDOW);
@@ -623,7 +653,7 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
     const device = l.string(raw, "device", p);
     const services = l.stringArray(raw, "services", p);
     if (window === undefined || device === undefined || services === undefined) return;
-    if (seenWindows.has(window)) {
+    if (seen.has(window)) {
       l.report(
         "DUPLICATE_NAME",
         [...p, "window"],
@@ -632,33 +662,43 @@ export function parseManifest(text: string, file = "<manifest>"): ManifestLoad {
       );
       return;
     }
-    seenWindows.add(window);
-    manifest.mmio.push({ window, device, services, line: lines.lineOf(p) });
+    seen.add(window);
+    manifest.mmio.push(l.lines.withLine({ window, device, services }, p));
   });
+}
 
-  if (doc.policy !== undefined) {
-    if (!isTable(doc.policy)) {
-      l.report("BAD_VALUE", ["policy"], "policy must be a table", "write [[policy.grant]] entries");
-    } else {
-      l.unknownKeys(doc.policy, POLICY_KEYS, ["policy"]);
-      l.tableArray(doc.policy, "grant", ["policy"]).forEach((raw, i) => {
-        const p = ["policy", "grant", i];
-        const subject = l.string(raw, "subject", p);
-        if (subject !== undefined) l.name(p, `grant for "${subject}"`);
-        l.unknownKeys(raw, GRANT_KEYS, p);
-        const caps = l.stringArray(raw, "caps", p, subject ? { service: subject } : {});
-        if (subject === undefined || caps === undefined) return;
-        manifest.grants.push({ subject, caps, line: lines.lineOf(p) });
-      });
-    }
+/** `[[policy.grant]]` entries. */
+function readPolicy(l: Loader, doc: Table, manifest: SystemManifest): void {
+  if (doc.policy === undefined) return;
+  if (!isTable(doc.policy)) {
+    l.report("BAD_VALUE", ["policy"], "policy must be a table", "write [[policy.grant]] entries");
+    return;
   }
-
-  return { manifest, diagnostics: l.diagnostics };
+  l.unknownKeys(doc.policy, POLICY_KEYS, ["policy"]);
+  l.tableArray(doc.policy, "grant", ["policy"]).forEach((raw, i) => {
+    const p = ["policy", "grant", i];
+    const subject = l.string(raw, "subject", p);
+    if (subject !== undefined) l.name(p, `grant for "${subject}"`);
+    l.unknownKeys(raw, GRANT_KEYS, p);
+    const caps = l.stringArray(raw, "caps", p, subject ? { service: subject } : {});
+    if (subject === undefined || caps === undefined) return;
+    manifest.grants.push(l.lines.withLine({ subject, caps }, p));
+  });
 }
 
 /**
  * Reads and parses the manifest at `path`. Throws {@link ManifestError}: UNREADABLE when the file
  * cannot be read, SYNTAX when it is not TOML.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MANIFEST_PATH, loadManifest, requireLoadable } from "./manifest.ts";
+ *
+ * const load = await loadManifest(DEFAULT_MANIFEST_PATH);
+ * for (const d of load.diagnostics) console.log(`${d.file}:${d.line}: ${d.message}`);
+ * const manifest = requireLoadable(load); // throws ManifestError (INVALID) on any error
+ * console.log(manifest.services.map((s) => s.name));
+ * ```
  */
 export async function loadManifest(path: string): Promise<ManifestLoad> {
   const text = await readTextFileOr(
@@ -692,11 +732,6 @@ export function requireLoadable(load: ManifestLoad): SystemManifest {
 /** The service named `name`, if declared. */
 export function findService(m: SystemManifest, name: string): ServiceDecl | undefined {
   return m.services.find((s) => s.name === name);
-}
-
-/** The slots of `owner` (a service name or `init`). */
-export function slotsOf(m: SystemManifest, owner: string): SlotDecl[] {
-  return owner === INIT_NAME ? m.init.slots : findService(m, owner)?.slots ?? [];
 }
 
 /** The endpoint named `name`, if declared. */

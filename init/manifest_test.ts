@@ -265,3 +265,31 @@ Deno.test("TomlLines maps array-of-table entries, dotted and quoted keys", () =>
   assertEquals(lines.lineOf(["policy", "grant", 0, "subject"]), 11);
   assertEquals(lines.lineOf(["nothing"]), undefined);
 });
+
+Deno.test("lines stay right after values that span several lines", () => {
+  const text = [
+    "[[service]]", // 1
+    'name = "a"', // 2
+    "module = 'mod-a'", // 3
+    "[service.config]", // 4
+    'motd = """', // 5
+    "quoted with ''' inside", // 6: one literal-string quote inside a basic string
+    '[[service]] is text here"""', // 7
+    "[service.slots]", // 8
+    "inbox = { slot = 96, rights = ['recv'], endpoint = 'a' }", // 9
+    "[[endpoint]]", // 10
+    'name = "a"', // 11
+    "owner = 'a'", // 12
+    "tags = [", // 13
+    '  ["x"],', // 14: an array inside the array, not a table header
+    "]", // 15
+    "depth = 0", // 16
+  ].join("\n");
+  const { diagnostics, manifest } = parseManifest(text, "multi.toml");
+  assertEquals(diagnostics.map((d) => [d.code, d.line, d.message]), [
+    ["BAD_VALUE", 9, 'service "a" slots.inbox.slot must be an integer in 0..95, not 96'],
+    ["UNKNOWN_KEY", 13, 'unknown key "tags" in endpoint "a"'],
+    ["BAD_VALUE", 16, 'endpoint "a" depth must be an integer in 1..256, not 0'],
+  ]);
+  assertEquals(manifest.services.map((s) => [s.name, s.line]), [["a", 1]]);
+});

@@ -17,6 +17,8 @@ export type ServiceRegistry = Readonly<Record<string, ServiceModule>>;
 export const POLICY_SERVICE = "policyd";
 /** Service init forwards health to and sends the boot attempt to (when declared). */
 export const UPDATE_SERVICE = "updated";
+/** Service init hands the names of every service (`config.services`), to name senders by. */
+export const NAMING_SERVICE = "statefsd";
 
 /**
  * The slots init needs for `manifest`: always its `inbox`; `reply` and `policyd` when the system

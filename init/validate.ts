@@ -71,6 +71,18 @@ const CHECKS: ReadonlyArray<(ctx: CheckContext) => void> = [
 /**
  * Checks `load` (the manifest and its loading diagnostics) against the services' declared needs
  * in `registry`. Never throws for a bad manifest: everything is a problem in the report.
+ *
+ * @example
+ * ```ts
+ * import { formatDiagnostic } from "./diagnostic.ts";
+ * import { parseManifest } from "./manifest.ts";
+ * import { validateManifest } from "./validate.ts";
+ * import { SERVICES } from "../services/mod.ts";
+ *
+ * const text = await Deno.readTextFile("images/system.toml");
+ * const report = validateManifest(parseManifest(text, "images/system.toml"), SERVICES);
+ * report.problems.forEach((p) => console.log(formatDiagnostic(p)));
+ * ```
  */
 export function validateManifest(load: ManifestLoad, registry: ServiceRegistry): ValidationReport {
   const ctx = new CheckContext(load, registry);

@@ -208,83 +208,112 @@ export function renderGraph(
   registry: ServiceRegistry,
   format: GraphFormat,
 ): string {
-  const tasks = [INIT_NAME, ...m.services.map((s) => s.name)];
+  const plan = graphPlan(m, registry);
+  return (format === "dot" ? renderDot(plan) : renderMermaid(plan)).join("\n") + "\n";
+}
+
+/** What both graph formats draw. */
+interface GraphPlan {
+  /** init, then the services in start order. */
+  tasks: string[];
+  /** `mmio<n>` nodes. */
+  windows: string[];
+  /** A window's label, `mmio n: device`. */
+  device: (id: string) => string;
+  /** Services whose routing/health edge to init is drawn once, from their group. */
+  grouped: Set<string>;
+  /** The edges drawn one by one. */
+  drawn: CallEdge[];
+}
+
+/** The label of the one edge from the group of services to init. */
+const GROUP_LABEL = "RT/IH 0x01 from each";
+
+function graphPlan(m: SystemManifest, registry: ServiceRegistry): GraphPlan {
   const edges = callEdges(m, registry);
-  const windows = [...new Set(edges.filter((e) => e.kind === "mmio").map((e) => e.to))];
-  const device = (id: string) => {
-    const n = Number(id.slice("mmio".length));
-    return `mmio ${n}: ${m.mmio.find((w) => w.window === n)?.device ?? "undeclared"}`;
-  };
   // Every service's routing/health line to init is one edge from the group of them, not one
   // converging line each; a single caller keeps its own edge.
   const callers = edges.filter((e) => e.kind === "control").map((e) => e.from);
   const grouped = callers.length > 1 ? new Set(callers) : new Set<string>();
-  const drawn = edges.filter((e) => !(e.kind === "control" && grouped.has(e.from)));
-  const groupLabel = "RT/IH 0x01 from each";
+  return {
+    tasks: [INIT_NAME, ...m.services.map((s) => s.name)],
+    windows: [...new Set(edges.filter((e) => e.kind === "mmio").map((e) => e.to))],
+    device: (id: string) => {
+      const n = Number(id.slice("mmio".length));
+      return `mmio ${n}: ${m.mmio.find((w) => w.window === n)?.device ?? "undeclared"}`;
+    },
+    grouped,
+    drawn: edges.filter((e) => !(e.kind === "control" && grouped.has(e.from))),
+  };
+}
+
+function renderDot({ tasks, windows, device, grouped, drawn }: GraphPlan): string[] {
+  const q = (s: string) => `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+  const style: Record<EdgeKind, string> = {
+    sync: "style=bold",
+    async: "style=solid",
+    control: "style=dotted",
+    mmio: "style=dashed",
+  };
   const out: string[] = [];
-  if (format === "dot") {
-    const q = (s: string) => `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
-    const style: Record<EdgeKind, string> = {
-      sync: "style=bold",
-      async: "style=solid",
-      control: "style=dotted",
-      mmio: "style=dashed",
-    };
-    out.push("// bold: calls that wait for the reply; solid: one-way sends;");
-    out.push("// dotted: routing/health requests to init; dashed: MMIO device windows");
-    out.push("digraph nexus {", "  rankdir=LR;", '  node [shape=box, fontname="monospace"];');
-    if (grouped.size > 0) out.push("  compound=true;");
-    out.push(`  ${q(INIT_NAME)} [shape=doubleoctagon];`);
-    if (grouped.size > 0) {
-      out.push(`  subgraph cluster_services {`, `    label="services";`);
-      for (const t of grouped) out.push(`    ${q(t)};`);
-      out.push("  }");
-    }
-    for (const t of tasks.slice(1).filter((t) => !grouped.has(t))) out.push(`  ${q(t)};`);
-    for (const w of windows) out.push(`  ${q(w)} [label=${q(device(w))}, shape=cylinder];`);
-    for (const e of drawn) {
-      out.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(e.label)}, ${style[e.kind]}];`);
-    }
-    if (grouped.size > 0) {
-      const first = q([...grouped][0]);
-      out.push(
-        `  ${first} -> ${q(INIT_NAME)} [label=${
-          q(groupLabel)
-        }, ${style.control}, ltail=cluster_services];`,
-      );
-    }
-    out.push("}");
-  } else {
-    const ids = new Map<string, string>();
-    [...tasks, ...windows].forEach((t, i) => ids.set(t, `n${i}`));
-    const arrow: Record<EdgeKind, string> = {
-      sync: "==>",
-      async: "-->",
-      control: "-.->",
-      mmio: "-.->",
-    };
-    const text = (s: string) => s.replaceAll('"', "#quot;");
-    out.push("%% thick: calls that wait for the reply; plain: one-way sends;");
-    out.push("%% dotted: routing/health requests to init and MMIO device windows");
-    out.push("flowchart LR");
-    out.push(`  ${ids.get(INIT_NAME)}{{"${INIT_NAME}"}}`);
-    if (grouped.size > 0) {
-      out.push(`  subgraph services["services"]`);
-      for (const t of grouped) out.push(`    ${ids.get(t)}["${text(t)}"]`);
-      out.push("  end");
-    }
-    for (const t of tasks.slice(1).filter((t) => !grouped.has(t))) {
-      out.push(`  ${ids.get(t)}["${text(t)}"]`);
-    }
-    for (const w of windows) out.push(`  ${ids.get(w)}[("${text(device(w))}")]`);
-    for (const e of drawn) {
-      out.push(`  ${ids.get(e.from)} ${arrow[e.kind]}|"${text(e.label)}"| ${ids.get(e.to)}`);
-    }
-    if (grouped.size > 0) {
-      out.push(`  services ${arrow.control}|"${groupLabel}"| ${ids.get(INIT_NAME)}`);
-    }
+  out.push("// bold: calls that wait for the reply; solid: one-way sends;");
+  out.push("// dotted: routing/health requests to init; dashed: MMIO device windows");
+  out.push("digraph nexus {", "  rankdir=LR;", '  node [shape=box, fontname="monospace"];');
+  if (grouped.size > 0) out.push("  compound=true;");
+  out.push(`  ${q(INIT_NAME)} [shape=doubleoctagon];`);
+  if (grouped.size > 0) {
+    out.push(`  subgraph cluster_services {`, `    label="services";`);
+    for (const t of grouped) out.push(`    ${q(t)};`);
+    out.push("  }");
   }
-  return out.join("\n") + "\n";
+  for (const t of tasks.slice(1).filter((t) => !grouped.has(t))) out.push(`  ${q(t)};`);
+  for (const w of windows) out.push(`  ${q(w)} [label=${q(device(w))}, shape=cylinder];`);
+  for (const e of drawn) {
+    out.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(e.label)}, ${style[e.kind]}];`);
+  }
+  if (grouped.size > 0) {
+    const first = q([...grouped][0]);
+    out.push(
+      `  ${first} -> ${q(INIT_NAME)} [label=${
+        q(GROUP_LABEL)
+      }, ${style.control}, ltail=cluster_services];`,
+    );
+  }
+  out.push("}");
+  return out;
+}
+
+function renderMermaid({ tasks, windows, device, grouped, drawn }: GraphPlan): string[] {
+  const ids = new Map<string, string>();
+  [...tasks, ...windows].forEach((t, i) => ids.set(t, `n${i}`));
+  const arrow: Record<EdgeKind, string> = {
+    sync: "==>",
+    async: "-->",
+    control: "-.->",
+    mmio: "-.->",
+  };
+  const text = (s: string) => s.replaceAll('"', "#quot;");
+  const out: string[] = [];
+  out.push("%% thick: calls that wait for the reply; plain: one-way sends;");
+  out.push("%% dotted: routing/health requests to init and MMIO device windows");
+  out.push("flowchart LR");
+  out.push(`  ${ids.get(INIT_NAME)}{{"${INIT_NAME}"}}`);
+  if (grouped.size > 0) {
+    out.push(`  subgraph services["services"]`);
+    for (const t of grouped) out.push(`    ${ids.get(t)}["${text(t)}"]`);
+    out.push("  end");
+  }
+  for (const t of tasks.slice(1).filter((t) => !grouped.has(t))) {
+    out.push(`  ${ids.get(t)}["${text(t)}"]`);
+  }
+  for (const w of windows) out.push(`  ${ids.get(w)}[("${text(device(w))}")]`);
+  for (const e of drawn) {
+    out.push(`  ${ids.get(e.from)} ${arrow[e.kind]}|"${text(e.label)}"| ${ids.get(e.to)}`);
+  }
+  if (grouped.size > 0) {
+    out.push(`  services ${arrow.control}|"${GROUP_LABEL}"| ${ids.get(INIT_NAME)}`);
+  }
+  return out;
 }
 
 /**

@@ -34,10 +34,29 @@ import {
   slotNumbers,
   type SystemManifest,
 } from "./manifest.ts";
-import { POLICY_SERVICE, type ServiceRegistry } from "./needs.ts";
+import { NAMING_SERVICE, POLICY_SERVICE, type ServiceRegistry } from "./needs.ts";
 
 /** Queue depth of each service's control inbox. */
 export const CONTROL_DEPTH = 4;
+
+/**
+ * The environment `svc` of `manifest` runs with: its slot numbers, the seed, and its
+ * `[service.config]`, to which init adds what only the whole manifest knows: policyd gets the
+ * policy grants (`grants`), statefsd the names of every service in start order (`services`, to
+ * name the senders it reports), so neither list is written twice.
+ */
+export function serviceEnv(manifest: SystemManifest, svc: ServiceDecl, seed: number): ServiceEnv {
+  const config: Record<string, unknown> = { ...svc.config };
+  if (svc.name === POLICY_SERVICE) {
+    config.grants = manifest.grants.map((g) => ({ subject: g.subject, caps: [...g.caps] }));
+  }
+  if (svc.name === NAMING_SERVICE) config.services = manifest.services.map((s) => s.name);
+  return Object.freeze({
+    slots: Object.freeze(slotNumbers(svc.slots)),
+    seed,
+    config: Object.freeze(config),
+  });
+}
 
 /** An endpoint init created and still holds the full cap on. */
 interface LiveEndpoint {
@@ -210,19 +229,6 @@ export class Wiring {
     }
   }
 
-  /** The environment `svc` runs with: its slot numbers, the seed, its config. */
-  #envOf(svc: ServiceDecl): ServiceEnv {
-    const config: Record<string, unknown> = { ...svc.config };
-    if (svc.name === POLICY_SERVICE) {
-      config.grants = this.#m.grants.map((g) => ({ subject: g.subject, caps: [...g.caps] }));
-    }
-    return Object.freeze({
-      slots: Object.freeze(slotNumbers(svc.slots)),
-      seed: this.#seed,
-      config: Object.freeze(config),
-    });
-  }
-
   #start(svc: ServiceDecl): void {
     const sys = this.#sys;
     sys.print(`init: start ${svc.name}`);
@@ -233,7 +239,7 @@ export class Wiring {
       this.fail(`start ${svc.name}: no service module "${svc.module}"`);
       return;
     }
-    const env = this.#envOf(svc);
+    const env = serviceEnv(this.#m, svc, this.#seed);
     const entry: TaskEntry = async (s) => {
       await awaitStart(s);
       await module.main(s, env);

@@ -73,6 +73,11 @@ export interface Snapshot {
   schemaVersion: number;
   /** Virtual time (ns) the snapshot was taken at. */
   virtualNs: number;
+  /**
+   * When it was taken: at the end of the run, or at the tick init's watchdog fired (then its
+   * rows are the table init printed).
+   */
+  takenAt?: "end" | "watchdog";
   tasks: TaskRow[];
   /** Slot tables by task name. */
   caps: Record<string, SlotRow[]>;
@@ -85,7 +90,10 @@ export function rightsText(rights: number): string {
   return s === "" ? "-" : s;
 }
 
-/** Builds the snapshot from the task table, the slot tables and the counts. */
+/**
+ * Builds the snapshot from the task table, the slot tables and the counts. `waits`, when given,
+ * are the waits as init's watchdog worded them (by pid); otherwise they are read from the tasks.
+ */
 export function buildSnapshot(input: {
   tasks: TaskInfo[];
   caps: Map<number, CapInfo[]>;
@@ -93,11 +101,15 @@ export function buildSnapshot(input: {
   counts: ReadonlyMap<number, TaskCounts>;
   manifest: SystemManifest;
   virtualNs: number;
+  waits?: ReadonlyMap<number, WaitView>;
+  takenAt?: Snapshot["takenAt"];
 }): Snapshot {
   const { manifest: m, counts } = input;
   const tasks = input.tasks.map((t): TaskRow => {
     const b = t.blockedOn;
-    const wait: WaitView | undefined = t.state === "blocked" && b
+    const wait: WaitView | undefined = input.waits
+      ? input.waits.get(t.pid)
+      : t.state === "blocked" && b
       ? {
         op: b.op,
         ...(b.slot !== undefined ? { slot: b.slot, slotName: slotName(m, t.name, b.slot) } : {}),
@@ -148,7 +160,13 @@ export function buildSnapshot(input: {
       ...(c.mmio ? { mmio: c.mmio } : {}),
     }));
   }
-  return { schemaVersion: SNAPSHOT_SCHEMA_VERSION, virtualNs: input.virtualNs, tasks, caps };
+  return {
+    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+    virtualNs: input.virtualNs,
+    ...(input.takenAt !== undefined ? { takenAt: input.takenAt } : {}),
+    tasks,
+    caps,
+  };
 }
 
 /**

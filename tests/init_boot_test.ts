@@ -6,10 +6,19 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
 import { mkfsImage } from "../images/mod.ts";
 import { BootError, type BootOptions, bootSystem } from "../init/boot.ts";
-import { DEFAULT_MANIFEST_PATH, loadManifest, ManifestError } from "../init/manifest.ts";
+import {
+  DEFAULT_MANIFEST_PATH,
+  loadManifest,
+  ManifestError,
+  parseManifest,
+  requireLoadable,
+} from "../init/manifest.ts";
 import { SERVICES } from "../services/mod.ts";
 import type { ServiceModule } from "../core/kernel/service.ts";
 import { checkSlots } from "../core/kernel/slot_check.ts";
+import { parseFaultPlan } from "../core/virtio/fault_plan.ts";
+import { formatTaskTable } from "../init/watchdog.ts";
+import { buildSnapshot, type Snapshot } from "../snapshot/snapshot.ts";
 
 const { manifest } = await loadManifest(DEFAULT_MANIFEST_PATH);
 const NAMES = manifest.services.map((s) => s.name);
@@ -92,10 +101,12 @@ Deno.test("a hung service trips the watchdog and the table names it", async () =
       await sys.recv(env.slots.reply);
     },
   };
+  const snapshots: Snapshot[] = [];
   const run = await boot({
     imagePath: await freshImage(),
     watchdogTicks: 20,
     services: { ...SERVICES, "selftest-client": hung },
+    onWatchdog: (at) => snapshots.push(buildSnapshot({ ...at, manifest })),
   });
   const fatal = run.texts.findIndex((t) => t.startsWith("!fatal init-lite: watchdog fired"));
   assert(fatal > 0, run.texts.join("\n"));
@@ -105,6 +116,18 @@ Deno.test("a hung service trips the watchdog and the table names it", async () =
     row,
     /blocked\s+t=\S+\s+recv slot 0x03 reply on endpoint "selftest-client\.reply" of selftest-client$/,
   );
+  // The host's snapshot is taken at the same tick and shows the same waits, row for row.
+  assertEquals(snapshots.length, 1);
+  const [snap] = snapshots;
+  const unfinished = snap.tasks.filter((t) => t.state !== "exited");
+  const printed = run.texts.slice(fatal + 1, fatal + 3 + unfinished.length);
+  assertEquals(
+    formatTaskTable(unfinished, (t) => t.waits, snap.virtualNs).map((l) => `init-lite: ${l}`),
+    printed,
+  );
+  const client = snap.tasks.find((t) => t.name === "selftest-client")!;
+  assertEquals(client.blockedOn?.endpointName, "selftest-client.reply");
+  assertEquals(snap.caps["selftest-client"].find((c) => c.slot === 3)?.name, "reply");
 });
 
 Deno.test("shouldStop ends the run between steps", async () => {
@@ -156,6 +179,32 @@ Deno.test("boot errors: image, manifest, device and options are typed", async ()
     BootError,
   );
   assertEquals(device.code, "BAD_DEVICE");
+  // A manifest the caller already loaded is the one booted: the file is not read again.
+  const loaded = requireLoadable(parseManifest(await Deno.readTextFile(`${dir}/dev.toml`)));
+  const given = await assertRejects(
+    () =>
+      bootSystem({
+        ...base,
+        imagePath: `${dir}/odd.img`,
+        manifest: loaded,
+        manifestPath: `${dir}/bad.toml`,
+      }),
+    BootError,
+  );
+  assertEquals(given.code, "BAD_DEVICE");
+  const crash = await assertRejects(
+    () =>
+      bootSystem({
+        ...base,
+        imagePath: `${dir}/none.img`,
+        faults: parseFaultPlan("crash@nobody:3"),
+      }),
+    BootError,
+  );
+  assertEquals([crash.code, crash.message.endsWith('has no service "nobody"')], [
+    "BAD_OPTION",
+    true,
+  ]);
   for (const opts of [{ watchdogTicks: 0 }, { seed: -1 }, { watchdogTicks: 2.5 }]) {
     const e = await assertRejects(
       () => bootSystem({ ...base, imagePath: `${dir}/odd.img`, ...opts }),

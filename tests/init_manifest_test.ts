@@ -7,6 +7,7 @@ import { DEFAULT_MANIFEST_PATH, findService, loadManifest } from "../init/manife
 import { ed25519PublicKey } from "../services/keystored/ed25519.ts";
 import { updatePublicKey } from "../services/updated/main.ts";
 import { SERVICES } from "../services/mod.ts";
+import { serviceEnv } from "../init/wiring.ts";
 
 const { manifest } = await loadManifest(DEFAULT_MANIFEST_PATH);
 
@@ -17,9 +18,11 @@ Deno.test("the development update key pair in the manifest is a pair", async () 
   assertEquals(pub.toHex(), (await ed25519PublicKey(seed)).toHex());
 });
 
-Deno.test("statefsd's name table lists exactly the manifest's services", () => {
+Deno.test("statefsd's name table is the manifest's services, written once", () => {
+  const statefsd = findService(manifest, "statefsd")!;
+  assertEquals(statefsd.config.services, undefined, "derived by init, not written twice");
   assertEquals(
-    findService(manifest, "statefsd")!.config.services,
+    serviceEnv(manifest, statefsd, 1).config.services,
     manifest.services.map((s) => s.name),
   );
 });

@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { withTempDir } from "./helpers.ts";
 import { bootIn, nexusIn } from "./cli_helpers.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
+import { formatTaskTable } from "../init/watchdog.ts";
 
 const BOOT = ["--phase", "mmio", "--until-marker", "--seed", "0"];
 
@@ -84,10 +85,19 @@ Deno.test("ps: a watchdog that fires leaves the snapshot of that moment", async 
     assertEquals(client.blockedOn?.calling?.owner, "statefsd");
     assertMatch(client.waits, /^reply from statefsd to SF op 0x\w\w \(recv slot 0x03 reply\)$/);
     const keystored = tasks.find((t) => t.name === "keystored")!;
-    assertEquals(
-      keystored.waits,
-      `recv slot 0x03 inbox on endpoint #${keystored.blockedOn?.endpointId} of keystored`,
-    );
+    assertEquals(keystored.waits, `recv slot 0x03 inbox on endpoint "keystored" of keystored`);
+    // The snapshot is init's table at the tick the watchdog fired, row for row.
+    const snap: Snapshot = JSON.parse(await Deno.readTextFile(`${dir}/logs/snapshot.json`));
+    const uart = (await Deno.readTextFile(`${dir}/logs/uart.log`)).split("\n");
+    const head = uart.findIndex((l) => /init-lite: unfinished tasks/.test(l));
+    assert(head > 0, uart.join("\n"));
+    const printed = uart.slice(
+      head,
+      head + 2 + snap.tasks.filter((t) => t.state !== "exited").length,
+    )
+      .map((l) => l.slice(l.indexOf("init-lite: ") + "init-lite: ".length));
+    const unfinished = snap.tasks.filter((t) => t.state !== "exited");
+    assertEquals(formatTaskTable(unfinished, (t) => t.waits, snap.virtualNs), printed);
   });
 });
 

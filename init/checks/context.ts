@@ -49,13 +49,18 @@ export class CheckContext {
         name: INIT_NAME,
         slots: m.init.slots,
         needs: this.needsByTask.get(INIT_NAME),
-        line: m.init.line,
+        // Read only for a problem to place: looking a line up parses the text again.
+        get line() {
+          return m.init.line;
+        },
       },
       ...m.services.map((s) => ({
         name: s.name,
         slots: s.slots,
         needs: this.needsByTask.get(s.name),
-        line: s.line,
+        get line() {
+          return s.line;
+        },
       })),
     ];
   }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { findEndpoint, type SlotDecl } from "../manifest.ts";
+import { type EndpointDecl, findEndpoint, type SlotDecl } from "../manifest.ts";
 import { RIGHT_RECV } from "../../core/kernel/types.ts";
 import type { Diagnostic } from "../diagnostic.ts";
 import { didYouMean } from "../suggest.ts";
@@ -79,6 +79,31 @@ function checkEndpointTarget(
     );
     return;
   }
+  checkNamingConvention(ctx, t, s, ep, where);
+  if ((s.rights & RIGHT_RECV) !== 0 && ep.owner !== t.name) {
+    ctx.push(
+      "error",
+      "WRONG_RIGHTS",
+      `${s.name} holds recv on "${ep.name}", owned by ${ep.owner}: only an endpoint's owner receives on it`,
+      `drop "recv" from rights`,
+      where,
+    );
+  }
+}
+
+/**
+ * WRONG_TARGET when the slot's name promises another endpoint: `inbox` is the task's own,
+ * `reply` an inbox it owns, a slot named after a service reaches that service's endpoint, and no
+ * slot is named after the task itself.
+ */
+function checkNamingConvention(
+  ctx: CheckContext,
+  t: TaskView,
+  s: SlotDecl,
+  ep: EndpointDecl,
+  where: Partial<Diagnostic>,
+): void {
+  const m = ctx.m;
   if (s.name === "inbox" && ep.name !== t.name) {
     ctx.push(
       "error",
@@ -114,15 +139,6 @@ function checkEndpointTarget(
       "WRONG_TARGET",
       `slot ${s.name} is named after ${t.name} itself; a service reaches its own endpoint through inbox`,
       `remove the slot or rename it`,
-      where,
-    );
-  }
-  if ((s.rights & RIGHT_RECV) !== 0 && ep.owner !== t.name) {
-    ctx.push(
-      "error",
-      "WRONG_RIGHTS",
-      `${s.name} holds recv on "${ep.name}", owned by ${ep.owner}: only an endpoint's owner receives on it`,
-      `drop "recv" from rights`,
       where,
     );
   }

@@ -24,7 +24,10 @@ function checkTaskTable(ctx: CheckContext, t: TaskView): void {
       service: t.name,
       slot: s.name,
       slotNumber: s.slot,
-      line: s.line,
+      // Read when a problem is recorded: looking a line up parses the text again.
+      get line() {
+        return s.line;
+      },
     };
     checkSlotNumber(ctx, t, s, byNumber, where);
     checkSlotTarget(ctx, t, s, where);
