@@ -90,17 +90,22 @@ export function isKnownOp(op: number): boolean {
 }
 
 const keyChars: number[] = [];
+/** The key index's hash of the key {@link decodeKey} decoded last, or -1 (not ASCII). */
+let decodedHash = -1;
 
 /**
  * Decodes key bytes `buf[from..to)`: ASCII through `String.fromCharCode` over a reused plain
- * array (about twice as fast as spreading a typed-array view), strict UTF-8 otherwise.
+ * array (about twice as fast as spreading a typed-array view), strict UTF-8 otherwise. An ASCII
+ * key's hash for the key index (key_index.ts `keyHash`) is taken in the same pass.
  */
 function decodeKey(buf: Uint8Array, from: number, to: number): string | undefined {
   const n = to - from;
   keyChars.length = n;
+  let h = 0x811c9dc5;
   for (let i = 0; i < n; i++) {
     const c = buf[from + i];
     if (c >= 0x80) {
+      decodedHash = -1;
       try {
         return strictDecoder.decode(buf.subarray(from, to));
       } catch {
@@ -108,7 +113,9 @@ function decodeKey(buf: Uint8Array, from: number, to: number): string | undefine
       }
     }
     keyChars[i] = c;
+    h = Math.imul(h ^ c, 0x01000193);
   }
+  decodedHash = h >>> 2;
   return String.fromCharCode.apply(null, keyChars);
 }
 
@@ -127,6 +134,8 @@ export interface RecordSlot {
   op: number;
   /** The key, decoded. */
   key: string;
+  /** The key's hash for the key index (key_index.ts `keyHash`), or -1 when not taken. */
+  keyHash: number;
   /** UTF-8 length of the key. */
   keyLen: number;
   /** The buffer the record was decoded from. */
@@ -150,6 +159,7 @@ export function newRecordSlot(): RecordSlot {
   return {
     op: 0,
     key: "",
+    keyHash: -1,
     keyLen: 0,
     buf: EMPTY,
     at: 0,
@@ -220,6 +230,7 @@ export function decodeRecordInto(
   if (key === undefined) return corrupt(slot, "bad-key", "key is not UTF-8");
   slot.op = op;
   slot.key = key;
+  slot.keyHash = keyLen === 0 ? -1 : decodedHash;
   slot.keyLen = keyLen;
   slot.buf = buf;
   slot.at = offset;

@@ -25,7 +25,7 @@ const EMPTY = -1;
  * FNV-1a over a string's UTF-16 code units, cut to 30 bits: a small integer V8 keeps unboxed in
  * an array (a full 32-bit hash would be a heap number per key, and garbage).
  */
-function hashOf(key: string): number {
+export function keyHash(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     h ^= key.charCodeAt(i);
@@ -61,18 +61,18 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
 
   /** The value of `key`, or undefined. */
   get(key: string): V | undefined {
-    const i = this.#find(key, hashOf(key));
+    const i = this.#find(key, keyHash(key));
     return i < 0 ? undefined : this.#values[this.#slots[i]];
   }
 
   /** True when `key` is held. */
   has(key: string): boolean {
-    return this.#find(key, hashOf(key)) >= 0;
+    return this.#find(key, keyHash(key)) >= 0;
   }
 
-  /** Sets `key` to `value`. */
-  set(key: string, value: V): this {
-    const h = hashOf(key);
+  /** Sets `key` to `value`; `hash` is {@link keyHash}`(key)` when the caller has it already. */
+  set(key: string, value: V, hash = -1): this {
+    const h = hash < 0 ? keyHash(key) : hash;
     const slots = this.#slots;
     const mask = this.#mask;
     let i = h & mask;
@@ -97,7 +97,7 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
   delete(key: string): boolean {
     const slots = this.#slots;
     const mask = this.#mask;
-    let i = this.#find(key, hashOf(key));
+    let i = this.#find(key, keyHash(key));
     if (i < 0) return false;
     const e = slots[i];
     // Backward-shift deletion: pull later entries of the probe run into the hole.

@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { assertEquals } from "../../tests/assert.ts";
-import { KeyIndex } from "./key_index.ts";
+import { keyHash, KeyIndex } from "./key_index.ts";
+import {
+  DECODED_RECORD,
+  decodeRecordInto,
+  encodeRecord,
+  newRecordSlot,
+  OP_PUT,
+} from "./journal.ts";
 
 type Op = { op: "set"; key: string; value: number } | { op: "delete"; key: string } | {
   op: "clear";
@@ -85,6 +92,25 @@ Deno.test("KeyIndex in a small table: deletes in probe runs that wrap around its
         }
         for (const [k, v] of model) assertEquals(index.get(k), v, `step ${step}: ${k}`);
       });
+    }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("replay's key hash, taken while decoding a record, is the index's hash of the key", () => {
+  const keys = fc.oneof(
+    fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 60 }),
+    fc.string({ unit: "grapheme", maxLength: 12 }),
+  );
+  fc.assert(
+    fc.property(keys, (key) => {
+      const rec = encodeRecord(OP_PUT, key, new Uint8Array([1]));
+      const slot = newRecordSlot();
+      assertEquals(decodeRecordInto(rec, 0, rec.length, slot), DECODED_RECORD);
+      assertEquals(slot.key, key);
+      // Taken for ASCII keys (the usual ones); the index hashes any other itself.
+      const ascii = key.length > 0 && [...key].every((c) => c.charCodeAt(0) < 0x80);
+      assertEquals(slot.keyHash, ascii ? keyHash(key) : -1);
     }),
     { numRuns: 300 },
   );

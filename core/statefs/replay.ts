@@ -248,7 +248,7 @@ export class ReplayState {
   apply(rec: RecordSlot, offset: number, loc: number): void {
     switch (rec.op) {
       case OP_PUT:
-        this.map.set(rec.key, loc);
+        this.map.set(rec.key, loc, rec.keyHash);
         return;
       case OP_DELETE:
         this.map.delete(rec.key);
