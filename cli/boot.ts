@@ -241,6 +241,31 @@ function openTrace(path: string, format: string | undefined): OpenTrace {
   };
 }
 
+/** Quotes `arg` for a POSIX shell when it holds anything but plain word characters. */
+function shellWord(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The command line that replays a boot: as typed, with the seed it ran under made explicit
+ * (a cold boot's seed is derived from the boot before it, which a replay cannot count on).
+ * A boot of a kept image replays only on that image as it was before the run, which the line
+ * says.
+ */
+export function replayCommand(
+  command: readonly string[],
+  seed: number,
+  keptImage: boolean,
+): string {
+  const args: string[] = [];
+  for (let i = 0; i < command.length; i++) {
+    if (command[i] === "--seed") i++; // and its value
+    else if (!command[i].startsWith("--seed=")) args.push(command[i]);
+  }
+  const line = [...args, "--seed", String(seed)].map(shellWord).join(" ");
+  return keptImage ? `${line}   # on the image as it was before this run` : line;
+}
+
 async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
   const opts = resolveRunOptions(flags, (name) => io().env(name));
   const powerCut = parsePowerCut(flags.powerCut ?? "reorder");
@@ -272,6 +297,7 @@ async function bootAction(flags: BootFlags, info: RunInfo): Promise<number> {
     ? (previous.seed + 1) % 0x1_0000_0000
     : 1;
   info.seed = seed;
+  info.replay = replayCommand(info.command, seed, plan.action === "keep");
   const junit = flags.junit !== undefined ? userPath(flags.junit) : undefined;
   const tracePath = flags.trace !== undefined ? userPath(flags.trace) : undefined;
   // Every output is checked before the image is touched, so a bad path costs nothing.

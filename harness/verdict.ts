@@ -140,6 +140,11 @@ export interface RunInfo {
   ladder: string;
   /** Console log judged (a scan's input), or null. */
   input?: string | null;
+  /**
+   * The command that replays this run byte for byte (its seed made explicit); a failing verdict
+   * prints it. Absent for a scan.
+   */
+  replay?: string;
 }
 
 /** The complete outcome of a judged run (also the `--json` and `summary.json` object). */
@@ -341,6 +346,7 @@ export function renderText(v: Verdict, style: TextStyle = PLAIN): string {
     out.push(`${style.fail("FAIL")}: ${what} (during phase ${cause.phase})`);
     out.push(`${counts.length > 0 ? counts.join(", ") : "no marker missing"} ${tail}`);
   }
+  if (v.run?.replay) out.push(`replay: ${v.run.replay}`);
   if (v.cleanup) out.push(`left behind by the command: ${v.cleanup}`);
   // The cause's surroundings come first: the console around it, then who was stuck on what.
   if (v.excerpt && v.excerpt.lines.length > 0) {

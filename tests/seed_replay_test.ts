@@ -8,6 +8,9 @@ import { type BootOutcome, bootSystem } from "../init/boot.ts";
 import { defaultLadderPath, Judge, loadLadder, selectRequirement } from "../harness/mod.ts";
 import { parseFaultPlan } from "../core/simulation/mod.ts";
 import type { TraceEvent } from "../core/kernel/types.ts";
+import { replayCommand } from "../cli/boot.ts";
+import { bootIn } from "./cli_helpers.ts";
+import { withTempDir } from "./helpers.ts";
 
 const ladder = await loadLadder(defaultLadderPath());
 
@@ -94,4 +97,34 @@ Deno.test("a seed with a fault plan replays byte for byte, faults and all", asyn
   assertEquals(first.status, "FAIL");
   // The same seed without the plan is another run.
   assertNotEquals(first.console, (await bootSeed(12345)).console);
+});
+
+Deno.test("a failing boot prints the one command that replays it, and that command does", async () => {
+  await withTempDir("nexus-replay-", async (dir) => {
+    const failed = await bootIn(dir, ["--faults", "crash@rngd:3", "--quiet", "--log-dir", "a"]);
+    assertEquals(failed.code, 1);
+    const line = failed.stdout.split("\n").find((l) => l.startsWith("replay: "));
+    assertEquals(line, "replay: nexus boot --faults crash@rngd:3 --quiet --log-dir a --seed 1");
+    const summary = JSON.parse(await Deno.readTextFile(`${dir}/a/summary.json`));
+    assertEquals(summary.run.replay, line!.slice("replay: ".length));
+    // Run the printed command (log dir swapped) and compare the consoles byte for byte.
+    const args = line!.split(" ").slice(3).map((a) => a === "a" ? "b" : a);
+    const again = await bootIn(dir, args);
+    assertEquals(again.code, 1);
+    assertEquals(
+      await Deno.readTextFile(`${dir}/b/uart.log`),
+      await Deno.readTextFile(`${dir}/a/uart.log`),
+    );
+  });
+});
+
+Deno.test("replayCommand: the seed made explicit once, shell words quoted, a kept image named", () => {
+  assertEquals(
+    replayCommand(["nexus", "boot", "--seed", "9", "--seed=4", "--until-marker", "x y"], 5, false),
+    "nexus boot --until-marker 'x y' --seed 5",
+  );
+  assertEquals(
+    replayCommand(["nexus", "boot", "--keep-image", "--until-marker", "it's"], 2, true),
+    "nexus boot --keep-image --until-marker 'it'\\''s' --seed 2   # on the image as it was before this run",
+  );
 });
