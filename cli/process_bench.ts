@@ -10,8 +10,8 @@
  * Needs `/usr/bin/time` (GNU time); without it the figures are reported as not measured.
  */
 
-const MAIN = new URL("./main.ts", import.meta.url).pathname;
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+import { nexusProcessArgs } from "../tests/nexus_process.ts";
+
 const ROUNDS = 5;
 
 const dir = await Deno.makeTempDir({ prefix: "nexus-process-bench-" });
@@ -38,19 +38,7 @@ async function timed(cmd: string[]): Promise<Sample> {
   return { cpu: user + sys, maxKiB };
 }
 
-const nexus = (...args: string[]) => [
-  Deno.execPath(),
-  "run",
-  "--quiet",
-  "--config",
-  CONFIG,
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-run",
-  MAIN,
-  ...args,
-];
+const nexus = (...args: string[]) => [Deno.execPath(), ...nexusProcessArgs(args)];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

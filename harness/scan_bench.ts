@@ -10,11 +10,10 @@
 import { Judge } from "./judge.ts";
 import { loadNamedLadder, selectRequirement } from "./ladder.ts";
 import { LineSplitter } from "./lines.ts";
+import { nexusProcessArgs } from "../tests/nexus_process.ts";
 
 const LINES = 1_000_000;
 const ROUNDS = 3;
-const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 const ladder = await loadNamedLadder("default");
 const markers = ladder.entries.map((e) => e.markers[0]);
@@ -50,20 +49,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function compare(): Promise<void> {
   const grep = ["grep", "-F", "-f", patterns, log];
-  const scan = [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--config",
-    CONFIG,
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-run",
-    MAIN,
-    "scan",
-    log,
-  ];
+  const scan = [Deno.execPath(), ...nexusProcessArgs(["scan", log])];
   const g: { cpu: number; wall: number }[] = [];
   const s: { cpu: number; wall: number }[] = [];
   for (let r = 0; r < ROUNDS; r++) {

@@ -7,9 +7,7 @@
  */
 
 import { captureIo, run } from "../cli/main.ts";
-
-const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+import { nexusProcessArgs } from "./nexus_process.ts";
 
 /** The outcome of one CLI run. */
 export interface CliResult {
@@ -33,18 +31,7 @@ export interface NexusOptions {
 /** Runs `nexus ...args` in a child Deno process and collects its output. */
 export async function nexus(args: string[], opts: NexusOptions = {}): Promise<CliResult> {
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--config",
-      CONFIG,
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      MAIN,
-      ...args,
-    ],
+    args: nexusProcessArgs(args),
     stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
