@@ -40,6 +40,11 @@ const CHUNK_BLOCKS = 2048;
  * Most journals a boot opens are a few KiB: a first 1 MiB read was nearly all zeros.
  */
 const FIRST_CHUNK_BLOCKS = 128;
+/**
+ * Blocks read past a journal's expected end (see {@link scanJournal}) in the same request, so a
+ * journal that ends there is seen to end without another one.
+ */
+const TAIL_SLACK_BLOCKS = 8;
 
 /** Why a scan stopped. */
 export type ScanStop =
@@ -105,6 +110,11 @@ export function storedLength(chunks: Uint8Array[], v: StoredValue): number {
  * Walks the journal in `blockCount` blocks of `dev` from `startBlock`, calling `onRecord` for each
  * valid record with its byte offset in the region and its locator. The slot is reused for the
  * next record; every chunk read is a fresh buffer kept in `chunks`, so locators stay valid.
+ *
+ * `expectEnd` (bytes, default 0) is where the journal is expected to reach, such as the synced
+ * end the superblock records: up to there the region is read in the largest chunks, and past it
+ * in small ones that double, so a replay reads little more than the journal. It only shapes the
+ * requests; what the scan finds is the same whatever it says.
  */
 export async function scanJournal(
   dev: BlockDevice,
