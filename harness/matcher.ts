@@ -24,16 +24,9 @@ export class FixedMatcher {
   /** Character class per UTF-16 code (0 = a character no pattern holds; one class for non-ASCII). */
   readonly #cls = new Uint8Array(65536);
   readonly #classes: number;
-  /** Trie edges, sparse: state * classes + class -> state, -1 when absent. */
-  readonly #goto: Int32Array;
-  readonly #fail: Int32Array;
-  /** The automaton's transitions, filled on first use (most are never taken). */
-  readonly #delta: Int32Array;
   /** Per state: the patterns ending there (through failure links), or undefined. */
   readonly #out: (number[] | undefined)[];
   readonly #confirm: Uint8Array;
-  /** 1 for states where some pattern ends. */
-  readonly #hasOut: Uint8Array;
   /**
    * The complete transition table the scan uses: for state row `s * classes` and class `c`, the
    * next state's row, bitwise-negated when a pattern ends there (one load and one sign test per
@@ -45,75 +38,55 @@ export class FixedMatcher {
   constructor(patterns: readonly string[]) {
     this.#patterns = patterns;
     this.#confirm = new Uint8Array(patterns.length);
-    const fold = (code: number) => (code >= 127 ? 127 : code);
+    const cls = this.#cls;
     let classes = 1;
     let states = 1;
     for (const p of patterns) {
       states += p.length;
       for (let i = 0; i < p.length; i++) {
-        const c = fold(p.charCodeAt(i));
-        if (this.#cls[c] === 0) this.#cls[c] = classes++;
+        const c = Math.min(p.charCodeAt(i), 127);
+        if (cls[c] === 0) cls[c] = classes++;
       }
     }
     this.#classes = classes;
     // Every non-ASCII code shares DEL's class, so the scan needs no branch to fold it.
-    if (this.#cls[127] !== 0) this.#cls.fill(this.#cls[127], 128);
-    const go = new Int32Array(states * classes).fill(-1);
+    if (cls[127] !== 0) cls.fill(cls[127], 128);
+    const trie = this.#trie(patterns, states, classes);
+    this.#out = trie.out;
+    this.#table = completeTable(trie.edges, trie.out, classes);
+  }
+
+  /**
+   * The trie of `patterns`: per state its edges as `[class, state, ...]`, and the patterns
+   * ending there (state 0 is the root).
+   */
+  #trie(
+    patterns: readonly string[],
+    states: number,
+    classes: number,
+  ): { edges: number[][]; out: (number[] | undefined)[] } {
+    const go = new Int32Array(states * classes);
+    const edges: number[][] = [[]];
     const out: (number[] | undefined)[] = [undefined];
-    let used = 1;
     patterns.forEach((p, id) => {
       let s = 0;
       for (let i = 0; i < p.length; i++) {
         const code = p.charCodeAt(i);
         if (code >= 127) this.#confirm[id] = 1;
-        const at = s * classes + this.#cls[fold(code)];
-        if (go[at] < 0) {
-          go[at] = used++;
+        const c = this.#cls[Math.min(code, 127)];
+        let t = go[s * classes + c];
+        if (t === 0) {
+          t = edges.length;
+          go[s * classes + c] = t;
+          edges[s].push(c, t);
+          edges.push([]);
           out.push(undefined);
         }
-        s = go[at];
+        s = t;
       }
       (out[s] ??= []).push(id);
     });
-    this.#goto = go;
-    this.#fail = new Int32Array(used);
-    this.#delta = new Int32Array(used * classes).fill(-1);
-    this.#out = out;
-    this.#hasOut = new Uint8Array(used);
-    // Breadth-first over the trie: failure links, and outputs merged along them.
-    const queue: number[] = [];
-    for (let c = 0; c < classes; c++) if (go[c] > 0) queue.push(go[c]);
-    for (let q = 0; q < queue.length; q++) {
-      const s = queue[q];
-      const f = this.#fail[s];
-      if (out[f] !== undefined) out[s] = [...(out[s] ?? []), ...out[f]!];
-      if (out[s] !== undefined) this.#hasOut[s] = 1;
-      for (let c = 0; c < classes; c++) {
-        const t = go[s * classes + c];
-        if (t < 0) continue;
-        this.#fail[t] = this.#step(f, c);
-        queue.push(t);
-      }
-    }
-    const table = new Int32Array(used * classes);
-    for (const s of [0, ...queue]) {
-      for (let c = 0; c < classes; c++) {
-        const t = this.#step(s, c);
-        table[s * classes + c] = this.#hasOut[t] === 1 ? ~(t * classes) : t * classes;
-      }
-    }
-    this.#table = table;
-  }
-
-  /** The transition from state `s` on class `c`, computed once and remembered. */
-  #step(s: number, c: number): number {
-    const at = s * this.#classes + c;
-    let t = this.#delta[at];
-    if (t >= 0) return t;
-    t = this.#goto[at];
-    if (t < 0) t = s === 0 ? 0 : this.#step(this.#fail[s], c);
-    this.#delta[at] = t;
-    return t;
+    return { edges, out };
   }
 
   /** The patterns, by id. */
@@ -195,4 +168,45 @@ export class FixedMatcher {
       if (this.#confirm[id] === 0 || text.includes(this.#patterns[id])) hits.push(id);
     }
   }
+}
+
+/**
+ * The complete transition table of a {@link FixedMatcher}, breadth-first over its trie: a state's
+ * row starts as a copy of its failure state's row (complete, being shallower) and its own edges
+ * replace entries; a child's failure state is where that row goes on the child's class. Outputs
+ * merge along failure links (`out` is completed in place). Rows are copied natively, so building
+ * costs little even before V8 has optimised this code (a process builds one matcher).
+ */
+function completeTable(
+  edges: readonly number[][],
+  out: (number[] | undefined)[],
+  classes: number,
+): Int32Array {
+  const table = new Int32Array(edges.length * classes);
+  const fail = new Int32Array(edges.length);
+  const entry = (t: number) => (out[t] !== undefined ? ~(t * classes) : t * classes);
+  const queue: number[] = [];
+  const root = edges[0];
+  for (let k = 0; k < root.length; k += 2) {
+    table[root[k]] = entry(root[k + 1]);
+    queue.push(root[k + 1]);
+  }
+  for (let head = 0; head < queue.length; head++) {
+    const s = queue[head];
+    const row = s * classes;
+    const frow = fail[s] * classes;
+    table.copyWithin(row, frow, frow + classes);
+    const own = edges[s];
+    for (let k = 0; k < own.length; k += 2) {
+      const c = own[k];
+      const t = own[k + 1];
+      const via = table[frow + c];
+      const f = (via < 0 ? ~via : via) / classes;
+      fail[t] = f;
+      if (out[f] !== undefined) out[t] = [...(out[t] ?? []), ...out[f]!];
+      table[row + c] = entry(t);
+      queue.push(t);
+    }
+  }
+  return table;
 }

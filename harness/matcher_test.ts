@@ -43,3 +43,41 @@ Deno.test("property: the matcher agrees with includes on every pattern", () => {
     { numRuns: 300 },
   );
 });
+
+/**
+ * Where {@link FixedMatcher.passQuiet} must stop, the obvious way: at the first line with a
+ * non-ASCII byte or a pattern in it, non-ASCII characters of a pattern standing for DEL or any
+ * of them (they share one class; the scan of the decoded line confirms).
+ */
+function naivePass(patterns: string[], text: string): { at: number; lines: number } {
+  const fold = (s: string) => s.replace(/[\x7f-\uffff]/g, "\x7f");
+  const folded = patterns.map(fold);
+  const bytes = new TextEncoder().encode(text);
+  let at = 0;
+  let lines = 0;
+  for (const line of text.split("\n").slice(0, -1)) {
+    const size = new TextEncoder().encode(line).length;
+    const nonAscii = bytes.subarray(at, at + size).some((b) => b >= 0x80);
+    if (nonAscii || folded.some((p) => line.includes(p))) break;
+    at += size + 1;
+    lines++;
+  }
+  return { at, lines };
+}
+
+Deno.test("property: passQuiet passes exactly the lines before the first one that may match", () => {
+  const alphabet = fc.constantFrom("a", "b", "c", ":", " ", "\n", "\r", "é", "\x7f", "\x00");
+  const word = fc.array(alphabet, { minLength: 1, maxLength: 5 }).map((a) => a.join(""));
+  const text = fc.array(alphabet, { maxLength: 60 }).map((a) => a.join(""));
+  fc.assert(
+    fc.property(fc.array(word, { minLength: 1, maxLength: 8 }), text, (ps, t) => {
+      // The pass takes whole lines: the bytes end just past a newline.
+      const body = t.slice(0, t.lastIndexOf("\n") + 1);
+      const m = new FixedMatcher(ps);
+      const bytes = new TextEncoder().encode(body);
+      const at = m.passQuiet(bytes, 0, bytes.length);
+      assertEquals({ at, lines: m.passedLines }, naivePass(ps, body));
+    }),
+    { numRuns: 500 },
+  );
+});

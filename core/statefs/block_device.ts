@@ -25,6 +25,13 @@ export interface BlockDevice {
    */
   read(block: number, count: number): Promise<Uint8Array>;
   /**
+   * Optional: reads `out.length / blockSize` blocks from `block` into `out`, so a caller that
+   * scans can reuse one buffer instead of getting a fresh one per call ({@link readBlocksInto}
+   * falls back to {@link read}). Rejects as {@link read} does, and with `BAD_LENGTH` when `out` is
+   * not whole blocks; `out` is unspecified after a rejection.
+   */
+  readInto?(block: number, out: Uint8Array): Promise<void>;
+  /**
    * Writes `data` (a whole number of blocks) starting at `block`.
    * Rejects with {@link BlockDeviceError} when the range is out of bounds or the medium fails.
    */
@@ -49,4 +56,17 @@ export class BlockDeviceError extends Error {
     super(message);
     this.name = "BlockDeviceError";
   }
+}
+
+/** Reads whole blocks from `block` into `out`: the device's `readInto`, else a read and a copy. */
+export async function readBlocksInto(
+  dev: BlockDevice,
+  block: number,
+  out: Uint8Array,
+): Promise<void> {
+  if (dev.readInto) return await dev.readInto(block, out);
+  if (out.length % dev.blockSize !== 0) {
+    throw new BlockDeviceError("BAD_LENGTH", `read of ${out.length} bytes is not whole blocks`);
+  }
+  out.set(await dev.read(block, out.length / dev.blockSize));
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { BLOCK_SIZE, type BlockDevice, BlockDeviceError } from "./block_device.ts";
+import { BLOCK_SIZE, type BlockDevice, BlockDeviceError, readBlocksInto } from "./block_device.ts";
 
 /** Validates a block range against a device size; shared by every device here. */
 function checkRange(dev: BlockDevice, block: number, count: number): void {
@@ -20,14 +20,18 @@ function checkRange(dev: BlockDevice, block: number, count: number): void {
   }
 }
 
-function checkData(dev: BlockDevice, data: Uint8Array): number {
+function wholeBlocks(dev: BlockDevice, data: Uint8Array, what: "read" | "write"): number {
   if (data.length % dev.blockSize !== 0) {
     throw new BlockDeviceError(
       "BAD_LENGTH",
-      `write of ${data.length} bytes is not a whole number of ${dev.blockSize}-byte blocks`,
+      `${what} of ${data.length} bytes is not a whole number of ${dev.blockSize}-byte blocks`,
     );
   }
   return data.length / dev.blockSize;
+}
+
+function checkData(dev: BlockDevice, data: Uint8Array): number {
+  return wholeBlocks(dev, data, "write");
 }
 
 /** A device held in memory; `snapshot()` copies its bytes (what a power cut would leave). */
@@ -72,6 +76,18 @@ export class MemoryBlockDevice implements BlockDevice {
     }
     const start = block * this.blockSize;
     return Promise.resolve(this.#data.slice(start, start + count * this.blockSize));
+  }
+
+  /** Reads whole blocks from `block` into `out`. */
+  readInto(block: number, out: Uint8Array): Promise<void> {
+    try {
+      checkRange(this, block, wholeBlocks(this, out, "read"));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const start = block * this.blockSize;
+    out.set(this.#data.subarray(start, start + out.length));
+    return Promise.resolve();
   }
 
   /** Writes whole blocks at `block`. */
@@ -191,18 +207,34 @@ export class FileBlockDevice implements BlockDevice {
       const file = this.#open();
       checkRange(this, block, count);
       const out = new Uint8Array(count * BLOCK_SIZE);
-      file.seekSync(this.offsetBytes + block * BLOCK_SIZE, Deno.SeekMode.Start);
-      let done = 0;
-      while (done < out.length) {
-        const n = file.readSync(out.subarray(done));
-        if (n === null || n === 0) {
-          throw new BlockDeviceError("IO_ERROR", `${this.#path}: short read at block ${block}`);
-        }
-        done += n;
-      }
+      this.#readAt(file, block, out);
       return Promise.resolve(out);
     } catch (err) {
       return Promise.reject(wrapIo(err, this.#path));
+    }
+  }
+
+  /** Reads whole blocks from `block` into `out`. */
+  readInto(block: number, out: Uint8Array): Promise<void> {
+    try {
+      const file = this.#open();
+      checkRange(this, block, wholeBlocks(this, out, "read"));
+      this.#readAt(file, block, out);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(wrapIo(err, this.#path));
+    }
+  }
+
+  #readAt(file: Deno.FsFile, block: number, out: Uint8Array): void {
+    file.seekSync(this.offsetBytes + block * BLOCK_SIZE, Deno.SeekMode.Start);
+    let done = 0;
+    while (done < out.length) {
+      const n = file.readSync(out.subarray(done));
+      if (n === null || n === 0) {
+        throw new BlockDeviceError("IO_ERROR", `${this.#path}: short read at block ${block}`);
+      }
+      done += n;
     }
   }
 
@@ -273,6 +305,16 @@ export class SubBlockDevice implements BlockDevice {
       return Promise.reject(err);
     }
     return this.#base.read(this.startBlock + block, count);
+  }
+
+  /** Reads whole blocks from `block` of the window into `out`. */
+  readInto(block: number, out: Uint8Array): Promise<void> {
+    try {
+      checkRange(this, block, wholeBlocks(this, out, "read"));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return readBlocksInto(this.#base, this.startBlock + block, out);
   }
 
   /** Writes whole blocks at `block` of the window. */

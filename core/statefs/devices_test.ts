@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { BlockDeviceError } from "./block_device.ts";
+import { type BlockDevice, BlockDeviceError, readBlocksInto } from "./block_device.ts";
 import { FileBlockDevice, MemoryBlockDevice, SubBlockDevice } from "./devices.ts";
 import { StateFs } from "./engine.ts";
 
@@ -116,6 +116,62 @@ Deno.test("StateFS on a file partition: format, write, close, reopen from disk",
     const fs2 = await StateFs.open(dev2);
     assertEquals(new TextDecoder().decode(await fs2.get("/state/file")), "on disk");
     dev2.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A device with only the required methods: readBlocksInto must fall back to read. */
+class ReadOnlyCalls implements BlockDevice {
+  readonly blockSize = 512;
+  readonly blockCount: number;
+  reads = 0;
+  constructor(readonly inner: MemoryBlockDevice) {
+    this.blockCount = inner.blockCount;
+  }
+  read(block: number, count: number): Promise<Uint8Array> {
+    this.reads++;
+    return this.inner.read(block, count);
+  }
+  write(block: number, data: Uint8Array): Promise<void> {
+    return this.inner.write(block, data);
+  }
+  sync(): Promise<void> {
+    return this.inner.sync();
+  }
+}
+
+Deno.test("readInto: every device fills the caller's buffer as read returns, and checks alike", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/disk.img`;
+    await Deno.writeFile(path, pattern(40, 9));
+    const file = await FileBlockDevice.open(path, { offsetBytes: 4 * 512, lengthBytes: 32 * 512 });
+    const mem = MemoryBlockDevice.fromBytes(pattern(32, 4));
+    const devices: [string, BlockDevice][] = [
+      ["memory", mem],
+      ["file", file],
+      ["sub", new SubBlockDevice(mem, 8, 16)],
+      ["sub of a device without readInto", new SubBlockDevice(new ReadOnlyCalls(mem), 8, 16)],
+      ["fallback", new ReadOnlyCalls(mem)],
+    ];
+    for (const [name, dev] of devices) {
+      const out = new Uint8Array(5 * 512).fill(0xee);
+      await readBlocksInto(dev, 3, out);
+      assertEquals(out, await dev.read(3, 5), name);
+      assertEquals(
+        await codeOf(readBlocksInto(dev, dev.blockCount - 1, new Uint8Array(1024))),
+        "OUT_OF_RANGE",
+        name,
+      );
+      assertEquals(
+        await codeOf(readBlocksInto(dev, 0, new Uint8Array(100))),
+        "BAD_LENGTH",
+        name,
+      );
+    }
+    file.close();
+    assertEquals(await codeOf(file.readInto(0, new Uint8Array(512))), "CLOSED");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

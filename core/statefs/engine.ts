@@ -412,6 +412,7 @@ export class StateFs {
         this.#maxRecords,
         (r, o, l) => state.apply(r, o, l),
         chunks,
+        ext?.durableEnd,
       );
     } catch (err) {
       throw ioError(err);
@@ -968,7 +969,23 @@ export class StateFs {
   reopen(): Promise<void> {
     return this.#lock(async () => {
       await this.#flush();
+      // Past a prepare (or a compaction) this instance wrote every block of the region, and
+      // none after its tail: those are zeros on the device already. When the replay ends at the
+      // same tail, the first write after the reopen need not read them again to prove it.
+      const zeroed = this.#needsPrep || this.#stale ? undefined : {
+        start: this.#regionStart,
+        generation: this.#generation,
+        tail: this.#tail,
+        extent: this.#extent[this.#active],
+      };
       await this.#load();
+      if (
+        zeroed !== undefined && this.#regionStart === zeroed.start &&
+        this.#generation === zeroed.generation && this.#tail === zeroed.tail &&
+        this.#extent[this.#active] === zeroed.extent && this.#readOnly === undefined
+      ) {
+        this.#needsPrep = false;
+      }
     });
   }
 

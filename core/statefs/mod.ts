@@ -17,7 +17,7 @@
  * @module
  */
 
-export { BLOCK_SIZE, type BlockDevice, BlockDeviceError } from "./block_device.ts";
+export { BLOCK_SIZE, type BlockDevice, BlockDeviceError, readBlocksInto } from "./block_device.ts";
 export type { BlockDeviceErrorCode } from "./block_device.ts";
 export { crc32, crc32c } from "./crc.ts";
 export {

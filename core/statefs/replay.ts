@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { BlockDevice } from "./block_device.ts";
+import { type BlockDevice, readBlocksInto } from "./block_device.ts";
 import { KeyIndex } from "./key_index.ts";
 import {
   DECODED_CORRUPT,
@@ -40,6 +40,11 @@ const CHUNK_BLOCKS = 2048;
  * Most journals a boot opens are a few KiB: a first 1 MiB read was nearly all zeros.
  */
 const FIRST_CHUNK_BLOCKS = 128;
+/**
+ * Blocks read past a journal's expected end (see {@link scanJournal}) in the same request, so a
+ * journal that ends there is seen to end without another one.
+ */
+const TAIL_SLACK_BLOCKS = 8;
 
 /** Why a scan stopped. */
 export type ScanStop =
@@ -105,6 +110,11 @@ export function storedLength(chunks: Uint8Array[], v: StoredValue): number {
  * Walks the journal in `blockCount` blocks of `dev` from `startBlock`, calling `onRecord` for each
  * valid record with its byte offset in the region and its locator. The slot is reused for the
  * next record; every chunk read is a fresh buffer kept in `chunks`, so locators stay valid.
+ *
+ * `expectEnd` (bytes, default 0) is where the journal is expected to reach, such as the synced
+ * end the superblock records: up to there the region is read in the largest chunks, and past it
+ * in small ones that double, so a replay reads little more than the journal. It only shapes the
+ * requests; what the scan finds is the same whatever it says.
  */
 export async function scanJournal(
   dev: BlockDevice,
@@ -113,6 +123,7 @@ export async function scanJournal(
   maxRecords: number,
   onRecord: (rec: RecordSlot, offset: number, loc: number) => void,
   chunks: Uint8Array[] = [],
+  expectEnd = 0,
 ): Promise<ScanResult> {
   const bs = dev.blockSize;
   let buf: Uint8Array = new Uint8Array(0);
@@ -124,6 +135,7 @@ export async function scanJournal(
   const slot = newRecordSlot();
   let locBase = 0;
   let chunkBlocks = FIRST_CHUNK_BLOCKS;
+  const expectBlocks = Math.min(blockCount, Math.ceil(Math.max(0, expectEnd) / bs));
   for (;;) {
     const r = decodeRecordInto(buf, pos, buf.length, slot);
     if (r === DECODED_RECORD) {
@@ -158,11 +170,17 @@ export async function scanJournal(
     // Read on from the block holding `pos` (re-reading that partial block from the device is
     // cheaper than joining buffers), at least enough for the pending record.
     const from = (base + pos - ((base + pos) % bs)) / bs;
+    let want: number;
+    if (from < expectBlocks) {
+      want = Math.min(CHUNK_BLOCKS, expectBlocks - from + TAIL_SLACK_BLOCKS);
+    } else {
+      want = chunkBlocks;
+      chunkBlocks = Math.min(chunkBlocks * 2, CHUNK_BLOCKS);
+    }
     const n = Math.min(
-      Math.max(chunkBlocks, Math.ceil(((base + pos) % bs + slot.size) / bs) + 1),
+      Math.max(want, Math.ceil(((base + pos) % bs + slot.size) / bs) + 1),
       blockCount - from,
     );
-    chunkBlocks = Math.min(chunkBlocks * 2, CHUNK_BLOCKS);
     buf = await dev.read(startBlock + from, n);
     locBase = chunks.length * LOC_SPAN;
     chunks.push(buf);
@@ -381,9 +399,12 @@ export async function zeroBlocks(dev: BlockDevice, start: number, count: number)
   const bs = dev.blockSize;
   let wrote = false;
   let zeros: Uint8Array | undefined;
+  // One scan buffer for the whole range: the chunks are only looked at, never kept.
+  const scan = new Uint8Array(Math.min(CHUNK_BLOCKS, count) * bs);
   for (let b = 0; b < count; b += CHUNK_BLOCKS) {
     const n = Math.min(CHUNK_BLOCKS, count - b);
-    const data = await dev.read(start + b, n);
+    const data = scan.subarray(0, n * bs);
+    await readBlocksInto(dev, start + b, data);
     if (isZero(data)) continue;
     // Rewrite the span from the first to the last dirty block of this chunk in one request.
     let first = -1;

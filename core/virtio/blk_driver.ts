@@ -93,7 +93,10 @@ export interface ProbeOptions {
   pollIntervalNs?: number;
   /** Queue size to use, capped by QueueNumMax and rounded down to a power of two (default 64). */
   queueSize?: number;
-  /** Most requests in flight at once (default 8; at most a third of the queue size). */
+  /**
+   * Most requests in flight at once (default 16, so that one batch moves 1 MiB; at most a third of
+   * the queue size).
+   */
   maxInFlight?: number;
   /** Largest request in sectors; larger transfers are split (default 128 = 64 KiB). */
   maxSectorsPerRequest?: number;
@@ -114,7 +117,11 @@ export interface DriverStats {
 interface Slot {
   /** Header (16 bytes) then the status byte at +16. */
   hdr: number;
-  /** Data buffer of `maxSectors * 512` bytes. */
+  /**
+   * Data buffer of `maxSectors * 512` bytes. The slots' buffers follow each other in one
+   * allocation, so a batch of consecutive sectors lands contiguously in guest memory and is read
+   * out with one copy.
+   */
   data: number;
 }
 
@@ -128,7 +135,6 @@ interface Request {
 }
 
 interface Completion {
-  data?: Uint8Array;
   error?: Error;
 }
 
@@ -325,7 +331,7 @@ export class VirtioBlkDriver implements BlockDevice {
     if (!Number.isInteger(maxSectors) || maxSectors < 1) {
       throw new RangeError(`maxSectorsPerRequest must be a positive integer`);
     }
-    const inFlight = Math.max(1, Math.min(opts.maxInFlight ?? 8, Math.floor(num / 3)));
+    const inFlight = Math.max(1, Math.min(opts.maxInFlight ?? 16, Math.floor(num / 3)));
 
     const desc = sys.dmaAlloc(descTableSize(num), 16);
     const avail = sys.dmaAlloc(availRingSize(num), 2);
@@ -336,11 +342,10 @@ export class VirtioBlkDriver implements BlockDevice {
     sys.memWrite(avail, availInit);
     sys.memWrite(used, new Uint8Array(usedRingSize(num)));
     const slots: Slot[] = [];
+    const stride = maxSectors * BLK_SECTOR_SIZE; // >= BLK_ID_BYTES
+    const data = sys.dmaAlloc(inFlight * stride, 16);
     for (let i = 0; i < inFlight; i++) {
-      slots.push({
-        hdr: sys.dmaAlloc(BLK_REQ_HEADER_SIZE + 16, 16),
-        data: sys.dmaAlloc(Math.max(maxSectors * BLK_SECTOR_SIZE, BLK_ID_BYTES), 16),
-      });
+      slots.push({ hdr: sys.dmaAlloc(BLK_REQ_HEADER_SIZE + 16, 16), data: data + i * stride });
     }
 
     await wr(REG_QUEUE_NUM, num);
@@ -391,21 +396,52 @@ export class VirtioBlkDriver implements BlockDevice {
     return this.#slots.length;
   }
 
-  /** Reads `count` blocks from `block`. */
+  /**
+   * Reads `count` blocks from `block`. A read of at most one batch (`maxInFlight` requests) is
+   * copied out of guest memory once, into the buffer returned.
+   */
   read(block: number, count: number): Promise<Uint8Array> {
     return this.#serial(async () => {
       this.#checkRange(block, count);
-      const reqs: Request[] = [];
-      for (let s = block; s < block + count; s += this.#maxSectors) {
-        const n = Math.min(this.#maxSectors, block + count - s);
-        reqs.push({ type: BLK_T_IN, sector: s, inLen: n * BLK_SECTOR_SIZE });
+      const reqs = this.#inRequests(block, count);
+      if (reqs.length <= this.#slots.length) {
+        await this.#exec(reqs);
+        return this.#sys.memRead(this.#slots[0].data, count * BLK_SECTOR_SIZE);
       }
-      const done = await this.#exec(reqs);
-      if (done.length === 1) return done[0].data!;
       const out = new Uint8Array(count * BLK_SECTOR_SIZE);
-      done.forEach((c, i) => out.set(c.data!, (reqs[i].sector - block) * BLK_SECTOR_SIZE));
+      await this.#exec(reqs, (first, bytes) => this.#copyOut(out, first, bytes));
       return out;
     });
+  }
+
+  /** Reads `out.length / 512` blocks from `block` into `out` (one copy per batch). */
+  readInto(block: number, out: Uint8Array): Promise<void> {
+    return this.#serial(async () => {
+      if (out.length % BLK_SECTOR_SIZE !== 0) {
+        throw new BlockDeviceError("BAD_LENGTH", `read of ${out.length} bytes is not whole blocks`);
+      }
+      const count = out.length / BLK_SECTOR_SIZE;
+      this.#checkRange(block, count);
+      await this.#exec(
+        this.#inRequests(block, count),
+        (first, bytes) => this.#copyOut(out, first, bytes),
+      );
+    });
+  }
+
+  /** IN requests covering `count` blocks from `block`, each at most `maxSectors`. */
+  #inRequests(block: number, count: number): Request[] {
+    const reqs: Request[] = [];
+    for (let s = block; s < block + count; s += this.#maxSectors) {
+      const n = Math.min(this.#maxSectors, block + count - s);
+      reqs.push({ type: BLK_T_IN, sector: s, inLen: n * BLK_SECTOR_SIZE });
+    }
+    return reqs;
+  }
+
+  /** Copies a completed batch's data (`bytes` from the first slot on) to `out` at `at`. */
+  #copyOut(out: Uint8Array, at: number, bytes: number): void {
+    out.set(this.#sys.memRead(this.#slots[0].data, bytes), at);
   }
 
   /** Writes `data` (whole blocks) at `block`. Durable only after {@link sync}. */
@@ -445,8 +481,8 @@ export class VirtioBlkDriver implements BlockDevice {
   getId(): Promise<string> {
     return this.#serial(async () => {
       this.#checkOpen();
-      const [c] = await this.#exec([{ type: BLK_T_GET_ID, sector: 0, inLen: BLK_ID_BYTES }]);
-      const bytes = c.data!;
+      await this.#exec([{ type: BLK_T_GET_ID, sector: 0, inLen: BLK_ID_BYTES }]);
+      const bytes = this.#sys.memRead(this.#slots[0].data, BLK_ID_BYTES);
       const end = bytes.indexOf(0);
       return new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end));
     });
@@ -488,9 +524,14 @@ export class VirtioBlkDriver implements BlockDevice {
     }
   }
 
-  /** Runs requests in batches of at most `maxInFlight`; throws the first failure. */
-  async #exec(reqs: Request[]): Promise<Completion[]> {
-    const out: Completion[] = [];
+  /**
+   * Runs requests in batches of at most `maxInFlight`; throws the first failure. After each
+   * batch, `drain(offset, bytes)` may copy out its data (what the batch read lies contiguously from
+   * the first slot; `offset` is the batch's byte offset in the whole transfer) before the next
+   * batch reuses the slots.
+   */
+  async #exec(reqs: Request[], drain?: (offset: number, bytes: number) => void): Promise<void> {
+    let offset = 0;
     for (let i = 0; i < reqs.length; i += this.#slots.length) {
       const batch = reqs.slice(i, i + this.#slots.length);
       let done: Completion[];
@@ -509,9 +550,13 @@ export class VirtioBlkDriver implements BlockDevice {
       }
       const failed = done.find((c) => c.error);
       if (failed) throw failed.error;
-      out.push(...done);
+      if (drain) {
+        let bytes = 0;
+        for (const r of batch) bytes += r.inLen ?? 0;
+        drain(offset, bytes);
+        offset += bytes;
+      }
     }
-    return out;
   }
 
   /** Posts `batch` (one request per slot), notifies once, and waits for every completion. */
@@ -655,6 +700,6 @@ export class VirtioBlkDriver implements BlockDevice {
         ),
       };
     }
-    return { data: sys.memRead(slot.data, r.inLen) };
+    return {};
   }
 }

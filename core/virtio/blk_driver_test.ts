@@ -178,7 +178,9 @@ Deno.test("driver: random sector patterns round trip and match the backing file"
           await d.write(at, data);
           model.set(data, at * 512);
         } else {
-          const got = await d.read(at, n);
+          let got: Uint8Array;
+          if (rng.below(2) === 0) got = await d.read(at, n);
+          else await d.readInto(at, got = new Uint8Array(n * 512).fill(0xa5));
           if (!got.every((b, k) => b === model[at * 512 + k])) bad++;
         }
       }
@@ -218,6 +220,73 @@ Deno.test("driver: a large transfer is split into several requests in flight per
   assertEquals(stats.end.reads, 5 + 20);
   assertEquals(stats.end.notifies, 1 + 1 + 3);
   assertEquals(stats.driver.requests, 5 + 5 + 20 + 0);
+});
+
+Deno.test("driver: a read leaves guest memory in one copy per batch, straight into place", async () => {
+  const store = new MemoryStore(4096);
+  const disk = new Prng(11).fill(new Uint8Array(4096 * 512));
+  store.write(0, disk);
+  const copies: number[] = []; // sizes of the data copies out of guest memory
+  const rig = virtioRig(store, {
+    tracer: (ev) => {
+      if (ev.kind === "syscall" && ev.op === "memRead" && (ev.size ?? 0) >= 512) {
+        copies.push(ev.size! / 512);
+      }
+    },
+  });
+  const seen = await runInTask(rig, async (sys, slot) => {
+    // One batch: 4 requests of at most 128 sectors = 512 sectors.
+    const d = await VirtioBlkDriver.probe(sys, slot, { maxSectorsPerRequest: 128, maxInFlight: 4 });
+    const out: { what: string; copies: number[]; ok: boolean }[] = [];
+    const check = async (what: string, at: number, n: number, into: boolean) => {
+      copies.length = 0;
+      let got: Uint8Array;
+      if (into) {
+        got = new Uint8Array(n * 512).fill(0xee);
+        await d.readInto(at, got);
+      } else got = await d.read(at, n);
+      const want = disk.subarray(at * 512, (at + n) * 512);
+      out.push({
+        what,
+        copies: [...copies],
+        ok: got.length === want.length && got.every((b, i) => b === want[i]),
+      });
+    };
+    await check("one batch", 5, 512, false);
+    await check("one batch and a sector", 5, 513, false);
+    await check("three batches", 7, 1500, false);
+    await check("into: one request", 3, 9, true);
+    await check("into: three batches", 9, 1100, true);
+    return out;
+  });
+  assertEquals(seen, [
+    { what: "one batch", copies: [512], ok: true },
+    { what: "one batch and a sector", copies: [512, 1], ok: true },
+    { what: "three batches", copies: [512, 512, 476], ok: true },
+    { what: "into: one request", copies: [9], ok: true },
+    { what: "into: three batches", copies: [512, 512, 76], ok: true },
+  ]);
+});
+
+Deno.test("driver: readInto refuses what read refuses, before reaching the device", async () => {
+  const rig = virtioRig(new MemoryStore(64));
+  const codes = await runInTask(rig, async (sys, slot) => {
+    const d = await VirtioBlkDriver.probe(sys, slot);
+    const codeOf = async (p: () => Promise<unknown>) =>
+      (await assertRejects(p, BlockDeviceError)).code;
+    const before = rig.device.stats.requests;
+    const out = [
+      await codeOf(() => d.readInto(63, new Uint8Array(1024))),
+      await codeOf(() => d.readInto(-1, new Uint8Array(512))),
+      await codeOf(() => d.readInto(0, new Uint8Array(100))),
+    ];
+    assertEquals(rig.device.stats.requests, before);
+    await d.readInto(10, new Uint8Array(0));
+    await d.close();
+    out.push(await codeOf(() => d.readInto(0, new Uint8Array(512))));
+    return out;
+  });
+  assertEquals(codes, ["OUT_OF_RANGE", "OUT_OF_RANGE", "BAD_LENGTH", "CLOSED"]);
 });
 
 Deno.test("driver: ring indices wrap past 65535 without losing a completion", async () => {

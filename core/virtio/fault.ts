@@ -108,6 +108,9 @@ export class FaultyStore implements BlockStore {
   readonly #attempts: Record<RequestOp, number> = { read: 0, write: 0, flush: 0 };
   #injected = 0;
   #cache: CachedWrite[] = [];
+  /** Where cached writes keep their bytes (see {@link #keep}). */
+  #arena = new Uint8Array(0);
+  #arenaUsed = 0;
   #writes = 0;
   #flushes = 0;
   #cut: CutReport | undefined;
@@ -185,13 +188,28 @@ export class FaultyStore implements BlockStore {
   read(sector: number, count: number): Uint8Array {
     this.#alive();
     checkSectorRange(this.sectors, sector, count);
+    const out = new Uint8Array(count * BLK_SECTOR_SIZE);
+    this.#readInto(sector, out);
+    return out;
+  }
+
+  /** As {@link read}, into `out` (whole sectors, which may be guest memory): no buffer of its own. */
+  readInto(sector: number, out: Uint8Array): void {
+    this.#alive();
+    checkSectorRange(this.sectors, sector, sectorCount(out));
+    this.#readInto(sector, out);
+  }
+
+  #readInto(sector: number, out: Uint8Array): void {
+    const count = out.length / BLK_SECTOR_SIZE;
     this.#numbered("read");
     const bad = this.#hits(this.#readErrors, sector, count);
     if (bad !== undefined) {
       this.#injected++;
       throw new StoreError("IO_ERROR", `injected read error at sector ${bad}`);
     }
-    const out = this.#inner.read(sector, count);
+    if (this.#inner.readInto) this.#inner.readInto(sector, out);
+    else out.set(this.#inner.read(sector, count));
     const end = sector + count;
     for (const w of this.#cache) {
       const wEnd = w.sector + w.data.length / BLK_SECTOR_SIZE;
@@ -203,7 +221,6 @@ export class FaultyStore implements BlockStore {
         (from - sector) * BLK_SECTOR_SIZE,
       );
     }
-    return out;
   }
 
   /** Caches a write; cuts power right after it when it is the chosen write. */
@@ -217,10 +234,33 @@ export class FaultyStore implements BlockStore {
       this.#injected++;
       throw new StoreError("IO_ERROR", `injected write error at sector ${bad}`);
     }
-    this.#cache.push({ sector, data: data.slice() });
+    this.#cache.push({ sector, data: this.#keep(data) });
     this.#writes++;
     const cut = this.#cutPoint;
     if (cut && this.#writes === cut.write) this.#powerCut(cut.mode, cut.seed, formatCutId(cut));
+  }
+
+  /**
+   * A copy of `data` (which may be guest memory) in the cache's arena. The arena is reused once
+   * the cache empties, so a run allocates about its largest cache, not every byte it writes.
+   */
+  #keep(data: Uint8Array): Uint8Array {
+    const need = this.#arenaUsed + data.length;
+    if (need > this.#arena.length) {
+      // Cached writes keep views of the old arena alive; only later writes go to the new one.
+      this.#arena = new Uint8Array(Math.max(need - this.#arenaUsed, this.#arena.length * 2, 65536));
+      this.#arenaUsed = 0;
+    }
+    const copy = this.#arena.subarray(this.#arenaUsed, this.#arenaUsed + data.length);
+    copy.set(data);
+    this.#arenaUsed += data.length;
+    return copy;
+  }
+
+  /** Empties the cache (its writes reached the medium or were lost): the arena is free again. */
+  #clearCache(): void {
+    this.#cache = [];
+    this.#arenaUsed = 0;
   }
 
   /** Moves every cached write to the medium in issue order, then flushes the medium. */
@@ -228,7 +268,7 @@ export class FaultyStore implements BlockStore {
     this.#alive();
     this.#numbered("flush");
     for (const w of this.#cache) this.#inner.write(w.sector, w.data);
-    this.#cache = [];
+    this.#clearCache();
     this.#inner.flush();
     this.#flushes++;
   }
@@ -240,7 +280,7 @@ export class FaultyStore implements BlockStore {
   drain(): void {
     if (this.#cut) return;
     for (const w of this.#cache) this.#inner.write(w.sector, w.data);
-    this.#cache = [];
+    this.#clearCache();
     this.#inner.flush();
   }
 
@@ -290,7 +330,7 @@ export class FaultyStore implements BlockStore {
       persisted: survivors.length,
       sectorsPersisted,
     };
-    this.#cache = [];
+    this.#clearCache();
     return this.#cut;
   }
 }

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { assert, assertEquals, assertNotEquals, assertThrows } from "../../tests/assert.ts";
 import { CUT_MODES, type CutMode, FaultyStore, formatCutId, parseCutId } from "./fault.ts";
 import { MemoryStore, StoreError } from "./store.ts";
@@ -140,4 +141,91 @@ Deno.test("fault: injected read and write errors hit only their sectors", () => 
   f.flush();
   assertEquals(fills(inner), [0, 0, 0, 0, 0, 0, 6, 0], "the failed write stored nothing");
   assertNotEquals(f.writes, 0);
+});
+
+Deno.test("fault: readInto reads what read reads and fails the same ways", () => {
+  const inner = new MemoryStore(8);
+  const f = new FaultyStore(inner, { readErrors: [6], failRequests: { read: [3] } });
+  f.write(1, sectors(1, 2));
+  f.flush();
+  f.write(2, sectors(2));
+  const into = new Uint8Array(4 * 512).fill(0xee);
+  f.readInto(0, into); // read #1
+  assertEquals(into, f.read(0, 4), "read #2 sees the same bytes"); // the cache wins over the medium
+  assertEquals([into[0], into[512], into[1024], into[1536]], [0, 1, 2, 0]);
+  assertEquals(assertThrows(() => f.readInto(0, into), StoreError).code, "IO_ERROR", "read #3");
+  assertEquals(assertThrows(() => f.readInto(5, into), StoreError).code, "OUT_OF_RANGE");
+  assertEquals(
+    assertThrows(() => f.readInto(0, new Uint8Array(100)), StoreError).code,
+    "BAD_LENGTH",
+  );
+  assertEquals(assertThrows(() => f.readInto(4, into), StoreError).code, "IO_ERROR", "sector 6");
+  assertEquals(f.injectedErrors, 2);
+  f.powerCut("atomic");
+  assertEquals(assertThrows(() => f.readInto(0, into), StoreError).code, "POWER_LOST");
+});
+
+/** One step of the cache model test: a write of `n` sectors filled from `seed`, a flush or a read. */
+type CacheOp =
+  | { op: "write"; sector: number; n: number; seed: number; scribble: boolean }
+  | { op: "flush" }
+  | { op: "read"; sector: number; n: number; into: boolean };
+
+const SECTORS = 24;
+const cacheOps: fc.Arbitrary<CacheOp[]> = fc.array(
+  fc.oneof(
+    fc.record({
+      op: fc.constant("write" as const),
+      sector: fc.nat(SECTORS - 1),
+      n: fc.integer({ min: 1, max: 6 }),
+      seed: fc.nat(255),
+      scribble: fc.boolean(),
+    }),
+    fc.record({ op: fc.constant("flush" as const) }),
+    fc.record({
+      op: fc.constant("read" as const),
+      sector: fc.nat(SECTORS - 1),
+      n: fc.integer({ min: 1, max: 8 }),
+      into: fc.boolean(),
+    }),
+  ),
+  { maxLength: 60 },
+);
+
+Deno.test("fault: the write cache holds exactly what was written, across flushes (model)", () => {
+  fc.assert(
+    fc.property(cacheOps, (ops) => {
+      const inner = new MemoryStore(SECTORS);
+      const f = new FaultyStore(inner);
+      const visible = new Uint8Array(SECTORS * 512); // every write applied
+      const durable = new Uint8Array(SECTORS * 512); // as of the last flush
+      for (const o of ops) {
+        if (o.op === "write") {
+          const n = Math.min(o.n, SECTORS - o.sector);
+          const data = new Uint8Array(n * 512).map((_, i) => (o.seed + i * 7) & 0xff);
+          f.write(o.sector, data);
+          visible.set(data, o.sector * 512);
+          // The caller (guest memory) reuses its buffer: the cache must have its own copy.
+          if (o.scribble) data.fill(0x5a);
+        } else if (o.op === "flush") {
+          f.flush();
+          durable.set(visible);
+          assertEquals(inner.bytes, durable, "a flush puts every cached write on the medium");
+        } else {
+          const n = Math.min(o.n, SECTORS - o.sector);
+          const want = visible.subarray(o.sector * 512, (o.sector + n) * 512);
+          let got = f.read(o.sector, n);
+          if (o.into) {
+            got = new Uint8Array(n * 512).fill(0xcc);
+            f.readInto(o.sector, got);
+          }
+          assertEquals(got, want, "reads see the newest write of each sector");
+        }
+      }
+      assertEquals(inner.bytes, durable, "nothing unflushed reached the medium");
+      f.powerCut("atomic");
+      assertEquals(inner.bytes, visible, "an atomic cut keeps every completed write");
+    }),
+    { numRuns: 300 },
+  );
 });

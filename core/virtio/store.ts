@@ -3,8 +3,12 @@
  * A store is addressed in 512-byte sectors and is synchronous, so a request completes within
  * the MMIO write that notified it and the simulation stays deterministic.
  *
- * `flush()` is the durability barrier the device's FLUSH request reaches: for a file region it
- * is `fdatasync`; memory is its own medium, so there it only orders.
+ * `flush()` is the durability barrier the device's FLUSH request reaches. Durability is the
+ * simulation's business: a write the device completed is on the medium (the image file, through
+ * the host's page cache) as soon as the store returns, and what a simulated power cut keeps is
+ * decided by the fault layer (fault.ts), never by the host. So a file region does not
+ * `fdatasync` per FLUSH: it syncs the host file once, when it is closed (or on {@link
+ * FileRegionStore.sync}), which only guards against the host itself crashing (docs/disk.md).
  *
  * @module
  */
@@ -131,8 +135,10 @@ export class MemoryStore implements BlockStore {
 
 /**
  * A store over a byte region of a file (a partition of a disk image, or the whole file).
- * Reads past the end of a shorter (sparse or truncated) file return zeros; `flush` is
- * `fdatasync`. The store does not own the file unless it opened it ({@link FileRegionStore.open}).
+ * Reads past the end of a shorter (sparse or truncated) file return zeros. Writes go to the file
+ * at once; the host file is `fdatasync`ed when the store is closed after a write (or by
+ * {@link sync}), not per FLUSH (see the module note). The store does not own the file unless it
+ * opened it ({@link FileRegionStore.open}).
  */
 export class FileRegionStore implements BlockStore {
   /** Number of 512-byte sectors in the region. */
@@ -142,6 +148,8 @@ export class FileRegionStore implements BlockStore {
   readonly #file: Deno.FsFile;
   readonly #owned: boolean;
   #closed = false;
+  /** Written since the host file was last synced. */
+  #unsynced = false;
 
   /**
    * Wraps `length` bytes of `file` starting at byte `offset`. Both must be multiples of 512.
@@ -214,26 +222,49 @@ export class FileRegionStore implements BlockStore {
     try {
       this.#file.seekSync(this.offset + sector * BLK_SECTOR_SIZE, Deno.SeekMode.Start);
       let done = 0;
+      this.#unsynced = true;
       while (done < data.length) done += this.#file.writeSync(data.subarray(done));
     } catch (err) {
       throw new StoreError("IO_ERROR", `write of sector ${sector} failed: ${String(err)}`);
     }
   }
 
-  /** `fdatasync`: completed writes reach the disk. */
+  /**
+   * The device's FLUSH: every completed write is already in the file, which is all the
+   * simulation needs; the host sync is left to {@link close}.
+   */
   flush(): void {
     this.#live();
+  }
+
+  /** True when writes since the last host sync are not `fdatasync`ed yet. */
+  get unsynced(): boolean {
+    return this.#unsynced;
+  }
+
+  /** `fdatasync` the host file when anything was written since the last sync. */
+  sync(): void {
+    this.#live();
+    if (!this.#unsynced) return;
     try {
       this.#file.syncDataSync();
     } catch (err) {
-      throw new StoreError("IO_ERROR", `flush failed: ${String(err)}`);
+      throw new StoreError("IO_ERROR", `sync of the image file failed: ${String(err)}`);
     }
+    this.#unsynced = false;
   }
 
-  /** Stops using the file; closes it when this store opened it. Idempotent. */
+  /**
+   * Syncs what was written (see {@link sync}) and stops using the file; closes it when this store
+   * opened it. Idempotent. A failed sync still closes, then throws IO_ERROR.
+   */
   close(): void {
     if (this.#closed) return;
-    this.#closed = true;
-    if (this.#owned) this.#file.close();
+    try {
+      this.sync();
+    } finally {
+      this.#closed = true;
+      if (this.#owned) this.#file.close();
+    }
   }
 }

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { BlockDevice } from "../../core/statefs/mod.ts";
+import { type BlockDevice, readBlocksInto } from "../../core/statefs/mod.ts";
 
 /** Passes every request to `inner` and counts the blocks read. */
 export class ReadCounter implements BlockDevice {
@@ -39,6 +39,12 @@ export class ReadCounter implements BlockDevice {
     const data = await this.inner.read(block, count);
     this.sectorsRead += count;
     return data;
+  }
+
+  /** Reads into `out` through the inner device and counts the blocks once they were read. */
+  async readInto(block: number, out: Uint8Array): Promise<void> {
+    await readBlocksInto(this.inner, block, out);
+    this.sectorsRead += out.length / this.inner.blockSize;
   }
 
   /** Writes to the inner device. */
