@@ -41,6 +41,8 @@ export const SYSCALL_QUANTUM = 256;
 const NEVER: Promise<never> = new Promise<never>(() => {});
 /** Shared empty options: a call without options allocates none. */
 const NO_OPTIONS = Object.freeze({});
+/** The result of every call that completes at once with nothing: one shared settled promise. */
+const RESOLVED: Promise<undefined> = Promise.resolve(undefined);
 /** What irqWait accepts. */
 type IrqWaitOptions = { deadline?: number; nonblock?: boolean };
 /** Every yield is the same step. */
@@ -346,5 +348,6 @@ function complete<T>(
   traceOwn(k, task, op, slot, step.size, "ok");
   done(k, task);
   if (++task.burst >= SYSCALL_QUANTUM) return requeue(k, task).then(() => step.value);
-  return Promise.resolve(step.value);
+  const value = step.value;
+  return value === undefined ? (RESOLVED as Promise<T>) : Promise.resolve(value);
 }
