@@ -5,6 +5,9 @@
  *
  * - `nexus --version`: start-up plus the root program, no command module loaded;
  * - `nexus --help`: every command module loaded (the difference is module loading);
+ * - `nexus boot --help`: the modules a boot loads, and nothing run (so the steps from
+ *   `deno eval 0` through this to the boot split a boot into Deno's start-up, the root program,
+ *   module loading, and the boot itself);
  * - `nexus boot --phase mmio --until-marker`: the README's first command, a fresh image each time.
  *
  * Needs `/usr/bin/time` (GNU time); without it the figures are reported as not measured.
@@ -47,6 +50,7 @@ async function compare(): Promise<void> {
     "deno eval 0": [Deno.execPath(), "eval", "0"],
     "nexus --version": nexus("--version"),
     "nexus --help": nexus("--help"),
+    "nexus boot --help": nexus("boot", "--help"),
     "nexus boot --phase mmio --until-marker": nexus(
       "boot",
       "--phase",

@@ -13,7 +13,7 @@ import { LineSplitter } from "./lines.ts";
 import { nexusProcessArgs } from "../tests/nexus_process.ts";
 
 const LINES = 1_000_000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 const ladder = await loadNamedLadder("default");
 const markers = ladder.entries.map((e) => e.markers[0]);

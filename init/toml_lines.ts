@@ -6,7 +6,9 @@
  * strings) cannot shift the lines of what follows them.
  *
  * That parse costs several times the value parse, and a manifest without problems never needs a
- * line: it runs on the first lookup only.
+ * line: it runs on the first lookup only, and the parser is loaded then too (loading it was a
+ * measurable part of every boot's start-up). The lookups are synchronous, so the parser is loaded
+ * with `require`, which also takes an ES module package.
  *
  * @example
  * ```ts
@@ -19,8 +21,17 @@
  * @module
  */
 
-import { parseTOML } from "toml-eslint-parser";
+import { createRequire } from "node:module";
 import type { AST } from "toml-eslint-parser";
+
+type Parser = typeof import("toml-eslint-parser");
+let parser: Parser | undefined;
+
+/** The position-keeping parse, its package loaded on the first call. */
+function parseTOML(text: string): AST.TOMLProgram {
+  parser ??= createRequire(import.meta.url)("toml-eslint-parser") as Parser;
+  return parser.parseTOML(text);
+}
 
 /** A path into the parsed document: table keys and array indices. */
 export type TomlPath = ReadonlyArray<string | number>;

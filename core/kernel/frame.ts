@@ -6,6 +6,8 @@
  * @module
  */
 
+import { allocBytes, copyBytes } from "./alloc.ts";
+
 /** Bit set in the op byte of every reply. */
 export const REPLY_BIT = 0x80;
 
@@ -35,67 +37,89 @@ export function fromUtf8(bytes: Uint8Array): string {
   }
 }
 
-/** Appends little-endian fields to a growing buffer. */
+/**
+ * Appends little-endian fields to a growing buffer. {@link ByteWriter.finish} hands the buffer
+ * over (no copy): a writer builds one frame, and any use after `finish` throws.
+ */
 export class ByteWriter {
-  #buf = new Uint8Array(64);
+  #buf = allocBytes(64);
   #len = 0;
+  /** Over `#buf`, made on the first u64 (the other fields are written byte by byte). */
+  #view?: DataView;
+  #finished = false;
 
-  #reserve(n: number): DataView {
-    if (this.#len + n > this.#buf.length) {
-      const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#len + n));
-      next.set(this.#buf.subarray(0, this.#len));
+  /** Makes room for `n` more bytes and returns the offset to write them at. */
+  #reserve(n: number): number {
+    if (this.#finished) throw new Error("ByteWriter used after finish()");
+    const at = this.#len;
+    if (at + n > this.#buf.length) {
+      const next = allocBytes(Math.max(this.#buf.length * 2, at + n));
+      next.set(this.#buf.subarray(0, at));
       this.#buf = next;
+      this.#view = undefined;
     }
-    const view = new DataView(this.#buf.buffer, this.#buf.byteOffset + this.#len, n);
-    this.#len += n;
-    return view;
+    this.#len = at + n;
+    return at;
   }
 
   /** Appends a u8. */
   u8(v: number): this {
-    this.#reserve(1).setUint8(0, v);
+    const at = this.#reserve(1);
+    this.#buf[at] = v;
     return this;
   }
   /** Appends a little-endian u16. */
   u16(v: number): this {
-    this.#reserve(2).setUint16(0, v, true);
+    const at = this.#reserve(2);
+    const b = this.#buf;
+    b[at] = v;
+    b[at + 1] = v >>> 8;
     return this;
   }
   /** Appends a little-endian u32. */
   u32(v: number): this {
-    this.#reserve(4).setUint32(0, v, true);
+    const at = this.#reserve(4);
+    const b = this.#buf;
+    b[at] = v;
+    b[at + 1] = v >>> 8;
+    b[at + 2] = v >>> 16;
+    b[at + 3] = v >>> 24;
     return this;
   }
   /** Appends a little-endian u64. */
   u64(v: bigint): this {
-    this.#reserve(8).setBigUint64(0, v, true);
+    const at = this.#reserve(8);
+    const b = this.#buf;
+    this.#view ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
+    this.#view.setBigUint64(at, v, true);
     return this;
   }
   /** Appends raw bytes. */
   bytes(b: Uint8Array): this {
-    this.#reserve(b.length);
-    this.#buf.set(b, this.#len - b.length);
+    const at = this.#reserve(b.length);
+    this.#buf.set(b, at);
     return this;
   }
   /** Appends a string as UTF-8 (no length prefix). */
   str(s: string): this {
     return this.bytes(utf8(s));
   }
-  /** The bytes written so far (a copy). */
+  /** The bytes written: the writer's own buffer, handed over; the writer is done. */
   finish(): Uint8Array {
-    return this.#buf.slice(0, this.#len);
+    if (this.#finished) throw new Error("ByteWriter used after finish()");
+    this.#finished = true;
+    return this.#buf.subarray(0, this.#len);
   }
 }
 
 /** Reads little-endian fields from a frame; every read is bounds-checked. */
 export class ByteReader {
-  #view: DataView;
+  /** Made on the first u64 (the other fields are read byte by byte). */
+  #view?: DataView;
   #pos = 0;
 
   /** Starts reading `bytes` at offset 0. */
-  constructor(readonly frame: Uint8Array) {
-    this.#view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  }
+  constructor(readonly frame: Uint8Array) {}
 
   /** Current offset. */
   get offset(): number {
@@ -117,28 +141,36 @@ export class ByteReader {
 
   /** Reads a u8. */
   u8(): number {
-    return this.#view.getUint8(this.#take(1));
+    return this.frame[this.#take(1)];
   }
   /** Reads a little-endian u16. */
   u16(): number {
-    return this.#view.getUint16(this.#take(2), true);
+    const at = this.#take(2);
+    const f = this.frame;
+    return f[at] | (f[at + 1] << 8);
   }
   /** Reads a little-endian u32. */
   u32(): number {
-    return this.#view.getUint32(this.#take(4), true);
+    const at = this.#take(4);
+    const f = this.frame;
+    return (f[at] | (f[at + 1] << 8) | (f[at + 2] << 16) | (f[at + 3] << 24)) >>> 0;
   }
   /** Reads a little-endian u64. */
   u64(): bigint {
-    return this.#view.getBigUint64(this.#take(8), true);
+    const at = this.#take(8);
+    const f = this.frame;
+    this.#view ??= new DataView(f.buffer, f.byteOffset, f.byteLength);
+    return this.#view.getBigUint64(at, true);
   }
   /** Reads `n` raw bytes (a copy). */
   bytes(n: number): Uint8Array {
     const at = this.#take(n);
-    return this.frame.slice(at, at + n);
+    return copyBytes(this.frame.subarray(at, at + n));
   }
   /** Reads `n` bytes as strict UTF-8. */
   str(n: number): string {
-    return fromUtf8(this.bytes(n));
+    const at = this.#take(n);
+    return fromUtf8(this.frame.subarray(at, at + n));
   }
   /** Reads everything left. */
   rest(): Uint8Array {

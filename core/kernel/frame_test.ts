@@ -23,14 +23,47 @@ Deno.test("frame: writer lays fields out little-endian", () => {
   );
 });
 
-Deno.test("frame: writer grows past its initial buffer and finish returns a copy", () => {
+Deno.test("frame: writer grows past its initial buffer", () => {
   const w = new ByteWriter();
   for (let i = 0; i < 1000; i++) w.u32(i);
   const a = w.finish();
   assertEquals(a.length, 4000);
-  a[0] = 0xff;
-  assertEquals(w.finish()[0], 0);
-  assertEquals(new ByteReader(w.finish().subarray(3996)).u32(), 999);
+  assertEquals(new ByteReader(a.subarray(3996)).u32(), 999);
+  assertEquals(new ByteReader(a).u32(), 0);
+});
+
+Deno.test("frame: a finished writer refuses further use instead of aliasing its frame", () => {
+  const w = new ByteWriter().u8(1);
+  const a = w.finish();
+  assertThrows(() => w.u8(2), Error, "after finish");
+  assertThrows(() => w.finish(), Error, "after finish");
+  assertEquals([...a], [1]);
+});
+
+Deno.test("frame: writer wraps out-of-range numbers like a DataView would", () => {
+  const mine = new ByteWriter().u8(-1).u8(256.7).u16(-2).u16(0x12345).u32(-1).u32(2 ** 32 + 7)
+    .u32(NaN).u16(1.9).finish();
+  const ref = new DataView(new ArrayBuffer(mine.length));
+  ref.setUint8(0, -1);
+  ref.setUint8(1, 256.7);
+  ref.setUint16(2, -2, true);
+  ref.setUint16(4, 0x12345, true);
+  ref.setUint32(6, -1, true);
+  ref.setUint32(10, 2 ** 32 + 7, true);
+  ref.setUint32(14, NaN, true);
+  ref.setUint16(18, 1.9, true);
+  assertEquals([...mine], [...new Uint8Array(ref.buffer)]);
+});
+
+Deno.test("frame: reader copies are private and readers honour a view's offset", () => {
+  const backing = new Uint8Array([0xee, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  const r = new ByteReader(backing.subarray(1));
+  assertEquals(r.u8(), 1);
+  assertEquals(r.u16(), 0x0302);
+  assertEquals(r.u64(), 0x0b0a090807060504n);
+  const copy = new ByteReader(backing.subarray(1)).bytes(3);
+  backing[1] = 0x77;
+  assertEquals([...copy], [1, 2, 3]);
 });
 
 Deno.test("frame: reader round-trips every field type (property)", () => {

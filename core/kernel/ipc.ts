@@ -7,6 +7,7 @@
  * @module
  */
 
+import { copyBytes } from "./alloc.ts";
 import { capAt, capOf, checkSlot, firstFree, install, requirePrivilege } from "./captable.ts";
 import {
   type Endpoint,
@@ -173,7 +174,8 @@ function enqueue(
 function deliver(k: KernelState, ep: Endpoint, task: Task, msg: Queued, maxLen: number): Message {
   const truncated = msg.data.length > maxLen;
   const out: Message = {
-    data: truncated ? msg.data.slice(0, maxLen) : msg.data,
+    // The queued frame is the kernel's private copy, so the receiver may have a view of it.
+    data: truncated ? msg.data.subarray(0, maxLen) : msg.data,
     truncated,
     senderPid: msg.senderPid,
     senderServiceId: msg.senderServiceId,
@@ -262,13 +264,14 @@ export function sysSend(
   if (opts.moveCap !== undefined) capAt(task, opts.moveCap);
   const ep = k.endpoints.get(cap.endpointId)!;
   if (ep.closed) throw kerr("CLOSED", `endpoint ${ep.id} is closed`);
-  const copy = data.slice();
+  const copy = copyBytes(data);
   if (ep.queue.length < ep.depth && ep.senders.length === 0) {
     enqueue(k, ep, task, copy, opts.moveCap, cap.via);
     pump(k, ep);
     return { value: undefined, size: copy.length };
   }
-  if (opts.nonblock) throw kerr("WOULD_BLOCK", `endpoint ${ep.id} queue is full`);
+  // Routine outcomes are returned, not thrown: a throw costs more than the whole call.
+  if (opts.nonblock) return { error: kerr("WOULD_BLOCK", `endpoint ${ep.id} queue is full`) };
   checkNotPast(k, opts.deadline);
   return {
     block: {
@@ -307,15 +310,17 @@ export function sysRecv(
     pump(k, ep);
     return { value: msg, size: msg.data.length };
   }
-  if (ep.closed) throw kerr("CLOSED", `endpoint ${ep.id} is closed`);
+  if (ep.closed) return { error: kerr("CLOSED", `endpoint ${ep.id} is closed`) };
   if (unanswerable(task, ep)) {
     const c = task.call!;
-    throw kerr(
-      "CLOSED",
-      `no answer will come: ${c.endpoint.owner.name}, which held the request, exited`,
-    );
+    return {
+      error: kerr(
+        "CLOSED",
+        `no answer will come: ${c.endpoint.owner.name}, which held the request, exited`,
+      ),
+    };
   }
-  if (opts.nonblock) throw kerr("WOULD_BLOCK", `endpoint ${ep.id} is empty`);
+  if (opts.nonblock) return { error: kerr("WOULD_BLOCK", `endpoint ${ep.id} is empty`) };
   checkNotPast(k, opts.deadline);
   return {
     block: {

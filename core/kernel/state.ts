@@ -225,9 +225,12 @@ export type Step<T> =
   | { block: Omit<Wait, "call" | "resolve" | "reject"> }
   | { yieldNow: true };
 
-/** A {@link KernelError}. */
+/** Outcomes a correct program meets routinely: their errors skip the stack trace. */
+const ROUTINE: ReadonlySet<KernelErrorCode> = new Set(["WOULD_BLOCK", "TIMED_OUT", "CLOSED"]);
+
+/** A {@link KernelError}; a routine outcome's carries no stack ({@link KernelError.routine}). */
 export function kerr(code: KernelErrorCode, message: string): KernelError {
-  return new KernelError(code, message);
+  return ROUTINE.has(code) ? KernelError.routine(code, message) : new KernelError(code, message);
 }
 
 /** True for a valid rights mask. */

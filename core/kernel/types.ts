@@ -86,14 +86,56 @@ export type KernelErrorCode =
   | "NO_DEVICE"
   | "BAD_ADDRESS";
 
-/** A syscall failure with a stable code. Syscalls reject (or throw) with this type only. */
+/**
+ * A syscall failure with a stable code. Syscalls reject (or throw) with this type only.
+ *
+ * The routine outcomes of a correct program (WOULD_BLOCK, TIMED_OUT, CLOSED: a poll that found
+ * nothing, a deadline, a peer gone) come from {@link KernelError.routine} and carry no stack
+ * trace: capturing one costs the runtime microseconds, more than the whole failed syscall.
+ * Every other code still records where it was raised.
+ */
 export class KernelError extends Error {
   /** Creates an error with a stable `code` and a human message. */
   constructor(readonly code: KernelErrorCode, message: string) {
     super(message);
     this.name = "KernelError";
   }
+
+  /**
+   * The same error without a stack trace (its `stack` is the `KernelError: message` line):
+   * still `instanceof KernelError` and `instanceof Error`, with the same code, name and message.
+   *
+   * @example
+   * ```ts
+   * const e = KernelError.routine("WOULD_BLOCK", "endpoint 3 is empty");
+   * e instanceof KernelError; // true
+   * e.stack; // "KernelError: endpoint 3 is empty"
+   * ```
+   */
+  static routine(code: KernelErrorCode, message: string): KernelError {
+    const e = Object.create(ROUTINE_PROTO) as { code: KernelErrorCode; message: string };
+    e.code = code;
+    e.message = message;
+    return e as KernelError;
+  }
 }
+
+/**
+ * The prototype of {@link KernelError.routine}'s errors: a KernelError whose `stack` is made
+ * from the message when read (and becomes an own property when written).
+ */
+const ROUTINE_PROTO: KernelError = Object.create(KernelError.prototype, {
+  name: { value: "KernelError", writable: true, configurable: true },
+  stack: {
+    get(this: KernelError) {
+      return `KernelError: ${this.message}`;
+    },
+    set(this: KernelError, v: unknown) {
+      Object.defineProperty(this, "stack", { value: v, writable: true, configurable: true });
+    },
+    configurable: true,
+  },
+});
 
 /** Options for {@link Syscalls.send}. */
 export interface SendOptions {

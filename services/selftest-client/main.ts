@@ -12,6 +12,7 @@ import { checkSlots } from "../../core/kernel/slot_check.ts";
 import type { ServiceEnv, ServiceModule, SlotNeed } from "../../core/kernel/service.ts";
 import { KernelError, RIGHT_RECV, RIGHT_SEND, type Syscalls } from "../../core/kernel/types.ts";
 import { call } from "../../core/kernel/rpc.ts";
+import { equalBytes, LARGE_VALUE_BYTES, largeValue } from "./values.ts";
 import {
   IH_DENIED,
   reportHealth,
@@ -114,10 +115,6 @@ function fromHex(text: unknown, what: string): Uint8Array {
   } catch {
     throw new Error(`config ${what} must be a hex string`);
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** A proof failed for `reason`; the message becomes the FAIL line's reason. */
@@ -229,7 +226,6 @@ function sfStatus(err: unknown): number | null {
  */
 const LARGE_PREFIX = "/state/selftest/large/";
 const LARGE_KEYS = 320;
-const LARGE_VALUE_BYTES = 8000;
 const REPLAY_CHUNK_BYTES = 1 << 20;
 /** Key the delete proof writes and deletes (absent after every boot). */
 const DELETED_KEY = "/state/selftest/deleted";
@@ -237,18 +233,6 @@ const PERSIST_KEY = "/state/selftest/persist";
 
 function largeKey(i: number): string {
   return `${LARGE_PREFIX}${String(i).padStart(4, "0")}`;
-}
-
-/** The value of large key `i` written by boot `boot`: distinct per key and per boot. */
-function largeValue(i: number, boot: number): Uint8Array {
-  const out = new Uint8Array(LARGE_VALUE_BYTES);
-  let x = (Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(boot, 0x85ebca6b)) >>> 0;
-  for (let k = 0; k < out.length; k++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[k] = x >>> 24;
-  }
-  out.set(enc.encode(`large ${i} boot ${boot}`));
-  return out;
 }
 
 function persistValue(boot: number): Uint8Array {

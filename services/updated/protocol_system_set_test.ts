@@ -56,7 +56,7 @@ Deno.test("system-set: a flipped index byte is refused (signature)", async () =>
   bad[SYSTEM_SET_HEADER_BYTES + 2] ^= 0x01; // inside the label
   assertEquals(await rejectCode(bad), "signature");
   const badSig = set.slice();
-  const indexLen = new DataView(set.buffer).getUint32(6, true);
+  const indexLen = new DataView(set.buffer, set.byteOffset).getUint32(6, true);
   badSig[SYSTEM_SET_HEADER_BYTES + indexLen + 5] ^= 0x80;
   assertEquals(await rejectCode(badSig), "signature");
 });
@@ -113,6 +113,6 @@ Deno.test("system-set: the verifier is consulted with header and index", async (
     return Promise.resolve(true);
   });
   assert(seen !== null);
-  const indexLen = new DataView(set.buffer).getUint32(6, true);
+  const indexLen = new DataView(set.buffer, set.byteOffset).getUint32(6, true);
   assertEquals(seen, set.slice(0, SYSTEM_SET_HEADER_BYTES + indexLen));
 });
