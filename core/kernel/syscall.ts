@@ -14,6 +14,7 @@ import {
   sysDmaAlloc,
   sysIrqWait,
   sysMemRead,
+  sysMemReadInto,
   sysMemWrite,
   sysMmioRead32,
   sysMmioWrite32,
@@ -204,6 +205,15 @@ export function syscallsFor(k: KernelState, task: Task): Syscalls {
       syncEnter(task);
       try {
         return syncOk(k, task, "memRead", undefined, sysMemRead(k, task, addr, len), len);
+      } catch (err) {
+        throw syncFail(k, task, "memRead", undefined, err);
+      }
+    },
+    memReadInto: (addr, out) => {
+      syncEnter(task);
+      try {
+        const v = sysMemReadInto(k, task, addr, out);
+        return syncOk(k, task, "memRead", undefined, v, out.length);
       } catch (err) {
         throw syncFail(k, task, "memRead", undefined, err);
       }
