@@ -23,7 +23,7 @@ import type { Requirement } from "../harness/ladder.ts";
 import { Judge } from "../harness/judge.ts";
 import type { Verdict } from "../harness/verdict.ts";
 import { fsck } from "../core/statefs/fsck.ts";
-import { mkfsImage } from "../images/mkfs.ts";
+import { mkfsImage, type MkfsOptions } from "../images/mkfs.ts";
 import { findStateArea, OverlayStore, readState, StoreDevice, type StoreState } from "./medium.ts";
 import {
   faultCount,
@@ -51,13 +51,17 @@ export interface BootBench {
   services?: Record<string, ServiceModule>;
 }
 
-/** Makes the shared bench: builds a fresh default image in `dir` and measures a clean boot. */
+/**
+ * Makes the shared bench: builds a fresh image in `dir` (the default one unless `image` shapes
+ * it otherwise, e.g. a small one for a quick run) and measures a clean boot.
+ */
 export async function makeBootBench(
   dir: string,
   services?: Record<string, ServiceModule>,
+  image: Omit<MkfsOptions, "force"> = {},
 ): Promise<BootBench> {
   const path = `${dir}/template.img`;
-  await mkfsImage(path, { force: true });
+  await mkfsImage(path, { ...image, force: true });
   const template = await Deno.readFile(path);
   await Deno.remove(path);
   const requirement = selectRequirement(

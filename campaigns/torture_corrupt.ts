@@ -26,6 +26,7 @@ import { GptError } from "../core/statefs/gpt.ts";
 import { decodeRecord, decodeSuperblock, regionStartBlock } from "../core/statefs/journal.ts";
 import { Prng } from "../core/simulation/prng.ts";
 import { ImageError, openImage } from "../images/image.ts";
+import type { MkfsOptions } from "../images/mkfs.ts";
 import { type BootBench, bootOnce, type CaseResult, makeBootBench } from "./boot_case.ts";
 import type { Campaign, CampaignOptions } from "./campaign.ts";
 import {
@@ -82,9 +83,12 @@ function nonZeroChunks(image: Uint8Array): number[] {
   return out;
 }
 
-/** Boots once on a fresh image and maps the result. */
-export async function makeCorruptBench(dir: string): Promise<CorruptBench> {
-  const boot = await makeBootBench(dir);
+/** Boots once on a fresh image (the default one unless `image` says otherwise) and maps the result. */
+export async function makeCorruptBench(
+  dir: string,
+  image: Omit<MkfsOptions, "force"> = {},
+): Promise<CorruptBench> {
+  const boot = await makeBootBench(dir, undefined, image);
   const medium = new OverlayStore(boot.template);
   await bootOnce(boot, medium, 1, noFaults());
   const populated = medium.bytes();

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
-import { patchFile, sha256File, withTempDir } from "../tests/helpers.ts";
+import { fileDigest, patchFile, withTempDir } from "../tests/helpers.ts";
 import { encodeGpt, readGpt, SECTOR_SIZE } from "../core/statefs/gpt.ts";
 import { ImageError, probeImage } from "./image.ts";
 import { mkfsImage } from "./mkfs.ts";
@@ -30,7 +30,7 @@ Deno.test("a damaged copy is rewritten from the other: the image comes back byte
   await withTempDir("nexus-gptfix-", async (dir) => {
     const good = `${dir}/good.img`;
     await mkfsImage(good, { recipe: SMALL });
-    const want = await sha256File(good);
+    const want = await fileDigest(good);
     const cases: Array<[string, number, number[]]> = [
       ["zeroed MBR and primary", 0, Array(2 * SECTOR_SIZE).fill(0)],
       ["primary array", 2 * SECTOR_SIZE + 60, [0x41]],
@@ -47,7 +47,7 @@ Deno.test("a damaged copy is rewritten from the other: the image comes back byte
       assert((await probeImage(img)).warnings.length > 0, what);
       const { r, got } = await saved(img);
       assert(r.writes.length > 0, what);
-      assertEquals(await sha256File(img), want, `${what}: repaired byte for byte`);
+      assertEquals(await fileDigest(img), want, `${what}: repaired byte for byte`);
       assertEquals((await probeImage(img)).warnings, [], `${what}: no warning left`);
       // Every rewritten sector was handed over with its old bytes first.
       for (const w of r.writes) {
@@ -62,11 +62,11 @@ Deno.test("a damaged copy is rewritten from the other: the image comes back byte
     const img = `${dir}/mbr.img`;
     await Deno.copyFile(good, img);
     await patchFile(img, 446 + 4, [0x83]);
-    const before = await sha256File(img);
+    const before = await fileDigest(img);
     const { r } = await saved(img);
     assertEquals(r.writes, []);
     assertMatch(r.plan.left.join(), /MBR partition table without a protective entry; left as is/);
-    assertEquals(await sha256File(img), before);
+    assertEquals(await fileDigest(img), before);
   });
 });
 
@@ -112,17 +112,17 @@ Deno.test("an unrepairable table is refused with nothing written; a failing sink
     other.partitions[0].name = "renamed";
     const enc = encodeGpt(other);
     await patchFile(img, enc.tailLba * SECTOR_SIZE, [...enc.tail]);
-    const before = await sha256File(img);
+    const before = await fileDigest(img);
     const err = await assertRejects(() => planImageGptRepair(img), ImageError);
     assertEquals(err.code, "BAD_GPT");
     assertMatch(err.message, /cannot repair the GPT: primary and backup GPT disagree/);
     await assertRejects(() => repairImageGpt(img, () => {}), ImageError);
-    assertEquals(await sha256File(img), before);
+    assertEquals(await fileDigest(img), before);
 
     const zeroed = `${dir}/z.img`;
     await mkfsImage(zeroed, { recipe: SMALL });
     await patchFile(zeroed, 0, Array(2 * SECTOR_SIZE).fill(0));
-    const z = await sha256File(zeroed);
+    const z = await fileDigest(zeroed);
     await assertRejects(
       () =>
         repairImageGpt(zeroed, () => {
@@ -131,6 +131,6 @@ Deno.test("an unrepairable table is refused with nothing written; a failing sink
       Error,
       "disk full",
     );
-    assertEquals(await sha256File(zeroed), z, "no sector rewritten without its backup");
+    assertEquals(await fileDigest(zeroed), z, "no sector rewritten without its backup");
   });
 });

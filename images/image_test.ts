@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
-import { GOLDEN_PUT_RECORD, patchFile, sha256File, withTempDir } from "../tests/helpers.ts";
+import { fileDigest, GOLDEN_PUT_RECORD, patchFile, withTempDir } from "../tests/helpers.ts";
 import { Prng } from "../core/simulation/prng.ts";
 
 /** Deterministic "garbage" so damage tests never depend on luck. */
@@ -18,12 +18,12 @@ const SMALL = parseRecipe(
 );
 
 async function expectImageError(path: string, code: string, re: RegExp): Promise<void> {
-  const before = await sha256File(path).catch(() => "absent");
+  const before = await fileDigest(path).catch(() => "absent");
   const err = await assertRejects(() => probeImage(path), ImageError);
   assertEquals(err.code, code, err.message);
   assertMatch(err.message, re);
   assert(!err.message.includes("\n"), "one line");
-  assertEquals(await sha256File(path).catch(() => "absent"), before, "probing changes nothing");
+  assertEquals(await fileDigest(path).catch(() => "absent"), before, "probing changes nothing");
 }
 
 Deno.test("probe finds the nexus-state partition of a fresh image", async () => {
@@ -50,7 +50,7 @@ Deno.test("openImage gives a read-only device over the partition unless asked to
   await withTempDir("nexus-image-", async (dir) => {
     const path = `${dir}/a.img`;
     await mkfsImage(path, { recipe: SMALL });
-    const before = await sha256File(path);
+    const before = await fileDigest(path);
     const ro = await openImage(path);
     try {
       // 4096 sectors: the partition starts at 40 (4 KiB aligned) and "rest" ends, aligned down,
@@ -62,7 +62,7 @@ Deno.test("openImage gives a read-only device over the partition unless asked to
     } finally {
       ro.close();
     }
-    assertEquals(await sha256File(path), before);
+    assertEquals(await fileDigest(path), before);
     const rw = await openImage(path, { write: true });
     try {
       const fs = await StateFs.open(rw.device);
@@ -140,7 +140,7 @@ Deno.test("unusable files are refused with a stable code and one line, untouched
 });
 
 async function expectWarned(path: string, source: string, re: RegExp): Promise<void> {
-  const before = await sha256File(path);
+  const before = await fileDigest(path);
   const info = await probeImage(path);
   assertEquals(info.gpt?.source, source, path);
   assert(info.warnings.some((w) => re.test(w)), `${path}: ${info.warnings.join("; ")}`);
@@ -155,7 +155,7 @@ async function expectWarned(path: string, source: string, re: RegExp): Promise<v
   const err = await assertRejects(() => openImage(path, { write: true }), ImageError);
   assertEquals(err.code, "CORRUPT");
   assertMatch(err.message, /corrupt partition table .*nothing written .*fsck --repair/);
-  assertEquals(await sha256File(path), before, "probing and refusing change nothing");
+  assertEquals(await fileDigest(path), before, "probing and refusing change nothing");
 }
 
 Deno.test("a damaged GPT copy is read from the other with a warning; writes refuse", async () => {

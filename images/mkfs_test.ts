@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
-import { sha256File, withTempDir } from "../tests/helpers.ts";
+import { fileDigest, readRange, withTempDir } from "../tests/helpers.ts";
 import { FileBlockDevice, StateFs } from "../core/statefs/mod.ts";
 import { readGpt, SECTOR_SIZE } from "../core/statefs/gpt.ts";
 import { ImageError } from "./image.ts";
@@ -7,23 +7,6 @@ import { mkfsImage } from "./mkfs.ts";
 import { defaultRecipe, parseRecipe, planImage, RecipeError } from "./recipe.ts";
 
 const MiB = 1024 * 1024;
-
-async function readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
-  const f = await Deno.open(path);
-  try {
-    const out = new Uint8Array(length);
-    await f.seek(offset, Deno.SeekMode.Start);
-    let got = 0;
-    while (got < length) {
-      const n = await f.read(out.subarray(got));
-      if (n === null) break;
-      got += n;
-    }
-    return out.subarray(0, got);
-  } finally {
-    f.close();
-  }
-}
 
 Deno.test("mkfs builds a sparse 64 MiB GPT image with an empty generation-1 StateFS", async () => {
   await withTempDir("nexus-mkfs-", async (dir) => {
@@ -68,9 +51,9 @@ Deno.test("mkfs is deterministic: the same recipe gives a byte-identical image",
   await withTempDir("nexus-mkfs-", async (dir) => {
     await mkfsImage(`${dir}/a.img`);
     await mkfsImage(`${dir}/b.img`);
-    assertEquals(await sha256File(`${dir}/a.img`), await sha256File(`${dir}/b.img`));
+    assertEquals(await fileDigest(`${dir}/a.img`), await fileDigest(`${dir}/b.img`));
     await mkfsImage(`${dir}/c.img`, { sizeBytes: 48 * MiB });
-    assert(await sha256File(`${dir}/c.img`) !== await sha256File(`${dir}/a.img`));
+    assert(await fileDigest(`${dir}/c.img`) !== await fileDigest(`${dir}/a.img`));
   });
 });
 
@@ -93,8 +76,8 @@ Deno.test("mkfs refuses an existing file without force and replaces it with forc
     const ref = `${dir}/ref.img`;
     await mkfsImage(ref);
     assertEquals(
-      await sha256File(path),
-      await sha256File(ref),
+      await fileDigest(path),
+      await fileDigest(ref),
       "forced rebuild leaves no old bytes",
     );
   });

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { bootIn, nexus } from "./cli_helpers.ts";
-import { withTempDir } from "./helpers.ts";
+import { readRange, withTempDir } from "./helpers.ts";
 import { checkJunit } from "./junit_check.ts";
 
 const SYSTEM = new URL("../images/system.toml", import.meta.url).pathname;
@@ -38,9 +38,9 @@ async function plantSentinel(path: string): Promise<void> {
 }
 
 async function hasSentinel(path: string): Promise<boolean> {
-  const data = await Deno.readFile(path);
-  const at = data.length - 1024 * 1024;
-  return SENTINEL.every((b, i) => data[at + i] === b);
+  const size = (await Deno.stat(path)).size;
+  const data = await readRange(path, size - 1024 * 1024, SENTINEL.length);
+  return SENTINEL.every((b, i) => data[i] === b);
 }
 
 /** The default manifest with `edit` applied, written into `dir`. */

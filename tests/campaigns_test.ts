@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { withTempDir } from "./helpers.ts";
+import { SMALL_GPT } from "./small_image.ts";
 import {
   bootOnce,
   type BootRun,
@@ -30,7 +31,7 @@ const bench = await withBench();
 async function withBench() {
   const dir = await Deno.makeTempDir({ prefix: "nexus-campaign-test-" });
   try {
-    return await makeBootBench(dir);
+    return await makeBootBench(dir, undefined, { recipe: SMALL_GPT });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -229,7 +230,7 @@ Deno.test("CLI: torture power writes shard reports that report merge joins", asy
 
 Deno.test("torture corrupt: damaged images never throw past the documented errors nor stall a boot", async () => {
   await withTempDir("nexus-corrupt-", async (dir) => {
-    const b = await makeCorruptBench(dir);
+    const b = await makeCorruptBench(dir, { recipe: SMALL_GPT });
     assert(b.records.has("/state/boot/bootctl.v1"), "the populated image holds bootctl");
     for (const seed of [1, 2]) {
       const r = await runCorruptCase(b, seed);

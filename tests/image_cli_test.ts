@@ -4,7 +4,7 @@
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { type CliResult, nexusIn as nexus } from "./cli_helpers.ts";
-import { GOLDEN_PUT_RECORD, patchFile, withTempDir } from "./helpers.ts";
+import { fileDigest, GOLDEN_PUT_RECORD, patchFile, readRange, withTempDir } from "./helpers.ts";
 import { Prng } from "../core/simulation/prng.ts";
 
 /** Deterministic "garbage" so bad-input tests never depend on luck. */
@@ -16,8 +16,7 @@ async function fingerprint(path: string): Promise<string> {
   try {
     const st = await Deno.stat(path);
     if (!st.isFile) return `dir`;
-    const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-    return new Uint8Array(d).toHex();
+    return await fileDigest(path);
   } catch {
     return "absent";
   }
@@ -389,7 +388,7 @@ Deno.test("mkfs --layout whole-device: the original's disk shape, through every 
     const made = await nexus(["image", "mkfs", img, "--layout", "whole-device", "--size", "2M"]);
     assertEquals(made.code, 0, made.stderr);
     assertMatch(made.stdout, /2 MiB \(4096 sectors\), whole device \(no partition table\)/);
-    const head = (await Deno.readFile(img)).subarray(0, 4);
+    const head = await readRange(img, 0, 4);
     assertEquals(new TextDecoder().decode(head), "NXS2", "StateFS from byte 0");
     const put = await nexus(["image", "put", img, "/state/a", "-"], { stdin: "hi" });
     assertEquals(put.code, 0, put.stderr);
@@ -618,7 +617,7 @@ Deno.test("fsck finds a damaged GPT copy; --repair rewrites it with a backup tha
     assertEquals((await nexus(["image", "rm", img, "/state/b"])).code, 0);
     const undo = await nexus(["image", "restore", img, `${img}.fsck-backup`]);
     assertEquals(undo.code, 0, undo.stderr);
-    const head = (await Deno.readFile(img)).subarray(0, 1024);
+    const head = await readRange(img, 0, 1024);
     assertEquals(head, new Uint8Array(1024), "restore puts the damaged sectors back");
   });
 });

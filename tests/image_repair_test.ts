@@ -6,7 +6,7 @@
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { nexusInProcess as cli } from "./cli_helpers.ts";
-import { withTempDir } from "./helpers.ts";
+import { fileDigest, withTempDir } from "./helpers.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 /** First sector of the StateFS partition in the default image. */
@@ -30,14 +30,14 @@ Deno.test("image: a zeroed superblock is corrupt to every command, repaired from
     assertEquals((await cli(["image", "mkfs", img])).code, 0);
     assertEquals((await cli(["image", "put", img, "/state/a", value])).code, 0);
     await zeroSector(img, STATEFS_LBA);
-    const damaged = await Deno.readFile(img);
+    const damaged = await fileDigest(img);
 
     for (const args of [["ls", img], ["inspect", img], ["get", img, "/state/a"]]) {
       assertEquals((await cli(["image", ...args])).code, 2, args[0]);
     }
     assertEquals((await cli(["image", "put", img, "/state/b", value])).code, 2);
     assertEquals((await cli(["image", "rm", img, "/state/a"])).code, 2);
-    assertEquals(await Deno.readFile(img), damaged, "no write path touched it");
+    assertEquals(await fileDigest(img), damaged, "no write path touched it");
 
     const check = await cli(["image", "fsck", img]);
     assertEquals(check.code, 1);
@@ -53,7 +53,7 @@ Deno.test("image: a zeroed superblock is corrupt to every command, repaired from
 
     const undo = await cli(["image", "restore", img, backup]);
     assertEquals(undo.code, 0);
-    assertEquals(await Deno.readFile(img), damaged, "restore gives back the exact bytes");
+    assertEquals(await fileDigest(img), damaged, "restore gives back the exact bytes");
 
     // A second repair never overwrites the first backup; --no-backup keeps none.
     assertEquals((await cli(["image", "fsck", "--repair", img])).code, 1);

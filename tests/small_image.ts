@@ -1,0 +1,14 @@
+/**
+ * The small image tests boot and damage when what they prove does not depend on the default
+ * image's 64 MiB: the cost of a boot, a copy or a scan grows with the image, the ladder does not.
+ *
+ * @module
+ */
+
+import { parseRecipe, type Recipe } from "../images/recipe.ts";
+
+/** A 2 MiB GPT image holding only the StateFS partition (sector 40 on); the ladder passes on it. */
+export const SMALL_GPT: Recipe = parseRecipe(
+  'size = "2M"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
+  "small",
+);
