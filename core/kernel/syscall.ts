@@ -14,6 +14,7 @@ import {
   sysDmaAlloc,
   sysIrqWait,
   sysMemRead,
+  sysMemReadInto,
   sysMemWrite,
   sysMmioRead32,
   sysMmioWrite32,
@@ -93,6 +94,8 @@ export function syscallsFor(k: KernelState, task: Task): Syscalls {
       sync("dmaAlloc", undefined, () => sysDmaAlloc(k, task, size, align), () => size),
     memRead: (addr, len) =>
       sync("memRead", undefined, () => sysMemRead(k, task, addr, len), () => len),
+    memReadInto: (addr, out) =>
+      sync("memRead", undefined, () => sysMemReadInto(k, task, addr, out), () => out.length),
     memWrite: (addr, data) =>
       sync("memWrite", undefined, () => sysMemWrite(k, task, addr, data), () => data.length),
   };

@@ -1,0 +1,4 @@
+/** Share 3 of the test suite (see tests/suite.ts). */
+import { loadShare } from "./suite.ts";
+
+await loadShare(3, 4);
