@@ -24,19 +24,29 @@ interface Sample {
   maxKiB: number;
 }
 
-/** Runs `cmd` under GNU time in `dir`; CPU seconds and peak resident KiB. */
+/**
+ * Runs `cmd` in `dir`: CPU seconds (user + system, from bash's `time`, to the millisecond: GNU
+ * time rounds to 10 ms, a sixth of Deno's start-up) and peak resident KiB (GNU time).
+ */
 async function timed(cmd: string[]): Promise<Sample> {
-  const out = await new Deno.Command("/usr/bin/time", {
-    args: ["-f", "%U %S %M", ...cmd],
+  const mem = `${dir}/peak`;
+  const out = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      'TIMEFORMAT="%3U %3S"; { time /usr/bin/time -f %M -o "$MEM" "$@" >/dev/null 2>&1; } 2>&1',
+      "bench",
+      ...cmd,
+    ],
     cwd: dir,
-    env: { NO_COLOR: "1" },
-    stdout: "null",
+    env: { NO_COLOR: "1", MEM: mem, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    stdout: "piped",
     stderr: "piped",
   }).output();
-  const last = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1) ?? "";
-  const [user, sys, maxKiB] = last.split(/\s+/).map(Number);
+  const times = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  const [user, sys] = times.split(/\s+/).map(Number);
+  const maxKiB = Number(Deno.readTextFileSync(mem).trim().split("\n").at(-1));
   if (![user, sys, maxKiB].every(Number.isFinite)) {
-    throw new Error(`${cmd.slice(0, 4).join(" ")}: ${last}`);
+    throw new Error(`${cmd.slice(0, 4).join(" ")}: ${times}`);
   }
   return { cpu: user + sys, maxKiB };
 }
@@ -70,7 +80,7 @@ async function compare(): Promise<void> {
     const cpu = median(s.map((x) => x.cpu));
     const mem = median(s.map((x) => x.maxKiB)) / 1024;
     console.log(
-      `  ${name.padEnd(40)} CPU ${cpu.toFixed(2)} s = ${
+      `  ${name.padEnd(40)} CPU ${cpu.toFixed(3)} s = ${
         (cpu / Math.max(floor, 0.001)).toFixed(1)
       }x; ` +
         `peak ${mem.toFixed(0)} MiB = ${(mem / (floorMem / 1024)).toFixed(1)}x`,

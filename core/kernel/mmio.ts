@@ -189,6 +189,17 @@ export function sysMemRead(k: KernelState, task: Task, addr: number, len: number
   return mem.read(addr, len);
 }
 
+/** memReadInto: reads memory the task allocated into the caller's buffer. */
+export function sysMemReadInto(k: KernelState, task: Task, addr: number, out: Uint8Array): void {
+  const mem = guestMemory(k);
+  if (!(out instanceof Uint8Array)) {
+    throw kerr("INVALID_ARGUMENT", "out must be a Uint8Array");
+  }
+  checkOwned(task, addr, out.length);
+  if (mem.readInto) mem.readInto(addr, out);
+  else out.set(mem.read(addr, out.length));
+}
+
 /** memWrite: writes memory the task allocated. */
 export function sysMemWrite(k: KernelState, task: Task, addr: number, data: Uint8Array): void {
   const mem = guestMemory(k);

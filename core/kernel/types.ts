@@ -277,6 +277,11 @@ export interface Syscalls {
   dmaAlloc(size: number, align?: number): number;
   /** Reads guest-physical memory this task allocated. */
   memRead(addr: number, len: number): Uint8Array;
+  /**
+   * Reads `out.length` bytes of guest-physical memory this task allocated into `out`: a driver
+   * copying a completion into its caller's buffer needs no buffer of its own (traced as memRead).
+   */
+  memReadInto(addr: number, out: Uint8Array): void;
   /** Writes guest-physical memory this task allocated. */
   memWrite(addr: number, data: Uint8Array): void;
 }
@@ -287,6 +292,8 @@ export interface PhysMemory {
   readonly size: number;
   /** Reads `len` bytes at `addr`; throws on out-of-range access. */
   read(addr: number, len: number): Uint8Array;
+  /** Optional: reads `out.length` bytes at `addr` into `out`; throws on out-of-range access. */
+  readInto?(addr: number, out: Uint8Array): void;
   /** Writes `data` at `addr`; throws on out-of-range access. */
   write(addr: number, data: Uint8Array): void;
   /** Allocates `size` bytes aligned to `align`; returns the address. */

@@ -76,6 +76,7 @@ import {
   MAX_TXN_KEYS,
   ReplayState,
   scanJournal,
+  type ScanResult,
   storedLength,
   type StoredValue,
   zeroBlocks,
@@ -85,10 +86,18 @@ import {
 export const DEFAULT_MAX_REPLAY_RECORDS = 100_000;
 /** How far beyond the journal a raised high-water mark reaches (1 MiB, in blocks). */
 const HIGH_WATER_STEP = 2048;
+/** Most blocks a compaction hands the device in one write (1 MiB). */
+const WRITE_PIECE_BLOCKS = 2048;
 /** Pending journal bytes that force a write to the device before `sync()`. */
 const FLUSH_THRESHOLD = 256 * 1024;
 const EMPTY = new Uint8Array(0);
 const TXN_MARKER_SIZE = RECORD_OVERHEAD + 8;
+/**
+ * Most bytes of old replay chunks kept for the next replay to read into (see `#spare`): a
+ * reopen then reuses the buffers of the replay before it instead of leaving them to the garbage
+ * collector, which lets them pile up.
+ */
+const SPARE_CHUNK_BYTES = 8 * 1024 * 1024;
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /** One index change: a new value, or `undefined` for a removal. */
@@ -97,6 +106,20 @@ interface Change {
   value: StoredValue | undefined;
   /** UTF-8 length of the key, when already known. */
   keyLen?: number;
+}
+
+/** What block 0 said about the device, before its journal is replayed. */
+interface Found {
+  layout: "nxs2" | "legacy";
+  active: 0 | 1;
+  generation: number;
+  liveEntries: number;
+  /** First block and length of the region holding the journal. */
+  start: number;
+  blocks: number;
+  ext: SuperblockExt | undefined;
+  /** The device is all zeros. */
+  blank: boolean;
 }
 
 /** Options for {@link StateFs.open}. */
@@ -264,6 +287,10 @@ export class StateFs {
   /** Live keys: new values as bytes, replayed ones as locators into `#chunks`. */
   #index: KeyIndex<StoredValue> = new KeyIndex();
   #chunks: Uint8Array[] = [];
+  /** The buffers behind `#chunks` (a chunk may be a view of a larger one). */
+  #chunkBufs: Uint8Array[] = [];
+  /** Buffers of chunks nothing refers to any more, for the next replay to read into. */
+  #spare: Uint8Array[] = [];
   #sorted: string[] | undefined;
   #records = 0;
   #bytesLive = 0;
@@ -403,6 +430,7 @@ export class StateFs {
     }
     const chunks: Uint8Array[] = [];
     const state = new ReplayState(chunks);
+    const taken: Uint8Array[] = [];
     let scan;
     try {
       scan = await scanJournal(
@@ -413,10 +441,65 @@ export class StateFs {
         (r, o, l) => state.apply(r, o, l),
         chunks,
         ext?.durableEnd,
+        (bytes) => this.#takeChunk(bytes, taken),
       );
     } catch (err) {
+      this.#recycle(taken);
       throw ioError(err);
     }
+    try {
+      this.#install(
+        { layout, active, generation, liveEntries, start, blocks, ext, blank },
+        state,
+        scan,
+      );
+    } catch (err) {
+      this.#recycle(taken);
+      throw err;
+    }
+    this.#recycle(this.#chunkBufs);
+    this.#chunkBufs = taken;
+  }
+
+  /** A buffer of `bytes` for a replay chunk: a spare one when one is large enough. */
+  #takeChunk(bytes: number, taken: Uint8Array[]): Uint8Array {
+    let best = -1;
+    for (let i = 0; i < this.#spare.length; i++) {
+      const len = this.#spare[i].length;
+      if (len >= bytes && (best < 0 || len < this.#spare[best].length)) best = i;
+    }
+    const buf = best < 0 ? new Uint8Array(bytes) : this.#spare.splice(best, 1)[0];
+    taken.push(buf);
+    return buf.subarray(0, bytes);
+  }
+
+  /** Keeps buffers no chunk refers to any more for the next replay, up to a bound. */
+  #recycle(bufs: Uint8Array[]): void {
+    let held = 0;
+    for (const b of this.#spare) held += b.length;
+    for (const b of bufs) {
+      if (held + b.length > SPARE_CHUNK_BYTES) continue;
+      this.#spare.push(b);
+      held += b.length;
+    }
+  }
+
+  /**
+   * What the active region's high-water mark can say once a compaction leaves it: after a
+   * prepare this instance zeroed everything past its tail up to the mark and wrote nothing past
+   * its tail since, so the region is zeros from the tail's block on, which spares the next
+   * compaction into it zeroing (and reading) the rest up to the mark. Without that knowledge
+   * (a compaction as the first write after an open), the mark stays.
+   */
+  #leftBehind(): number | undefined {
+    const mark = this.#extent[this.#active];
+    if (this.#needsPrep || mark === undefined) return mark;
+    return Math.min(mark, Math.ceil(this.#tail / 512));
+  }
+
+  /** Checks what a replay found against the superblock and makes it this instance's state. */
+  #install(found: Found, state: ReplayState, scan: ScanResult): void {
+    const { layout, active, generation, liveEntries, start, blocks, ext, blank } = found;
     if (scan.stop.kind === "limit") {
       throw new StateFsError(
         "CORRUPT",
@@ -460,7 +543,7 @@ export class StateFs {
     this.#bytesLive = live;
     this.#tail = scan.end;
     this.#pendStart = scan.end - (scan.end % 512);
-    this.#pend = new Uint8Array(Math.max(4096, this.#pend.length));
+    this.#pend.fill(0);
     this.#pend.set(scan.tailBlock.subarray(0, scan.end - this.#pendStart));
     this.#dirty = false;
     this.#orphans = state.openTransactions().map((t) => t.id);
@@ -1121,7 +1204,12 @@ export class StateFs {
     await this.#flush();
     let flipping = false;
     try {
-      await this.#dev.write(target.startBlock, buf);
+      // In pieces the size of a replay chunk: a device that must snapshot what it is handed
+      // (the virtio driver does, for a write longer than one batch) then needs no copy of it all.
+      for (let at = 0; at < blocks; at += WRITE_PIECE_BLOCKS) {
+        const end = Math.min(blocks, at + WRITE_PIECE_BLOCKS);
+        await this.#dev.write(target.startBlock + at, buf.subarray(at * 512, end * 512));
+      }
       const dirty = Math.min(
         this.#extent[target.region] ?? target.regionBlocks,
         target.regionBlocks,
@@ -1131,7 +1219,7 @@ export class StateFs {
       // From here the flip may or may not reach the medium: on failure, the next write reloads
       // from the device rather than appending to a region that might no longer be active.
       flipping = true;
-      const other = this.#layout === "nxs2" ? this.#extent[this.#active] : undefined;
+      const other = this.#layout === "nxs2" ? this.#leftBehind() : undefined;
       const rb = target.regionBlocks;
       const highWater: [number, number] = target.region === 0
         ? [blocks, other ?? rb]
@@ -1149,6 +1237,7 @@ export class StateFs {
       throw ioError(err);
     }
     if (this.#layout !== "nxs2") this.#extent = [undefined, undefined]; // legacy blocks overlap A
+    else this.#extent[this.#active] = this.#leftBehind();
     this.#layout = "nxs2";
     this.#active = target.region;
     this.#generation = generation;
@@ -1156,6 +1245,8 @@ export class StateFs {
     this.#regionBlocks = target.regionBlocks;
     this.#index = entries;
     this.#chunks = []; // every value now lives in `buf`
+    this.#recycle(this.#chunkBufs);
+    this.#chunkBufs = [];
     this.#records = 1 + keys.length;
     this.#bytesLive = size;
     this.#tail = size;

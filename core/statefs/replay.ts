@@ -109,7 +109,9 @@ export function storedLength(chunks: Uint8Array[], v: StoredValue): number {
 /**
  * Walks the journal in `blockCount` blocks of `dev` from `startBlock`, calling `onRecord` for each
  * valid record with its byte offset in the region and its locator. The slot is reused for the
- * next record; every chunk read is a fresh buffer kept in `chunks`, so locators stay valid.
+ * next record; every chunk read is a buffer of its own kept in `chunks`, so locators stay valid.
+ * Chunks are fresh buffers from `dev.read`, or, with `alloc`, buffers `alloc(bytes)` hands out
+ * (to be reused once nothing refers to them), read into.
  *
  * `expectEnd` (bytes, default 0) is where the journal is expected to reach, such as the synced
  * end the superblock records: up to there the region is read in the largest chunks, and past it
@@ -124,6 +126,7 @@ export async function scanJournal(
   onRecord: (rec: RecordSlot, offset: number, loc: number) => void,
   chunks: Uint8Array[] = [],
   expectEnd = 0,
+  alloc?: (bytes: number) => Uint8Array,
 ): Promise<ScanResult> {
   const bs = dev.blockSize;
   let buf: Uint8Array = new Uint8Array(0);
@@ -181,7 +184,10 @@ export async function scanJournal(
       Math.max(want, Math.ceil(((base + pos) % bs + slot.size) / bs) + 1),
       blockCount - from,
     );
-    buf = await dev.read(startBlock + from, n);
+    if (alloc) {
+      buf = alloc(n * bs);
+      await readBlocksInto(dev, startBlock + from, buf);
+    } else buf = await dev.read(startBlock + from, n);
     locBase = chunks.length * LOC_SPAN;
     chunks.push(buf);
     pos = base + pos - from * bs;

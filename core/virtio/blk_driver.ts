@@ -414,7 +414,10 @@ export class VirtioBlkDriver implements BlockDevice {
     });
   }
 
-  /** Reads `out.length / 512` blocks from `block` into `out` (one copy per batch). */
+  /**
+   * Reads `out.length / 512` blocks from `block` into `out`: each batch is copied from guest
+   * memory straight into its place, with no buffer of the driver's own.
+   */
   readInto(block: number, out: Uint8Array): Promise<void> {
     return this.#serial(async () => {
       if (out.length % BLK_SECTOR_SIZE !== 0) {
@@ -441,7 +444,7 @@ export class VirtioBlkDriver implements BlockDevice {
 
   /** Copies a completed batch's data (`bytes` from the first slot on) to `out` at `at`. */
   #copyOut(out: Uint8Array, at: number, bytes: number): void {
-    out.set(this.#sys.memRead(this.#slots[0].data, bytes), at);
+    this.#sys.memReadInto(this.#slots[0].data, out.subarray(at, at + bytes));
   }
 
   /** Writes `data` (whole blocks) at `block`. Durable only after {@link sync}. */

@@ -28,6 +28,9 @@ import { Prng } from "../simulation/prng.ts";
 import { BLK_SECTOR_SIZE } from "./regs.ts";
 import { type BlockStore, checkSectorRange, sectorCount, StoreError } from "./store.ts";
 
+/** Bytes of one segment of the write cache's arena. */
+const ARENA_SEGMENT = 256 * 1024;
+
 /** What survives a power cut. */
 export type CutMode = "atomic" | "reorder" | "torn";
 
@@ -108,8 +111,10 @@ export class FaultyStore implements BlockStore {
   readonly #attempts: Record<RequestOp, number> = { read: 0, write: 0, flush: 0 };
   #injected = 0;
   #cache: CachedWrite[] = [];
-  /** Where cached writes keep their bytes (see {@link #keep}). */
-  #arena = new Uint8Array(0);
+  /** Segments where cached writes keep their bytes (see {@link #keep}). */
+  #arena: Uint8Array[] = [];
+  /** The segment being filled (-1: none yet since the cache emptied) and the bytes used in it. */
+  #segment = -1;
   #arenaUsed = 0;
   #writes = 0;
   #flushes = 0;
@@ -241,17 +246,26 @@ export class FaultyStore implements BlockStore {
   }
 
   /**
-   * A copy of `data` (which may be guest memory) in the cache's arena. The arena is reused once
-   * the cache empties, so a run allocates about its largest cache, not every byte it writes.
+   * A copy of `data` (which may be guest memory) in the cache's arena. The arena's segments are
+   * reused once the cache empties, so a run allocates about its largest cache, not every byte it
+   * writes, and never copies a segment to grow it.
    */
   #keep(data: Uint8Array): Uint8Array {
-    const need = this.#arenaUsed + data.length;
-    if (need > this.#arena.length) {
-      // Cached writes keep views of the old arena alive; only later writes go to the new one.
-      this.#arena = new Uint8Array(Math.max(need - this.#arenaUsed, this.#arena.length * 2, 65536));
+    let seg = this.#arena[this.#segment];
+    if (seg === undefined || this.#arenaUsed + data.length > seg.length) {
+      // On to the next segment that can hold the write, or a new one: a segment holds several
+      // writes, or one larger write whole, and stays for the next cache. Segments before the
+      // current one hold cached writes; the ones skipped wait for the next cache.
+      let next = this.#segment + 1;
+      while (next < this.#arena.length && this.#arena[next].length < data.length) next++;
+      if (next === this.#arena.length) {
+        this.#arena.push(new Uint8Array(Math.max(ARENA_SEGMENT, data.length)));
+      }
+      this.#segment = next;
       this.#arenaUsed = 0;
+      seg = this.#arena[next];
     }
-    const copy = this.#arena.subarray(this.#arenaUsed, this.#arenaUsed + data.length);
+    const copy = seg.subarray(this.#arenaUsed, this.#arenaUsed + data.length);
     copy.set(data);
     this.#arenaUsed += data.length;
     return copy;
@@ -260,6 +274,7 @@ export class FaultyStore implements BlockStore {
   /** Empties the cache (its writes reached the medium or were lost): the arena is free again. */
   #clearCache(): void {
     this.#cache = [];
+    this.#segment = -1;
     this.#arenaUsed = 0;
   }
 

@@ -89,6 +89,12 @@ export class GuestMemory implements PhysMemory {
     return this.#bytes.slice(addr, addr + len);
   }
 
+  /** Reads `out.length` bytes at `addr` into `out`; throws OUT_OF_RANGE outside the memory. */
+  readInto(addr: number, out: Uint8Array): void {
+    this.#check(addr, out.length, "read");
+    out.set(this.#bytes.subarray(addr, addr + out.length));
+  }
+
   /**
    * A live view of `len` bytes at `addr` (no copy): the DMA fast path of device models, which
    * consume the bytes before the guest runs again. Throws OUT_OF_RANGE outside the memory.

@@ -1,5 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
-import { MMIO_BASE } from "../kernel/types.ts";
+import { Kernel } from "../kernel/kernel.ts";
+import { SimpleMemory } from "../kernel/memory.ts";
+import { KernelError, MMIO_BASE } from "../kernel/types.ts";
 import { GuestMemory, GuestMemoryError } from "./guest_memory.ts";
 
 Deno.test("guest memory: read/write round trip, reads are copies", () => {
@@ -55,3 +57,61 @@ Deno.test("guest memory: bad sizes are refused, RAM stays below the MMIO windows
     "BAD_ARGUMENT",
   );
 });
+
+Deno.test("guest memory: readInto copies into the caller's buffer, bounds-checked", () => {
+  const mem = new GuestMemory(4096);
+  mem.write(100, new Uint8Array([1, 2, 3]));
+  const out = new Uint8Array(5).fill(9);
+  mem.readInto(99, out);
+  assertEquals([...out], [0, 1, 2, 3, 0]);
+  out[1] = 42;
+  assertEquals(mem.read(100, 1)[0], 1, "the buffer is the caller's, not a view");
+  const far = new Uint8Array(8).fill(7);
+  assertEquals(assertThrows(() => mem.readInto(4090, far), GuestMemoryError).code, "OUT_OF_RANGE");
+  assertEquals([...far], [7, 7, 7, 7, 7, 7, 7, 7], "nothing copied on failure");
+});
+
+for (
+  const [name, memory] of [["guest", new GuestMemory(1 << 16)], [
+    "simple",
+    new SimpleMemory(1 << 16),
+  ]] as const
+) {
+  Deno.test(`memReadInto over ${name} memory: only what the task allocated, into its buffer`, async () => {
+    const k = new Kernel({ memory });
+    const r: Record<string, unknown> = {};
+    k.spawn("a", async (sys) => {
+      const addr = sys.dmaAlloc(64);
+      sys.memWrite(addr + 8, new Uint8Array([5, 6, 7, 8]));
+      const out = new Uint8Array(4);
+      sys.memReadInto(addr + 8, out);
+      r.read = [...out];
+      const keep = new Uint8Array(8).fill(1);
+      r.overrun = outcome(() => sys.memReadInto(addr + 60, keep));
+      r.untouched = keep.every((b) => b === 1);
+      r.addr = addr;
+      await sys.yield();
+    });
+    k.spawn("b", async (sys) => {
+      r.foreign = outcome(() => sys.memReadInto(r.addr as number, new Uint8Array(4)));
+      await sys.yield();
+    });
+    await k.run();
+    assertEquals(r, {
+      read: [5, 6, 7, 8],
+      overrun: "BAD_ADDRESS",
+      untouched: true,
+      addr: r.addr,
+      foreign: "BAD_ADDRESS",
+    });
+  });
+}
+
+function outcome(fn: () => void): string {
+  try {
+    fn();
+    return "ok";
+  } catch (err) {
+    return err instanceof KernelError ? err.code : String(err);
+  }
+}
