@@ -22,7 +22,17 @@ export function fnv1a64Bytes(bytes: Uint8Array): bigint {
   return h;
 }
 
+/** Names hashed so far: services hash the same few names on every request, a BigInt per byte. */
+const known = new Map<string, bigint>();
+/** Most names {@link known} keeps, so a stream of distinct names cannot grow it without end. */
+const KNOWN_MAX = 4096;
+
 /** FNV-1a-64 of the UTF-8 encoding of `name`: the service identity the kernel reports. */
 export function fnv1a64(name: string): bigint {
-  return fnv1a64Bytes(encoder.encode(name));
+  let h = known.get(name);
+  if (h === undefined) {
+    h = fnv1a64Bytes(encoder.encode(name));
+    if (known.size < KNOWN_MAX) known.set(name, h);
+  }
+  return h;
 }

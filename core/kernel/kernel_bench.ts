@@ -5,7 +5,9 @@
  * - "round trip": a call/serve round trip through the kernel against a promise ping-pong (two
  *   async functions handing a frame back and forth, the floor of any async hand-off);
  * - "tasks": the same round trips with 1,000 tasks against 10 (all but two blocked with a
- *   deadline), which shows what a step costs per task in the system.
+ *   deadline), which shows what a step costs per task in the system;
+ * - "failed non-blocking syscall": a recv with NONBLOCK on an empty endpoint (WOULD_BLOCK)
+ *   against awaiting a promise that is already rejected, the floor of any call that fails.
  *
  * @module
  */
@@ -15,6 +17,7 @@ import { call, serve } from "./rpc.ts";
 import { RIGHT_RECV, RIGHT_SEND } from "./types.ts";
 
 const ROUND_TRIPS = 2000;
+const NONBLOCK_CALLS = 20000;
 const FRAME = new Uint8Array(64);
 
 /** A one-slot channel between two async functions. */
@@ -134,12 +137,29 @@ Deno.bench("kernel: 10 tasks x 1000 yields", async () => {
   if (res.reason !== "all-exited") throw new Error(`unexpected end: ${res.reason}`);
 });
 
-Deno.bench("kernel: 20000 non-blocking syscalls in one task", async () => {
-  const k = new Kernel();
-  k.spawn("poller", async (sys) => {
-    for (let i = 0; i < 20000; i++) {
-      await sys.recv(0, { nonblock: true }).catch(() => {});
-    }
-  });
-  await k.run();
+/** The floor of a failing call: `n` awaits of a promise rejected at once, each caught. */
+async function rejectedAwaits(n: number): Promise<void> {
+  const err = new Error("would block");
+  for (let i = 0; i < n; i++) await Promise.reject(err).catch(() => {});
+}
+
+Deno.bench({
+  name: `rejected promise awaited x${NONBLOCK_CALLS}`,
+  group: "failed non-blocking syscall",
+  baseline: true,
+  fn: async () => await rejectedAwaits(NONBLOCK_CALLS),
+});
+
+Deno.bench({
+  name: `non-blocking recv on an empty endpoint x${NONBLOCK_CALLS}`,
+  group: "failed non-blocking syscall",
+  fn: async () => {
+    const k = new Kernel();
+    k.spawn("poller", async (sys) => {
+      for (let i = 0; i < NONBLOCK_CALLS; i++) {
+        await sys.recv(0, { nonblock: true }).catch(() => {});
+      }
+    });
+    await k.run();
+  },
 });

@@ -44,6 +44,8 @@ Deno.test("identity: FNV-1a-64 vectors", () => {
   // The hash runs over UTF-8 bytes, not UTF-16 code units.
   assertEquals(fnv1a64("\u00e9"), fnv1a64Bytes(new Uint8Array([0xc3, 0xa9])));
   assertNotEquals(fnv1a64("\u00e9"), fnv1a64Bytes(new Uint8Array([0xe9])));
+  // A name hashed before answers from memory with the same value.
+  assertEquals([fnv1a64("foobar"), fnv1a64("a")], [0x85944171f73967e8n, 0xaf63dc4c8601ec8cn]);
 });
 
 Deno.test("identity: tasks carry FNV-1a-64 of their name and receivers see it from the kernel", async () => {

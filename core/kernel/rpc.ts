@@ -9,7 +9,19 @@
  * @module
  */
 
-import { KernelError, type Message, RIGHT_SEND, type Syscalls } from "./types.ts";
+import {
+  KernelError,
+  type Message,
+  type RecvOptions,
+  RIGHT_SEND,
+  type SendOptions,
+  type Syscalls,
+} from "./types.ts";
+
+// Shared option records, so that a call or a reply allocates none of its own.
+const NO_CALL_OPTIONS: CallOptions = Object.freeze({});
+const NO_RECV_OPTIONS: RecvOptions = Object.freeze({});
+const NONBLOCK: SendOptions = Object.freeze({ nonblock: true });
 
 /** Options for {@link call}. */
 export interface CallOptions {
@@ -31,7 +43,7 @@ export async function call(
   sendSlot: number,
   replySlot: number,
   request: Uint8Array,
-  opts: CallOptions = {},
+  opts: CallOptions = NO_CALL_OPTIONS,
 ): Promise<Message> {
   const oneShot = sys.capDerive(replySlot, RIGHT_SEND);
   try {
@@ -41,8 +53,9 @@ export async function call(
     if (sys.capQuery(oneShot) !== null) sys.capClose(oneShot);
     throw err;
   }
+  const recvOpts = opts.deadline === undefined ? NO_RECV_OPTIONS : { deadline: opts.deadline };
   for (;;) {
-    const reply = await sys.recv(replySlot, { deadline: opts.deadline });
+    const reply = await sys.recv(replySlot, recvOpts);
     if (reply.capSlot !== undefined) sys.capClose(reply.capSlot);
     if (!opts.match || opts.match(reply)) return reply;
   }
@@ -77,7 +90,7 @@ export async function reply(
   const slot = request.capSlot;
   if (slot === undefined) return;
   try {
-    if (frame !== null) await sys.send(slot, frame, { nonblock: true });
+    if (frame !== null) await sys.send(slot, frame, NONBLOCK);
   } catch (err) {
     if (!(err instanceof KernelError)) throw err;
   } finally {

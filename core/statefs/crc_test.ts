@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { assertEquals } from "../../tests/assert.ts";
 import { crc32, crc32c, crc32cRange } from "./crc.ts";
 
@@ -52,4 +53,24 @@ Deno.test("crc32cRange equals crc32c of the same subarray", () => {
   for (const [a, b] of [[0, 0], [0, 300], [3, 17], [5, 21], [7, 299], [100, 133]]) {
     assertEquals(crc32cRange(data, a, b), crc32c(data.subarray(a, b)), `${a}..${b}`);
   }
+});
+
+Deno.test("crc equals the bitwise reference at every alignment and range (property)", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 0, maxLength: 300 }),
+      fc.nat(),
+      fc.nat(),
+      (bytes, x, y) => {
+        const a = bytes.length === 0 ? 0 : x % (bytes.length + 1);
+        const b = a + (y % (bytes.length - a + 1));
+        const part = bytes.subarray(a, b);
+        const want = reference(0x82f63b78, part);
+        assertEquals(crc32c(part), want);
+        assertEquals(crc32cRange(bytes, a, b), want);
+        assertEquals(crc32(part), reference(0xedb88320, part));
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

@@ -484,6 +484,19 @@ export class StateFs {
     }
   }
 
+  /**
+   * What the active region's high-water mark can say once a compaction leaves it: after a
+   * prepare this instance zeroed everything past its tail up to the mark and wrote nothing past
+   * its tail since, so the region is zeros from the tail's block on, which spares the next
+   * compaction into it zeroing (and reading) the rest up to the mark. Without that knowledge
+   * (a compaction as the first write after an open), the mark stays.
+   */
+  #leftBehind(): number | undefined {
+    const mark = this.#extent[this.#active];
+    if (this.#needsPrep || mark === undefined) return mark;
+    return Math.min(mark, Math.ceil(this.#tail / 512));
+  }
+
   /** Checks what a replay found against the superblock and makes it this instance's state. */
   #install(found: Found, state: ReplayState, scan: ScanResult): void {
     const { layout, active, generation, liveEntries, start, blocks, ext, blank } = found;
@@ -1206,7 +1219,7 @@ export class StateFs {
       // From here the flip may or may not reach the medium: on failure, the next write reloads
       // from the device rather than appending to a region that might no longer be active.
       flipping = true;
-      const other = this.#layout === "nxs2" ? this.#extent[this.#active] : undefined;
+      const other = this.#layout === "nxs2" ? this.#leftBehind() : undefined;
       const rb = target.regionBlocks;
       const highWater: [number, number] = target.region === 0
         ? [blocks, other ?? rb]
@@ -1224,6 +1237,7 @@ export class StateFs {
       throw ioError(err);
     }
     if (this.#layout !== "nxs2") this.#extent = [undefined, undefined]; // legacy blocks overlap A
+    else this.#extent[this.#active] = this.#leftBehind();
     this.#layout = "nxs2";
     this.#active = target.region;
     this.#generation = generation;

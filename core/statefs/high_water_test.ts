@@ -10,6 +10,7 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { MemoryBlockDevice } from "./devices.ts";
 import { StateFs } from "./engine.ts";
+import { fsck } from "./fsck.ts";
 import { decodeSuperblock, decodeSuperblockExt, type SuperblockExt } from "./journal.ts";
 
 const enc = new TextEncoder();
@@ -105,7 +106,33 @@ Deno.test("a compaction records the old region's mark from the device's point of
   await fs.compact();
   assertEquals(fs.stats().activeRegion, "B");
   const ext = await extOf(dev);
-  // Region A still holds its old journal: its mark must cover it, and it is the mark A had.
+  // Region A still holds its old journal: its mark must cover it. The writer zeroed A past its
+  // tail when it prepared and wrote nothing there since: the mark comes down to the journal.
   assert(ext.highWater[0] >= used, `A's mark ${ext.highWater[0]} below its ${used} blocks`);
-  assertEquals(ext.highWater[0], markA);
+  assert(markA > used, `the mark was above the journal (${markA} > ${used})`);
+  assertEquals(ext.highWater[0], used);
+  // So a compaction back into A zeroes only what the old journal used, and A is all zeros past
+  // the new journal, as the mark says.
+  await fs.put("/state/k0", enc.encode("again"));
+  await fs.compact();
+  assertEquals(fs.stats().activeRegion, "A");
+  const newEnd = Math.ceil(fs.stats().bytesUsed / 512);
+  assert(
+    dev.snapshot().subarray((1 + newEnd) * 512, (1 + markA) * 512).every((b) => b === 0),
+    "A past the new journal is zeros",
+  );
+  assertEquals((await fsck(dev)).status, "clean");
+});
+
+Deno.test("a compaction as the first write after an open keeps the old region's mark", async () => {
+  const dev = new MemoryBlockDevice(4096);
+  await StateFs.format(dev);
+  const fs = await StateFs.open(dev);
+  for (let i = 0; i < 30; i++) await fs.put(`/state/k${i % 5}`, enc.encode(String(i).padEnd(400)));
+  await fs.sync();
+  const markA = (await extOf(dev)).highWater[0];
+  // A crash could have left anything past the tail up to the mark: this instance never looked.
+  const other = await StateFs.open(dev);
+  await other.compact();
+  assertEquals((await extOf(dev)).highWater[0], markA);
 });
