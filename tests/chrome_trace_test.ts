@@ -5,6 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { withTempDir } from "./helpers.ts";
+import { SMALL_GPT } from "./small_image.ts";
 import { mkfsImage } from "../images/mod.ts";
 import { bootSystem } from "../init/boot.ts";
 import { type ChromeEvent, ChromeTrace } from "../timeline/chrome_trace.ts";
@@ -100,7 +101,7 @@ export function chromeTraceProblems(events: readonly ChromeEvent[]): string[] {
 
 Deno.test("--trace: a boot's timeline is a sound Chrome trace", async () => {
   await withTempDir("nexus-trace-", async (dir) => {
-    await mkfsImage(`${dir}/a.img`);
+    await mkfsImage(`${dir}/a.img`, { recipe: SMALL_GPT }); // the timeline's shape needs no 64 MiB
     const { chrome: a, seq } = await traceBoot(`${dir}/a.img`);
     // Byte-identity for the same seed is checked on the CLI's trace (boot_cli_test).
     const doc = JSON.parse(a) as { traceEvents: ChromeEvent[] };

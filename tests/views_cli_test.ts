@@ -5,6 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { withTempDir } from "./helpers.ts";
+import { makeSmallImage } from "./small_image.ts";
 import { bootIn, nexusIn } from "./cli_helpers.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
 import { formatTaskTable } from "../init/watchdog.ts";
@@ -13,7 +14,8 @@ const BOOT = ["--phase", "mmio", "--until-marker", "--seed", "0"];
 
 Deno.test("ps and caps: a boot's snapshot shows every task and its slots", async () => {
   await withTempDir("nexus-views-", async (dir) => {
-    const boot = await bootIn(dir, BOOT);
+    // A small image: the tables do not depend on the disk's size.
+    const boot = await bootIn(dir, [...BOOT, "--image", await makeSmallImage(`${dir}/s.img`)]);
     assertEquals(boot.code, 0, boot.stdout + boot.stderr);
     const snap: Snapshot = JSON.parse(await Deno.readTextFile(`${dir}/build/logs/snapshot.json`));
     assertEquals(snap.schemaVersion, 1);
