@@ -31,7 +31,7 @@ import { encodeSimple, encodeSwitch, UD_OP_GET_STATUS } from "../services/update
 import type { CaseResult } from "./boot_case.ts";
 import type { Campaign, CampaignOptions } from "./campaign.ts";
 import { OverlayStore } from "./medium.ts";
-import { mkfsImage } from "../images/mkfs.ts";
+import { mkfsImage, type MkfsOptions } from "../images/mkfs.ts";
 import { parseSeeds } from "./select.ts";
 
 /** A service under fuzz: its slot name in the client, its frame magic, and valid frames. */
@@ -256,10 +256,13 @@ export async function runFramesCase(
   };
 }
 
-/** Makes the fresh image every frames case boots on. */
-export async function makeFramesCtx(dir: string): Promise<FramesCtx> {
+/** Makes the fresh image every frames case boots on (the default one unless `image` says otherwise). */
+export async function makeFramesCtx(
+  dir: string,
+  image: Omit<MkfsOptions, "force"> = {},
+): Promise<FramesCtx> {
   const path = `${dir}/frames-template.img`;
-  await mkfsImage(path, { force: true });
+  await mkfsImage(path, { ...image, force: true });
   const template = await Deno.readFile(path);
   await Deno.remove(path);
   return { template };

@@ -242,7 +242,7 @@ Deno.test("torture corrupt: damaged images never throw past the documented error
 
 Deno.test("torture frames: 3000 hostile frames per service get well-formed replies, nobody dies", async () => {
   await withTempDir("nexus-frames-", async (dir) => {
-    const r = await runFramesCase(await makeFramesCtx(dir), 1, 3000);
+    const r = await runFramesCase(await makeFramesCtx(dir, { recipe: SMALL_GPT }), 1, 3000);
     assertEquals(r.problems, []);
   });
 });
