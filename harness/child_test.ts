@@ -14,22 +14,17 @@ const LADDER = parseLadder(
   "t",
 );
 
-/** A Deno child running `code`. */
-function deno(code: string): [string, string[]] {
-  return [Deno.execPath(), ["eval", "--quiet", code]];
+/** A shell child running `script` (the commands in these tests are real processes). */
+function sh(script: string): [string, string[]] {
+  return ["sh", ["-c", script]];
 }
 
-const PRINT_SLOWLY = `
-for (const l of ["init: start", "init: ready", "the end"]) {
-  console.log(l);
-  await new Promise((r) => setTimeout(r, 30));
-}
-await new Promise((r) => setTimeout(r, 600_000));
-`;
+const PRINT_SLOWLY = `for l in "init: start" "init: ready" "the end"; do echo "$l"; sleep 0.03; done
+exec sleep 600`;
 
 Deno.test("a child printing the ladder slowly is stopped at the end marker and reaped", async () => {
   let pid = 0;
-  const [cmd, args] = deno(PRINT_SLOWLY);
+  const [cmd, args] = sh(PRINT_SLOWLY);
   const v = await runLive(
     childSource(cmd, args, { onSpawn: (p) => pid = p }),
     new Judge(selectRequirement(LADDER, { untilMarker: true })),
@@ -80,7 +75,7 @@ Deno.test("a child ignoring SIGTERM is killed after the grace period", async () 
 });
 
 Deno.test("a child that exits on its own is judged on what it printed, with its status", async () => {
-  const [cmd, args] = deno(`console.log("init: start"); console.log("init: ready"); Deno.exit(3);`);
+  const [cmd, args] = sh(`echo "init: start"; echo "init: ready"; exit 3`);
   const v = await runLive(childSource(cmd, args), new Judge(selectRequirement(LADDER)), {
     timeoutMs: 30_000,
   });
@@ -90,12 +85,10 @@ Deno.test("a child that exits on its own is judged on what it printed, with its 
 });
 
 Deno.test("a failure line stops the child, keeping what it printed right after", async () => {
-  const [cmd, args] = deno(`
-console.log("init: start");
-console.log("!fatal init-lite: watchdog fired");
-console.log("  pid task state");
-await new Promise((r) => setTimeout(r, 600_000));
-`);
+  const [cmd, args] = sh(`echo "init: start"
+echo "!fatal init-lite: watchdog fired"
+echo "  pid task state"
+exec sleep 600`);
   let pid = 0;
   const v = await runLive(
     childSource(cmd, args, { onSpawn: (p) => pid = p }),

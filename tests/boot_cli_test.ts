@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { bootIn, nexus } from "./cli_helpers.ts";
 import { readRange, withTempDir } from "./helpers.ts";
 import { checkJunit } from "./junit_check.ts";
+import { makeSmallImage } from "./small_image.ts";
 
 const SYSTEM = new URL("../images/system.toml", import.meta.url).pathname;
 const LADDER = new URL("../images/ladder.toml", import.meta.url).pathname;
@@ -99,8 +100,26 @@ Deno.test("boot: the same seed gives byte-identical console and trace", async ()
       "SELFTEST: statefs crash-atomic ok",
       "--time",
     ];
-    const a = await bootIn(dir, [...args, "--log-dir", "a", "--trace", "a/trace.json"]);
-    const b = await bootIn(dir, [...args, "--log-dir", "b", "--trace", "b/trace.json"]);
+    // Each run on a fresh small image of its own: what a seed decides does not depend on its size.
+    for (const n of ["a", "b", "c"]) await makeSmallImage(`${dir}/${n}.img`);
+    const a = await bootIn(dir, [
+      ...args,
+      "--image",
+      "a.img",
+      "--log-dir",
+      "a",
+      "--trace",
+      "a/trace.json",
+    ]);
+    const b = await bootIn(dir, [
+      ...args,
+      "--image",
+      "b.img",
+      "--log-dir",
+      "b",
+      "--trace",
+      "b/trace.json",
+    ]);
     assertEquals(a.code, b.code);
     const uartA = await Deno.readFile(`${dir}/a/uart.log`);
     assertEquals(uartA, await Deno.readFile(`${dir}/b/uart.log`));
@@ -112,7 +131,9 @@ Deno.test("boot: the same seed gives byte-identical console and trace", async ()
     assertEquals(streamed(a.stdout), streamed(b.stdout), "time-prefixed lines match too");
     assertMatch(a.stdout, /^\[ {4}0\.000000\] init: start$/m);
     // Another seed is another run (rngd's entropy differs), yet just as repeatable.
-    const c = await bootIn(dir, [...args, "--seed", "2", "--log-dir", "c", "--trace", "c/t.jsonl"]);
+    const c = await bootIn(dir, [
+      ...[...args, "--image", "c.img", "--seed", "2", "--log-dir", "c", "--trace", "c/t.jsonl"],
+    ]);
     const events = (await Deno.readTextFile(`${dir}/c/t.jsonl`)).trimEnd().split("\n")
       .map((l) => JSON.parse(l));
     assert(events.some((e) => e.op === "send") && events.some((e) => e.task === "statefsd"));
@@ -275,8 +296,10 @@ Deno.test("boot: a system that goes idle with markers missing lists them and the
         '  { phase = "routing", marker = "SELFTEST: never printed" },\n  { phase = "routing", marker = "SELFTEST: ipc routing samgrd ok" },',
       ),
     );
+    await makeSmallImage(`${dir}/small.img`);
     const r = await bootIn(dir, [
       ...["--ladder", ladder, "--phase", "mmio", "--until-marker", "--seed", "0"],
+      ...["--image", "small.img"],
     ]);
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertMatch(r.stdout, /^FAIL: 1 of 86 markers missing \(phase mmio; ended: system idle\)/m);

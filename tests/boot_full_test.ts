@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { bootIn } from "./cli_helpers.ts";
 import { withTempDir } from "./helpers.ts";
+import { makeSmallImage } from "./small_image.ts";
 
 const SHIM = new URL("../scripts/qemu-test.sh", import.meta.url).pathname;
 const DENO_DIR = Deno.execPath().slice(0, Deno.execPath().lastIndexOf("/"));
@@ -35,8 +36,19 @@ Deno.test("full: without --until-marker the system runs to its natural end and p
 
 Deno.test("full: two boots with the same seed print byte-identical consoles", async () => {
   await withTempDir("nexus-full-", async (dir) => {
-    const a = await bootIn(dir, ["--log-dir", "a"]);
-    const b = await bootIn(dir, ["--log-dir", "b"]);
+    // Each on a fresh small image of its own: what the seed decides does not depend on the size.
+    const a = await bootIn(dir, [
+      "--log-dir",
+      "a",
+      "--image",
+      await makeSmallImage(`${dir}/a.img`),
+    ]);
+    const b = await bootIn(dir, [
+      "--log-dir",
+      "b",
+      "--image",
+      await makeSmallImage(`${dir}/b.img`),
+    ]);
     assertEquals([a.code, b.code], [0, 0], a.stdout + b.stdout);
     const uart = await Deno.readFile(`${dir}/a/uart.log`);
     assertEquals(uart, await Deno.readFile(`${dir}/b/uart.log`));

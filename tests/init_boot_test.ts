@@ -19,16 +19,18 @@ import { checkSlots } from "../core/kernel/slot_check.ts";
 import { parseFaultPlan } from "../core/virtio/fault_plan.ts";
 import { formatTaskTable } from "../init/watchdog.ts";
 import { fileDigest } from "./helpers.ts";
+import { SMALL_GPT } from "./small_image.ts";
 import { buildSnapshot, type Snapshot } from "../snapshot/snapshot.ts";
 
 const { manifest } = await loadManifest(DEFAULT_MANIFEST_PATH);
 const NAMES = manifest.services.map((s) => s.name);
 const SIGNATURES = ["SLOT MISSING", "!fatal", "panic", "watchdog fired", "init: FAIL"];
 
-async function freshImage(): Promise<string> {
+/** A fresh image: the default one, or a small one where its size proves nothing. */
+async function freshImage(shape: "default" | "small" = "small"): Promise<string> {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/blk.img`;
-  await mkfsImage(path);
+  await mkfsImage(path, shape === "small" ? { recipe: SMALL_GPT } : {});
   return path;
 }
 
@@ -44,7 +46,7 @@ async function boot(opts: Partial<BootOptions> & { imagePath: string }) {
 }
 
 Deno.test("the default system boots: init's markers in order, every service up, routing and health", async () => {
-  const image = await freshImage();
+  const image = await freshImage("default");
   const run = await boot({ imagePath: image, watchdogTicks: 800 });
   const initMarkers = run.texts.filter((t) => /^init: (start|up|ready)/.test(t));
   assertEquals(initMarkers, [

@@ -1,16 +1,19 @@
 /**
  * `nexus scan --run -- CMD ARGS...` end to end: the command's stdout is judged live and the
- * command, only it, is stopped at the end marker, a failure line or the timeout.
+ * command, only it, is stopped at the end marker, a failure line or the timeout. nexus runs in
+ * this process (its `run(args)`) except where the test signals nexus itself; the commands are
+ * real processes, small shell scripts.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { nexus } from "./cli_helpers.ts";
+import { nexusIn } from "./cli_helpers.ts";
 import { processRunning } from "../harness/child.ts";
+import { nexusProcessArgs } from "./nexus_process.ts";
 
 const PASS_LOG = new URL("./fixtures/scan_pass.log", import.meta.url).pathname;
 
-/** Arguments running a Deno child with `code` (it first prints its pid). */
-function child(code: string): string[] {
-  return [Deno.execPath(), "eval", "--quiet", `console.log("child pid " + Deno.pid);\n${code}`];
+/** Arguments running a shell child with `script` (it first prints its pid). */
+function child(script: string): string[] {
+  return ["sh", "-c", `echo "child pid $$"\n${script}`];
 }
 
 function childPid(stdout: string): number {
@@ -19,20 +22,18 @@ function childPid(stdout: string): number {
   return Number(m[1]);
 }
 
-const SLOW_LADDER = `
-const lines = Deno.readTextFileSync(${JSON.stringify(PASS_LOG)}).trimEnd().split("\\n");
-for (const l of lines) {
-  console.log(l);
-  await new Promise((r) => setTimeout(r, 3));
-}
-await new Promise((r) => setTimeout(r, 600_000));
-`;
+/** The ladder's log a line at a time, then a wait that only a stop ends. */
+const SLOW_LADDER = `while IFS= read -r l; do echo "$l"; sleep 0.001; done < '${PASS_LOG}'
+exec sleep 600`;
+
+/** Waits that only a stop ends (exec keeps the child's pid). */
+const FOREVER = "exec sleep 600";
 
 Deno.test("scan --run: a child printing the ladder slowly is stopped at the end marker", async () => {
   // A bystander process the scan must leave alone.
   const bystander = new Deno.Command("sleep", { args: ["30"] }).spawn();
   try {
-    const r = await nexus(["scan", "--run", "--timeout", "60s", "--", ...child(SLOW_LADDER)]);
+    const r = await nexusIn(["scan", "--run", "--timeout", "60s", "--", ...child(SLOW_LADDER)]);
     assertEquals(r.code, 0, r.stdout + r.stderr);
     assertMatch(r.stdout, /init: start logd\n/, "the child's console is streamed");
     assertMatch(r.stdout, /\nPASS: 86\/86 markers \(phase end; every required marker seen\)/);
@@ -45,43 +46,38 @@ Deno.test("scan --run: a child printing the ladder slowly is stopped at the end 
 });
 
 Deno.test("scan --run: a child that never ends is stopped at the timeout", async () => {
-  const r = await nexus([
+  const r = await nexusIn([
     "scan",
     "--run",
     "--timeout",
-    "1500ms",
+    "500ms",
     "--",
-    ...child(
-      `console.log("init: start"); while (true) await new Promise((r) => setTimeout(r, 50));`,
-    ),
+    ...child(`echo "init: start"; while :; do sleep 0.05; done`),
   ]);
   assertEquals(r.code, 1, r.stdout + r.stderr);
   assertMatch(
     r.stdout,
-    /\nFAIL: timeout after 1.5s \(during phase bring-up\)\n85 of 86 markers missing \(phase end; ended: timeout after 1.5s\)/,
+    /\nFAIL: timeout after 500ms \(during phase bring-up\)\n85 of 86 markers missing \(phase end; ended: timeout after 500ms\)/,
   );
   assertEquals(processRunning(childPid(r.stdout)), false, "the child is gone");
 });
 
 Deno.test("scan --run: RUN_TIMEOUT applies to the child", async () => {
-  const r = await nexus(
-    ["scan", "--run", "--", ...child(`await new Promise((r) => setTimeout(r, 600_000));`)],
-    { env: { RUN_TIMEOUT: "1500ms" } },
-  );
+  const r = await nexusIn(["scan", "--run", "--", ...child(FOREVER)], {
+    env: { RUN_TIMEOUT: "300ms" },
+  });
   assertEquals(r.code, 1);
-  assertMatch(r.stdout, /ended: timeout after 1.5s/);
+  assertMatch(r.stdout, /ended: timeout after 300ms/);
   assertEquals(processRunning(childPid(r.stdout)), false);
 });
 
 Deno.test("scan --run: a failure line stops the child at once", async () => {
-  const r = await nexus([
+  const r = await nexusIn([
     "scan",
     "--run",
     "--json",
     "--",
-    ...child(
-      `console.log("init: start"); console.log("SELFTEST: ota switch FAIL (no route)"); await new Promise((r) => setTimeout(r, 600_000));`,
-    ),
+    ...child(`echo "init: start"; echo "SELFTEST: ota switch FAIL (no route)"; ${FOREVER}`),
   ]);
   assertEquals(r.code, 1, r.stdout + r.stderr);
   const v = JSON.parse(r.stdout);
@@ -92,30 +88,15 @@ Deno.test("scan --run: a failure line stops the child at once", async () => {
 });
 
 Deno.test("scan --run: a child exiting on its own is judged with its exit status", async () => {
-  const r = await nexus([
-    "scan",
-    "--run",
-    "--",
-    ...child(`console.log("init: start"); Deno.exit(7);`),
-  ]);
+  const r = await nexusIn(["scan", "--run", "--", ...child(`echo "init: start"; exit 7`)]);
   assertEquals(r.code, 1);
   assertMatch(r.stdout, /ended: command exited with code 7/);
 });
 
 Deno.test("scan --run: stopping nexus itself (SIGINT, SIGTERM) stops the child too", async () => {
-  const main = new URL("../cli/main.ts", import.meta.url).pathname;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const nx = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "-A",
-        main,
-        "scan",
-        "--run",
-        "--",
-        ...child(`console.log("init: start"); await new Promise((r) => setTimeout(r, 600_000));`),
-      ],
+      args: nexusProcessArgs(["scan", "--run", "--", ...child(`echo "init: start"; ${FOREVER}`)]),
       env: { NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",
@@ -144,7 +125,7 @@ Deno.test("scan --run: stopping nexus itself (SIGINT, SIGTERM) stops the child t
 });
 
 Deno.test("scan --run: what the command left behind is stopped and named in the verdict", async () => {
-  const r = await nexus([
+  const r = await nexusIn([
     "scan",
     "--run",
     "--",

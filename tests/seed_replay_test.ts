@@ -2,7 +2,7 @@
  * The run seed drives the simulation: different seeds schedule the same system differently (and
  * each still passes the ladder), and a seed with a fault plan replays byte for byte.
  */
-import { assertEquals, assertNotEquals } from "./assert.ts";
+import { assert, assertEquals, assertNotEquals } from "./assert.ts";
 import { mkfsImage } from "../images/mod.ts";
 import { type BootOutcome, bootSystem } from "../init/boot.ts";
 import { defaultLadderPath, Judge, loadLadder, selectRequirement } from "../harness/mod.ts";
@@ -11,6 +11,7 @@ import type { TraceEvent } from "../core/kernel/types.ts";
 import { replayCommand } from "../cli/boot.ts";
 import { bootIn } from "./cli_helpers.ts";
 import { withTempDir } from "./helpers.ts";
+import { SMALL_GPT } from "./small_image.ts";
 
 const ladder = await loadLadder(defaultLadderPath());
 
@@ -21,12 +22,15 @@ interface SeededRun {
   outcome: BootOutcome;
 }
 
-/** Boots a fresh image with `seed` (and `faults`), judging the mmio phase as the CLI does. */
+/**
+ * Boots a fresh small image with `seed` (and `faults`), judging the mmio phase as the CLI does
+ * (the schedule a seed draws does not depend on the image's size).
+ */
 async function bootSeed(seed: number, faults = "none"): Promise<SeededRun> {
   const dir = await Deno.makeTempDir({ prefix: "nexus-seed-" });
   try {
     const image = `${dir}/blk.img`;
-    await mkfsImage(image);
+    await mkfsImage(image, { recipe: SMALL_GPT });
     const judge = new Judge(selectRequirement(ladder, { phase: "mmio", untilMarker: true }));
     const lines: string[] = [];
     const events: string[] = [];
@@ -86,14 +90,16 @@ Deno.test("seeds 1, 2, 3 and 12345 schedule differently and each passes the mmio
 });
 
 Deno.test("a seed with a fault plan replays byte for byte, faults and all", async () => {
-  const plan = "ioerr@r2000,power@w20:torn";
+  // Power goes with over a dozen writes in the cache, torn, before the read the plan fails.
+  const plan = "ioerr@r2000,power@w34:torn";
   const first = await bootSeed(12345, plan);
   const second = await bootSeed(12345, plan);
   assertEquals(second.console, first.console);
   assertEquals(second.trace, first.trace);
   assertEquals(second.outcome.faults, first.outcome.faults);
   assertEquals(first.outcome.faults?.plan, plan);
-  assertEquals(first.outcome.faults?.cut?.id.startsWith("cut:20:torn:"), true, "power was cut");
+  assertEquals(first.outcome.faults?.cut?.id.startsWith("cut:34:torn:"), true, "power was cut");
+  assert((first.outcome.faults?.cut?.cached ?? 0) > 5, "with writes in the cache");
   assertEquals(first.status, "FAIL");
   // The same seed without the plan is another run.
   assertNotEquals(first.console, (await bootSeed(12345)).console);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { mkfsImage } from "../images/mkfs.ts";
 import { parseRecipe, type Recipe } from "../images/recipe.ts";
 
 /** A 2 MiB GPT image holding only the StateFS partition (sector 40 on); the ladder passes on it. */
@@ -12,3 +13,9 @@ export const SMALL_GPT: Recipe = parseRecipe(
   'size = "2M"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
   "small",
 );
+
+/** Makes a fresh {@link SMALL_GPT} image at `path` (replacing any file there); returns `path`. */
+export async function makeSmallImage(path: string): Promise<string> {
+  await mkfsImage(path, { recipe: SMALL_GPT, force: true });
+  return path;
+}
