@@ -194,6 +194,11 @@ export class VirtioBlkDriver implements BlockDevice {
   readonly #descs = new Uint8Array(3 * VIRTQ_DESC_SIZE);
   readonly #descView = new DataView(this.#descs.buffer);
   readonly #u16 = new Uint8Array(2);
+  // Scratch buffers the completions are read into (used.idx, a used element, a status byte).
+  readonly #idx = new Uint8Array(2);
+  readonly #elem = new Uint8Array(8);
+  readonly #elemView = new DataView(this.#elem.buffer);
+  readonly #status = new Uint8Array(1);
 
   private constructor(init: {
     sys: Syscalls;
@@ -657,12 +662,13 @@ export class VirtioBlkDriver implements BlockDevice {
   #reap(batch: Request[], results: (Completion | undefined)[]): number {
     const sys = this.#sys;
     const num = this.queueSize;
-    const idxBytes = sys.memRead(this.#used + 2, 2);
+    const idxBytes = this.#idx;
+    sys.memReadInto(this.#used + 2, idxBytes);
     const usedIdx = idxBytes[0] | (idxBytes[1] << 8);
     let n = 0;
     while (this.#lastUsed !== usedIdx) {
-      const e = sys.memRead(this.#used + 4 + 8 * (this.#lastUsed % num), 8);
-      const ev = new DataView(e.buffer, e.byteOffset, 8);
+      sys.memReadInto(this.#used + 4 + 8 * (this.#lastUsed % num), this.#elem);
+      const ev = this.#elemView;
       const id = ev.getUint32(0, true);
       const len = ev.getUint32(4, true);
       this.#lastUsed = (this.#lastUsed + 1) & 0xffff;
@@ -679,7 +685,8 @@ export class VirtioBlkDriver implements BlockDevice {
 
   #complete(r: Request, slot: Slot, usedLen: number): Completion {
     const sys = this.#sys;
-    const status = sys.memRead(slot.hdr + BLK_REQ_HEADER_SIZE, 1)[0];
+    sys.memReadInto(slot.hdr + BLK_REQ_HEADER_SIZE, this.#status);
+    const status = this.#status[0];
     const what = `${REQ_NAMES[r.type] ?? `type ${r.type}`} at sector ${r.sector}`;
     switch (status) {
       case BLK_S_OK:

@@ -1,15 +1,18 @@
 /**
  * The cost of the virtio disk path: 4 KiB random reads and sequential 64 KiB writes through the
- * driver (inside a simulated task) + virtio-blk device + file store, against direct reads and
- * writes of the same file in the same run. Each group's baseline is direct file I/O, so
- * `deno bench` prints the overhead ratio. Neither side syncs: both measure the page-cache path.
+ * driver (inside a simulated task) + virtio-blk device + file store, and 1 MiB sequential reads
+ * (a replay's chunks) through the stack a boot uses (with the fault layer's write cache), against
+ * direct reads and writes of the same file in the same run. Each group's baseline is direct file
+ * I/O, so `deno bench` prints the overhead ratio. Neither side syncs: both measure the page-cache
+ * path.
  *
  * Run: `deno bench -A core/virtio/virtio_bench.ts`
  */
 
 import { VirtioBlkDriver } from "./blk_driver.ts";
 import { Prng } from "../simulation/prng.ts";
-import { FileRegionStore } from "./store.ts";
+import { FaultyStore } from "./fault.ts";
+import { type BlockStore, FileRegionStore } from "./store.ts";
 import { runInTask, virtioRig } from "./test_util.ts";
 
 const FILE_SECTORS = 32 * 2048; // 32 MiB
@@ -56,8 +59,9 @@ function directWrite(at: number, data: Uint8Array): void {
 async function throughVirtio(
   b: Deno.BenchContext,
   work: (d: VirtioBlkDriver) => Promise<void>,
+  wrap: (store: BlockStore) => BlockStore = (s) => s,
 ): Promise<void> {
-  const rig = virtioRig(new FileRegionStore(file, 0, FILE_SECTORS * 512), {
+  const rig = virtioRig(wrap(new FileRegionStore(file, 0, FILE_SECTORS * 512)), {
     memorySize: 2 * 1024 * 1024,
   });
   await runInTask(rig, async (sys, slot) => {
@@ -108,5 +112,41 @@ Deno.bench({
     await throughVirtio(b, async (d) => {
       for (let i = 0; i < WRITES; i++) await d.write(i * WRITE_SECTORS, payload);
     });
+  },
+});
+
+const CHUNK_SECTORS = 2048; // 1 MiB, a replay chunk
+const CHUNKS = 16;
+
+Deno.bench({
+  name: "direct file: 16 x 1 MiB sequential reads into one buffer",
+  group: "seq-read-1m",
+  baseline: true,
+  fn: (b) => {
+    const buf = new Uint8Array(CHUNK_SECTORS * 512);
+    b.start();
+    for (let i = 0; i < CHUNKS; i++) directRead(i * CHUNK_SECTORS, buf);
+    b.end();
+  },
+});
+
+Deno.bench({
+  name: "virtio driver+device+cache+file: 16 x 1 MiB reads, a fresh buffer each",
+  group: "seq-read-1m",
+  fn: async (b) => {
+    await throughVirtio(b, async (d) => {
+      for (let i = 0; i < CHUNKS; i++) await d.read(i * CHUNK_SECTORS, CHUNK_SECTORS);
+    }, (s) => new FaultyStore(s));
+  },
+});
+
+Deno.bench({
+  name: "virtio driver+device+cache+file: 16 x 1 MiB readInto one buffer",
+  group: "seq-read-1m",
+  fn: async (b) => {
+    const buf = new Uint8Array(CHUNK_SECTORS * 512);
+    await throughVirtio(b, async (d) => {
+      for (let i = 0; i < CHUNKS; i++) await d.readInto(i * CHUNK_SECTORS, buf);
+    }, (s) => new FaultyStore(s));
   },
 });
