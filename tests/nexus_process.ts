@@ -1,25 +1,25 @@
 /**
- * The command line of a `nexus` process as a user's `deno task nexus` starts it (the task's
- * permissions, the repository's config), for the tests and benchmarks that spawn one.
+ * The command line of a `nexus` process as a user's `deno task nexus` starts it (the task's own
+ * flags and permissions, read from `deno.json`, and the repository's config), for the tests and
+ * benchmarks that spawn one.
  *
  * @module
  */
 
+import config from "../deno.json" with { type: "json" };
+
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
+// "deno run <flags> cli/main.ts": the flags a user's run gets, so a spawned nexus cannot drift
+// from the task (a memory flag in the task and not here would make the benchmarks lie).
+const TASK = config.tasks.nexus.split(/\s+/);
+if (TASK[0] !== "deno" || TASK[1] !== "run" || TASK.at(-1) !== "cli/main.ts") {
+  throw new Error(`deno.json's nexus task is not "deno run <flags> cli/main.ts": ${TASK.join(" ")}`);
+}
+const FLAGS = TASK.slice(2, -1);
+
 /** Arguments to `Deno.execPath()` that run `nexus ...args`. */
 export function nexusProcessArgs(args: readonly string[]): string[] {
-  return [
-    "run",
-    "--quiet",
-    "--config",
-    CONFIG,
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-run",
-    MAIN,
-    ...args,
-  ];
+  return ["run", "--quiet", "--config", CONFIG, ...FLAGS, MAIN, ...args];
 }
