@@ -115,3 +115,20 @@ function outcome(fn: () => void): string {
     return err instanceof KernelError ? err.code : String(err);
   }
 }
+
+Deno.test("guest memory: the whole size is zeroed and usable, and growing keeps earlier views live", () => {
+  const size = 4 * 1024 * 1024;
+  const mem = new GuestMemory(size);
+  const low = mem.view(0x1000, 16);
+  low.fill(0xaa);
+  // The top byte is far past anything touched so far: it reads as zero and takes a write.
+  assertEquals(mem.read(size - 4, 4), new Uint8Array(4));
+  mem.write(size - 1, Uint8Array.of(7));
+  assertEquals(mem.read(size - 1, 1), Uint8Array.of(7));
+  // A view taken before the memory grew still reaches the same bytes, both ways.
+  assertEquals(mem.read(0x1000, 16), new Uint8Array(16).fill(0xaa));
+  mem.write(0x1000, Uint8Array.of(1, 2));
+  assertEquals(low.subarray(0, 3), Uint8Array.of(1, 2, 0xaa));
+  // Bytes between the two touched places read as zero too.
+  assertEquals(mem.read(size / 2, 8), new Uint8Array(8));
+});
