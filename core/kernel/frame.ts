@@ -167,6 +167,19 @@ export class ByteReader {
     const at = this.#take(n);
     return copyBytes(this.frame.subarray(at, at + n));
   }
+  /**
+   * Reads `n` raw bytes as a view into the frame, without a copy: for a reader that owns the
+   * frame (a received message is the receiver's own copy) and never writes to it afterwards.
+   * Large values take this path so that they are copied once, where they are kept.
+   */
+  view(n: number): Uint8Array {
+    const at = this.#take(n);
+    return this.frame.subarray(at, at + n);
+  }
+  /** Steps over `n` bytes. */
+  skip(n: number): void {
+    this.#take(n);
+  }
   /** Reads `n` bytes as strict UTF-8. */
   str(n: number): string {
     const at = this.#take(n);

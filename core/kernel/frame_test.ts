@@ -66,6 +66,20 @@ Deno.test("frame: reader copies are private and readers honour a view's offset",
   assertEquals([...copy], [1, 2, 3]);
 });
 
+Deno.test("frame: view reads without a copy, skip steps over bytes, both bounds-checked", () => {
+  const backing = new Uint8Array([0xee, 1, 2, 3, 4, 5, 6]);
+  const r = new ByteReader(backing.subarray(1));
+  r.skip(1);
+  const v = r.view(3);
+  assertEquals([...v], [2, 3, 4]);
+  backing[2] = 0x55; // the view is the frame's bytes, not a copy
+  assertEquals(v[0], 0x55);
+  assertEquals(r.offset, 4);
+  assertThrows(() => r.view(3), FrameError);
+  assertThrows(() => r.skip(3), FrameError);
+  assertEquals([...r.view(2)], [5, 6]);
+});
+
 Deno.test("frame: reader round-trips every field type (property)", () => {
   fc.assert(
     fc.property(

@@ -250,7 +250,8 @@ function decodeBody(op: number, r: ByteReader): SfRequestBody {
       capValueLen(valLen);
       if (r.remaining !== keyLen + valLen) throw new Refusal(SF_MALFORMED);
       const key = keyOrRefuse(r, keyLen);
-      return { op, key, value: r.bytes(valLen) };
+      // A view of the received frame: the engine keeps its own copy.
+      return { op, key, value: r.view(valLen) };
     }
     case SF_OP_GET:
     case SF_OP_DELETE: {
@@ -287,7 +288,7 @@ function decodeBody(op: number, r: ByteReader): SfRequestBody {
         if (kind === BATCH_DELETE && valLen !== 0) throw new Refusal(SF_MALFORMED);
         capKeyLen(keyLen);
         capValueLen(valLen);
-        raw.push({ kind, keyLen, key: r.bytes(keyLen), value: r.bytes(valLen) });
+        raw.push({ kind, keyLen, key: r.view(keyLen), value: r.view(valLen) });
       }
       r.end();
       for (const e of raw) {
@@ -314,7 +315,7 @@ export function decodeRequest(frame: Uint8Array): SfDecoded {
     return { kind: "error", version: SF_V1, op, status: SF_UNSUPPORTED };
   }
   const r = new ByteReader(frame);
-  r.bytes(4);
+  r.skip(4);
   let nonce: bigint | undefined;
   if (version === SF_V2) {
     if (r.remaining < 8) return { kind: "error", version, nonce: 0n, op, status: SF_MALFORMED };
@@ -490,7 +491,8 @@ export function decodeReply(frame: Uint8Array): SfReply {
     nonce = r.u64();
   }
   const status = r.u8();
-  return { version, nonce, op: frame[3] & ~REPLY_BIT, status, body: r.rest() };
+  // The body stays a view of the reply, which is the caller's own: each decoder copies what it keeps.
+  return { version, nonce, op: frame[3] & ~REPLY_BIT, status, body: r.view(r.remaining) };
 }
 
 /** Decodes the body of a successful GET reply into the value. */
