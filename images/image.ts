@@ -114,6 +114,19 @@ export async function readAt(
   offset: number,
   length: number,
 ): Promise<Uint8Array> {
+  const out = await readUpTo(file, offset, length);
+  if (out.length < length) {
+    throw new ImageError("IO_ERROR", `short read at byte ${offset + out.length}`);
+  }
+  return out;
+}
+
+/** Up to `length` bytes of `file` from `offset`: fewer only where the file ends. */
+export async function readUpTo(
+  file: Deno.FsFile,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   await file.seek(offset, Deno.SeekMode.Start);
   let got = 0;
@@ -122,10 +135,7 @@ export async function readAt(
     if (n === null) break;
     got += n;
   }
-  if (got < length) {
-    throw new ImageError("IO_ERROR", `short read at byte ${offset + got}`);
-  }
-  return out;
+  return out.subarray(0, got);
 }
 
 /** Checks that `path` is an existing regular file; returns its size. */

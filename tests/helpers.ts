@@ -5,6 +5,7 @@
  */
 
 import { crc32c } from "../core/statefs/crc.ts";
+import { readUpTo } from "../images/image.ts";
 
 /** docs/formats.md's golden vector: the 24-byte journal record of `Put("/state/a", "x")`. */
 export const GOLDEN_PUT_RECORD: Uint8Array = Uint8Array.fromHex(
@@ -78,15 +79,7 @@ export function rawJournalRecord(op: number, key: Uint8Array, value: Uint8Array)
 export async function readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
   const f = await Deno.open(path);
   try {
-    const out = new Uint8Array(length);
-    await f.seek(offset, Deno.SeekMode.Start);
-    let got = 0;
-    while (got < length) {
-      const n = await f.read(out.subarray(got));
-      if (n === null) break;
-      got += n;
-    }
-    return out.subarray(0, got);
+    return await readUpTo(f, offset, length);
   } finally {
     f.close();
   }
