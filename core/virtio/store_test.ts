@@ -105,62 +105,62 @@ Deno.test("prng: deterministic per seed, distinct across seeds, below() stays in
   assertEquals(seen.size, 7, "every value of below(7) shows up in 1000 draws");
 });
 
-Deno.test("file region store: a FLUSH leaves the host sync to close, which syncs what was written", () => {
+/**
+ * A file store over a fresh temp file of `sectors` zero sectors that counts the host syncs that
+ * really happen (the unsynced flag says whether one is due); `body` gets the store, the count and
+ * the file's path, which is removed afterwards.
+ */
+function withCountingStore(
+  sectors: number,
+  body: (store: FileRegionStore, hostSyncs: () => number, path: string) => void,
+): void {
   const path = Deno.makeTempFileSync({ suffix: ".img" });
-  let hostSyncs = 0;
-  // Counts the host syncs that really happen (the unsynced flag says whether one is due).
+  let syncs = 0;
   class Counting extends FileRegionStore {
     override sync(): void {
-      if (this.unsynced) hostSyncs++;
+      if (this.unsynced) syncs++;
       super.sync();
     }
   }
   try {
-    Deno.writeFileSync(path, new Uint8Array(512 * 8));
+    Deno.writeFileSync(path, new Uint8Array(512 * sectors));
     const file = Deno.openSync(path, { read: true, write: true });
-    const store = new Counting(file, 0, 512 * 8, true);
+    body(new Counting(file, 0, 512 * sectors, true), () => syncs, path);
+  } finally {
+    Deno.removeSync(path);
+  }
+}
+
+Deno.test("file region store: a FLUSH leaves the host sync to close, which syncs what was written", () => {
+  withCountingStore(8, (store, hostSyncs, path) => {
     assertEquals(store.unsynced, false);
     store.write(3, sectorOf(0x33));
     assertEquals(store.unsynced, true);
     store.flush();
     assertEquals(store.unsynced, true, "a guest FLUSH does not reach the host disk");
-    assertEquals(hostSyncs, 0);
+    assertEquals(hostSyncs(), 0);
     // The simulation's durability does not wait for the host: the bytes are in the file already.
     assertEquals(Deno.readFileSync(path).subarray(3 * 512, 4 * 512), sectorOf(0x33));
     store.sync();
-    assertEquals([store.unsynced, hostSyncs], [false, 1]);
+    assertEquals([store.unsynced, hostSyncs()], [false, 1]);
     store.sync();
-    assertEquals(hostSyncs, 1, "nothing written since: no second host sync");
+    assertEquals(hostSyncs(), 1, "nothing written since: no second host sync");
     store.write(4, sectorOf(0x44));
     store.close();
-    assertEquals(hostSyncs, 2, "close syncs what was written since");
+    assertEquals(hostSyncs(), 2, "close syncs what was written since");
     store.close();
-    assertEquals(hostSyncs, 2, "close is idempotent");
+    assertEquals(hostSyncs(), 2, "close is idempotent");
     assertEquals(assertThrows(() => store.flush(), StoreError).code, "CLOSED");
     assertEquals(assertThrows(() => store.sync(), StoreError).code, "CLOSED");
     assertEquals(Deno.readFileSync(path).subarray(4 * 512, 5 * 512), sectorOf(0x44));
-  } finally {
-    Deno.removeSync(path);
-  }
+  });
 });
 
 Deno.test("file region store: a store that only read closes without a host sync", () => {
-  const path = Deno.makeTempFileSync({ suffix: ".img" });
-  let hostSyncs = 0;
-  class Counting extends FileRegionStore {
-    override sync(): void {
-      if (this.unsynced) hostSyncs++;
-      super.sync();
-    }
-  }
-  try {
-    Deno.writeFileSync(path, new Uint8Array(512 * 2));
-    const store = new Counting(Deno.openSync(path, { read: true, write: true }), 0, 1024, true);
+  withCountingStore(2, (store, hostSyncs) => {
     store.read(0, 2);
     store.flush();
     store.close();
-    assertEquals(hostSyncs, 0);
-  } finally {
-    Deno.removeSync(path);
-  }
+    assertEquals(hostSyncs(), 0);
+  });
 });
