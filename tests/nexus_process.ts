@@ -15,7 +15,9 @@ const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 // from the task (a memory flag in the task and not here would make the benchmarks lie).
 const TASK = config.tasks.nexus.split(/\s+/);
 if (TASK[0] !== "deno" || TASK[1] !== "run" || TASK.at(-1) !== "cli/main.ts") {
-  throw new Error(`deno.json's nexus task is not "deno run <flags> cli/main.ts": ${TASK.join(" ")}`);
+  throw new Error(
+    `deno.json's nexus task is not "deno run <flags> cli/main.ts": ${TASK.join(" ")}`,
+  );
 }
 const FLAGS = TASK.slice(2, -1);
 
