@@ -36,7 +36,7 @@
  */
 
 import type { KernelState, Task } from "./state.ts";
-import { exitTask, KERNEL_PID, KILLED_EXIT_CODE, writeConsole } from "./task.ts";
+import { exitTask, KERNEL_PID, KILLED_EXIT_CODE, never, writeConsole } from "./task.ts";
 import type { Syscalls } from "./types.ts";
 
 /** The syscalls a task may block in: where an injected crash may strike. */
@@ -84,8 +84,6 @@ export class CrashPoint {
   }
 }
 
-const NEVER: Promise<never> = new Promise<never>(() => {});
-
 /**
  * `sys` with its blocking syscalls counted; the target's fatal one ends the task instead (exit
  * code {@link KILLED_EXIT_CODE}, a kernel console line naming it) and never returns.
@@ -113,7 +111,7 @@ export function withCrashPoint(
           `panic: ${task.name}: killed by an injected crash entering its blocking syscall ${n} (${op})`,
         );
         exitTask(k, task, KILLED_EXIT_CODE, "kill");
-        return NEVER;
+        return never();
       }
       return real(...args);
     };

@@ -4,6 +4,8 @@
  * only asks for the answer after the death; never a wait that cannot end.
  */
 
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { assertEquals } from "../../tests/assert.ts";
 import { CrashPoint, Kernel, KILLED_EXIT_CODE } from "./kernel.ts";
 import { call, serve } from "./rpc.ts";
@@ -181,4 +183,42 @@ Deno.test("crash point: the same plan gives the same console twice", async () =>
     return k.console.lines().map((l) => `${l.time} ${l.text}`);
   };
   assertEquals(await once(), await once());
+});
+
+/** Runs `gc()` (V8's, exposed for this process) after the current job, so WeakRefs can clear. */
+async function collect(): Promise<void> {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  gc();
+}
+
+Deno.test("a task that died or exited inside a syscall is collected with its kernel", async () => {
+  // A campaign worker boots thousands of kernels; one whose dead tasks stay reachable keeps its
+  // guest memory and disk for the life of the process.
+  const held: WeakRef<Uint8Array>[] = [];
+  await (async () => {
+    const k = new Kernel({ crash: new CrashPoint({ task: "victim", syscall: 1 }) });
+    const spawnHolding = (
+      name: string,
+      body: (sys: Parameters<Parameters<Kernel["spawn"]>[1]>[0]) => Promise<unknown>,
+    ) => {
+      const big = new Uint8Array(1 << 20);
+      held.push(new WeakRef(big));
+      k.spawn(name, async (sys) => {
+        await body(sys);
+        big[0] = 1; // never reached: keeps `big` in the frame that awaits forever
+      });
+    };
+    spawnHolding("victim", (sys) => sys.sleep(5)); // killed entering the sleep
+    spawnHolding("quitter", (sys) => sys.exit(0)); // awaits its own exit
+    spawnHolding("late", async (sys) => {
+      await sys.sleep(1);
+      await sys.exit(0);
+    });
+    await k.run();
+    assertEquals(k.taskList().map((t) => t.state), ["exited", "exited", "exited"]);
+  })();
+  await collect();
+  assertEquals(held.map((r) => r.deref() === undefined), [true, true, true]);
 });

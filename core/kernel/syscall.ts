@@ -21,7 +21,7 @@ import {
 } from "./mmio.ts";
 import { park, requeue } from "./scheduler.ts";
 import { type KernelState, kerr, type Step, type Task } from "./state.ts";
-import { sysExit, sysPrint, sysSpawn, sysTaskList } from "./task.ts";
+import { never, sysExit, sysPrint, sysSpawn, sysTaskList } from "./task.ts";
 import { SYSCALL_COST_NS } from "./timers.ts";
 import { emit, traceOwn, traceSyscall } from "./tracing.ts";
 import {
@@ -39,7 +39,6 @@ import {
  */
 export const SYSCALL_QUANTUM = 256;
 
-const NEVER: Promise<never> = new Promise<never>(() => {});
 /** Shared empty options: a call without options allocates none. */
 const NO_OPTIONS = Object.freeze({});
 /** The result of every call that completes at once with nothing: one shared settled promise. */
@@ -108,7 +107,7 @@ export function syscallsFor(k: KernelState, task: Task): Syscalls {
     yield: () => runAsync(k, task, "yield", undefined, yieldBody, undefined, undefined, undefined),
     exit: (code = 0) => {
       if (task.state !== "exited") sysExit(k, task, code);
-      return NEVER;
+      return never();
     },
     send: (slot, data, opts = NO_OPTIONS) =>
       runAsync(k, task, "send", slot, sendBody, slot, data, opts),
@@ -286,7 +285,7 @@ function runAsync<A, B, C, T>(
   b: B,
   c: C,
 ): Promise<T> {
-  if (task.state === "exited") return NEVER;
+  if (task.state === "exited") return never();
   if (k.current !== task || task.inSyscall) {
     const err = kerr("INVALID_ARGUMENT", `${op}: ${task.name} has another syscall in flight`);
     traceSyscall(k, task, op, slot, undefined, err.code);
@@ -335,7 +334,7 @@ function complete<T>(
   // The state may have changed while the body awaited a device.
   if ((task.state as TaskState) === "exited") {
     done(k, task);
-    return NEVER;
+    return never();
   }
   if ("block" in step) {
     task.inSyscall = false;

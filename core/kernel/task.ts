@@ -93,6 +93,16 @@ export function spawnTask(
   return pid;
 }
 
+/**
+ * What a syscall of an exited task returns: a promise that never settles, new for each call. A
+ * shared one would hold every task that ever awaited it (and through it its kernel, guest memory
+ * and disk) for the life of the process: a campaign worker that crashes services grew by
+ * megabytes per case. A fresh one is collected with the task.
+ */
+export function never(): Promise<never> {
+  return new Promise<never>(() => {});
+}
+
 /** How a task ended, for the trace. */
 export type ExitHow = Exclude<TaskEvent["event"], "spawn">;
 
