@@ -103,6 +103,14 @@ Deno.test("explore: a crashed service fails the ladder by name, leaves nobody wa
   assertEquals(await checkMedium(medium, bench.initial, r.log.ops), []);
 });
 
+Deno.test("explore: seed 536, updated killed before it persisted bootctl, and the reboot still reaches its ladder", async () => {
+  // Found by a 10,000-seed `explore --faults all` (and seeds 1732, 2242, 2887, 3208 likewise):
+  // the dying boot still wrote its cold-boot sentinel, and the reboot demanded the bootctl record
+  // that boot never wrote. The sentinel now vouches only for what held when it was synced.
+  const r = await runBootCase(bench, 536, parsePlan("crash@updated:3"), "-");
+  assertEquals(r.problems, []);
+});
+
 Deno.test("explore: after a crash, a task left waiting on the dead service, a green ladder or no rest are each a problem", () => {
   const base = {
     verdict: { status: "FAIL" } as BootRun["verdict"],

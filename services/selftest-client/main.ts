@@ -239,23 +239,39 @@ function persistValue(boot: number): Uint8Array {
   return enc.encode(`persist boot=${boot}`);
 }
 
+/**
+ * The facts about the disk a sentinel can vouch for: each is recorded only when it held as the
+ * sentinel was synced, so a boot that failed part way (a crashed service, an I/O error) does not
+ * make the next boot demand what it never wrote.
+ */
+const FACTS = ["bootctl", "persist", "deleted"] as const;
+type Fact = typeof FACTS[number];
+
 /** What the cold-boot sentinel records about the boot that wrote it. */
 interface Sentinel {
   boots: number;
   pubkey: string;
   seed?: number;
   large?: number;
+  /** Facts that held at its sync; a sentinel that lists none (an older one) vouches for all. */
+  held: ReadonlySet<Fact>;
 }
 
 function parseSentinel(bytes: Uint8Array): Sentinel {
   const text = dec.decode(bytes);
-  const m = /^boots=(\d+) pubkey=([0-9a-f]{64})(?: seed=(\d+))?(?: large=(\d+))?$/.exec(text);
-  if (m === null) throw new ProofFailure(`sentinel is damaged: ${JSON.stringify(text)}`);
+  const m =
+    /^boots=(\d+) pubkey=([0-9a-f]{64})(?: seed=(\d+))?(?: large=(\d+))?(?: held=([a-z,]*))?$/
+      .exec(text);
+  const held = m?.[5] === undefined ? [...FACTS] : m[5].split(",").filter((f) => f !== "");
+  if (m === null || !held.every((f) => (FACTS as readonly string[]).includes(f))) {
+    throw new ProofFailure(`sentinel is damaged: ${JSON.stringify(text)}`);
+  }
   return {
     boots: Number(m[1]),
     pubkey: m[2],
     ...(m[3] !== undefined ? { seed: Number(m[3]) } : {}),
     ...(m[4] !== undefined ? { large: Number(m[4]) } : {}),
+    held: new Set(held as Fact[]),
   };
 }
 
@@ -284,20 +300,44 @@ async function replayedReopen(sf: StatefsClient): Promise<void> {
  * were synced before its power cut are all there, and what it deleted stays deleted.
  */
 async function checkKeptImage(sf: StatefsClient, sentinel: Sentinel): Promise<void> {
-  const bootctl = await sf.tryGet(BOOTCTL_KEY);
-  expect(bootctl !== null, "bootctl record did not survive the reboot");
-  decodeBootCtl(bootctl);
-  const persisted = await sf.tryGet(PERSIST_KEY);
-  expect(
-    persisted !== null && equalBytes(persisted, persistValue(sentinel.boots)),
-    `${PERSIST_KEY} of boot ${sentinel.boots} did not survive the power cut`,
-  );
-  expect((await sf.tryGet(DELETED_KEY)) === null, `${DELETED_KEY} is back after the reboot`);
+  if (sentinel.held.has("bootctl")) {
+    const bootctl = await sf.tryGet(BOOTCTL_KEY);
+    expect(bootctl !== null, "bootctl record did not survive the reboot");
+    decodeBootCtl(bootctl);
+  }
+  if (sentinel.held.has("persist")) {
+    const persisted = await sf.tryGet(PERSIST_KEY);
+    expect(
+      persisted !== null && equalBytes(persisted, persistValue(sentinel.boots)),
+      `${PERSIST_KEY} of boot ${sentinel.boots} did not survive the power cut`,
+    );
+  }
+  if (sentinel.held.has("deleted")) {
+    expect((await sf.tryGet(DELETED_KEY)) === null, `${DELETED_KEY} is back after the reboot`);
+  }
   for (let i = 0; i < (sentinel.large ?? 0); i++) {
     const got = await sf.tryGet(largeKey(i));
     expect(got !== null, `${largeKey(i)} of boot ${sentinel.boots} is lost`);
     expect(equalBytes(got, largeValue(i, sentinel.boots)), `${largeKey(i)} differs after reboot`);
   }
+}
+
+/** The facts that hold on the disk now (the sentinel's SYNC makes them durable). */
+async function heldFacts(sf: StatefsClient, boot: number): Promise<Fact[]> {
+  const bootctl = await sf.tryGet(BOOTCTL_KEY);
+  let bootctlOk = bootctl !== null;
+  try {
+    if (bootctl !== null) decodeBootCtl(bootctl);
+  } catch {
+    bootctlOk = false;
+  }
+  const persisted = await sf.tryGet(PERSIST_KEY);
+  const facts: Record<Fact, boolean> = {
+    bootctl: bootctlOk,
+    persist: persisted !== null && equalBytes(persisted, persistValue(boot)),
+    deleted: (await sf.tryGet(DELETED_KEY)) === null,
+  };
+  return FACTS.filter((f) => facts[f]);
 }
 
 /** Persistence and device-key proofs (phase `mmio`). */
@@ -551,9 +591,14 @@ async function coldBootProof(run: Run, ctx: ColdBootContext): Promise<void> {
     if (sentinel !== null) {
       expect(publicKey.toHex() === sentinel.pubkey, "device public key changed across boots");
     }
+    const held = await heldFacts(sf, boot);
     await sf.put(
       SENTINEL_KEY,
-      enc.encode(`boots=${boot} pubkey=${publicKey.toHex()} seed=${run.env.seed} large=${large}`),
+      enc.encode(
+        `boots=${boot} pubkey=${publicKey.toHex()} seed=${run.env.seed} large=${large} held=${
+          held.join(",")
+        }`,
+      ),
     );
     await sf.sync();
   });
