@@ -15,7 +15,8 @@ import {
   runBootCase,
 } from "../campaigns/boot_case.ts";
 import { OverlayStore } from "../campaigns/medium.ts";
-import { drawPlan, formatPlan, parsePlan } from "../campaigns/plan.ts";
+import { drawPlan, FAULT_CLASSES, formatPlan, parsePlan } from "../campaigns/plan.ts";
+import { explore } from "../campaigns/explore.ts";
 import { tortureEngine, tortureRepair } from "../campaigns/engine_workload.ts";
 import { runCases } from "../campaigns/runner.ts";
 import { SERVICES } from "../services/mod.ts";
@@ -44,6 +45,21 @@ Deno.test("explore: a fault-free boot and a power-cut boot keep every invariant"
   const plan = drawPlan(3, "all", bench.workload);
   const faulted = await runBootCase(bench, 3, plan, "-");
   assertEquals(faulted.problems, [], formatPlan(plan));
+});
+
+Deno.test("explore: a sweep of seeds over every fault class keeps every invariant", async () => {
+  // The in-process subset of `nexus explore`: the campaign's own case runner (plan, schedule,
+  // checks, shrinking) on the small image, six seeds of each fault class.
+  const classes = FAULT_CLASSES.filter((c) => c !== "none");
+  // No failure image is kept (the count of saved ones is already past any limit).
+  const ctx = { bench, dir: "", saved: Number.POSITIVE_INFINITY };
+  const failed: string[] = [];
+  for (let i = 0; i < 6 * classes.length; i++) {
+    const faults = classes[i % classes.length];
+    const r = await explore.run(ctx, String(101 + i), { faults });
+    if (!r.ok) failed.push(`${r.replay}: ${r.problems.join("; ")}`);
+  }
+  assertEquals(failed, []);
 });
 
 /** statefsd that answers SYNC without syncing (it serves a STATS instead): a lying disk path. */
