@@ -592,6 +592,12 @@ async function coldBootProof(run: Run, ctx: ColdBootContext): Promise<void> {
       expect(publicKey.toHex() === sentinel.pubkey, "device public key changed across boots");
     }
     const held = await heldFacts(sf, boot);
+    // Only a boot that already failed may leave a fact out: on a green run all of them hold.
+    const missing = FACTS.filter((f) => !held.includes(f));
+    expect(
+      run.failures > 0 || missing.length === 0,
+      `at the end of a green run the disk lacks: ${missing.join(", ")}`,
+    );
     await sf.put(
       SENTINEL_KEY,
       enc.encode(
