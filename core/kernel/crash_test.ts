@@ -10,7 +10,7 @@ import { assertEquals } from "../../tests/assert.ts";
 import { CrashPoint, Kernel, KILLED_EXIT_CODE } from "./kernel.ts";
 import { call, serve } from "./rpc.ts";
 import { bytes, outcome, text, wire } from "./test_util.ts";
-import { RIGHT_RECV, RIGHT_SEND } from "./types.ts";
+import { RIGHT_RECV, RIGHT_SEND, type Syscalls } from "./types.ts";
 
 /** A server answering "pong" on slot 5, a client calling it through slot 6 with its inbox at 7. */
 function pingPong(k: Kernel, r: Record<string, unknown>, calls = 3) {
@@ -201,7 +201,7 @@ Deno.test("a task that died or exited inside a syscall is collected with its ker
     const k = new Kernel({ crash: new CrashPoint({ task: "victim", syscall: 1 }) });
     const spawnHolding = (
       name: string,
-      body: (sys: Parameters<Parameters<Kernel["spawn"]>[1]>[0]) => Promise<unknown>,
+      body: (sys: Syscalls) => Promise<unknown>,
     ) => {
       const big = new Uint8Array(1 << 20);
       held.push(new WeakRef(big));

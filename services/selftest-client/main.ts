@@ -59,6 +59,7 @@ import {
 } from "../bundlemgrd/protocol.ts";
 import {
   BOOTCTL_KEY,
+  BootCtlError,
   buildSystemSet,
   decodeBootCtl,
   UD_DENIED,
@@ -300,20 +301,10 @@ async function replayedReopen(sf: StatefsClient): Promise<void> {
  * were synced before its power cut are all there, and what it deleted stays deleted.
  */
 async function checkKeptImage(sf: StatefsClient, sentinel: Sentinel): Promise<void> {
-  if (sentinel.held.has("bootctl")) {
-    const bootctl = await sf.tryGet(BOOTCTL_KEY);
-    expect(bootctl !== null, "bootctl record did not survive the reboot");
-    decodeBootCtl(bootctl);
-  }
-  if (sentinel.held.has("persist")) {
-    const persisted = await sf.tryGet(PERSIST_KEY);
-    expect(
-      persisted !== null && equalBytes(persisted, persistValue(sentinel.boots)),
-      `${PERSIST_KEY} of boot ${sentinel.boots} did not survive the power cut`,
-    );
-  }
-  if (sentinel.held.has("deleted")) {
-    expect((await sf.tryGet(DELETED_KEY)) === null, `${DELETED_KEY} is back after the reboot`);
+  for (const fact of FACTS) {
+    if (!sentinel.held.has(fact)) continue;
+    const why = await factMissing(sf, fact, sentinel.boots);
+    expect(why === null, why ?? "");
   }
   for (let i = 0; i < (sentinel.large ?? 0); i++) {
     const got = await sf.tryGet(largeKey(i));
@@ -322,22 +313,42 @@ async function checkKeptImage(sf: StatefsClient, sentinel: Sentinel): Promise<vo
   }
 }
 
+/**
+ * Why `fact` does not hold on the disk now, worded for the boot after the one that vouched for it
+ * (`boot`, whose persist value it is); null when it holds. The one definition of each fact, for
+ * the sentinel's writer and the next boot's check alike.
+ */
+async function factMissing(sf: StatefsClient, fact: Fact, boot: number): Promise<string | null> {
+  switch (fact) {
+    case "bootctl": {
+      const bootctl = await sf.tryGet(BOOTCTL_KEY);
+      if (bootctl === null) return "bootctl record did not survive the reboot";
+      try {
+        decodeBootCtl(bootctl);
+      } catch (err) {
+        if (err instanceof BootCtlError) return err.message;
+        throw err;
+      }
+      return null;
+    }
+    case "persist": {
+      const persisted = await sf.tryGet(PERSIST_KEY);
+      return persisted !== null && equalBytes(persisted, persistValue(boot))
+        ? null
+        : `${PERSIST_KEY} of boot ${boot} did not survive the power cut`;
+    }
+    case "deleted":
+      return (await sf.tryGet(DELETED_KEY)) === null
+        ? null
+        : `${DELETED_KEY} is back after the reboot`;
+  }
+}
+
 /** The facts that hold on the disk now (the sentinel's SYNC makes them durable). */
 async function heldFacts(sf: StatefsClient, boot: number): Promise<Fact[]> {
-  const bootctl = await sf.tryGet(BOOTCTL_KEY);
-  let bootctlOk = bootctl !== null;
-  try {
-    if (bootctl !== null) decodeBootCtl(bootctl);
-  } catch {
-    bootctlOk = false;
-  }
-  const persisted = await sf.tryGet(PERSIST_KEY);
-  const facts: Record<Fact, boolean> = {
-    bootctl: bootctlOk,
-    persist: persisted !== null && equalBytes(persisted, persistValue(boot)),
-    deleted: (await sf.tryGet(DELETED_KEY)) === null,
-  };
-  return FACTS.filter((f) => facts[f]);
+  const held: Fact[] = [];
+  for (const fact of FACTS) if ((await factMissing(sf, fact, boot)) === null) held.push(fact);
+  return held;
 }
 
 /** Persistence and device-key proofs (phase `mmio`). */
