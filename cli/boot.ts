@@ -4,7 +4,17 @@
  * @module
  */
 
-import { type Command, Option } from "commander";
+import { buildCommand } from "@stricli/core";
+import {
+  action,
+  choice,
+  docs,
+  type NexusContext,
+  option,
+  toggle,
+  UNTIL_MARKER,
+  untilMarkerValue,
+} from "./command.ts";
 import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
 import { io, printErr, setExitCode, userPath } from "./io.ts";
 import { asCliError } from "./scan.ts";
@@ -59,7 +69,7 @@ import { validateManifest } from "../init/validate.ts";
 import { SERVICES } from "../services/mod.ts";
 import { ImageError, mkfsImage, probeImage, RecipeError } from "../images/mod.ts";
 
-/** Options commander hands the boot action: the run flags the harness merges, and boot's own. */
+/** The boot's flags: the run flags the harness merges, and boot's own. */
 interface BootFlags extends RunFlags {
   image?: string;
   seed?: string;
@@ -68,7 +78,7 @@ interface BootFlags extends RunFlags {
   json?: boolean;
   junit?: string;
   trace?: string;
-  traceFormat?: string;
+  traceFormat?: TraceFormat;
   sequence?: string;
   sequenceFilter?: string;
   sequenceLimit?: string;
@@ -224,6 +234,7 @@ async function imageLayout(path: string): Promise<RunInfo["image"]> {
 
 /** Trace formats: Chrome trace-event JSON (Perfetto), or the kernel's events as JSON lines. */
 const TRACE_FORMATS = ["chrome", "jsonl"] as const;
+type TraceFormat = typeof TRACE_FORMATS[number];
 
 /** A trace being collected: the tracer for the kernel, and how to finish the file. */
 interface OpenTrace {
@@ -437,72 +448,82 @@ function asUsageError(err: unknown): unknown {
   return sys !== null ? new CliError(sys, EXIT_USAGE) : err;
 }
 
-/** Registers the `boot` command on the root program. */
-export function registerBoot(program: Command): Command {
-  return program.command("boot")
-    .description("boot the simulated system against an image and judge the marker ladder")
-    .option("--image <path>", "disk image (default: build/blk.img, made fresh for every boot)")
-    .option(
-      "--phase <name>",
-      `judge the ladder from the start through this phase: ${
-        DEFAULT_PHASES.join(", ")
-      } (default: the last)`,
-    )
-    .option(
-      "--until-marker [marker]",
-      "stop once every marker of the phase was seen (no value, or 1), or at the first line containing MARKER (a ladder marker: the ladder counts what the console proves before it)",
-    )
-    .option(
-      "--timeout <duration>",
-      "wall-clock limit: 90s, 2m, 500ms, 1h; a bare number is seconds (default 90s, at most 596h)",
-    )
-    .option("--watchdog-ticks <n>", "init watchdog: responder iterations before it fires")
-    .option("--keep-image", "keep an existing default image (cold boot)")
-    .option("--require-cold-boot", "demand the cold-boot persistence marker")
-    .option(
-      "--seed <n>",
-      "run seed: scheduling, latencies and fault choices (default 1; 0: canonical schedule; a cold boot after a nexus boot of the same image: that seed + 1)",
-    )
-    .option(
-      "--faults <plan>",
-      "faults, e.g. ioerr@w12,power@w156:reorder (ioerr@rN|wN|fN, power@wN[:atomic|reorder|torn], crash@SERVICE:N; default none)",
-    )
-    .option(
-      "--power-cut <mode>",
-      "what survives the power cut at the end of the boot: atomic, reorder or torn (default reorder)",
-    )
-    .option(
-      "--ladder <name|file>",
-      "a shipped ladder by name or a ladder TOML path (default: images/ladder.toml)",
-    )
-    .option("--system <file>", "system manifest (default: images/system.toml)")
-    .option("--log-dir <dir>", `where uart.log and summary.json go (default ${DEFAULT_LOG_DIR})`)
-    .option("--json", "print the verdict as one JSON object (console lines only in uart.log)")
-    .option("--junit <file>", "write a JUnit XML report")
-    .option(
-      "--trace <file>",
-      "write a timeline of the boot: Chrome trace-event JSON for ui.perfetto.dev (JSON lines for a .jsonl file)",
-    )
-    .addOption(
-      new Option("--trace-format <format>", "trace format (default: by the file's extension)")
-        .choices([...TRACE_FORMATS]),
-    )
-    .option(
-      "--sequence <file>",
-      "write the IPC between services as a Mermaid sequence diagram (.mmd)",
-    )
-    .option(
-      "--sequence-filter <services>",
-      "only messages between these services (comma-separated, e.g. selftest-client,statefsd)",
-    )
-    .option(
-      "--sequence-limit <n>",
-      `most messages drawn in the sequence diagram (default ${DEFAULT_SEQUENCE_LIMIT})`,
-    )
-    .option("--time", "prefix streamed console lines with their virtual time")
-    .option("--quiet", "do not stream console lines (they still go to uart.log)")
-    .addHelpText("after", HELP_AFTER)
-    .action(async (flags: BootFlags) => {
+/** The boot's flags as typed: `--until-marker` alone gives "" (the phase's end). */
+type BootInput = Omit<BootFlags, "untilMarker"> & { untilMarker?: string };
+
+/** The `boot` command. */
+export const BOOT_COMMANDS = {
+  boot: buildCommand<BootInput, [], NexusContext>({
+    docs: docs(
+      "boot the simulated system against an image and judge the marker ladder",
+      HELP_AFTER,
+    ),
+    parameters: {
+      flags: {
+        image: option(
+          "disk image (default: build/blk.img, made fresh for every boot)",
+          "path",
+        ),
+        phase: option(
+          `judge the ladder from the start through this phase: ${
+            DEFAULT_PHASES.join(", ")
+          } (default: the last)`,
+          "name",
+        ),
+        untilMarker: UNTIL_MARKER,
+        timeout: option(
+          "wall-clock limit: 90s, 2m, 500ms, 1h; a bare number is seconds (default 90s, at most 596h)",
+          "duration",
+        ),
+        watchdogTicks: option("init watchdog: responder iterations before it fires", "n"),
+        keepImage: toggle("keep an existing default image (cold boot)"),
+        requireColdBoot: toggle("demand the cold-boot persistence marker"),
+        seed: option(
+          "run seed: scheduling, latencies and fault choices (default 1; 0: canonical schedule; a cold boot after a nexus boot of the same image: that seed + 1)",
+          "n",
+        ),
+        faults: option(
+          "faults, e.g. ioerr@w12,power@w156:reorder (ioerr@rN|wN|fN, power@wN[:atomic|reorder|torn], crash@SERVICE:N; default none)",
+          "plan",
+        ),
+        powerCut: option(
+          "what survives the power cut at the end of the boot: atomic, reorder or torn (default reorder)",
+          "mode",
+        ),
+        ladder: option(
+          "a shipped ladder by name or a ladder TOML path (default: images/ladder.toml)",
+          "name|file",
+        ),
+        system: option("system manifest (default: images/system.toml)", "file"),
+        logDir: option(`where uart.log and summary.json go (default ${DEFAULT_LOG_DIR})`, "dir"),
+        json: toggle("print the verdict as one JSON object (console lines only in uart.log)"),
+        junit: option("write a JUnit XML report", "file"),
+        trace: option(
+          "write a timeline of the boot: Chrome trace-event JSON for ui.perfetto.dev (JSON lines for a .jsonl file)",
+          "file",
+        ),
+        traceFormat: choice("trace format (default: by the file's extension)", TRACE_FORMATS),
+        sequence: option(
+          "write the IPC between services as a Mermaid sequence diagram (.mmd)",
+          "file",
+        ),
+        sequenceFilter: option(
+          "only messages between these services (comma-separated, e.g. selftest-client,statefsd)",
+          "services",
+        ),
+        sequenceLimit: option(
+          `most messages drawn in the sequence diagram (default ${DEFAULT_SEQUENCE_LIMIT})`,
+          "n",
+        ),
+        time: toggle("prefix streamed console lines with their virtual time"),
+        quiet: toggle("do not stream console lines (they still go to uart.log)"),
+      },
+    },
+    func: action(async (input: BootInput) => {
+      const flags: BootFlags = {
+        ...input,
+        untilMarker: untilMarkerValue(input.untilMarker),
+      };
       const info: RunInfo = {
         command: ["nexus", ...(io().argv ?? [])],
         cwd: io().cwd,
@@ -534,5 +555,6 @@ export function registerBoot(program: Command): Command {
         }
         throw usage;
       }
-    });
-}
+    }),
+  }),
+};

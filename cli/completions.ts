@@ -11,7 +11,8 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { buildCommand, type RouteMap } from "@stricli/core";
+import { action, arg, docs, type NexusContext, type RoutingTarget } from "./command.ts";
 import { CliError } from "./errors.ts";
 import { printOut } from "./io.ts";
 
@@ -25,26 +26,40 @@ interface Node {
   options: string[];
 }
 
-function walk(cmd: Command, path: string[], out: Node[]): void {
-  const subs = cmd.commands.filter((c) => c.name() !== "help");
-  out.push({
-    path,
-    subcommands: subs.map((c) => c.name()),
-    options: [...cmd.options.map((o) => o.long).filter((l): l is string => !!l), "--help"],
-  });
-  for (const c of subs) walk(c, [...path, c.name()], out);
+/** `--log-dir` for the flag key `logDir`. */
+function longFlag(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
 }
 
-/** The command tree of `program` (root first). */
-function tree(program: Command): Node[] {
+function walk(target: RoutingTarget, path: string[], out: Node[]): void {
+  if ("getAllEntries" in target) {
+    const entries = target.getAllEntries().filter((e) => !e.hidden);
+    out.push({
+      path,
+      subcommands: entries.map((e) => e.name.original),
+      options: path.length === 0 ? ["--version", "--help"] : ["--help"],
+    });
+    for (const e of entries) walk(e.target, [...path, e.name.original], out);
+    return;
+  }
+  const options: string[] = [];
+  for (const [key, flag] of Object.entries(target.parameters.flags ?? {})) {
+    options.push(longFlag(key));
+    if (flag.kind === "boolean" && flag.default === true) options.push(longFlag(`no-${key}`));
+  }
+  out.push({ path, subcommands: [], options: [...options, "--help"] });
+}
+
+/** The command tree of `root` (root first). */
+function tree(root: RouteMap<NexusContext>): Node[] {
   const out: Node[] = [];
-  walk(program, [], out);
+  walk(root, [], out);
   return out;
 }
 
-/** A bash completion script for `program`. */
-export function bashCompletion(program: Command): string {
-  const cases = tree(program).map((n) => {
+/** A bash completion script for the command tree `root`. */
+export function bashCompletion(root: RouteMap<NexusContext>): string {
+  const cases = tree(root).map((n) => {
     const words = [...n.subcommands, ...n.options].join(" ");
     return `    "${n.path.join(" ")}") words="${words}" ;;`;
   });
@@ -70,18 +85,18 @@ complete -F _nexus nexus
 `;
 }
 
-/** A zsh completion script for `program` (bash's, through bashcompinit). */
-export function zshCompletion(program: Command): string {
+/** A zsh completion script for the command tree `root` (bash's, through bashcompinit). */
+export function zshCompletion(root: RouteMap<NexusContext>): string {
   return `#compdef nexus
 # zsh completion for nexus (nexus completions zsh)
 autoload -U +X bashcompinit && bashcompinit
-${bashCompletion(program)}`;
+${bashCompletion(root)}`;
 }
 
-/** A fish completion script for `program`. */
-export function fishCompletion(program: Command): string {
+/** A fish completion script for the command tree `root`. */
+export function fishCompletion(root: RouteMap<NexusContext>): string {
   const lines = ["# fish completion for nexus (nexus completions fish)", "complete -c nexus -f"];
-  for (const n of tree(program)) {
+  for (const n of tree(root)) {
     const cond = n.path.length === 0
       ? "__fish_use_subcommand"
       : `__fish_seen_subcommand_from ${n.path.at(-1)}`;
@@ -91,13 +106,11 @@ export function fishCompletion(program: Command): string {
   return lines.join("\n") + "\n";
 }
 
-/** Registers `completions` on the root program (call last: it describes every command). */
-export function registerCompletions(program: Command): Command {
-  return program.command("completions")
-    .description("print a shell completion script (bash, zsh or fish)")
-    .argument("<shell>", `one of: ${SHELLS.join(", ")}`)
-    .addHelpText(
-      "after",
+/** The `completions` command: it describes whatever tree the run has (the whole one). */
+export const COMPLETION_COMMANDS = {
+  completions: buildCommand<Record<never, never>, [string], NexusContext>({
+    docs: docs(
+      "print a shell completion script (bash, zsh or fish)",
       `
 Install, for example:
   nexus completions bash > ~/.local/share/bash-completion/completions/nexus
@@ -105,8 +118,11 @@ Install, for example:
   nexus completions fish > ~/.config/fish/completions/nexus.fish
 
 Exit codes: 0 printed; 2 unknown shell.`,
-    )
-    .action((shell: string) => {
+    ),
+    parameters: {
+      positional: { kind: "tuple", parameters: [arg(`one of: ${SHELLS.join(", ")}`, "shell")] },
+    },
+    func: action(function (this: NexusContext, _flags: Record<never, never>, shell: string) {
       const make = shell === "bash"
         ? bashCompletion
         : shell === "zsh"
@@ -115,6 +131,7 @@ Exit codes: 0 printed; 2 unknown shell.`,
         ? fishCompletion
         : undefined;
       if (!make) throw new CliError(`unknown shell "${shell}"; use one of: ${SHELLS.join(", ")}`);
-      printOut(make(program));
-    });
-}
+      printOut(make(this.root));
+    }),
+  }),
+};

@@ -5,12 +5,13 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { buildCommand } from "@stricli/core";
+import { action, docs, type NexusContext, onByDefault, option } from "./command.ts";
 import { CliError } from "./errors.ts";
 import {
   asCampaignUsageError,
+  CAMPAIGN_FLAGS,
   type CampaignFlags,
-  campaignFlags,
   positiveInt,
   runCampaignCommand,
 } from "./report.ts";
@@ -24,7 +25,8 @@ interface ExploreFlags extends CampaignFlags {
   base?: string;
   faults?: string;
   plan?: string;
-  shrink?: boolean;
+  /** False with --no-shrink. */
+  shrink: boolean;
 }
 
 const HELP_AFTER = `
@@ -69,28 +71,31 @@ async function exploreAction(flags: ExploreFlags): Promise<number> {
   if (flags.plan !== undefined) {
     options.plan = formatPlan(parsePlan(flags.plan));
   }
-  if (flags.shrink === false) options.shrink = false;
+  if (!flags.shrink) options.shrink = false;
   return await runCampaignCommand("explore", options, flags);
 }
 
-/** Registers `nexus explore`. */
-export function registerExplore(program: Command): Command {
-  return campaignFlags(
-    program.command("explore")
-      .description("boot many seeds with seeded faults and check every run's invariants")
-      .option("--seeds <list>", "seeds: A..B, N or a comma list (default 1..100)")
-      .option("--count <n>", "run N seeds from --base")
-      .option("--base <seed>", "first seed for --count (default 1)")
-      .option("--faults <class>", `fault class: ${FAULT_CLASSES.join("|")} (default none)`)
-      .option("--plan <plan>", "run this fault plan for every seed instead of drawing one")
-      .option("--no-shrink", "do not shrink failing plans"),
-  )
-    .addHelpText("after", HELP_AFTER)
-    .action(async (flags: ExploreFlags) => {
+/** The `nexus explore` command. */
+export const EXPLORE_COMMANDS = {
+  explore: buildCommand<ExploreFlags, [], NexusContext>({
+    docs: docs("boot many seeds with seeded faults and check every run's invariants", HELP_AFTER),
+    parameters: {
+      flags: {
+        seeds: option("seeds: A..B, N or a comma list (default 1..100)", "list"),
+        count: option("run N seeds from --base", "n"),
+        base: option("first seed for --count (default 1)", "seed"),
+        faults: option(`fault class: ${FAULT_CLASSES.join("|")} (default none)`, "class"),
+        plan: option("run this fault plan for every seed instead of drawing one", "plan"),
+        shrink: onByDefault("shrink failing plans (--no-shrink: report them as drawn)"),
+        ...CAMPAIGN_FLAGS,
+      },
+    },
+    func: action(async (flags: ExploreFlags) => {
       try {
         setExitCode(await exploreAction(flags));
       } catch (err) {
         throw asCampaignUsageError(err);
       }
-    });
-}
+    }),
+  }),
+};

@@ -6,8 +6,9 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { buildCommand, buildRouteMap } from "@stricli/core";
 import { CliError, EXIT_FAIL, EXIT_USAGE } from "./errors.ts";
+import { action, arg, docs, type NexusContext, option, optionalArg, toggle } from "./command.ts";
 import { io, setExitCode, writeAll } from "./io.ts";
 import { readTextFileOr } from "../init/text_file.ts";
 import { colorEnabled, type Painter, painter } from "../harness/style.ts";
@@ -99,16 +100,20 @@ function toCliError(err: unknown, image?: string): unknown {
   return err;
 }
 
-function guarded<A extends unknown[]>(
-  fn: (...args: A) => Promise<void>,
-): (...args: A) => Promise<void> {
-  return async (...args: A) => {
+/**
+ * A command's implementation whose errors become {@link CliError}s naming the image (its first
+ * argument), handed to `run` to print.
+ */
+function guarded<F, A extends [string, ...(string | undefined)[]]>(
+  fn: (flags: F, ...args: A) => Promise<void>,
+): (this: NexusContext, flags: F, ...args: A) => Promise<void> {
+  return action(async (flags: F, ...args: A) => {
     try {
-      await fn(...args);
+      await fn(flags, ...args);
     } catch (err) {
-      throw toCliError(err, typeof args[0] === "string" ? args[0] : undefined);
+      throw toCliError(err, args[0]);
     }
-  };
+  });
 }
 
 async function loadRecipe(path: string): Promise<Recipe> {
@@ -559,89 +564,172 @@ async function rmAction(image: string, key: string): Promise<void> {
   });
 }
 
-/** Registers the `image` command group on the root program. */
-export function registerImage(program: Command): Command {
-  const image = program.command("image").description(
-    "build and inspect disk images with a StateFS partition",
-  );
-  image.command("mkfs")
-    .description("create a disk image: GPT, partitions from the recipe, a formatted empty StateFS")
-    .argument("<image>", "image file to create")
-    .option(
-      "--size <size>",
-      "image size: bytes or K/M/G (e.g. 64M, 64MiB, 1G); default: the recipe's",
-    )
-    .option("--recipe <file>", "image recipe (TOML); default: images/recipes/default.toml")
-    .option(
-      "--layout <layout>",
-      "gpt (default: partitions from the recipe) or whole-device (StateFS from byte 0, no table)",
-    )
-    .option("--force", "overwrite an existing file")
-    .addHelpText(
-      "after",
-      `
+/** The flags of `nexus image mkfs`. */
+interface MkfsFlags {
+  size?: string;
+  recipe?: string;
+  layout?: string;
+  force?: boolean;
+}
+
+/** The flags of `nexus image fsck`. */
+interface FsckFlags {
+  repair?: boolean;
+  backup?: string;
+  noBackup?: boolean;
+  json?: boolean;
+}
+
+/** No flags beyond --help. */
+type NoFlags = Record<never, never>;
+
+const IMAGE_ARG = arg("image file", "image");
+
+/** The `nexus image` commands. */
+export const IMAGE_COMMANDS = {
+  image: buildRouteMap({
+    routes: {
+      mkfs: buildCommand<MkfsFlags, [string], NexusContext>({
+        docs: docs(
+          "create a disk image: GPT, partitions from the recipe, a formatted empty StateFS",
+          `
 A whole-device image is the original OS's disk shape: the StateFS starts at byte 0 and there is
 no partition table. An existing file is never overwritten without --force.${
-        exitCodes("image written")
-      }`,
-    )
-    .action(guarded(mkfsAction));
-  image.command("inspect")
-    .description("show partitions and StateFS facts: layout, generation, records, keys, bytes")
-    .argument("<image>", "image file (GPT image or whole-device StateFS)")
-    .option("--json", "print JSON")
-    .addHelpText("after", exitCodes("success"))
-    .action(guarded(inspectAction));
-  image.command("fsck")
-    .description("verify the StateFS: superblock, checkpoint, every record, transactions, tail")
-    .argument("<image>", "image file (GPT image or whole-device StateFS)")
-    .option(
-      "--repair",
-      "fix what is repairable: zero what follows the valid journal, abort orphan transactions, rebuild a lost superblock from the journal",
-    )
-    .option(
-      "--backup <file>",
-      "with --repair: save every sector it rewrites here first (default: IMAGE.fsck-backup, never overwritten)",
-    )
-    .option("--no-backup", "with --repair: keep no backup")
-    .option("--json", "print JSON")
-    .addHelpText(
-      "after",
-      `
+            exitCodes("image written")
+          }`,
+        ),
+        parameters: {
+          flags: {
+            size: option(
+              "image size: bytes or K/M/G (e.g. 64M, 64MiB, 1G); default: the recipe's",
+              "size",
+            ),
+            recipe: option(
+              "image recipe (TOML); default: images/recipes/default.toml",
+              "file",
+            ),
+            // A string checked by the command, so a wrong value names the accepted ones.
+            layout: option(
+              "gpt (default: partitions from the recipe) or whole-device (StateFS from byte 0, no table)",
+              "layout",
+            ),
+            force: toggle("overwrite an existing file"),
+          },
+          positional: { kind: "tuple", parameters: [arg("image file to create", "image")] },
+        },
+        func: guarded((flags: MkfsFlags, image: string) => mkfsAction(image, flags)),
+      }),
+      inspect: buildCommand<{ json?: boolean }, [string], NexusContext>({
+        docs: docs(
+          "show partitions and StateFS facts: layout, generation, records, keys, bytes",
+          exitCodes("success"),
+        ),
+        parameters: {
+          flags: { json: toggle("print JSON") },
+          positional: {
+            kind: "tuple",
+            parameters: [arg("image file (GPT image or whole-device StateFS)", "image")],
+          },
+        },
+        func: guarded((flags: { json?: boolean }, image: string) => inspectAction(image, flags)),
+      }),
+      fsck: buildCommand<FsckFlags, [string], NexusContext>({
+        docs: docs(
+          "verify the StateFS: superblock, checkpoint, every record, transactions, tail",
+          `
 A repair never rewrites a byte of the valid journal. Undo it with: nexus image restore IMAGE BACKUP.
 Exit codes: 0 clean; 1 repaired or repairable problems; 2 unrecoverable, or unusable image.`,
-    )
-    .action(guarded(fsckAction));
-  image.command("restore")
-    .description("undo a repair: write back the sectors saved in a fsck backup")
-    .argument("<image>", "image file the backup was taken from")
-    .argument("<backup>", "backup file written by fsck --repair")
-    .addHelpText("after", exitCodes("every saved sector written back"))
-    .action(guarded(restoreAction));
-  image.command("ls")
-    .description("list keys, byte-sorted")
-    .argument("<image>", "image file")
-    .argument("[prefix]", "only keys starting with this prefix")
-    .addHelpText("after", exitCodes("success"))
-    .action(guarded(lsAction));
-  image.command("get")
-    .description("write a key's raw value to stdout")
-    .argument("<image>", "image file")
-    .argument("<key>", "key, e.g. /state/boot/bootctl.v1")
-    .addHelpText("after", exitCodes("success", "key not found"))
-    .action(guarded(getAction));
-  image.command("put")
-    .description("store a value (from a file, or stdin with -) and sync")
-    .argument("<image>", "image file")
-    .argument("<key>", "key, e.g. /state/app/config")
-    .argument("<file>", "file with the value, or - for stdin")
-    .addHelpText("after", exitCodes("stored and synced"))
-    .action(guarded(putAction));
-  image.command("rm")
-    .description("delete a key and sync")
-    .argument("<image>", "image file")
-    .argument("<key>", "key to delete")
-    .addHelpText("after", exitCodes("deleted and synced", "key not found"))
-    .action(guarded(rmAction));
-  return image;
-}
+        ),
+        parameters: {
+          flags: {
+            repair: toggle(
+              "fix what is repairable: zero what follows the valid journal, abort orphan transactions, rebuild a lost superblock from the journal",
+            ),
+            backup: option(
+              "with --repair: save every sector it rewrites here first (default: IMAGE.fsck-backup, never overwritten)",
+              "file",
+            ),
+            // Its own flag, since --backup takes a file; it has no --no-no-backup.
+            noBackup: toggle("with --repair: keep no backup"),
+            json: toggle("print JSON"),
+          },
+          positional: {
+            kind: "tuple",
+            parameters: [arg("image file (GPT image or whole-device StateFS)", "image")],
+          },
+        },
+        func: guarded(({ backup, noBackup, ...flags }: FsckFlags, image: string) => {
+          if (noBackup && backup !== undefined) {
+            throw new CliError("--backup and --no-backup: give one or the other");
+          }
+          return fsckAction(image, { ...flags, backup: noBackup ? false : backup });
+        }),
+      }),
+      restore: buildCommand<NoFlags, [string, string], NexusContext>({
+        docs: docs(
+          "undo a repair: write back the sectors saved in a fsck backup",
+          exitCodes("every saved sector written back"),
+        ),
+        parameters: {
+          positional: {
+            kind: "tuple",
+            parameters: [
+              arg("image file the backup was taken from", "image"),
+              arg("backup file written by fsck --repair", "backup"),
+            ],
+          },
+        },
+        func: guarded((_: NoFlags, image: string, file: string) => restoreAction(image, file)),
+      }),
+      ls: buildCommand<NoFlags, [string, string | undefined], NexusContext>({
+        docs: docs("list keys, byte-sorted", exitCodes("success")),
+        parameters: {
+          positional: {
+            kind: "tuple",
+            parameters: [IMAGE_ARG, optionalArg("only keys starting with this prefix", "prefix")],
+          },
+        },
+        func: guarded((_: NoFlags, image: string, prefix: string | undefined) =>
+          lsAction(image, prefix)
+        ),
+      }),
+      get: buildCommand<NoFlags, [string, string], NexusContext>({
+        docs: docs("write a key's raw value to stdout", exitCodes("success", "key not found")),
+        parameters: {
+          positional: {
+            kind: "tuple",
+            parameters: [IMAGE_ARG, arg("key, e.g. /state/boot/bootctl.v1", "key")],
+          },
+        },
+        func: guarded((_: NoFlags, image: string, key: string) => getAction(image, key)),
+      }),
+      put: buildCommand<NoFlags, [string, string, string], NexusContext>({
+        docs: docs(
+          "store a value (from a file, or stdin with -) and sync",
+          exitCodes("stored and synced"),
+        ),
+        parameters: {
+          positional: {
+            kind: "tuple",
+            parameters: [
+              IMAGE_ARG,
+              arg("key, e.g. /state/app/config", "key"),
+              arg("file with the value, or - for stdin", "file"),
+            ],
+          },
+        },
+        func: guarded((_: NoFlags, image: string, key: string, file: string) =>
+          putAction(image, key, file)
+        ),
+      }),
+      rm: buildCommand<NoFlags, [string, string], NexusContext>({
+        docs: docs("delete a key and sync", exitCodes("deleted and synced", "key not found")),
+        parameters: {
+          positional: { kind: "tuple", parameters: [IMAGE_ARG, arg("key to delete", "key")] },
+        },
+        func: guarded((_: NoFlags, image: string, key: string) => rmAction(image, key)),
+      }),
+    },
+    docs: { brief: "build and inspect disk images with a StateFS partition" },
+  }),
+};

@@ -1,6 +1,7 @@
 /**
  * The `nexus` command: argument parsing, output and exit codes only. Each command group lives in
- * its own module and registers itself on the root program.
+ * its own module and exports its commands; Stricli parses the arguments, checks them against the
+ * declarations and writes the help.
  *
  * @example
  * ```ts
@@ -12,87 +13,150 @@
  * @module
  */
 
-import { Command, CommanderError } from "commander";
+import {
+  type Application,
+  ArgumentScannerError,
+  buildApplication,
+  buildRouteMap,
+  formatMessageForArgumentScannerError,
+  type RouteMap,
+  run as runApplication,
+  text_en,
+} from "@stricli/core";
 import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
-import { type CliIo, io, printErr, processIo, withIo, writeAll } from "./io.ts";
+import { type CliIo, io, printErr, printOut, processIo, withIo, writeAll } from "./io.ts";
+import type { NexusContext, Routes, RoutingTarget } from "./command.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
 export { type CapturedIo, captureIo, type CliIo } from "./io.ts";
-
-/** Adds one command group to the root program. */
-type Register = (program: Command) => unknown;
 
 /**
  * Every command group, in help order, with the top-level commands it adds and a loader of its
  * module. A run loads only the module of the command it names: `nexus scan` needs 28 modules,
  * the whole tree 155, and loading them is most of a short command's start-up.
  */
-const GROUPS: readonly { commands: readonly string[]; load: () => Promise<Register> }[] = [
-  { commands: ["image"], load: async () => (await import("./image.ts")).registerImage },
-  { commands: ["slots"], load: async () => (await import("./slots.ts")).registerSlots },
-  { commands: ["boot"], load: async () => (await import("./boot.ts")).registerBoot },
-  { commands: ["scan"], load: async () => (await import("./scan.ts")).registerScan },
-  { commands: ["explore"], load: async () => (await import("./explore.ts")).registerExplore },
-  { commands: ["torture"], load: async () => (await import("./torture.ts")).registerTorture },
-  { commands: ["report"], load: async () => (await import("./report.ts")).registerReport },
-  { commands: ["ps", "caps"], load: async () => (await import("./views.ts")).registerViews },
+const GROUPS: readonly { commands: readonly string[]; load: () => Promise<Routes> }[] = [
+  { commands: ["image"], load: async () => (await import("./image.ts")).IMAGE_COMMANDS },
+  { commands: ["slots"], load: async () => (await import("./slots.ts")).SLOTS_COMMANDS },
+  { commands: ["boot"], load: async () => (await import("./boot.ts")).BOOT_COMMANDS },
+  { commands: ["scan"], load: async () => (await import("./scan.ts")).SCAN_COMMANDS },
+  { commands: ["explore"], load: async () => (await import("./explore.ts")).EXPLORE_COMMANDS },
+  { commands: ["torture"], load: async () => (await import("./torture.ts")).TORTURE_COMMANDS },
+  { commands: ["report"], load: async () => (await import("./report.ts")).REPORT_COMMANDS },
+  { commands: ["ps", "caps"], load: async () => (await import("./views.ts")).VIEW_COMMANDS },
   {
     commands: ["completions"],
-    load: async () => (await import("./completions.ts")).registerCompletions,
+    load: async () => (await import("./completions.ts")).COMPLETION_COMMANDS,
   },
 ];
 
 /** The top-level command names of every group, in help order. */
 export const COMMAND_NAMES: readonly string[] = GROUPS.flatMap((g) => g.commands);
 
+// -V as well as Stricli's -v: scripts written against earlier nexus versions use it.
+const VERSION_FLAGS = ["-v", "-V", "--version"];
+
 /**
  * The groups a run with `args` needs: only the named command's, when the first argument names
- * one; none for the version; otherwise all (root help, `help CMD`, completions, and suggestions for a mistyped command
- * need the whole tree).
+ * one; otherwise all (root help, completions, and suggestions for a mistyped command need the
+ * whole tree).
  */
 function groupsFor(args: readonly string[]): typeof GROUPS {
   const first = args[0];
-  if (first === "-V" || first === "--version") return [];
   if (first === "completions") return GROUPS;
   const named = GROUPS.find((g) => g.commands.includes(first));
   return named === undefined ? GROUPS : [named];
 }
 
-/** Builds the root program with the subcommands `args` needs registered (all by default). */
-export async function buildProgram(args: readonly string[] = []): Promise<Command> {
-  const program = new Command("nexus")
-    .description(
-      "Image builder and deterministic test runner for the persistence stack of a capability microkernel OS",
-    )
-    .version(VERSION, "-V, --version", "print the nexus version")
-    .showSuggestionAfterError(true);
-  const groups = groupsFor(args);
-  const registers = await Promise.all(groups.map((g) => g.load()));
-  for (const register of registers) register(program);
-  configureDeep(program);
-  return program;
-}
-
-/** Commander's own messages go to the run's streams, in the one error style of the CLI. */
-function configureDeep(cmd: Command): void {
-  cmd.exitOverride();
-  cmd.showSuggestionAfterError(true);
-  cmd.configureOutput({
-    writeOut: (str) => writeAll(io().stdout, str),
-    writeErr: (str) => writeAll(io().stderr, str),
-    outputError: (str, write) => write(oneLineError(str, cmd)),
+/**
+ * Builds the application with the commands `args` needs (all by default). `args` also names the
+ * command whose help a usage error points to.
+ */
+export async function buildProgram(
+  args: readonly string[] = [],
+): Promise<Application<NexusContext>> {
+  const groups = await Promise.all(groupsFor(args).map((g) => g.load()));
+  const root = buildRouteMap({
+    routes: Object.assign({}, ...groups) as Routes,
+    docs: {
+      brief:
+        "Image builder and deterministic test runner for the persistence stack of a capability microkernel OS",
+    },
   });
-  cmd.commands.forEach(configureDeep);
+  const see = () => `(see: ${[NAME, ...commandPath(root, args)].join(" ")} --help)`;
+  return buildApplication(root, {
+    name: NAME,
+    versionInfo: { currentVersion: VERSION },
+    // `--` ends nexus's own flags (`scan --run -- CMD ARGS...`), as in most command lines.
+    scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
+    documentation: {
+      caseStyle: "convert-camel-to-kebab",
+      disableAnsiColor: true,
+      // The flags are listed below the usage line; a line of all of them would wrap many times.
+      onlyRequiredInUsageLine: true,
+    },
+    localization: {
+      text: {
+        ...text_en,
+        noCommandRegisteredForInput: ({ input, corrections }) =>
+          `${NAME}: unknown command '${input}'${didYouMean(corrections)} ${see()}`,
+        exceptionWhileParsingArguments: (exc) => `${NAME}: ${usageError(exc)} ${see()}`,
+      },
+    },
+  });
 }
 
-/** `error: unknown option '--x'\n(Did you mean --y?)` becomes one `nexus: ...` line with a hint. */
-function oneLineError(str: string, cmd: Command): string {
-  const text = str.replace(/^error: /, "").split("\n").map((l) => l.trim()).filter((l) => l)
-    .join(" ");
+const NAME = "nexus";
+
+/** The command names at the start of `args` (`image mkfs` for `image mkfs x.img --force`). */
+function commandPath(root: RouteMap<NexusContext>, args: readonly string[]): string[] {
   const path: string[] = [];
-  for (let c: Command | null = cmd; c !== null; c = c.parent) path.unshift(c.name());
-  return `nexus: ${text} (see: ${path.join(" ")} --help)\n`;
+  let at: RoutingTarget | undefined = root;
+  for (const word of args) {
+    if (at === undefined || !("getAllEntries" in at)) break;
+    at = at.getRoutingTargetForInput(word);
+    if (at !== undefined) path.push(word);
+  }
+  return path;
+}
+
+/** ` (Did you mean X?)` for Stricli's corrections (flags come as camelCase names). */
+function didYouMean(corrections: readonly string[], prefix = ""): string {
+  // Command corrections come in backticks.
+  const names = corrections.map((c) =>
+    prefix + c.replace(/^`|`$/g, "").replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)
+  );
+  return names.length === 0 ? "" : ` (Did you mean ${names.join(" or ")}?)`;
+}
+
+/** One line for an argument Stricli refused, in the words the CLI has always used. */
+function usageError(exc: unknown): string {
+  if (!(exc instanceof ArgumentScannerError)) {
+    return exc instanceof Error ? exc.message : String(exc);
+  }
+  return formatMessageForArgumentScannerError(exc, {
+    FlagNotFoundError: (e) =>
+      `unknown option '${e.aliasName === undefined ? "--" : "-"}${e.input}'${
+        didYouMean(e.corrections, "--")
+      }`,
+    AliasNotFoundError: (e) => `unknown option '-${e.input}'`,
+    UnsatisfiedFlagError: (e) => `option '--${e.externalFlagName}' argument missing`,
+    ArgumentParseError: (e) =>
+      `'${e.input}' is not a valid ${e.externalFlagNameOrPlaceholder}: ${
+        e.exception instanceof Error ? e.exception.message : String(e.exception)
+      }`,
+    EnumValidationError: (e) =>
+      `option '--${e.externalFlagName}' argument '${e.input}' is invalid. Allowed choices are ${
+        e.values.join(", ")
+      }.`,
+    UnsatisfiedPositionalError: (e) => `missing required argument '${e.placeholder}'`,
+    UnexpectedPositionalError: (e) =>
+      `too many arguments: expected ${e.expectedCount}, got '${e.input}'`,
+    UnexpectedFlagError: (e) => `option '--${e.externalFlagName}' given more than once`,
+    InvalidNegatedFlagSyntaxError: (e) =>
+      `option '--${e.externalFlagName}' takes no value (got '${e.valueText}')`,
+  });
 }
 
 /**
@@ -103,28 +167,42 @@ function oneLineError(str: string, cmd: Command): string {
 export function run(args: string[], runIo: CliIo = processIo()): Promise<number> {
   runIo.argv = [...args];
   return withIo(runIo, async () => {
-    const program = await buildProgram(args);
-    try {
-      await program.parseAsync(args, { from: "user" });
-      return runIo.exitCode ?? 0;
-    } catch (err) {
-      if (err instanceof CommanderError) {
-        // Help and version end through exitOverride with code 0; usage errors were printed already.
-        return err.exitCode === 0 ? 0 : EXIT_USAGE;
-      }
-      if (err instanceof CliError) {
-        printErr(`nexus: ${asTyped(err.message, runIo.cwd)}`);
-        return err.exitCode;
-      }
-      // A path the user named that the system refuses (too long, under a file, a symlink loop).
-      const sys = describeSystemError(err);
-      if (sys !== null) {
-        printErr(`nexus: ${asTyped(sys, runIo.cwd)}`);
-        return EXIT_USAGE;
-      }
-      throw err;
+    // The version needs no command tree; `help CMD` is `CMD --help`.
+    if (args.length === 1 && VERSION_FLAGS.includes(args[0])) {
+      printOut(VERSION);
+      return 0;
     }
+    const inputs = args[0] === "help" ? [...args.slice(1), "--help"] : args;
+    const app = await buildProgram(inputs);
+    const context: NexusContext = {
+      root: app.root as RouteMap<NexusContext>,
+      process: {
+        stdout: { write: (text) => writeAll(io().stdout, text) },
+        stderr: { write: (text) => writeAll(io().stderr, text) },
+        env: {},
+      },
+    };
+    await runApplication(app, inputs, context);
+    if (context.failure !== undefined) return report(context.failure.error, runIo);
+    // Stricli's own codes other than 0 are all refused input (unknown command or flag).
+    if (context.process.exitCode !== 0) return EXIT_USAGE;
+    return runIo.exitCode ?? 0;
   });
+}
+
+/** Prints a command's error as one `nexus: ...` line and gives its exit code; a bug rethrows. */
+function report(err: unknown, runIo: CliIo): number {
+  if (err instanceof CliError) {
+    printErr(`${NAME}: ${asTyped(err.message, runIo.cwd)}`);
+    return err.exitCode;
+  }
+  // A path the user named that the system refuses (too long, under a file, a symlink loop).
+  const sys = describeSystemError(err);
+  if (sys !== null) {
+    printErr(`${NAME}: ${asTyped(sys, runIo.cwd)}`);
+    return EXIT_USAGE;
+  }
+  throw err;
 }
 
 /**

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { buildCommand, buildRouteMap } from "@stricli/core";
+import { action, arg, docs, type NexusContext, option } from "./command.ts";
 import { CliError, EXIT_FAIL, EXIT_OK, EXIT_USAGE } from "./errors.ts";
 import { io, printErr, printOut, setExitCode, userPath, writeAll } from "./io.ts";
 import {
@@ -41,18 +42,14 @@ export function positiveInt(text: string, flag: string, max = 1_000_000): number
   return Number(text);
 }
 
-/** Adds the common campaign flags to `cmd`. */
-export function campaignFlags(cmd: Command): Command {
-  return cmd
-    .option("--jobs <n>", "worker processes (default: the number of cores; 0 runs in this process)")
-    .option("--shard <i/n>", "run only shard i of n (0-based; every n-th case from the i-th)")
-    .option(
-      "--dir <dir>",
-      "scratch directory for the workers' images and logs (default: a temp dir)",
-    )
-    .option("--json <file>", "write the report as JSON (- for stdout); `report merge` reads these")
-    .option("--junit <file>", "write a JUnit XML report");
-}
+/** The flags every campaign command takes, spread into its own flags. */
+export const CAMPAIGN_FLAGS = {
+  jobs: option("worker processes (default: the number of cores; 0 runs in this process)", "n"),
+  shard: option("run only shard i of n (0-based; every n-th case from the i-th)", "i/n"),
+  dir: option("scratch directory for the workers' images and logs (default: a temp dir)", "dir"),
+  json: option("write the report as JSON (- for stdout); `report merge` reads these", "file"),
+  junit: option("write a JUnit XML report", "file"),
+};
 
 function failureLine(r: CaseResult): string {
   const extra = r.detail?.shrunk !== undefined && r.detail.shrunk !== r.plan
@@ -212,24 +209,35 @@ async function mergeAction(files: string[], flags: MergeFlags): Promise<number> 
   return merged.failures === 0 ? EXIT_OK : EXIT_FAIL;
 }
 
-/** Registers `nexus report merge`. */
-export function registerReport(program: Command): Command {
-  const report = program.command("report").description("campaign reports");
-  report.command("merge")
-    .description("merge shard reports (--json files of explore/torture) into one summary")
-    .argument("<files...>", "shard reports written with --json")
-    .option("--json <file>", "write the merged report as JSON (- for stdout)")
-    .option("--junit <file>", "write the merged JUnit XML")
-    .addHelpText(
-      "after",
-      "\nExit codes: 0 every case passed; 1 some case failed; 2 unreadable, mismatched or overlapping reports.",
-    )
-    .action(async (files: string[], flags: MergeFlags) => {
-      try {
-        setExitCode(await mergeAction(files, flags));
-      } catch (err) {
-        throw asCampaignUsageError(err);
-      }
-    });
-  return report;
-}
+/** The `nexus report` commands. */
+export const REPORT_COMMANDS = {
+  report: buildRouteMap({
+    routes: {
+      merge: buildCommand<MergeFlags, string[], NexusContext>({
+        docs: docs(
+          "merge shard reports (--json files of explore/torture) into one summary",
+          "\nExit codes: 0 every case passed; 1 some case failed; 2 unreadable, mismatched or overlapping reports.",
+        ),
+        parameters: {
+          flags: {
+            json: option("write the merged report as JSON (- for stdout)", "file"),
+            junit: option("write the merged JUnit XML", "file"),
+          },
+          positional: {
+            kind: "array",
+            parameter: arg("shard reports written with --json", "files"),
+            minimum: 1,
+          },
+        },
+        func: action(async (flags: MergeFlags, ...files: string[]) => {
+          try {
+            setExitCode(await mergeAction(files, flags));
+          } catch (err) {
+            throw asCampaignUsageError(err);
+          }
+        }),
+      }),
+    },
+    docs: { brief: "campaign reports" },
+  }),
+};

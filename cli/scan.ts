@@ -5,7 +5,17 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { buildCommand } from "@stricli/core";
+import {
+  action,
+  arg,
+  docs,
+  type NexusContext,
+  option,
+  toggle,
+  UNTIL_MARKER,
+  untilMarkerValue,
+} from "./command.ts";
 import { CliError, EXIT_USAGE } from "./errors.ts";
 import { io, setExitCode, userPath } from "./io.ts";
 import {
@@ -23,7 +33,7 @@ import {
   Terminal,
 } from "../harness/mod.ts";
 
-/** Options commander hands the scan action. */
+/** The scan's flags, `--until-marker` without a value as true. */
 interface ScanFlags
   extends Pick<RunFlags, "phase" | "untilMarker" | "timeout" | "requireColdBoot"> {
   ladder?: string;
@@ -181,33 +191,46 @@ async function scanAction(input: string[], flags: ScanFlags): Promise<number> {
   return verdict.exitCode;
 }
 
-/** Registers the `scan` command on the root program. */
-export function registerScan(program: Command): Command {
-  return program.command("scan")
-    .description("judge an existing console log (or a command's live output) against the ladder")
-    .argument("[input...]", "LOGFILE, - for stdin, or with --run: CMD ARGS... (after --)")
-    .option(
-      "--ladder <name|file>",
-      "a shipped ladder by name (default, or a file of images/ladders/ without .toml) or a ladder TOML path",
-    )
-    .option("--phase <name>", "judge the ladder from the start through this phase")
-    .option(
-      "--until-marker [marker]",
-      "stop once every marker of the phase was seen (no value, or 1), or at the first line containing MARKER (a ladder marker: the ladder counts what the console proves before it)",
-    )
-    .option("--require-cold-boot", "demand the cold-boot persistence marker")
-    .option("--run", "run the command given after -- and judge its stdout live")
-    .option("--timeout <duration>", "wall-clock limit for live input (default 90s)")
-    .option("--json", "print the verdict as one JSON object")
-    .option("--junit <file>", "write a JUnit XML report")
-    .option("--log-dir <dir>", "also write uart.log and summary.json here")
-    .option("--quiet", "do not echo live console lines")
-    .addHelpText("after", HELP_AFTER)
-    .action(async (input: string[], flags: ScanFlags) => {
+/** The scan's flags as typed: `--until-marker` alone gives "" (the phase's end). */
+type ScanInput = Omit<ScanFlags, "untilMarker"> & { untilMarker?: string };
+
+/** The `nexus scan` command. */
+export const SCAN_COMMANDS = {
+  scan: buildCommand<ScanInput, string[], NexusContext>({
+    docs: docs(
+      "judge an existing console log (or a command's live output) against the ladder",
+      HELP_AFTER,
+    ),
+    parameters: {
+      flags: {
+        ladder: option(
+          "a shipped ladder by name (default, or a file of images/ladders/ without .toml) or a ladder TOML path",
+          "name|file",
+        ),
+        phase: option("judge the ladder from the start through this phase", "name"),
+        untilMarker: UNTIL_MARKER,
+        requireColdBoot: toggle("demand the cold-boot persistence marker"),
+        run: toggle("run the command given after -- and judge its stdout live"),
+        timeout: option("wall-clock limit for live input (default 90s)", "duration"),
+        json: toggle("print the verdict as one JSON object"),
+        junit: option("write a JUnit XML report", "file"),
+        logDir: option("also write uart.log and summary.json here", "dir"),
+        quiet: toggle("do not echo live console lines"),
+      },
+      positional: {
+        kind: "array",
+        parameter: arg("LOGFILE, - for stdin, or with --run: CMD ARGS... (after --)", "input"),
+      },
+    },
+    func: action(async (input: ScanInput, ...args: string[]) => {
       try {
-        setExitCode(await scanAction(input, flags));
+        const flags: ScanFlags = { ...input, untilMarker: untilMarkerValue(input.untilMarker) };
+        // An empty marker is refused before the inputs are counted: `--until-marker=` is one.
+        if (flags.untilMarker === "") checkUntilMarker("");
+        setExitCode(await scanAction(args, flags));
       } catch (err) {
         throw asCliError(err);
       }
-    });
-}
+    }),
+  }),
+};

@@ -4,11 +4,12 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { buildCommand, buildRouteMap } from "@stricli/core";
+import { action, docs, type NexusContext, option } from "./command.ts";
 import {
   asCampaignUsageError,
+  CAMPAIGN_FLAGS,
   type CampaignFlags,
-  campaignFlags,
   positiveInt,
   runCampaignCommand,
 } from "./report.ts";
@@ -24,6 +25,15 @@ interface PowerFlags extends CampaignFlags {
   case?: string;
 }
 
+interface CorruptFlags extends CampaignFlags {
+  seeds?: string;
+}
+
+interface FramesFlags extends CampaignFlags {
+  seeds?: string;
+  frames?: string;
+}
+
 const POWER_HELP = `
 Workloads: boot (the first boot on a fresh image, seed 1, loses power after write N, then the
 disk is checked and rebooted), engine (a seeded random engine workload; every chosen crash point
@@ -35,75 +45,6 @@ Modes: linear (after write 1, 2, 3 ...), log (1, 2, 4, 8 ...), exhaustive (every
 engine workload every subset of the writes in flight up to --bound, seeded subsets beyond).
 
 Exit codes: 0 every case kept the invariants; 1 some case failed; 2 usage error.`;
-
-/** Registers `nexus torture`. */
-export function registerTorture(program: Command): Command {
-  const torture = program.command("torture").description("crash and fuzz campaigns");
-  campaignFlags(
-    torture.command("power")
-      .description("cut power at every chosen write of the boot and of engine workloads")
-      .option("--mode <mode>", "linear | log | exhaustive (default linear)")
-      .option("--cut <list>", "behaviours: atomic,reorder,torn (default all three)")
-      .option("--workload <list>", "boot,engine,repair (default all three)")
-      .option("--workloads <n>", "engine/repair workload seeds 1..N (default 20)")
-      .option(
-        "--bound <n>",
-        "exhaustive: every subset up to this many writes in flight (default 8)",
-      )
-      .option("--case <id>", "run one case (as a replay line names it)"),
-  )
-    .addHelpText("after", POWER_HELP)
-    .action(async (flags: PowerFlags) => {
-      try {
-        const options: Record<string, string | number> = {
-          mode: flags.mode ?? "linear",
-          cut: flags.cut ?? "atomic,reorder,torn",
-          workload: flags.workload ?? "boot,engine,repair",
-          workloads: flags.workloads !== undefined
-            ? positiveInt(flags.workloads, "--workloads")
-            : 20,
-          bound: flags.bound !== undefined ? positiveInt(flags.bound, "--bound", 16) : 8,
-        };
-        if (flags.case !== undefined) options.case = flags.case;
-        setExitCode(await runCampaignCommand("torture power", options, flags));
-      } catch (err) {
-        throw asCampaignUsageError(err);
-      }
-    });
-  campaignFlags(
-    torture.command("corrupt")
-      .description("damage a populated image and inspect, fsck, repair, put and boot it")
-      .option("--seeds <list>", "damage seeds: A..B, N or a comma list (default 1..300)"),
-  )
-    .addHelpText("after", CORRUPT_HELP)
-    .action(async (flags: CampaignFlags & { seeds?: string }) => {
-      try {
-        const seeds = flags.seeds ?? "1..300";
-        parseSeeds(seeds);
-        setExitCode(await runCampaignCommand("torture corrupt", { seeds }, flags));
-      } catch (err) {
-        throw asCampaignUsageError(err);
-      }
-    });
-  campaignFlags(
-    torture.command("frames")
-      .description("send random and mutated-valid frames to every service a client reaches")
-      .option("--seeds <list>", "seeds: A..B, N or a comma list (default 1..10)")
-      .option("--frames <n>", "hostile frames per service per seed (default 500)"),
-  )
-    .addHelpText("after", FRAMES_HELP)
-    .action(async (flags: CampaignFlags & { seeds?: string; frames?: string }) => {
-      try {
-        const seeds = flags.seeds ?? "1..10";
-        parseSeeds(seeds);
-        const frames = flags.frames !== undefined ? positiveInt(flags.frames, "--frames") : 500;
-        setExitCode(await runCampaignCommand("torture frames", { seeds, frames }, flags));
-      } catch (err) {
-        throw asCampaignUsageError(err);
-      }
-    });
-  return torture;
-}
 
 const FRAMES_HELP = `
 The system boots with a fuzzing client in the selftest-client's place (same slots). For each of
@@ -124,3 +65,93 @@ is destroyed (a key none of whose records was touched still reads back, or its r
 all still on the disk); a boot passes or fails with a failure line.
 
 Exit codes: 0 every case kept the invariants; 1 some case failed; 2 usage error.`;
+
+/** The `nexus torture` commands. */
+export const TORTURE_COMMANDS = {
+  torture: buildRouteMap({
+    routes: {
+      power: buildCommand<PowerFlags, [], NexusContext>({
+        docs: docs(
+          "cut power at every chosen write of the boot and of engine workloads",
+          POWER_HELP,
+        ),
+        parameters: {
+          flags: {
+            mode: option("linear | log | exhaustive (default linear)", "mode"),
+            cut: option("behaviours: atomic,reorder,torn (default all three)", "list"),
+            workload: option("boot,engine,repair (default all three)", "list"),
+            workloads: option("engine/repair workload seeds 1..N (default 20)", "n"),
+            bound: option(
+              "exhaustive: every subset up to this many writes in flight (default 8)",
+              "n",
+            ),
+            case: option("run one case (as a replay line names it)", "id"),
+            ...CAMPAIGN_FLAGS,
+          },
+        },
+        func: action(async (flags: PowerFlags) => {
+          try {
+            const options: Record<string, string | number> = {
+              mode: flags.mode ?? "linear",
+              cut: flags.cut ?? "atomic,reorder,torn",
+              workload: flags.workload ?? "boot,engine,repair",
+              workloads: flags.workloads !== undefined
+                ? positiveInt(flags.workloads, "--workloads")
+                : 20,
+              bound: flags.bound !== undefined ? positiveInt(flags.bound, "--bound", 16) : 8,
+            };
+            if (flags.case !== undefined) options.case = flags.case;
+            setExitCode(await runCampaignCommand("torture power", options, flags));
+          } catch (err) {
+            throw asCampaignUsageError(err);
+          }
+        }),
+      }),
+      corrupt: buildCommand<CorruptFlags, [], NexusContext>({
+        docs: docs(
+          "damage a populated image and inspect, fsck, repair, put and boot it",
+          CORRUPT_HELP,
+        ),
+        parameters: {
+          flags: {
+            seeds: option("damage seeds: A..B, N or a comma list (default 1..300)", "list"),
+            ...CAMPAIGN_FLAGS,
+          },
+        },
+        func: action(async (flags: CorruptFlags) => {
+          try {
+            const seeds = flags.seeds ?? "1..300";
+            parseSeeds(seeds);
+            setExitCode(await runCampaignCommand("torture corrupt", { seeds }, flags));
+          } catch (err) {
+            throw asCampaignUsageError(err);
+          }
+        }),
+      }),
+      frames: buildCommand<FramesFlags, [], NexusContext>({
+        docs: docs(
+          "send random and mutated-valid frames to every service a client reaches",
+          FRAMES_HELP,
+        ),
+        parameters: {
+          flags: {
+            seeds: option("seeds: A..B, N or a comma list (default 1..10)", "list"),
+            frames: option("hostile frames per service per seed (default 500)", "n"),
+            ...CAMPAIGN_FLAGS,
+          },
+        },
+        func: action(async (flags: FramesFlags) => {
+          try {
+            const seeds = flags.seeds ?? "1..10";
+            parseSeeds(seeds);
+            const frames = flags.frames !== undefined ? positiveInt(flags.frames, "--frames") : 500;
+            setExitCode(await runCampaignCommand("torture frames", { seeds, frames }, flags));
+          } catch (err) {
+            throw asCampaignUsageError(err);
+          }
+        }),
+      }),
+    },
+    docs: { brief: "crash and fuzz campaigns" },
+  }),
+};

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { buildCommand } from "@stricli/core";
+import { action, arg, docs, type NexusContext, option, toggle } from "./command.ts";
 import { CliError } from "./errors.ts";
 import { printOut, userPath } from "./io.ts";
 import { DEFAULT_LOG_DIR } from "./boot.ts";
@@ -51,28 +52,37 @@ function readSnapshot(flags: ViewFlags): Snapshot {
 
 const EXIT_HELP = "\nExit codes: 0 printed; 2 no snapshot in the log dir, or unknown service.";
 
-/** Registers `ps` and `caps` on the root program. */
-export function registerViews(program: Command): void {
-  program.command("ps")
-    .description("every task of the last boot: state, what it waits on, messages, syscalls")
-    .option("--log-dir <dir>", `the boot's log dir (default ${DEFAULT_LOG_DIR})`)
-    .option("--json", "print the tasks as JSON")
-    .addHelpText("after", EXIT_HELP)
-    .action((flags: ViewFlags) => {
+const logDirFlag = () => option(`the boot's log dir (default ${DEFAULT_LOG_DIR})`, "dir");
+
+/** The `nexus ps` and `nexus caps` commands. */
+export const VIEW_COMMANDS = {
+  ps: buildCommand<ViewFlags, [], NexusContext>({
+    docs: docs(
+      "every task of the last boot: state, what it waits on, messages, syscalls",
+      EXIT_HELP,
+    ),
+    parameters: {
+      flags: { logDir: logDirFlag(), json: toggle("print the tasks as JSON") },
+    },
+    func: action((flags: ViewFlags) => {
       const snap = readSnapshot(flags);
       printOut(
         flags.json === true
           ? JSON.stringify({ virtualNs: snap.virtualNs, tasks: snap.tasks }, null, 2) + "\n"
           : renderPs(snap),
       );
-    });
-  program.command("caps")
-    .description("a task's slot table in the last boot: slot, name, kind, rights, target")
-    .argument("<service>", "task name (init or a service)")
-    .option("--log-dir <dir>", `the boot's log dir (default ${DEFAULT_LOG_DIR})`)
-    .option("--json", "print the slots as JSON")
-    .addHelpText("after", EXIT_HELP)
-    .action((service: string, flags: ViewFlags) => {
+    }),
+  }),
+  caps: buildCommand<ViewFlags, [string], NexusContext>({
+    docs: docs(
+      "a task's slot table in the last boot: slot, name, kind, rights, target",
+      EXIT_HELP,
+    ),
+    parameters: {
+      flags: { logDir: logDirFlag(), json: toggle("print the slots as JSON") },
+      positional: { kind: "tuple", parameters: [arg("task name (init or a service)", "service")] },
+    },
+    func: action((flags: ViewFlags, service: string) => {
       const snap = readSnapshot(flags);
       const rows = Object.hasOwn(snap.caps, service) ? snap.caps[service] : undefined;
       if (rows === undefined) {
@@ -85,5 +95,6 @@ export function registerViews(program: Command): void {
           ? JSON.stringify({ service, slots: rows }, null, 2) + "\n"
           : renderCaps(rows),
       );
-    });
-}
+    }),
+  }),
+};

@@ -40,7 +40,7 @@ export const ENV_ALIASES: Readonly<Record<string, string>> = {
   REQUIRE_STATEFS_COLD_BOOT: "--require-cold-boot",
 };
 
-/** Flags as commander parsed them (undefined when not given). */
+/** Flags as the command line gave them (undefined when not given). */
 export interface RunFlags {
   /** `--phase NAME`. */
   phase?: string;

@@ -14,7 +14,16 @@
  * @module
  */
 
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import {
+  ArgumentScannerError,
+  buildApplication,
+  buildCommand,
+  type CommandContext,
+  formatMessageForArgumentScannerError,
+  run,
+  type StricliProcess,
+  text_en,
+} from "@stricli/core";
 import groupsJson from "./groups.json" with { type: "json" };
 import { type LaneSummary, laneSummary, renderSummary, type Report } from "./summary.ts";
 
@@ -44,34 +53,106 @@ class UsageError extends Error {}
 function positive(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError("must be a positive integer");
+    throw new Error("must be a positive integer");
   }
   return n;
 }
 
-function parse(args: string[]): Options {
-  const program = new Command("deno task mutants")
-    .description("mutation testing of the ladder and the suite with StrykerJS")
-    .addOption(
-      new Option("--lane <lane>", "which verdict kills a mutant").choices([
-        "ladder",
-        "suite",
-        "both",
-      ])
-        .default("both"),
-    )
-    .addOption(
-      new Option("--group <name...>", "only these file groups (mutants/groups.json)").choices(
-        GROUPS,
-      ),
-    )
-    .option("--sample <n>", "mutate 1 in n functions (1 = every function)", positive, 5)
-    .option("--concurrency <n>", "mutants run at once", positive, 1)
-    .option("--summary-only", "only re-render build/mutants/summary.txt from the last reports")
-    .exitOverride()
-    .configureOutput({ outputError: (s, write) => write(s) });
-  program.parse(args, { from: "user" });
-  return program.opts<Options>();
+/** What the command runs with: the streams, and the exit code (or error) it ended with. */
+interface MutantsContext extends CommandContext {
+  readonly process: StricliProcess;
+  result?: { code: number } | { error: unknown };
+}
+
+const NAME = "deno task mutants";
+
+const COMMAND = buildCommand<Options, [], MutantsContext>({
+  docs: { brief: "mutation testing of the ladder and the suite with StrykerJS" },
+  parameters: {
+    flags: {
+      lane: {
+        kind: "enum",
+        brief: "which verdict kills a mutant",
+        values: ["ladder", "suite", "both"],
+        default: "both",
+      },
+      group: {
+        kind: "enum",
+        brief: "only these file groups (mutants/groups.json; comma-separated or repeated)",
+        values: GROUPS,
+        variadic: ",",
+        optional: true,
+      },
+      sample: {
+        kind: "parsed",
+        brief: "mutate 1 in n functions (1 = every function)",
+        placeholder: "n",
+        parse: positive,
+        default: "5",
+      },
+      concurrency: {
+        kind: "parsed",
+        brief: "mutants run at once",
+        placeholder: "n",
+        parse: positive,
+        default: "1",
+      },
+      summaryOnly: {
+        kind: "boolean",
+        brief: "only re-render build/mutants/summary.txt from the last reports",
+        optional: true,
+        withNegated: false,
+      },
+    },
+  },
+  async func(this: MutantsContext, opts: Options): Promise<void> {
+    try {
+      this.result = { code: await runLanes(opts) };
+    } catch (error) {
+      this.result = { error };
+    }
+  },
+});
+
+const APP = buildApplication(COMMAND, {
+  name: NAME,
+  scanner: { caseStyle: "allow-kebab-for-camel" },
+  documentation: { caseStyle: "convert-camel-to-kebab", disableAnsiColor: true },
+  localization: {
+    text: {
+      ...text_en,
+      exceptionWhileParsingArguments: (exc) => `mutants: ${usageError(exc)} (see: ${NAME} --help)`,
+    },
+  },
+});
+
+/** One line for an argument Stricli refused, in the words of the usual CLI errors. */
+function usageError(exc: unknown): string {
+  if (!(exc instanceof ArgumentScannerError)) {
+    return exc instanceof Error ? exc.message : String(exc);
+  }
+  return formatMessageForArgumentScannerError(exc, {
+    FlagNotFoundError: (e) =>
+      `unknown option '${e.aliasName === undefined ? "--" : "-"}${e.input}'`,
+    AliasNotFoundError: (e) => `unknown option '-${e.input}'`,
+    UnsatisfiedFlagError: (e) => `option '--${e.externalFlagName}' argument missing`,
+    ArgumentParseError: (e) =>
+      `option '--${e.externalFlagNameOrPlaceholder}' argument '${e.input}' is invalid: ${
+        e.exception instanceof Error ? e.exception.message : String(e.exception)
+      }`,
+    EnumValidationError: (e) =>
+      `option '--${e.externalFlagName}' argument '${e.input}' is invalid. Allowed choices are ${
+        e.values.join(", ")
+      }.`,
+    UnexpectedPositionalError: (e) => `too many arguments: expected none, got '${e.input}'`,
+    UnexpectedFlagError: (e) => `option '--${e.externalFlagName}' given more than once`,
+  });
+}
+
+/** Writes all of `text` to `stream` (a single write may take only part of it). */
+function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  let bytes = new TextEncoder().encode(text);
+  while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
 }
 
 async function nodeMajor(): Promise<number | undefined> {
@@ -143,15 +224,24 @@ async function readWall(): Promise<Record<string, number>> {
   }
 }
 
-/** Runs the selected lanes and writes the summary; returns the exit code. */
+/** Parses `args`, runs the selected lanes and writes the summary; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let opts: Options;
-  try {
-    opts = parse(args);
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
-  }
+  const context: MutantsContext = {
+    process: {
+      stdout: { write: (text) => writeAll(Deno.stdout, text) },
+      stderr: { write: (text) => writeAll(Deno.stderr, text) },
+      env: {},
+    },
+  };
+  await run(APP, args, context);
+  if (context.result !== undefined && "error" in context.result) throw context.result.error;
+  // Stricli's own codes other than 0 are all refused input (unknown flag, a bad value).
+  if (context.process.exitCode !== 0) return 2;
+  return context.result?.code ?? 0;
+}
+
+/** Runs the selected lanes and writes the summary; returns the exit code. */
+async function runLanes(opts: Options): Promise<number> {
   try {
     if (!opts.summaryOnly) {
       const major = await nodeMajor();

@@ -47,11 +47,11 @@ Deno.test("usage errors of every command are one `nexus: ...` line naming its he
     ],
     [
       ["slots", "graph", "--format", "png"],
-      /^nexus: option '--format <format>' argument 'png' is invalid\..* \(see: nexus slots graph --help\)\n$/,
+      /^nexus: option '--format' argument 'png' is invalid\..* \(see: nexus slots graph --help\)\n$/,
     ],
     [
       ["scan", "--phase"],
-      /^nexus: option '--phase <name>' argument missing \(see: nexus scan --help\)\n$/,
+      /^nexus: option '--phase' argument missing \(see: nexus scan --help\)\n$/,
     ],
   ];
   for (const [args, re] of cases) {
@@ -105,12 +105,31 @@ Deno.test("completions: bash completes commands and options from the live comman
 
 Deno.test("a run loads only the command group it names; the table names every top-level command", async () => {
   const { buildProgram, COMMAND_NAMES } = await import("../cli/main.ts");
-  const names = (p: { commands: readonly { name(): string }[] }) => p.commands.map((c) => c.name());
-  assertEquals(names(await buildProgram()), [...COMMAND_NAMES], "the whole tree, in help order");
-  assertEquals(names(await buildProgram(["ps", "--json"])), ["ps", "caps"]);
-  assertEquals(names(await buildProgram(["scan", "x.log"])), ["scan"]);
-  assertEquals(names(await buildProgram(["--version"])), []);
+  const names = async (args?: string[]) => {
+    const { root } = await buildProgram(args);
+    assert("getAllEntries" in root, "the root is a route map");
+    return root.getAllEntries().map((e) => e.name.original);
+  };
+  assertEquals(await names(), [...COMMAND_NAMES], "the whole tree, in help order");
+  assertEquals(await names(["ps", "--json"]), ["ps", "caps"]);
+  assertEquals(await names(["scan", "x.log"]), ["scan"]);
   for (const args of [["--help"], ["help", "boot"], ["imgae"], ["completions", "bash"]]) {
-    assertEquals(names(await buildProgram(args)), [...COMMAND_NAMES], args.join(" "));
+    assertEquals(await names(args), [...COMMAND_NAMES], args.join(" "));
   }
+});
+
+Deno.test("the version, `help CMD` and a mistyped flag's suggestion", async () => {
+  for (const flag of ["--version", "-v", "-V"]) {
+    const r = await nexusIn([flag]);
+    assertEquals([r.code, r.stdout.trim()], [0, denoJson.version], flag);
+  }
+  const help = await nexusIn(["help", "boot"]);
+  assertEquals(help.code, 0);
+  assertEquals(help.stdout, (await nexusIn(["boot", "--help"])).stdout, "help boot is boot --help");
+  const typo = await nexusIn(["boot", "--keep-imag"]);
+  assertEquals(typo.code, 2);
+  assertEquals(
+    typo.stderr,
+    "nexus: unknown option '--keep-imag' (Did you mean --keep-image?) (see: nexus boot --help)\n",
+  );
 });

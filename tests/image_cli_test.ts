@@ -57,11 +57,13 @@ Deno.test("nexus image --help lists every subcommand; each has its own help", as
   const helps = await Promise.all(subs.map((sub) => nexus(["image", sub, "--help"])));
   for (const [i, h] of helps.entries()) {
     assertEquals(h.code, 0, subs[i]);
-    assertMatch(h.stdout, new RegExp(`Usage: nexus image ${subs[i]}`));
+    assertMatch(h.stdout, new RegExp(`^USAGE\n  nexus image ${subs[i]} <image>`));
     assertMatch(h.stdout, /Exit codes:/);
   }
   assertMatch(helps[0].stdout, /--force/);
   assertMatch(helps[2].stdout, /1 repaired or repairable/);
+  assertMatch(helps[2].stdout, /\[--no-backup\]/);
+  assert(!helps[2].stdout.includes("--no-no-backup"), "fsck --help: --no-backup has no negation");
   assertMatch(helps[3].stdout, /\[prefix\]/);
   const typo = await nexus(["image", "inspct", "x.img"]);
   assertEquals(typo.code, 2);

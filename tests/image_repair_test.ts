@@ -59,6 +59,10 @@ Deno.test("image: a zeroed superblock is corrupt to every command, repaired from
     assertEquals((await cli(["image", "fsck", "--repair", img])).code, 1);
     assert((await Deno.stat(`${backup}.1`)).isFile);
     await zeroSector(img, STATEFS_LBA);
+    const before = await fileDigest(img);
+    const both = ["--repair", "--backup", `${dir}/x.bak`, "--no-backup", img];
+    assertEquals((await cli(["image", "fsck", ...both])).code, 2, "--backup with --no-backup");
+    assertEquals(await fileDigest(img), before, "a refused repair changes nothing");
     assertEquals((await cli(["image", "fsck", "--repair", "--no-backup", img])).code, 1);
     await Deno.stat(`${backup}.2`).then(
       () => assert(false, "no backup expected"),

@@ -181,6 +181,7 @@ Deno.test("scan: usage and configuration errors exit 2 with one line", async () 
         /unknown phase "persist"; valid phases: bring-up, routing, ota, policy, mmio, end/,
       ],
       [["scan", "--until-marker", "", fixture("scan_pass.log")], /--until-marker "" is empty/],
+      [["scan", "--until-marker=", fixture("scan_pass.log")], /--until-marker "" is empty/],
       [
         ["scan", `--until-marker=${"x".repeat(100_000)}`, fixture("scan_pass.log")],
         /--until-marker "x{60}\.\.\." is 100000 characters long \(at most 4096\)/,
