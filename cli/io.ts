@@ -15,7 +15,7 @@
  * @module
  */
 
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../images/host_path.ts";
 
 /** A synchronous output stream (Deno.stdout / Deno.stderr, or a buffer). */
 export interface CliOut {

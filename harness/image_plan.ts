@@ -9,7 +9,7 @@
  * @module
  */
 
-import { basename, dirname } from "node:path";
+import { basename, dirname } from "../images/host_path.ts";
 import { processRunning } from "./child.ts";
 import { HarnessError } from "./errors.ts";
 import { readFailureReason } from "../init/text_file.ts";

@@ -1,9 +1,9 @@
 /**
- * Colour for everything nexus prints, in one place. `node:util` `styleText` makes the escape
- * codes; {@link colorEnabled} decides whether a stream gets them: only a terminal, and never with
- * `NO_COLOR` set to a non-empty value (https://no-color.org). nexus decides this itself instead of
- * leaving it to `styleText`'s own stream check because it writes through injectable streams (the
- * verdict's terminal, `cli/io.ts`), which that check cannot see.
+ * Colour for everything nexus prints, in one place. `ansi-styles` supplies the escape codes;
+ * {@link colorEnabled} decides whether a stream gets them: only a terminal, and never with
+ * `NO_COLOR` set to a non-empty value (https://no-color.org). nexus decides this itself because
+ * it writes through injectable streams (the verdict's terminal, `cli/io.ts`) that a library's own
+ * stream check cannot see.
  *
  * @example
  * ```ts
@@ -16,10 +16,13 @@
  * @module
  */
 
-import { styleText } from "node:util";
+import styles, { type ForegroundColorName, type ModifierName } from "ansi-styles";
 
-/** A `styleText` format: one style name (`"bold"`, `"red"`, ...) or several. */
-export type StyleFormat = Parameters<typeof styleText>[0];
+/** One style name (`"bold"`, `"red"`, ...) or several, applied outermost first. */
+export type StyleFormat = Style | readonly Style[];
+
+/** A text modifier or a foreground colour. */
+export type Style = ModifierName | ForegroundColorName;
 
 /** Styles `text` with `format`, or returns it unchanged when colour is off. */
 export type Painter = (format: StyleFormat, text: string) => string;
@@ -30,8 +33,16 @@ export function colorEnabled(isTerminal: boolean, noColor: string | undefined): 
 }
 
 const plain: Painter = (_format, text) => text;
-// The decision is already made (colorEnabled), so styleText must not second-guess it.
-const ansi: Painter = (format, text) => styleText(format, text, { validateStream: false });
+
+const ansi: Painter = (format, text) => {
+  const list: readonly Style[] = typeof format === "string" ? [format] : format;
+  let out = text;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const { open, close } = styles[list[i]];
+    out = `${open}${out}${close}`;
+  }
+  return out;
+};
 
 /** A {@link Painter} that styles when `on`, and leaves text plain otherwise. */
 export function painter(on: boolean): Painter {

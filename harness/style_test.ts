@@ -9,7 +9,7 @@ Deno.test("colour only on a terminal, and never with a non-empty NO_COLOR", () =
   assertEquals(colorEnabled(false, ""), false);
 });
 
-Deno.test("a painter styles with styleText when on and leaves text alone when off", () => {
+Deno.test("a painter styles with ANSI codes when on and leaves text alone when off", () => {
   assertEquals(painter(true)(["bold", "red"], "FAIL"), "\x1b[1m\x1b[31mFAIL\x1b[39m\x1b[22m");
   assertEquals(painter(true)("green", "clean"), "\x1b[32mclean\x1b[39m");
   assertEquals(painter(false)(["bold", "red"], "FAIL"), "FAIL");

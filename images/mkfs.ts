@@ -11,7 +11,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname } from "./host_path.ts";
 import { FileBlockDevice, StateFs, type StateFsStats } from "../core/statefs/mod.ts";
 import { encodeGpt, type GptPartition, type GptTable, SECTOR_SIZE } from "../core/statefs/gpt.ts";
 import { ImageError } from "./image.ts";

@@ -21,15 +21,20 @@
  * @module
  */
 
-import { createRequire } from "node:module";
 import type { AST } from "toml-eslint-parser";
 
 type Parser = typeof import("toml-eslint-parser");
 let parser: Parser | undefined;
 
-/** The position-keeping parse, its package loaded on the first call. */
+/**
+ * The position-keeping parse, its package loaded on the first call. A synchronous load needs
+ * `require`; `node:module` is fetched then too, since importing it up front would start Deno's
+ * Node compatibility layer (about 35 ms) in every process, and only a diagnostic needs a line.
+ */
 function parseTOML(text: string): AST.TOMLProgram {
-  parser ??= createRequire(import.meta.url)("toml-eslint-parser") as Parser;
+  parser ??= process.getBuiltinModule("node:module").createRequire(import.meta.url)(
+    "toml-eslint-parser",
+  ) as Parser;
   return parser.parseTOML(text);
 }
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 const DOMAIN = new TextEncoder().encode("nexus.rngd.v1");
 
@@ -51,8 +51,8 @@ export class EntropyStream {
     while (filled < len) {
       if (this.#used === this.#block.length) {
         this.#inputView.setBigUint64(DOMAIN.length + 8, this.#counter++, true);
-        // node:crypto hashes synchronously, so each answer stays within one scheduling step.
-        this.#block = new Uint8Array(createHash("sha256").update(this.#input).digest());
+        // A synchronous hash keeps each answer within one scheduling step (WebCrypto's is async).
+        this.#block = sha256(this.#input);
         this.#used = 0;
       }
       const take = Math.min(len - filled, this.#block.length - this.#used);
