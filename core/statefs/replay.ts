@@ -422,7 +422,9 @@ export async function zeroBlocks(dev: BlockDevice, start: number, count: number)
       }
     }
     const len = (last - first + 1) * bs;
-    if (!zeros || zeros.length < len) zeros = new Uint8Array(CHUNK_BLOCKS * bs);
+    // Only as many zeros as the span needs: after a crash the span is usually a block or two,
+    // and a whole chunk's 1 MiB per call was most of the crash tests' time.
+    if (!zeros || zeros.length < len) zeros = new Uint8Array(len);
     await dev.write(start + b + first, zeros.subarray(0, len));
     wrote = true;
   }
