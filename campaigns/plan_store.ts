@@ -52,6 +52,12 @@ export class PlanStore implements BlockStore {
     return this.#faulty.read(sector, count);
   }
 
+  /** Reads through the cache into `out` (the device's path into guest memory, no copy). */
+  readInto(sector: number, out: Uint8Array): void {
+    this.#reads++;
+    this.#faulty.readInto(sector, out);
+  }
+
   /** Writes into the cache. */
   write(sector: number, data: Uint8Array): void {
     this.#writes++;
