@@ -34,7 +34,7 @@ export { type CapturedIo, captureIo, type CliIo } from "./io.ts";
 /**
  * Every command group, in help order, with the top-level commands it adds and a loader of its
  * module. A run loads only the module of the command it names: `nexus scan` needs 28 modules,
- * the whole tree 155, and loading them is most of a short command's start-up.
+ * the whole tree 173, and loading them is most of a short command's start-up.
  */
 const GROUPS: readonly { commands: readonly string[]; load: () => Promise<Routes> }[] = [
   { commands: ["image"], load: async () => (await import("./image.ts")).IMAGE_COMMANDS },
