@@ -15,10 +15,8 @@
 
 import {
   type Application,
-  ArgumentScannerError,
   buildApplication,
   buildRouteMap,
-  formatMessageForArgumentScannerError,
   type RouteMap,
   run as runApplication,
   text_en,
@@ -26,6 +24,7 @@ import {
 import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
 import { type CliIo, io, printErr, printOut, processIo, withIo, writeAll } from "./io.ts";
 import type { NexusContext, Routes, RoutingTarget } from "./command.ts";
+import { didYouMean, usageError } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -119,44 +118,6 @@ function commandPath(root: RouteMap<NexusContext>, args: readonly string[]): str
     if (at !== undefined) path.push(word);
   }
   return path;
-}
-
-/** ` (Did you mean X?)` for Stricli's corrections (flags come as camelCase names). */
-function didYouMean(corrections: readonly string[], prefix = ""): string {
-  // Command corrections come in backticks.
-  const names = corrections.map((c) =>
-    prefix + c.replace(/^`|`$/g, "").replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)
-  );
-  return names.length === 0 ? "" : ` (Did you mean ${names.join(" or ")}?)`;
-}
-
-/** One line for an argument Stricli refused, in the words the CLI has always used. */
-function usageError(exc: unknown): string {
-  if (!(exc instanceof ArgumentScannerError)) {
-    return exc instanceof Error ? exc.message : String(exc);
-  }
-  return formatMessageForArgumentScannerError(exc, {
-    FlagNotFoundError: (e) =>
-      `unknown option '${e.aliasName === undefined ? "--" : "-"}${e.input}'${
-        didYouMean(e.corrections, "--")
-      }`,
-    AliasNotFoundError: (e) => `unknown option '-${e.input}'`,
-    UnsatisfiedFlagError: (e) => `option '--${e.externalFlagName}' argument missing`,
-    ArgumentParseError: (e) =>
-      `'${e.input}' is not a valid ${e.externalFlagNameOrPlaceholder}: ${
-        e.exception instanceof Error ? e.exception.message : String(e.exception)
-      }`,
-    EnumValidationError: (e) =>
-      `option '--${e.externalFlagName}' argument '${e.input}' is invalid. Allowed choices are ${
-        e.values.join(", ")
-      }.`,
-    UnsatisfiedPositionalError: (e) => `missing required argument '${e.placeholder}'`,
-    UnexpectedPositionalError: (e) =>
-      `too many arguments: expected ${e.expectedCount}, got '${e.input}'`,
-    UnexpectedFlagError: (e) => `option '--${e.externalFlagName}' given more than once`,
-    InvalidNegatedFlagSyntaxError: (e) =>
-      `option '--${e.externalFlagName}' takes no value (got '${e.valueText}')`,
-  });
 }
 
 /**

@@ -15,15 +15,14 @@
  */
 
 import {
-  ArgumentScannerError,
   buildApplication,
   buildCommand,
   type CommandContext,
-  formatMessageForArgumentScannerError,
   run,
   type StricliProcess,
   text_en,
 } from "@stricli/core";
+import { usageError } from "../cli/usage.ts";
 import groupsJson from "./groups.json" with { type: "json" };
 import { type LaneSummary, laneSummary, renderSummary, type Report } from "./summary.ts";
 
@@ -125,29 +124,6 @@ const APP = buildApplication(COMMAND, {
     },
   },
 });
-
-/** One line for an argument Stricli refused, in the words of the usual CLI errors. */
-function usageError(exc: unknown): string {
-  if (!(exc instanceof ArgumentScannerError)) {
-    return exc instanceof Error ? exc.message : String(exc);
-  }
-  return formatMessageForArgumentScannerError(exc, {
-    FlagNotFoundError: (e) =>
-      `unknown option '${e.aliasName === undefined ? "--" : "-"}${e.input}'`,
-    AliasNotFoundError: (e) => `unknown option '-${e.input}'`,
-    UnsatisfiedFlagError: (e) => `option '--${e.externalFlagName}' argument missing`,
-    ArgumentParseError: (e) =>
-      `option '--${e.externalFlagNameOrPlaceholder}' argument '${e.input}' is invalid: ${
-        e.exception instanceof Error ? e.exception.message : String(e.exception)
-      }`,
-    EnumValidationError: (e) =>
-      `option '--${e.externalFlagName}' argument '${e.input}' is invalid. Allowed choices are ${
-        e.values.join(", ")
-      }.`,
-    UnexpectedPositionalError: (e) => `too many arguments: expected none, got '${e.input}'`,
-    UnexpectedFlagError: (e) => `option '--${e.externalFlagName}' given more than once`,
-  });
-}
 
 /** Writes all of `text` to `stream` (a single write may take only part of it). */
 function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
