@@ -133,7 +133,7 @@ export function run(args: string[], runIo: CliIo = processIo()): Promise<number>
       printOut(VERSION);
       return 0;
     }
-    const inputs = args[0] === "help" ? [...args.slice(1), "--help"] : args;
+    const inputs = emptyValuesSplit(args[0] === "help" ? [...args.slice(1), "--help"] : args);
     const app = await buildProgram(inputs);
     const context: NexusContext = {
       root: app.root as RouteMap<NexusContext>,
@@ -149,6 +149,17 @@ export function run(args: string[], runIo: CliIo = processIo()): Promise<number>
     if (context.process.exitCode !== 0) return EXIT_USAGE;
     return runIo.exitCode ?? 0;
   });
+}
+
+/**
+ * `--name=` (an empty value) as `--name ""`: Stricli would take the token for a positional. Only
+ * nexus's own arguments, before `--`; what follows belongs to the command `scan --run` starts.
+ */
+function emptyValuesSplit(args: readonly string[]): string[] {
+  const end = args.indexOf("--");
+  const own = end < 0 ? args : args.slice(0, end);
+  const rest = end < 0 ? [] : args.slice(end);
+  return [...own.flatMap((a) => /^--[^=]+=$/.test(a) ? [a.slice(0, -1), ""] : [a]), ...rest];
 }
 
 /** Prints a command's error as one `nexus: ...` line and gives its exit code; a bug rethrows. */

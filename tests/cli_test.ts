@@ -133,3 +133,26 @@ Deno.test("the version, `help CMD` and a mistyped flag's suggestion", async () =
     "nexus: unknown option '--keep-imag' (Did you mean --keep-image?) (see: nexus boot --help)\n",
   );
 });
+
+Deno.test("`--name=` is an empty value, not an argument; after `--` it is left alone", async () => {
+  const marker = await nexusIn(["boot", "--until-marker="]);
+  assertEquals([marker.code, marker.stderr], [2, 'nexus: --until-marker "" is empty\n']);
+  const phase = await nexusIn(["boot", "--phase="]);
+  assertEquals(phase.code, 2);
+  assertMatch(phase.stderr, /^nexus: unknown phase ""; valid phases: /);
+  const child = await nexusIn([
+    "scan",
+    "--run",
+    "--phase",
+    "bring-up",
+    "--timeout",
+    "5s",
+    "--",
+    "sh",
+    "-c",
+    'echo "$1"',
+    "sh",
+    "--x=",
+  ]);
+  assertMatch(child.stdout, /^--x=$/m, "the child got its argument as typed");
+});
