@@ -2,7 +2,11 @@ import { assertEquals, assertRejects } from "../../tests/assert.ts";
 import { bootServices, type FakePeer } from "../testing/rig.ts";
 import {
   decodeRequest,
+  encodeGetReply,
+  encodeStatusReply,
+  SF_NOT_FOUND,
   SF_OK,
+  SF_OP_GET,
   SF_V1,
   SF_V2,
   StatefsClient,
@@ -73,4 +77,42 @@ Deno.test("statefs client: a status-only reply with trailing bytes is a bad repl
     });
     assertEquals(seen.length, 2);
   }
+});
+
+Deno.test("statefs client: a v2 client takes only the reply that carries its request's nonce", async () => {
+  // Before each answer the stand-in sends what a client may find in its inbox (three at a time:
+  // the reply inbox holds four): a late answer to an earlier request (the nonce before), v1
+  // replies, another op's reply with nonce 0, and frames too short to hold a nonce. Each must be
+  // skipped, never taken for the answer.
+  const stale = (nonce: bigint, round: number) =>
+    [
+      [
+        encodeGetReply({ version: SF_V2, nonce: nonce - 1n }, new TextEncoder().encode("stale")),
+        encodeGetReply({ version: SF_V1 }, new TextEncoder().encode("v1")),
+        encodeStatusReply({ version: SF_V2, nonce: 0n }, SF_OP_GET, SF_NOT_FOUND),
+      ],
+      [
+        new Uint8Array([0x53, 0x46, SF_V2, SF_OP_GET | 0x80]),
+        encodeGetReply({ version: SF_V2, nonce }, new TextEncoder().encode("x")).subarray(0, 12),
+        // A v1 frame long enough, with the nonce's bytes where a v2 reply carries it.
+        Uint8Array.of(0x53, 0x46, SF_V1, SF_OP_GET | 0x80, Number(nonce), 0, 0, 0, 0, 0, 0, 0, 0),
+      ],
+    ][round];
+  let round = 0;
+  const peer: FakePeer = {
+    name: "statefsd",
+    handler: async (req, sys) => {
+      const d = decodeRequest(req.data);
+      if (d.kind !== "request" || d.nonce === undefined) throw new Error("expected a v2 request");
+      for (const frame of stale(d.nonce, round++)) {
+        await sys.send(req.capSlot!, frame, { nonblock: true });
+      }
+      return encodeGetReply({ version: SF_V2, nonce: d.nonce }, new TextEncoder().encode("right"));
+    },
+  };
+  await withClient(peer, { firstNonce: 5n }, async (sf) => {
+    for (let i = 0; i < 2; i++) {
+      assertEquals(new TextDecoder().decode(await sf.get("/state/k")), "right");
+    }
+  });
 });
