@@ -274,3 +274,21 @@ Deno.test("keystored: DEVICE_SIGN from a sender without keystore.sign is DENY an
   }, { grants: { client: ["statefs.read", "statefs.write"] } });
   assert(r.lines.some((l) => l.startsWith("keystored: DEVICE_SIGN denied sender=")));
 });
+
+Deno.test("keystored: a store it cannot read, or a stored seed of the wrong length, is IO_ERROR", async () => {
+  const lines: string[] = [];
+  let load: () => Promise<Uint8Array | null> = () => Promise.reject(new Error("disk gone"));
+  const ks = new Keystore({
+    load: () => load(),
+    persist: () => Promise.reject(new Error("not expected")),
+    entropy: () => Promise.reject(new Error("not expected")),
+  }, (l) => lines.push(l));
+  const status = async (op: number) => (await ks.handle(encodeRequest(op)))[4];
+  assertEquals(await status(KS_OP_DEVICE_RELOAD), KS_IO_ERROR);
+  assertEquals(lines.at(-1), "keystored: store error (load: disk gone)");
+  // 31 bytes would still import as a key (the last seed byte left zero): it must not be used.
+  load = () => Promise.resolve(new Uint8Array(31).fill(1));
+  assertEquals(await status(KS_OP_DEVICE_RELOAD), KS_IO_ERROR);
+  assertEquals(await status(KS_OP_GET_DEVICE_PUBKEY), KS_IO_ERROR);
+  assertEquals(lines.at(-1), "keystored: store error (stored seed is 31 bytes, expected 32)");
+});

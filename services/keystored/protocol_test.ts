@@ -9,6 +9,8 @@ import {
   encodeRequest,
   encodeVerify,
   KeystoredError,
+  KS_DENY,
+  KS_IO_ERROR,
   KS_MALFORMED,
   KS_OK,
   KS_OP_DEVICE_KEYGEN,
@@ -77,4 +79,10 @@ Deno.test("KS: replies decode and refuse foreign frames", () => {
     () => decodeReply(Uint8Array.of(0x4b, 0x53, 1, 0x8a), KS_OP_DEVICE_KEYGEN),
     KeystoredError,
   );
+});
+
+Deno.test("KS: an error names its status, or BAD_REPLY for an undecodable reply", () => {
+  assertEquals(new KeystoredError(KS_IO_ERROR, "x").statusName, "IO_ERROR");
+  assertEquals(new KeystoredError(KS_DENY, "x").statusName, "DENY");
+  assertEquals(new KeystoredError(-1, "x").statusName, "BAD_REPLY");
 });

@@ -7,6 +7,7 @@ import {
   SF_NOT_FOUND,
   SF_OK,
   SF_OP_GET,
+  SF_OP_SYNC,
   SF_V1,
   SF_V2,
   StatefsClient,
@@ -114,5 +115,36 @@ Deno.test("statefs client: a v2 client takes only the reply that carries its req
     for (let i = 0; i < 2; i++) {
       assertEquals(new TextDecoder().decode(await sf.get("/state/k")), "right");
     }
+  });
+});
+
+Deno.test("statefs client: a reply to another op is a bad reply; a refusal is named", async () => {
+  // The stand-in answers each request with its nonce: first a reply to GET (for a SYNC), then a
+  // NOT_FOUND refusal of the SYNC itself.
+  let n = 0;
+  const peer: FakePeer = {
+    name: "statefsd",
+    handler: (req) => {
+      const d = decodeRequest(req.data);
+      if (d.kind !== "request") throw new Error("expected a request");
+      const env = { version: SF_V2, nonce: d.nonce } as const;
+      return n++ === 0
+        ? encodeStatusReply(env, SF_OP_GET, SF_OK)
+        : encodeStatusReply(env, SF_OP_SYNC, SF_NOT_FOUND);
+    },
+  };
+  await withClient(peer, {}, async (sf) => {
+    const wrongOp = await assertRejects(
+      () => sf.sync(),
+      StatefsdError,
+      "reply to op 2, expected 5",
+    );
+    assertEquals(wrongOp.status, -1);
+    const refused = await assertRejects(
+      () => sf.sync(),
+      StatefsdError,
+      "statefsd refused op 5: NOT_FOUND",
+    );
+    assertEquals(refused.status, SF_NOT_FOUND);
   });
 });

@@ -399,6 +399,9 @@ Deno.test("statefsd: a disk without a GPT is one whole-device StateFS, formatted
   await boot({
     store,
     clients: [client(async (_sys, _slots, sf) => {
+      // Discovery proved the disk blank: formatting it reads it no second time.
+      const read = (await sf.stats()).counters!.sectorsRead;
+      assert(read < 64, `${read} sectors read to format a proven-blank disk`);
       await sf.put("/state/app/a", enc.encode("alpha"));
       await sf.sync();
     })],
@@ -414,6 +417,15 @@ Deno.test("statefsd: a disk without a GPT is one whole-device StateFS, formatted
     again.lines.includes("statefsd: mounted whole disk (4096 blocks, gen 1, 1 keys)"),
     again.lines.join("\n"),
   );
+});
+
+Deno.test("statefsd: a blank disk too small to format is a FAIL at the format step", async () => {
+  const r = await boot({ store: new MemoryStore(2) });
+  assert(
+    r.lines.includes("statefsd: FAIL disk format (device of 2 blocks is too small)"),
+    r.lines.join("\n"),
+  );
+  assert(!r.lines.includes("statefsd: ready"));
 });
 
 Deno.test("statefsd: a format cut short before its superblock is garbage and is redone", async () => {
@@ -574,9 +586,12 @@ Deno.test("statefsd: STATS counts GETs, unsynced writes and the sectors a REOPEN
       assertEquals([c0.gets, c0.unsynced], [0, 0]);
       await sf.put("/state/app/a", Uint8Array.of(1));
       await sf.batch([{ kind: "put", key: "/state/app/b", value: Uint8Array.of(2) }]);
+      // A committed batch is a write not yet durable; an aborted one wrote nothing.
+      assertEquals((await sf.stats()).counters!.unsynced, 2);
       await sf.batch([{ kind: "put", key: "/state/app/c", value: Uint8Array.of(3) }], {
         abort: true,
       });
+      assertEquals((await sf.stats()).counters!.unsynced, 2);
       await sf.delete("/state/app/b");
       assertEquals((await sf.stats()).counters!.unsynced, 3);
       // A reopen writes but does not flush: still not durable.

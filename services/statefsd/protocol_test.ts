@@ -212,3 +212,12 @@ Deno.test("SF: STATS replies round-trip", () => {
   assertEquals(decodeStatsBody(d.body), stats);
   assertThrows(() => decodeStatsBody(new Uint8Array(23)), StatefsdError);
 });
+
+Deno.test("SF: both magic bytes are checked", () => {
+  // "SX" and "XF": a frame for another protocol is MALFORMED whichever magic byte differs.
+  for (const [a, b] of [[0x53, 0x58], [0x58, 0x46]]) {
+    const d = decodeRequest(Uint8Array.of(a, b, 1, SF_OP_GET, 8, 0, ...enc.encode("/state/k")));
+    assert(d.kind === "error");
+    assertEquals(d.status, SF_MALFORMED);
+  }
+});

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { ed25519PublicKey } from "../keystored/protocol.ts";
 import { SLOT_A, SLOT_B, type SlotId } from "../bundlemgrd/protocol.ts";
 import {
@@ -196,5 +196,32 @@ Deno.test("updater: refused transitions and backend failures", async () => {
   assertEquals(
     status(await u.handle(Uint8Array.of(0x55, 0x44, 2, 4)), UD_OP_GET_STATUS).status,
     UD_UNSUPPORTED,
+  );
+});
+
+Deno.test("updater: a HEALTH_OK it cannot persist is a FAILED reply to HEALTH_OK", async () => {
+  const { backend, u } = await setup();
+  await u.handle(encodeStage(await goodSet()));
+  await u.handle(encodeSwitch(1));
+  backend.failPersist = true;
+  // HEALTH_OK is a header-only frame: the reply still names its op.
+  assertEquals(status(await u.handle(encodeSimple(UD_OP_HEALTH_OK)), UD_OP_HEALTH_OK), {
+    status: UD_FAILED,
+    body: [UD_REASON_STORE],
+  });
+  assertEquals(u.state.pending, SLOT_B);
+});
+
+Deno.test("updater: an error that is not a backend failure is not answered as FAILED", async () => {
+  // Only a backend failure has a reason to send; anything else is a bug and reaches the caller.
+  const backend = new FakeBackend();
+  backend.verifier = localVerifier(await ed25519PublicKey(SEED));
+  const u = new Updater(backend, (line) => {
+    if (line.startsWith("updated: staged")) throw new Error("console gone");
+  });
+  await assertRejects(
+    async () => await u.handle(encodeStage(await goodSet())),
+    Error,
+    "console gone",
   );
 });
