@@ -114,6 +114,15 @@ export function docs(brief: string, more?: string): { brief: string; fullDescrip
 }
 
 /**
+ * The arguments that are nexus's own: those before `--`, after which they belong to the command
+ * `scan --run` starts.
+ */
+export function ownArguments(args: readonly string[]): readonly string[] {
+  const end = args.indexOf("--");
+  return end < 0 ? args : args.slice(0, end);
+}
+
+/**
  * `--until-marker [MARKER]`, shared by boot and scan: a flag whose value may be left out. Alone it
  * gives "" (Stricli's empty inference); {@link untilMarkerValue} tells that from a typed "".
  */
@@ -131,13 +140,10 @@ export const UNTIL_MARKER = {
  * The `--until-marker` value for the run: true for the flag alone, the marker as typed, or ""
  * for an empty value the user typed (`--until-marker ""`, `--until-marker=`), which the ladder
  * refuses. Stricli gives "" for the flag alone and for `--until-marker ""` alike, and takes
- * `--until-marker=` for a positional, so the run's own arguments (up to `--`, after which they
- * belong to the command of `scan --run`) decide.
+ * `--until-marker=` for a positional, so the run's own arguments ({@link ownArguments}) decide.
  */
 export function untilMarkerValue(parsed: string | undefined): string | true | undefined {
-  const argv = io().argv ?? [];
-  const end = argv.indexOf("--");
-  const own = end < 0 ? argv : argv.slice(0, end);
+  const own = ownArguments(io().argv ?? []);
   const typedEmpty = own.some((a, i) =>
     ((a === "--until-marker" || a === "--untilMarker") && own[i + 1] === "") ||
     a === "--until-marker=" || a === "--untilMarker="

@@ -23,7 +23,7 @@ import {
 } from "@stricli/core";
 import { CliError, describeSystemError, EXIT_USAGE } from "./errors.ts";
 import { type CliIo, io, printErr, printOut, processIo, withIo, writeAll } from "./io.ts";
-import type { NexusContext, Routes, RoutingTarget } from "./command.ts";
+import { type NexusContext, ownArguments, type Routes, type RoutingTarget } from "./command.ts";
 import { didYouMean, usageError } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
@@ -156,9 +156,8 @@ export function run(args: string[], runIo: CliIo = processIo()): Promise<number>
  * nexus's own arguments, before `--`; what follows belongs to the command `scan --run` starts.
  */
 function emptyValuesSplit(args: readonly string[]): string[] {
-  const end = args.indexOf("--");
-  const own = end < 0 ? args : args.slice(0, end);
-  const rest = end < 0 ? [] : args.slice(end);
+  const own = ownArguments(args);
+  const rest = args.slice(own.length);
   return [...own.flatMap((a) => /^--[^=]+=$/.test(a) ? [a.slice(0, -1), ""] : [a]), ...rest];
 }
 

@@ -225,7 +225,7 @@ export const SCAN_COMMANDS = {
     func: action(async (input: ScanInput, ...args: string[]) => {
       try {
         const flags: ScanFlags = { ...input, untilMarker: untilMarkerValue(input.untilMarker) };
-        // An empty marker is refused before the inputs are counted: `--until-marker=` is one.
+        // An empty marker is refused before anything else, as a usage error of its own.
         if (flags.untilMarker === "") checkUntilMarker("");
         setExitCode(await scanAction(args, flags));
       } catch (err) {

@@ -22,6 +22,7 @@ import {
   type StricliProcess,
   text_en,
 } from "@stricli/core";
+import { writeAll } from "../cli/io.ts";
 import { usageError } from "../cli/usage.ts";
 import groupsJson from "./groups.json" with { type: "json" };
 import { type LaneSummary, laneSummary, renderSummary, type Report } from "./summary.ts";
@@ -124,12 +125,6 @@ const APP = buildApplication(COMMAND, {
     },
   },
 });
-
-/** Writes all of `text` to `stream` (a single write may take only part of it). */
-function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
-  let bytes = new TextEncoder().encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
-}
 
 async function nodeMajor(): Promise<number | undefined> {
   try {
