@@ -1,8 +1,8 @@
 /**
  * One boot case of a campaign: boot the system on a memory copy of a fresh image with a fault
  * plan, judge its console, then check what a reboot finds on the medium (the StateFS opens, fsck
- * is clean or repairable, the durability oracle explains the store) and reboot it without faults
- * under the next seed: the rebooted system must reach its ladder.
+ * is clean or repairable, the durability oracle explains the store) and, unless asked not to,
+ * reboot it without faults under the next seed: the rebooted system must reach its ladder.
  *
  * A planned service crash fails the ladder with the kernel's `panic:` line when it strikes; the
  * boot then runs on until the system settles, to check what the rest of it does about the dead
@@ -241,18 +241,33 @@ export async function checkMedium(
   return problems;
 }
 
+/** How {@link runBootCase} runs a case beyond its seed and plan. */
+export interface BootCaseOptions {
+  /** Keeps the disk of a failing case; returns where it went (reported in the case's detail). */
+  onFailure?: (medium: OverlayStore) => Promise<string | undefined>;
+  /** The schedule a boot under a seed runs with (default: the kernel's FIFO order). */
+  schedule?: (seed: number) => SimSchedule | undefined;
+  /**
+   * False skips the fault-free reboot: the case checks the faulted boot and the disk it leaves,
+   * not that the disk boots again (about half the cost of a case).
+   */
+  reboot?: boolean;
+}
+
 /**
- * Runs one explore case: a boot with `plan`, the medium checks, and a fault-free reboot that must
- * pass the ladder. `replay` is the command line that reruns it.
+ * Runs one explore case: a boot with `plan`, the medium checks, and (unless `opts.reboot` is
+ * false) a fault-free reboot that must pass the ladder. `replay` is the command line that reruns
+ * it.
  */
 export async function runBootCase(
   bench: BootBench,
   seed: number,
   plan: FaultPlan,
   replay: string,
-  onFailure?: (medium: OverlayStore) => Promise<string | undefined>,
-  schedule?: (seed: number) => SimSchedule | undefined,
+  opts: BootCaseOptions = {},
 ): Promise<CaseResult> {
+  const { onFailure, schedule } = opts;
+  const reboot = opts.reboot !== false;
   const medium = new OverlayStore(bench.template);
   const problems: string[] = [];
   const first = await bootOnce(bench, medium, seed, plan, schedule?.(seed));
@@ -266,8 +281,9 @@ export async function runBootCase(
     problems.push(`boot stalled without a failure line: ${verdictProblem(first.verdict)}`);
   }
   problems.push(...await checkMedium(medium, bench.initial, first.log.ops));
-  const afterRun = problems.length === 0 && onFailure ? medium.clone() : medium;
-  if (problems.length === 0) {
+  // The reboot writes the medium: a failure it finds keeps the disk as the faulted run left it.
+  const afterRun = reboot && problems.length === 0 && onFailure ? medium.clone() : medium;
+  if (reboot && problems.length === 0) {
     // The reboot runs under the next seed: the selftest tells a reloaded device key from a
     // remade one only when the boots' seeds differ.
     const next = seed + 1;

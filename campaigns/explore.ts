@@ -43,9 +43,10 @@ interface ExploreCtx {
   saved: number;
 }
 
-/** The command that replays one explore case exactly. */
-export function exploreReplay(seed: number, cls: string, plan: FaultPlan): string {
-  return `nexus explore --seeds ${seed} --faults ${cls} --plan ${formatPlan(plan)}`;
+/** The command that replays one explore case exactly (`reboot` false: as `--no-reboot` ran it). */
+export function exploreReplay(seed: number, cls: string, plan: FaultPlan, reboot = true): string {
+  const base = `nexus explore --seeds ${seed} --faults ${cls} --plan ${formatPlan(plan)}`;
+  return reboot ? base : `${base} --no-reboot`;
 }
 
 function planFor(ctx: ExploreCtx, seed: number, o: CampaignOptions): FaultPlan {
@@ -74,23 +75,21 @@ export const explore: Campaign<ExploreCtx> = {
       return path;
     };
     const schedule = (s: number) => scheduleFor(cls as FaultClass, s);
-    const r = await runBootCase(
-      ctx.bench,
-      seed,
-      plan,
-      exploreReplay(seed, cls, plan),
-      save,
+    const reboot = o.reboot !== false;
+    const r = await runBootCase(ctx.bench, seed, plan, exploreReplay(seed, cls, plan, reboot), {
+      onFailure: save,
       schedule,
-    );
+      reboot,
+    });
     if (r.ok || o.shrink === false || faultCount(plan) <= 1) return r;
     const small = await shrinkPlan(
       plan,
-      async (p) => !(await runBootCase(ctx.bench, seed, p, "", undefined, schedule)).ok,
+      async (p) => !(await runBootCase(ctx.bench, seed, p, "", { schedule, reboot })).ok,
       16,
     );
     return {
       ...r,
-      replay: exploreReplay(seed, cls, small.plan),
+      replay: exploreReplay(seed, cls, small.plan, reboot),
       detail: { ...r.detail, shrunk: formatPlan(small.plan), shrinkTries: small.tried },
     };
   },

@@ -54,6 +54,8 @@ function fallbackReplay(campaign: string, id: string): string {
 export async function runCases(plan: RunPlan): Promise<RunOutcome> {
   const c = CAMPAIGNS[plan.campaign];
   if (!c) throw new Error(`unknown campaign ${plan.campaign}`);
+  // A shard with no cases (more shards than cases) builds no image and starts no worker.
+  if (plan.cases.length === 0) return { results: [], cpuMs: 0 };
   if (plan.jobs <= 0) {
     const cpu0 = cpuNow();
     const dir = `${plan.dir}/worker-0`;

@@ -2,7 +2,8 @@
  * `torture power`: power cuts at chosen writes of two workloads.
  *
  * - `boot` cases (`boot:w<N>:<behaviour>`): the first boot on a fresh image (seed 1) loses power
- *   right after its N-th write request; the medium is checked and rebooted (boot_case.ts).
+ *   right after its N-th write request; the medium is checked and (unless the `reboot` option is
+ *   false) rebooted (boot_case.ts).
  * - `engine` cases (`engine:<seed>`): the random engine workload of that seed, every chosen crash
  *   point and subset checked (engine_workload.ts).
  * - `repair` cases (`repair:<seed>`): `fsck --repair` of that workload's repairable crash images,
@@ -54,7 +55,10 @@ function mode(o: CampaignOptions): PowerMode {
 }
 
 function replay(o: CampaignOptions, id: string): string {
-  return `nexus torture power --mode ${mode(o)} --cut ${behaviours(o).join(",")} --case ${id}`;
+  const line = `nexus torture power --mode ${mode(o)} --cut ${
+    behaviours(o).join(",")
+  } --case ${id}`;
+  return o.reboot === false && id.startsWith("boot:") ? `${line} --no-reboot` : line;
 }
 
 /** The torture power campaign. */
@@ -89,7 +93,7 @@ export const torturePower: Campaign<{ bench?: BootBench; dir: string }> = {
         ioErrors: [],
         powerCut: { write: Number(m[1]), mode: m[2] as CutMode },
       };
-      const r = await runBootCase(bench, 1, plan, replay(o, id));
+      const r = await runBootCase(bench, 1, plan, replay(o, id), { reboot: o.reboot !== false });
       return { ...r, id };
     }
     const e = /^(engine|repair):(\d+)$/.exec(id);

@@ -27,6 +27,8 @@ interface ExploreFlags extends CampaignFlags {
   plan?: string;
   /** False with --no-shrink. */
   shrink: boolean;
+  /** False with --no-reboot. */
+  reboot: boolean;
 }
 
 const HELP_AFTER = `
@@ -36,6 +38,8 @@ faulted one must fail with a failure line, never stall); the StateFS opens; fsck
 repairable; every operation statefsd acknowledged before its last acknowledged sync is present
 with its value, no batch is half visible, no value appears that was never written (bootctl and
 the device key included); and a fault-free reboot of the same disk reaches the ladder.
+--no-reboot skips that reboot (1.8 to 1.9 times the runs per second): a wide first pass, whose
+replay lines rerun a case the same way; drop the flag to rerun it with the reboot.
 
 After a planned service crash the run goes on until the system comes to rest: no task may be
 left waiting on the dead service.
@@ -72,6 +76,7 @@ async function exploreAction(flags: ExploreFlags): Promise<number> {
     options.plan = formatPlan(parsePlan(flags.plan));
   }
   if (!flags.shrink) options.shrink = false;
+  if (!flags.reboot) options.reboot = false;
   return await runCampaignCommand("explore", options, flags);
 }
 
@@ -87,6 +92,9 @@ export const EXPLORE_COMMANDS = {
         faults: option(`fault class: ${FAULT_CLASSES.join("|")} (default none)`, "class"),
         plan: option("run this fault plan for every seed instead of drawing one", "plan"),
         shrink: onByDefault("shrink failing plans (--no-shrink: report them as drawn)"),
+        reboot: onByDefault(
+          "reboot each disk after its run (--no-reboot: check the run and its disk only)",
+        ),
         ...CAMPAIGN_FLAGS,
       },
     },

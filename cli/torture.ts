@@ -5,7 +5,7 @@
  */
 
 import { buildCommand, buildRouteMap } from "@stricli/core";
-import { action, docs, type NexusContext, option } from "./command.ts";
+import { action, docs, type NexusContext, onByDefault, option } from "./command.ts";
 import {
   asCampaignUsageError,
   CAMPAIGN_FLAGS,
@@ -23,6 +23,8 @@ interface PowerFlags extends CampaignFlags {
   workloads?: string;
   bound?: string;
   case?: string;
+  /** False with --no-reboot. */
+  reboot: boolean;
 }
 
 interface CorruptFlags extends CampaignFlags {
@@ -38,7 +40,8 @@ const POWER_HELP = `
 Workloads: boot (the first boot on a fresh image, seed 1, loses power after write N, then the
 disk is checked and rebooted), engine (a seeded random engine workload; every chosen crash point
 reopened and checked), repair (fsck --repair of that workload's repairable crash images, itself
-crashed at every write). Compactions (their superblock flip included) and the zeroing a reopened
+crashed at every write). --no-reboot checks each boot case's disk without the reboot (the
+explore flag of the same name). Compactions (their superblock flip included) and the zeroing a reopened
 engine does before its first append are crash points of the engine workload like any other.
 
 Modes: linear (after write 1, 2, 3 ...), log (1, 2, 4, 8 ...), exhaustive (every write; for the
@@ -86,12 +89,15 @@ export const TORTURE_COMMANDS = {
               "n",
             ),
             case: option("run one case (as a replay line names it)", "id"),
+            reboot: onByDefault(
+              "reboot each boot case's disk (--no-reboot: check the disk only)",
+            ),
             ...CAMPAIGN_FLAGS,
           },
         },
         func: action(async (flags: PowerFlags) => {
           try {
-            const options: Record<string, string | number> = {
+            const options: Record<string, string | number | boolean> = {
               mode: flags.mode ?? "linear",
               cut: flags.cut ?? "atomic,reorder,torn",
               workload: flags.workload ?? "boot,engine,repair",
@@ -101,6 +107,7 @@ export const TORTURE_COMMANDS = {
               bound: flags.bound !== undefined ? positiveInt(flags.bound, "--bound", 16) : 8,
             };
             if (flags.case !== undefined) options.case = flags.case;
+            if (!flags.reboot) options.reboot = false;
             setExitCode(await runCampaignCommand("torture power", options, flags));
           } catch (err) {
             throw asCampaignUsageError(err);

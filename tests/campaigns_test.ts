@@ -5,8 +5,9 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { withTempDir } from "./helpers.ts";
-import { SMALL_GPT } from "./small_image.ts";
+import { SMALL_GPT, TINY_GPT } from "./small_image.ts";
 import {
+  type BootBench,
   bootOnce,
   type BootRun,
   checkMedium,
@@ -17,6 +18,8 @@ import {
 import { OverlayStore } from "../campaigns/medium.ts";
 import { drawPlan, FAULT_CLASSES, formatPlan, parsePlan } from "../campaigns/plan.ts";
 import { explore } from "../campaigns/explore.ts";
+import { torturePower } from "../campaigns/torture_power.ts";
+import { CUT_MODES } from "../core/virtio/fault.ts";
 import { tortureEngine, tortureRepair } from "../campaigns/engine_workload.ts";
 import { runCases } from "../campaigns/runner.ts";
 import { SERVICES } from "../services/mod.ts";
@@ -26,13 +29,14 @@ import type { ServiceModule } from "../core/kernel/service.ts";
 import type { TaskInfo } from "../core/kernel/types.ts";
 import { SF_OP_STATS, SF_OP_SYNC } from "../services/statefsd/protocol.ts";
 import { captureIo, run } from "../cli/main.ts";
+import type { Recipe } from "../images/recipe.ts";
 
-const bench = await withBench();
+const bench = await withBench(SMALL_GPT);
 
-async function withBench() {
+async function withBench(recipe: Recipe) {
   const dir = await Deno.makeTempDir({ prefix: "nexus-campaign-test-" });
   try {
-    return await makeBootBench(dir, undefined, { recipe: SMALL_GPT });
+    return await makeBootBench(dir, undefined, { recipe });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -47,19 +51,59 @@ Deno.test("explore: a fault-free boot and a power-cut boot keep every invariant"
   assertEquals(faulted.problems, [], formatPlan(plan));
 });
 
-Deno.test("explore: a sweep of seeds over every fault class keeps every invariant", async () => {
-  // The in-process subset of `nexus explore`: the campaign's own case runner (plan, schedule,
-  // checks, shrinking) on the small image, six seeds of each fault class.
+/**
+ * The in-process subset of `nexus explore`: the campaign's own case runner (plan, schedule,
+ * checks, shrinking) over `perClass` seeds of each fault class from `first` on, each case run as
+ * `--no-reboot` runs it unless `reboot`. Returns the failures with their replay commands.
+ */
+async function sweep(
+  b: BootBench,
+  first: number,
+  perClass: number,
+  reboot: boolean,
+): Promise<string[]> {
   const classes = FAULT_CLASSES.filter((c) => c !== "none");
   // No failure image is kept (the count of saved ones is already past any limit).
-  const ctx = { bench, dir: "", saved: Number.POSITIVE_INFINITY };
+  const ctx = { bench: b, dir: "", saved: Number.POSITIVE_INFINITY };
   const failed: string[] = [];
-  for (let i = 0; i < 6 * classes.length; i++) {
+  for (let i = 0; i < perClass * classes.length; i++) {
     const faults = classes[i % classes.length];
-    const r = await explore.run(ctx, String(101 + i), { faults });
+    const r = await explore.run(ctx, String(first + i), { faults, reboot });
     if (!r.ok) failed.push(`${r.replay}: ${r.problems.join("; ")}`);
   }
-  assertEquals(failed, []);
+  return failed;
+}
+
+// The seed sweeps boot the 512 KiB image: a third of the cost of a boot on the 2 MiB one.
+const tiny = await withBench(TINY_GPT);
+
+Deno.test("explore: 240 seeds, forty of each fault class, keep every invariant of their run and disk", async () => {
+  assertEquals(await sweep(tiny, 1001, 40, false), []);
+});
+
+Deno.test("explore: 36 more seeds, six of each fault class, also reboot their disk to the ladder", async () => {
+  assertEquals(await sweep(tiny, 101, 6, true), []);
+});
+
+Deno.test("explore: --no-reboot boots each case once, and its replay line says so", async () => {
+  // samgrd starts in every boot: counting its starts counts the boots of a case.
+  let boots = 0;
+  const samgrd = SERVICES.samgrd;
+  const counted: BootBench = {
+    ...tiny,
+    services: {
+      ...SERVICES,
+      samgrd: { ...samgrd, main: (sys, env) => (boots++, samgrd.main(sys, env)) },
+    },
+  };
+  const ctx = { bench: counted, dir: "", saved: Number.POSITIVE_INFINITY };
+  const full = await explore.run(ctx, "7", { faults: "sched" });
+  assertEquals([full.ok, boots], [true, 2]);
+  assert(!full.replay.includes("--no-reboot"), full.replay);
+  boots = 0;
+  const once = await explore.run(ctx, "7", { faults: "sched", reboot: false });
+  assertEquals([once.ok, boots], [true, 1]);
+  assertEquals(once.replay, "nexus explore --seeds 7 --faults sched --plan none --no-reboot");
 });
 
 /** statefsd that answers SYNC without syncing (it serves a STATS instead): a lying disk path. */
@@ -177,6 +221,23 @@ Deno.test("torture power: linear cuts over engine workloads and a repair keep th
   assertEquals(r.problems, []);
 });
 
+Deno.test("torture power: a cut after every write of a first boot keeps the disk's contract; every fourth disk reboots", async () => {
+  // `torture power --workload boot --mode linear` on the 512 KiB image, the cut mode turning with
+  // the write number, as --no-reboot runs it but for every fourth write.
+  const ctx = { bench: tiny, dir: "" };
+  const writes = tiny.workload.writes;
+  assert(writes > 30, `a first boot makes ${writes} writes`);
+  const failed: string[] = [];
+  for (let w = 1; w <= writes; w++) {
+    const cut = CUT_MODES[w % CUT_MODES.length];
+    const reboot = w % 4 === 0;
+    const r = await torturePower.run(ctx, `boot:w${w}:${cut}`, { cut, reboot });
+    if (!r.ok) failed.push(`${r.replay}: ${r.problems.join("; ")}`);
+    assertEquals(r.replay.endsWith(" --no-reboot"), !reboot, r.replay);
+  }
+  assertEquals(failed, []);
+});
+
 Deno.test("runner: in-process cases come back in order with their replay commands", async () => {
   await withTempDir("nexus-campaign-", async (dir) => {
     const out = await runCases({
@@ -210,6 +271,34 @@ Deno.test("CLI: bad selections are usage errors (exit 2) before anything runs", 
   ) {
     assertEquals(await quiet(args), 2, args.join(" "));
   }
+});
+
+Deno.test("CLI: --no-reboot reaches the report's options; an empty shard boots nothing", async () => {
+  await withTempDir("nexus-campaign-", async (dir) => {
+    // One seed in two shards: shard 1 has no case, so it reports the options without a boot.
+    const args = ["explore", "--seeds", "9", "--shard", "1/2", "--jobs", "0"];
+    assertEquals(await quiet([...args, "--no-reboot", "--json", `${dir}/once.json`]), 0);
+    assertEquals(await quiet([...args, "--json", `${dir}/full.json`]), 0);
+    const once = JSON.parse(await Deno.readTextFile(`${dir}/once.json`));
+    const full = JSON.parse(await Deno.readTextFile(`${dir}/full.json`));
+    // No CPU spent on cases: the shard built no image.
+    assertEquals([once.results, once.options.reboot, once.cpuMs], [[], false, 0]);
+    assertEquals([full.results, full.options.reboot], [[], undefined]);
+    // torture power takes the flag for its boot workload.
+    const power = [
+      "torture",
+      "power",
+      "--workload",
+      "engine",
+      "--workloads",
+      "1",
+      "--shard",
+      "1/2",
+    ];
+    assertEquals(await quiet([...power, "--no-reboot", "--json", `${dir}/power.json`]), 0);
+    const p = JSON.parse(await Deno.readTextFile(`${dir}/power.json`));
+    assertEquals([p.results, p.options.reboot], [[], false]);
+  });
 });
 
 Deno.test("CLI: torture power writes shard reports that report merge joins", async () => {

@@ -14,6 +14,17 @@ export const SMALL_GPT: Recipe = parseRecipe(
   "small",
 );
 
+/**
+ * A 512 KiB GPT image: the smallest the ladder's StateFS proofs are sized for (they scale the
+ * large-journal and compaction proofs to the region). A boot on it costs about a third of one on
+ * {@link SMALL_GPT}, which pays for the seed sweeps; the replay of a journal past one read chunk
+ * needs the larger image.
+ */
+export const TINY_GPT: Recipe = parseRecipe(
+  'size = "512K"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
+  "tiny",
+);
+
 /** Makes a fresh {@link SMALL_GPT} image at `path` (replacing any file there); returns `path`. */
 export async function makeSmallImage(path: string): Promise<string> {
   await mkfsImage(path, { recipe: SMALL_GPT, force: true });
