@@ -81,8 +81,8 @@ Deno.test("explore: 240 seeds, forty of each fault class, keep every invariant o
   assertEquals(await sweep(tiny, 1001, 40, false), []);
 });
 
-Deno.test("explore: 36 more seeds, six of each fault class, also reboot their disk to the ladder", async () => {
-  assertEquals(await sweep(tiny, 101, 6, true), []);
+Deno.test("explore: 24 more seeds, four of each fault class, also reboot their disk to the ladder", async () => {
+  assertEquals(await sweep(tiny, 101, 4, true), []);
 });
 
 Deno.test("explore: --no-reboot boots each case once, and its replay line says so", async () => {
