@@ -55,9 +55,8 @@ function mode(o: CampaignOptions): PowerMode {
 }
 
 function replay(o: CampaignOptions, id: string): string {
-  const line = `nexus torture power --mode ${mode(o)} --cut ${
-    behaviours(o).join(",")
-  } --case ${id}`;
+  const cuts = behaviours(o).join(",");
+  const line = `nexus torture power --mode ${mode(o)} --cut ${cuts} --case ${id}`;
   return o.reboot === false && id.startsWith("boot:") ? `${line} --no-reboot` : line;
 }
 

@@ -38,7 +38,7 @@ faulted one must fail with a failure line, never stall); the StateFS opens; fsck
 repairable; every operation statefsd acknowledged before its last acknowledged sync is present
 with its value, no batch is half visible, no value appears that was never written (bootctl and
 the device key included); and a fault-free reboot of the same disk reaches the ladder.
---no-reboot skips that reboot (1.8 to 1.9 times the runs per second): a wide first pass, whose
+--no-reboot skips that reboot (about twice the runs per second): a wide first pass, whose
 replay lines rerun a case the same way; drop the flag to rerun it with the reboot.
 
 After a planned service crash the run goes on until the system comes to rest: no task may be

@@ -74,7 +74,7 @@ async function sweep(
   return failed;
 }
 
-// The seed sweeps boot the 512 KiB image: a third of the cost of a boot on the 2 MiB one.
+// The seed sweeps boot the 512 KiB image: about half the CPU of a boot on the 2 MiB one.
 const tiny = await withBench(TINY_GPT);
 
 Deno.test("explore: 240 seeds, forty of each fault class, keep every invariant of their run and disk", async () => {

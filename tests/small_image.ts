@@ -15,10 +15,10 @@ export const SMALL_GPT: Recipe = parseRecipe(
 );
 
 /**
- * A 512 KiB GPT image: the smallest the ladder's StateFS proofs are sized for (they scale the
- * large-journal and compaction proofs to the region). A boot on it costs about a third of one on
- * {@link SMALL_GPT}, which pays for the seed sweeps; the replay of a journal past one read chunk
- * needs the larger image.
+ * A 512 KiB GPT image: the ladder passes on it too, since its StateFS proofs scale the
+ * large-journal and compaction proofs to the region. A boot on it costs about half the CPU of one
+ * on {@link SMALL_GPT}, which pays for the seed sweeps; a journal past one replay chunk needs the
+ * larger image.
  */
 export const TINY_GPT: Recipe = parseRecipe(
   'size = "512K"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
