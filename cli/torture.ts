@@ -40,9 +40,10 @@ const POWER_HELP = `
 Workloads: boot (the first boot on a fresh image, seed 1, loses power after write N, then the
 disk is checked and rebooted), engine (a seeded random engine workload; every chosen crash point
 reopened and checked), repair (fsck --repair of that workload's repairable crash images, itself
-crashed at every write). --no-reboot checks each boot case's disk without the reboot (the
-explore flag of the same name). Compactions (their superblock flip included) and the zeroing a reopened
-engine does before its first append are crash points of the engine workload like any other.
+crashed at every write). --no-reboot checks each boot case's disk without the reboot, as explore's
+flag of the same name does. Compactions (their superblock flip included) and the zeroing a
+reopened engine does before its first append are crash points of the engine workload like any
+other.
 
 Modes: linear (after write 1, 2, 3 ...), log (1, 2, 4, 8 ...), exhaustive (every write; for the
 engine workload every subset of the writes in flight up to --bound, seeded subsets beyond).
