@@ -24,6 +24,8 @@ import { Judge } from "../harness/judge.ts";
 import type { Verdict } from "../harness/verdict.ts";
 import { fsck } from "../core/statefs/fsck.ts";
 import { mkfsImage, type MkfsOptions } from "../images/mkfs.ts";
+import { parseRecipe, RecipeError } from "../images/recipe.ts";
+import { SelectError } from "./select.ts";
 import { findStateArea, OverlayStore, readState, StoreDevice, type StoreState } from "./medium.ts";
 import {
   faultCount,
@@ -49,6 +51,28 @@ export interface BootBench {
   workload: Workload;
   /** Service modules to boot (default services/mod.ts SERVICES). */
   services?: Record<string, ServiceModule>;
+}
+
+/**
+ * The image options a campaign's `recipe` option names: the recipe file at `path` (as
+ * `nexus image mkfs --recipe` reads it), or the default image without one. A file that cannot be
+ * read or parsed is a {@link SelectError}, one line naming the file.
+ */
+export async function recipeImage(path?: string): Promise<Omit<MkfsOptions, "force">> {
+  if (path === undefined || path === "") return {};
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound ? "no such file" : (err as Error).message;
+    throw new SelectError(`recipe ${path}: ${why}`);
+  }
+  try {
+    return { recipe: parseRecipe(text, path) };
+  } catch (err) {
+    if (err instanceof RecipeError) throw new SelectError(err.message);
+    throw err;
+  }
 }
 
 /**

@@ -23,6 +23,11 @@ export interface Campaign<Ctx = unknown> {
   run(ctx: Ctx, id: string, options: CampaignOptions): Promise<CaseResult>;
 }
 
+/** The `recipe` option (an image recipe file for every boot), when one is given. */
+export function recipeOption(o: CampaignOptions): string | undefined {
+  return typeof o.recipe === "string" && o.recipe !== "" ? o.recipe : undefined;
+}
+
 /** A case whose runner threw: reported as a failure, never lost. */
 export function crashedCase(id: string, err: unknown, replay: string): CaseResult {
   const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

@@ -19,8 +19,14 @@
  * @module
  */
 
-import { type BootBench, type CaseResult, makeBootBench, runBootCase } from "./boot_case.ts";
-import type { Campaign, CampaignOptions } from "./campaign.ts";
+import {
+  type BootBench,
+  type CaseResult,
+  makeBootBench,
+  recipeImage,
+  runBootCase,
+} from "./boot_case.ts";
+import { type Campaign, type CampaignOptions, recipeOption } from "./campaign.ts";
 import type { OverlayStore } from "./medium.ts";
 import {
   drawPlan,
@@ -43,10 +49,25 @@ interface ExploreCtx {
   saved: number;
 }
 
-/** The command that replays one explore case exactly (`reboot` false: as `--no-reboot` ran it). */
-export function exploreReplay(seed: number, cls: string, plan: FaultPlan, reboot = true): string {
-  const base = `nexus explore --seeds ${seed} --faults ${cls} --plan ${formatPlan(plan)}`;
-  return reboot ? base : `${base} --no-reboot`;
+/** How an explore run was shaped beyond its seed and plan, as its replay line repeats it. */
+export interface ExploreShape {
+  /** False: the case ran as `--no-reboot` runs it. */
+  reboot?: boolean;
+  /** The image recipe file its boots used (`--recipe`); the default image without one. */
+  recipe?: string;
+}
+
+/** The command that replays one explore case exactly. */
+export function exploreReplay(
+  seed: number,
+  cls: string,
+  plan: FaultPlan,
+  shape: ExploreShape = {},
+): string {
+  let line = `nexus explore --seeds ${seed} --faults ${cls} --plan ${formatPlan(plan)}`;
+  if (shape.reboot === false) line += " --no-reboot";
+  if (shape.recipe) line += ` --recipe ${shape.recipe}`;
+  return line;
 }
 
 function planFor(ctx: ExploreCtx, seed: number, o: CampaignOptions): FaultPlan {
@@ -57,8 +78,9 @@ function planFor(ctx: ExploreCtx, seed: number, o: CampaignOptions): FaultPlan {
 /** The explore campaign. */
 export const explore: Campaign<ExploreCtx> = {
   name: "explore",
-  async setup(_o, dir) {
-    return { bench: await makeBootBench(dir), dir, saved: 0 };
+  async setup(o, dir) {
+    const image = await recipeImage(recipeOption(o));
+    return { bench: await makeBootBench(dir, undefined, image), dir, saved: 0 };
   },
   cases(o) {
     return Promise.resolve(parseSeeds(String(o.seeds)).map(String));
@@ -76,7 +98,8 @@ export const explore: Campaign<ExploreCtx> = {
     };
     const schedule = (s: number) => scheduleFor(cls as FaultClass, s);
     const reboot = o.reboot !== false;
-    const r = await runBootCase(ctx.bench, seed, plan, exploreReplay(seed, cls, plan, reboot), {
+    const shape = { reboot, recipe: recipeOption(o) };
+    const r = await runBootCase(ctx.bench, seed, plan, exploreReplay(seed, cls, plan, shape), {
       onFailure: save,
       schedule,
       reboot,
@@ -89,7 +112,7 @@ export const explore: Campaign<ExploreCtx> = {
     );
     return {
       ...r,
-      replay: exploreReplay(seed, cls, small.plan, reboot),
+      replay: exploreReplay(seed, cls, small.plan, shape),
       detail: { ...r.detail, shrunk: formatPlan(small.plan), shrinkTries: small.tried },
     };
   },

@@ -17,8 +17,14 @@
 
 import type { CutMode } from "../core/virtio/fault.ts";
 import { CUT_MODES } from "../core/virtio/fault.ts";
-import { type BootBench, type CaseResult, makeBootBench, runBootCase } from "./boot_case.ts";
-import type { Campaign, CampaignOptions } from "./campaign.ts";
+import {
+  type BootBench,
+  type CaseResult,
+  makeBootBench,
+  recipeImage,
+  runBootCase,
+} from "./boot_case.ts";
+import { type Campaign, type CampaignOptions, recipeOption } from "./campaign.ts";
 import { crashPoints, type PowerMode, tortureEngine, tortureRepair } from "./engine_workload.ts";
 import type { FaultPlan } from "./plan.ts";
 import { SelectError } from "./select.ts";
@@ -57,14 +63,17 @@ function mode(o: CampaignOptions): PowerMode {
 function replay(o: CampaignOptions, id: string): string {
   const cuts = behaviours(o).join(",");
   const line = `nexus torture power --mode ${mode(o)} --cut ${cuts} --case ${id}`;
-  return o.reboot === false && id.startsWith("boot:") ? `${line} --no-reboot` : line;
+  if (!id.startsWith("boot:")) return line;
+  const recipe = recipeOption(o);
+  return `${line}${o.reboot === false ? " --no-reboot" : ""}${recipe ? ` --recipe ${recipe}` : ""}`;
 }
 
 /** The torture power campaign. */
 export const torturePower: Campaign<{ bench?: BootBench; dir: string }> = {
   name: "torture power",
   async setup(o, dir) {
-    return { bench: workloads(o).includes("boot") ? await makeBootBench(dir) : undefined, dir };
+    if (!workloads(o).includes("boot")) return { dir };
+    return { bench: await makeBootBench(dir, undefined, await recipeImage(recipeOption(o))), dir };
   },
   async cases(o, dir) {
     if (typeof o.case === "string" && o.case !== "") return [o.case];
@@ -73,7 +82,7 @@ export const torturePower: Campaign<{ bench?: BootBench; dir: string }> = {
     const bs = behaviours(o);
     for (const w of workloads(o)) {
       if (w === "boot") {
-        const bench = await makeBootBench(dir);
+        const bench = await makeBootBench(dir, undefined, await recipeImage(recipeOption(o)));
         for (const n of crashPoints(m, bench.workload.writes)) {
           for (const b of bs) out.push(`boot:w${n}:${b}`);
         }
@@ -87,7 +96,8 @@ export const torturePower: Campaign<{ bench?: BootBench; dir: string }> = {
   async run(ctx, id, o): Promise<CaseResult> {
     const m = /^boot:w(\d+):(atomic|reorder|torn)$/.exec(id);
     if (m) {
-      const bench = ctx.bench ?? (ctx.bench = await makeBootBench(ctx.dir));
+      const bench = ctx.bench ??
+        (ctx.bench = await makeBootBench(ctx.dir, undefined, await recipeImage(recipeOption(o))));
       const plan: FaultPlan = {
         ioErrors: [],
         powerCut: { write: Number(m[1]), mode: m[2] as CutMode },

@@ -12,7 +12,9 @@ import {
   asCampaignUsageError,
   CAMPAIGN_FLAGS,
   type CampaignFlags,
+  checkedRecipe,
   positiveInt,
+  RECIPE_FLAG,
   runCampaignCommand,
 } from "./report.ts";
 import { setExitCode } from "./io.ts";
@@ -29,12 +31,14 @@ interface ExploreFlags extends CampaignFlags {
   shrink: boolean;
   /** False with --no-reboot. */
   reboot: boolean;
+  recipe?: string;
 }
 
 const HELP_AFTER = `
-Every run boots a fresh in-memory copy of the default image with the fault plan its seed draws
-for --faults (or the --plan given), then checks: the ladder (a run without faults must pass, a
-faulted one must fail with a failure line, never stall); the StateFS opens; fsck is clean or
+Every run boots a fresh in-memory copy of the default image (or --recipe's, which the replay
+lines name) with the fault plan its seed draws for --faults (or the --plan given), then checks:
+the ladder (a run without faults must pass, a faulted one must fail with a failure line, never
+stall); the StateFS opens; fsck is clean or
 repairable; every operation statefsd acknowledged before its last acknowledged sync is present
 with its value, no batch is half visible, no value appears that was never written (bootctl and
 the device key included); and a fault-free reboot of the same disk reaches the ladder.
@@ -77,6 +81,7 @@ async function exploreAction(flags: ExploreFlags): Promise<number> {
   }
   if (!flags.shrink) options.shrink = false;
   if (!flags.reboot) options.reboot = false;
+  if (flags.recipe !== undefined) options.recipe = await checkedRecipe(flags.recipe);
   return await runCampaignCommand("explore", options, flags);
 }
 
@@ -95,6 +100,7 @@ export const EXPLORE_COMMANDS = {
         reboot: onByDefault(
           "reboot each disk after its run (--no-reboot: check the run and its disk only)",
         ),
+        recipe: RECIPE_FLAG,
         ...CAMPAIGN_FLAGS,
       },
     },

@@ -23,7 +23,7 @@ import {
 import { driveCampaign, type DriveOptions } from "../campaigns/drive.ts";
 import { PlanError } from "../campaigns/plan.ts";
 import { parseShard, SelectError } from "../campaigns/select.ts";
-import type { CaseResult } from "../campaigns/boot_case.ts";
+import { type CaseResult, recipeImage } from "../campaigns/boot_case.ts";
 
 /** Flags every campaign command takes. */
 export interface CampaignFlags {
@@ -50,6 +50,22 @@ export const CAMPAIGN_FLAGS = {
   json: option("write the report as JSON (- for stdout); `report merge` reads these", "file"),
   junit: option("write a JUnit XML report", "file"),
 };
+
+/** `--recipe`, for the campaigns that boot the system. */
+export const RECIPE_FLAG = option(
+  "image recipe for every boot, as image mkfs --recipe takes (default: the default image)",
+  "file",
+);
+
+/**
+ * Checks the `--recipe` file (it reads and parses) and returns its path as the campaign's
+ * workers and replay lines use it. Throws a usage error naming the file otherwise.
+ */
+export async function checkedRecipe(path: string): Promise<string> {
+  const resolved = userPath(path);
+  await recipeImage(resolved);
+  return resolved;
+}
 
 function failureLine(r: CaseResult): string {
   const extra = r.detail?.shrunk !== undefined && r.detail.shrunk !== r.plan

@@ -10,7 +10,9 @@ import {
   asCampaignUsageError,
   CAMPAIGN_FLAGS,
   type CampaignFlags,
+  checkedRecipe,
   positiveInt,
+  RECIPE_FLAG,
   runCampaignCommand,
 } from "./report.ts";
 import { setExitCode } from "./io.ts";
@@ -25,6 +27,7 @@ interface PowerFlags extends CampaignFlags {
   case?: string;
   /** False with --no-reboot. */
   reboot: boolean;
+  recipe?: string;
 }
 
 interface CorruptFlags extends CampaignFlags {
@@ -37,13 +40,13 @@ interface FramesFlags extends CampaignFlags {
 }
 
 const POWER_HELP = `
-Workloads: boot (the first boot on a fresh image, seed 1, loses power after write N, then the
-disk is checked and rebooted), engine (a seeded random engine workload; every chosen crash point
-reopened and checked), repair (fsck --repair of that workload's repairable crash images, itself
-crashed at every write). --no-reboot checks each boot case's disk without the reboot, as explore's
-flag of the same name does. Compactions (their superblock flip included) and the zeroing a
-reopened engine does before its first append are crash points of the engine workload like any
-other.
+Workloads: boot (the first boot on a fresh image, the default one or --recipe's, seed 1, loses
+power after write N, then the disk is checked and rebooted), engine (a seeded random engine
+workload; every chosen crash point reopened and checked), repair (fsck --repair of that
+workload's repairable crash images, itself crashed at every write). --no-reboot checks each boot
+case's disk without the reboot, as explore's flag of the same name does. Compactions (their
+superblock flip included) and the zeroing a reopened engine does before its first append are
+crash points of the engine workload like any other.
 
 Modes: linear (after write 1, 2, 3 ...), log (1, 2, 4, 8 ...), exhaustive (every write; for the
 engine workload every subset of the writes in flight up to --bound, seeded subsets beyond).
@@ -93,6 +96,7 @@ export const TORTURE_COMMANDS = {
             reboot: onByDefault(
               "reboot each boot case's disk (--no-reboot: check the disk only)",
             ),
+            recipe: RECIPE_FLAG,
             ...CAMPAIGN_FLAGS,
           },
         },
@@ -109,6 +113,7 @@ export const TORTURE_COMMANDS = {
             };
             if (flags.case !== undefined) options.case = flags.case;
             if (!flags.reboot) options.reboot = false;
+            if (flags.recipe !== undefined) options.recipe = await checkedRecipe(flags.recipe);
             setExitCode(await runCampaignCommand("torture power", options, flags));
           } catch (err) {
             throw asCampaignUsageError(err);

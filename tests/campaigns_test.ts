@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { withTempDir } from "./helpers.ts";
-import { SMALL_GPT, TINY_GPT } from "./small_image.ts";
+import { SMALL_GPT, TINY_GPT, TINY_RECIPE } from "./small_image.ts";
 import {
   type BootBench,
   bootOnce,
@@ -68,7 +68,7 @@ async function sweep(
   const failed: string[] = [];
   for (let i = 0; i < perClass * classes.length; i++) {
     const faults = classes[i % classes.length];
-    const r = await explore.run(ctx, String(first + i), { faults, reboot });
+    const r = await explore.run(ctx, String(first + i), { faults, reboot, recipe: TINY_RECIPE });
     if (!r.ok) failed.push(`${r.replay}: ${r.problems.join("; ")}`);
   }
   return failed;
@@ -85,7 +85,7 @@ Deno.test("explore: 24 more seeds, four of each fault class, also reboot their d
   assertEquals(await sweep(tiny, 101, 4, true), []);
 });
 
-Deno.test("explore: --no-reboot boots each case once, and its replay line says so", async () => {
+Deno.test("explore: --no-reboot boots each case once; replay lines name the flag and the recipe", async () => {
   // samgrd starts in every boot: counting its starts counts the boots of a case.
   let boots = 0;
   const samgrd = SERVICES.samgrd;
@@ -97,9 +97,12 @@ Deno.test("explore: --no-reboot boots each case once, and its replay line says s
     },
   };
   const ctx = { bench: counted, dir: "", saved: Number.POSITIVE_INFINITY };
-  const full = await explore.run(ctx, "7", { faults: "sched" });
+  const full = await explore.run(ctx, "7", { faults: "sched", recipe: TINY_RECIPE });
   assertEquals([full.ok, boots], [true, 2]);
-  assert(!full.replay.includes("--no-reboot"), full.replay);
+  assertEquals(
+    full.replay,
+    "nexus explore --seeds 7 --faults sched --plan none --recipe images/recipes/tiny.toml",
+  );
   boots = 0;
   const once = await explore.run(ctx, "7", { faults: "sched", reboot: false });
   assertEquals([once.ok, boots], [true, 1]);
@@ -231,9 +234,14 @@ Deno.test("torture power: a cut after every write of a first boot keeps the disk
   for (let w = 1; w <= writes; w++) {
     const cut = CUT_MODES[w % CUT_MODES.length];
     const reboot = w % 4 === 0;
-    const r = await torturePower.run(ctx, `boot:w${w}:${cut}`, { cut, reboot });
+    const o = { cut, reboot, recipe: TINY_RECIPE };
+    const r = await torturePower.run(ctx, `boot:w${w}:${cut}`, o);
     if (!r.ok) failed.push(`${r.replay}: ${r.problems.join("; ")}`);
-    assertEquals(r.replay.endsWith(" --no-reboot"), !reboot, r.replay);
+    const flags = `${reboot ? "" : " --no-reboot"} --recipe ${TINY_RECIPE}`;
+    assertEquals(
+      r.replay,
+      `nexus torture power --mode linear --cut ${cut} --case boot:w${w}:${cut}${flags}`,
+    );
   }
   assertEquals(failed, []);
 });
@@ -266,11 +274,30 @@ Deno.test("CLI: bad selections are usage errors (exit 2) before anything runs", 
       ["explore", "--seeds", "1", "--count", "2"],
       ["explore", "--jobs", "two"],
       ["torture", "power", "--mode", "sideways"],
+      ["explore", "--recipe", "/nonexistent/recipe.toml"],
+      ["torture", "power", "--workload", "boot", "--recipe", "/nonexistent/recipe.toml"],
       ["report", "merge", "/nonexistent/report.json"],
     ]
   ) {
     assertEquals(await quiet(args), 2, args.join(" "));
   }
+});
+
+Deno.test("CLI: explore --recipe --no-reboot runs each case on that image, once, and says so", async () => {
+  await withTempDir("nexus-campaign-", async (dir) => {
+    const recipe = new URL(`../${TINY_RECIPE}`, import.meta.url).pathname;
+    const args = ["explore", "--seeds", "3", "--faults", "power", "--recipe", recipe];
+    assertEquals(
+      await quiet([...args, "--no-reboot", "--jobs", "0", "--json", `${dir}/r.json`]),
+      0,
+    );
+    const r = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
+    assertEquals(r.results.map((c: { ok: boolean }) => c.ok), [true]);
+    assert(r.results[0].replay.endsWith(` --no-reboot --recipe ${recipe}`), r.results[0].replay);
+    // The first boot on the 512 KiB image makes a few dozen writes; one on the default image
+    // makes over 200.
+    assert(r.results[0].detail.writes < 100, JSON.stringify(r.results[0].detail));
+  });
 });
 
 Deno.test("CLI: --no-reboot reaches the report's options; an empty shard boots nothing", async () => {

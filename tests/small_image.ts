@@ -8,22 +8,28 @@
 import { mkfsImage } from "../images/mkfs.ts";
 import { parseRecipe, type Recipe } from "../images/recipe.ts";
 
-/** A 2 MiB GPT image holding only the StateFS partition (sector 40 on); the ladder passes on it. */
-export const SMALL_GPT: Recipe = parseRecipe(
-  'size = "2M"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
-  "small",
-);
+/** Reads `images/recipes/NAME.toml`, the recipe `nexus explore --recipe` takes too. */
+async function shipped(name: string): Promise<Recipe> {
+  const url = new URL(`../images/recipes/${name}.toml`, import.meta.url);
+  return parseRecipe(await Deno.readTextFile(url), name);
+}
 
 /**
- * A 512 KiB GPT image: the ladder passes on it too, since its StateFS proofs scale the
- * large-journal and compaction proofs to the region. A boot on it costs about half the CPU of one
- * on {@link SMALL_GPT}, which pays for the seed sweeps; a journal past one replay chunk needs the
- * larger image.
+ * `images/recipes/small.toml`: a 2 MiB GPT image holding only the StateFS partition (sector 40
+ * on); the ladder passes on it.
  */
-export const TINY_GPT: Recipe = parseRecipe(
-  'size = "512K"\nalign = "4K"\n[[partition]]\nname = "nexus-state"\nsize = "rest"\n',
-  "tiny",
-);
+export const SMALL_GPT: Recipe = await shipped("small");
+
+/**
+ * `images/recipes/tiny.toml`: a 512 KiB GPT image. The ladder passes on it too, since its StateFS
+ * proofs scale the large-journal and compaction proofs to the region. A boot on it costs about
+ * half the CPU of one on {@link SMALL_GPT}, which pays for the seed sweeps; a journal past one
+ * replay chunk needs the larger image.
+ */
+export const TINY_GPT: Recipe = await shipped("tiny");
+
+/** {@link TINY_GPT}'s file as campaign replay lines name it (from the repository's root). */
+export const TINY_RECIPE = "images/recipes/tiny.toml";
 
 /** Makes a fresh {@link SMALL_GPT} image at `path` (replacing any file there); returns `path`. */
 export async function makeSmallImage(path: string): Promise<string> {
