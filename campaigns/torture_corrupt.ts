@@ -26,9 +26,14 @@ import { GptError } from "../core/statefs/gpt.ts";
 import { decodeRecord, decodeSuperblock, regionStartBlock } from "../core/statefs/journal.ts";
 import { Prng } from "../core/simulation/prng.ts";
 import { ImageError, openImage } from "../images/image.ts";
-import type { MkfsOptions } from "../images/mkfs.ts";
-import { type BootBench, bootOnce, type CaseResult, makeBootBench } from "./boot_case.ts";
-import type { Campaign, CampaignOptions } from "./campaign.ts";
+import {
+  type BootBench,
+  bootOnce,
+  type CaseResult,
+  makeBootBench,
+  recipeImage,
+} from "./boot_case.ts";
+import { type Campaign, type CampaignOptions, recipeOption } from "./campaign.ts";
 import {
   findStateArea,
   OverlayStore,
@@ -65,6 +70,8 @@ export interface CorruptBench {
   dir: string;
   /** Offsets of the populated image's 64 KiB chunks that hold any non-zero byte. */
   nonZeroChunks: number[];
+  /** The recipe file the image was made from (replay lines name it); the default image if none. */
+  recipe?: string;
 }
 
 const CHUNK = 65536;
@@ -83,12 +90,12 @@ function nonZeroChunks(image: Uint8Array): number[] {
   return out;
 }
 
-/** Boots once on a fresh image (the default one unless `image` says otherwise) and maps the result. */
-export async function makeCorruptBench(
-  dir: string,
-  image: Omit<MkfsOptions, "force"> = {},
-): Promise<CorruptBench> {
-  const boot = await makeBootBench(dir, undefined, image);
+/**
+ * Boots once on a fresh image (the default one, or the one the recipe file at `recipe` describes)
+ * and maps the result.
+ */
+export async function makeCorruptBench(dir: string, recipe?: string): Promise<CorruptBench> {
+  const boot = await makeBootBench(dir, undefined, await recipeImage(recipe));
   const medium = new OverlayStore(boot.template);
   await bootOnce(boot, medium, 1, noFaults());
   const populated = medium.bytes();
@@ -125,6 +132,7 @@ export async function makeCorruptBench(
     nonZeroChunks: nonZeroChunks(populated),
     journal: [start, end],
     dir,
+    ...(recipe ? { recipe } : {}),
   };
 }
 
@@ -399,7 +407,7 @@ export async function runCorruptCase(b: CorruptBench, seed: number): Promise<Cas
     ok: problems.length === 0,
     problems,
     plan: `${d.kind}@${d.target}:${d.sector}`,
-    replay: `nexus torture corrupt --seeds ${seed}`,
+    replay: `nexus torture corrupt --seeds ${seed}${b.recipe ? ` --recipe ${b.recipe}` : ""}`,
     detail: { damage: d.text },
   };
 }
@@ -407,8 +415,8 @@ export async function runCorruptCase(b: CorruptBench, seed: number): Promise<Cas
 /** The torture corrupt campaign. */
 export const tortureCorrupt: Campaign<CorruptBench> = {
   name: "torture corrupt",
-  setup(_o: CampaignOptions, dir: string) {
-    return makeCorruptBench(dir);
+  setup(o: CampaignOptions, dir: string) {
+    return makeCorruptBench(dir, recipeOption(o));
   },
   cases(o) {
     return Promise.resolve(parseSeeds(String(o.seeds ?? "1..300")).map(String));

@@ -28,10 +28,10 @@ import { encodeLookup, encodeRegister } from "../services/samgrd/protocol.ts";
 import { encodeCheck, encodeRoute } from "../services/policyd/protocol.ts";
 import { encodeList, encodeSetActiveSlot } from "../services/bundlemgrd/protocol.ts";
 import { encodeSimple, encodeSwitch, UD_OP_GET_STATUS } from "../services/updated/protocol.ts";
-import type { CaseResult } from "./boot_case.ts";
-import type { Campaign, CampaignOptions } from "./campaign.ts";
+import { type CaseResult, recipeImage } from "./boot_case.ts";
+import { type Campaign, type CampaignOptions, recipeOption } from "./campaign.ts";
 import { OverlayStore } from "./medium.ts";
-import { mkfsImage, type MkfsOptions } from "../images/mkfs.ts";
+import { mkfsImage } from "../images/mkfs.ts";
 import { parseSeeds } from "./select.ts";
 
 /** A service under fuzz: its slot name in the client, its frame magic, and valid frames. */
@@ -212,6 +212,8 @@ function fuzzClient(seed: number, perService: number, problems: string[]): Servi
 
 interface FramesCtx {
   template: Uint8Array;
+  /** The recipe file the image was made from (replay lines name it); the default image if none. */
+  recipe?: string;
 }
 
 /** Runs one frames case: a boot with the fuzzing client sending `perService` frames to each. */
@@ -252,27 +254,29 @@ export async function runFramesCase(
     ok: problems.length === 0,
     problems,
     plan: `${perService} frames per service`,
-    replay: `nexus torture frames --seeds ${seed} --frames ${perService}`,
+    replay: `nexus torture frames --seeds ${seed} --frames ${perService}${
+      ctx.recipe ? ` --recipe ${ctx.recipe}` : ""
+    }`,
   };
 }
 
-/** Makes the fresh image every frames case boots on (the default one unless `image` says otherwise). */
-export async function makeFramesCtx(
-  dir: string,
-  image: Omit<MkfsOptions, "force"> = {},
-): Promise<FramesCtx> {
+/**
+ * Makes the fresh image every frames case boots on: the default one, or the one the recipe file
+ * at `recipe` describes.
+ */
+export async function makeFramesCtx(dir: string, recipe?: string): Promise<FramesCtx> {
   const path = `${dir}/frames-template.img`;
-  await mkfsImage(path, { ...image, force: true });
+  await mkfsImage(path, { ...await recipeImage(recipe), force: true });
   const template = await Deno.readFile(path);
   await Deno.remove(path);
-  return { template };
+  return recipe ? { template, recipe } : { template };
 }
 
 /** The torture frames campaign. */
 export const tortureFrames: Campaign<FramesCtx> = {
   name: "torture frames",
-  setup(_o: CampaignOptions, dir: string) {
-    return makeFramesCtx(dir);
+  setup(o: CampaignOptions, dir: string) {
+    return makeFramesCtx(dir, recipeOption(o));
   },
   cases(o) {
     return Promise.resolve(parseSeeds(String(o.seeds ?? "1..10")).map(String));

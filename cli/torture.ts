@@ -32,11 +32,13 @@ interface PowerFlags extends CampaignFlags {
 
 interface CorruptFlags extends CampaignFlags {
   seeds?: string;
+  recipe?: string;
 }
 
 interface FramesFlags extends CampaignFlags {
   seeds?: string;
   frames?: string;
+  recipe?: string;
 }
 
 const POWER_HELP = `
@@ -128,6 +130,7 @@ export const TORTURE_COMMANDS = {
         parameters: {
           flags: {
             seeds: option("damage seeds: A..B, N or a comma list (default 1..300)", "list"),
+            recipe: RECIPE_FLAG,
             ...CAMPAIGN_FLAGS,
           },
         },
@@ -135,7 +138,9 @@ export const TORTURE_COMMANDS = {
           try {
             const seeds = flags.seeds ?? "1..300";
             parseSeeds(seeds);
-            setExitCode(await runCampaignCommand("torture corrupt", { seeds }, flags));
+            const options: Record<string, string> = { seeds };
+            if (flags.recipe !== undefined) options.recipe = await checkedRecipe(flags.recipe);
+            setExitCode(await runCampaignCommand("torture corrupt", options, flags));
           } catch (err) {
             throw asCampaignUsageError(err);
           }
@@ -150,6 +155,7 @@ export const TORTURE_COMMANDS = {
           flags: {
             seeds: option("seeds: A..B, N or a comma list (default 1..10)", "list"),
             frames: option("hostile frames per service per seed (default 500)", "n"),
+            recipe: RECIPE_FLAG,
             ...CAMPAIGN_FLAGS,
           },
         },
@@ -158,7 +164,9 @@ export const TORTURE_COMMANDS = {
             const seeds = flags.seeds ?? "1..10";
             parseSeeds(seeds);
             const frames = flags.frames !== undefined ? positiveInt(flags.frames, "--frames") : 500;
-            setExitCode(await runCampaignCommand("torture frames", { seeds, frames }, flags));
+            const options: Record<string, string | number> = { seeds, frames };
+            if (flags.recipe !== undefined) options.recipe = await checkedRecipe(flags.recipe);
+            setExitCode(await runCampaignCommand("torture frames", options, flags));
           } catch (err) {
             throw asCampaignUsageError(err);
           }

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { withTempDir } from "./helpers.ts";
-import { SMALL_GPT, TINY_GPT, TINY_RECIPE } from "./small_image.ts";
+import { SMALL_GPT, SMALL_RECIPE, TINY_GPT, TINY_RECIPE } from "./small_image.ts";
 import {
   type BootBench,
   bootOnce,
@@ -101,7 +101,7 @@ Deno.test("explore: --no-reboot boots each case once; replay lines name the flag
   assertEquals([full.ok, boots], [true, 2]);
   assertEquals(
     full.replay,
-    "nexus explore --seeds 7 --faults sched --plan none --recipe images/recipes/tiny.toml",
+    `nexus explore --seeds 7 --faults sched --plan none --recipe ${TINY_RECIPE}`,
   );
   boots = 0;
   const once = await explore.run(ctx, "7", { faults: "sched", reboot: false });
@@ -276,6 +276,8 @@ Deno.test("CLI: bad selections are usage errors (exit 2) before anything runs", 
       ["torture", "power", "--mode", "sideways"],
       ["explore", "--recipe", "/nonexistent/recipe.toml"],
       ["torture", "power", "--workload", "boot", "--recipe", "/nonexistent/recipe.toml"],
+      ["torture", "corrupt", "--recipe", "/nonexistent/recipe.toml"],
+      ["torture", "frames", "--recipe", "/nonexistent/recipe.toml"],
       ["report", "merge", "/nonexistent/report.json"],
     ]
   ) {
@@ -285,7 +287,7 @@ Deno.test("CLI: bad selections are usage errors (exit 2) before anything runs", 
 
 Deno.test("CLI: explore --recipe --no-reboot runs each case on that image, once, and says so", async () => {
   await withTempDir("nexus-campaign-", async (dir) => {
-    const recipe = new URL(`../${TINY_RECIPE}`, import.meta.url).pathname;
+    const recipe = TINY_RECIPE;
     const args = ["explore", "--seeds", "3", "--faults", "power", "--recipe", recipe];
     assertEquals(
       await quiet([...args, "--no-reboot", "--jobs", "0", "--json", `${dir}/r.json`]),
@@ -370,19 +372,21 @@ Deno.test("CLI: torture power writes shard reports that report merge joins", asy
 
 Deno.test("torture corrupt: damaged images never throw past the documented errors nor stall a boot", async () => {
   await withTempDir("nexus-corrupt-", async (dir) => {
-    const b = await makeCorruptBench(dir, { recipe: SMALL_GPT });
+    const b = await makeCorruptBench(dir, SMALL_RECIPE);
     assert(b.records.has("/state/boot/bootctl.v1"), "the populated image holds bootctl");
     for (const seed of [1, 2]) {
       const r = await runCorruptCase(b, seed);
       const bad = r.problems.filter((p) => /exception escaped|threw|stalled/.test(p));
       assertEquals(bad, [], `seed ${seed}: ${r.plan}`);
+      assertEquals(r.replay, `nexus torture corrupt --seeds ${seed} --recipe ${SMALL_RECIPE}`);
     }
   });
 });
 
 Deno.test("torture frames: 3000 hostile frames per service get well-formed replies, nobody dies", async () => {
   await withTempDir("nexus-frames-", async (dir) => {
-    const r = await runFramesCase(await makeFramesCtx(dir, { recipe: SMALL_GPT }), 1, 3000);
+    const r = await runFramesCase(await makeFramesCtx(dir, SMALL_RECIPE), 1, 3000);
     assertEquals(r.problems, []);
+    assertEquals(r.replay, `nexus torture frames --seeds 1 --frames 3000 --recipe ${SMALL_RECIPE}`);
   });
 });

@@ -8,17 +8,21 @@
 import { mkfsImage } from "../images/mkfs.ts";
 import { parseRecipe, type Recipe } from "../images/recipe.ts";
 
-/** Reads `images/recipes/NAME.toml`, the recipe `nexus explore --recipe` takes too. */
-async function shipped(name: string): Promise<Recipe> {
-  const url = new URL(`../images/recipes/${name}.toml`, import.meta.url);
-  return parseRecipe(await Deno.readTextFile(url), name);
+/** The path of `images/recipes/small.toml`, as campaign replay lines name it. */
+export const SMALL_RECIPE: string = shippedPath("small");
+
+/** The path of `images/recipes/tiny.toml`, as campaign replay lines name it. */
+export const TINY_RECIPE: string = shippedPath("tiny");
+
+function shippedPath(name: string): string {
+  return new URL(`../images/recipes/${name}.toml`, import.meta.url).pathname;
 }
 
 /**
  * `images/recipes/small.toml`: a 2 MiB GPT image holding only the StateFS partition (sector 40
  * on); the ladder passes on it.
  */
-export const SMALL_GPT: Recipe = await shipped("small");
+export const SMALL_GPT: Recipe = parseRecipe(await Deno.readTextFile(SMALL_RECIPE), "small");
 
 /**
  * `images/recipes/tiny.toml`: a 512 KiB GPT image. The ladder passes on it too, since its StateFS
@@ -26,10 +30,7 @@ export const SMALL_GPT: Recipe = await shipped("small");
  * half the CPU of one on {@link SMALL_GPT}, which pays for the seed sweeps; a journal past one
  * replay chunk needs the larger image.
  */
-export const TINY_GPT: Recipe = await shipped("tiny");
-
-/** {@link TINY_GPT}'s file as campaign replay lines name it (from the repository's root). */
-export const TINY_RECIPE = "images/recipes/tiny.toml";
+export const TINY_GPT: Recipe = parseRecipe(await Deno.readTextFile(TINY_RECIPE), "tiny");
 
 /** Makes a fresh {@link SMALL_GPT} image at `path` (replacing any file there); returns `path`. */
 export async function makeSmallImage(path: string): Promise<string> {
