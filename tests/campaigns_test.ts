@@ -109,6 +109,19 @@ Deno.test("explore: --no-reboot boots each case once; replay lines name the flag
   assertEquals(once.replay, "nexus explore --seeds 7 --faults sched --plan none --no-reboot");
 });
 
+Deno.test("explore: a sweep's replay line, run as a command, reproduces its case", async () => {
+  await withTempDir("nexus-campaign-", async (dir) => {
+    const ctx = { bench: tiny, dir: "", saved: Number.POSITIVE_INFINITY };
+    for (const [seed, faults] of [["1006", "all"], ["1005", "crash"]]) {
+      const r = await explore.run(ctx, seed, { faults, reboot: false, recipe: TINY_RECIPE });
+      const args = r.replay.split(" ").slice(1); // drop "nexus"
+      assertEquals(await quiet([...args, "--jobs", "0", "--json", `${dir}/r.json`]), 0);
+      const again = JSON.parse(await Deno.readTextFile(`${dir}/r.json`)).results[0];
+      assertEquals([again.ok, again.plan, again.detail], [r.ok, r.plan, r.detail], r.replay);
+    }
+  });
+});
+
 /** statefsd that answers SYNC without syncing (it serves a STATS instead): a lying disk path. */
 function lyingStatefsd(): ServiceModule {
   const real = SERVICES.statefsd;
