@@ -26,6 +26,7 @@ import { fsck } from "../core/statefs/fsck.ts";
 import { mkfsImage, type MkfsOptions } from "../images/mkfs.ts";
 import { parseRecipe, RecipeError } from "../images/recipe.ts";
 import { SelectError } from "./select.ts";
+import { type CampaignOptions, recipeOption } from "./campaign.ts";
 import { findStateArea, OverlayStore, readState, StoreDevice, type StoreState } from "./medium.ts";
 import {
   faultCount,
@@ -73,6 +74,11 @@ export async function recipeImage(path?: string): Promise<Omit<MkfsOptions, "for
     if (err instanceof RecipeError) throw new SelectError(err.message);
     throw err;
   }
+}
+
+/** The bench a campaign's options ask for: the image of their `recipe`, or the default one. */
+export async function campaignBench(o: CampaignOptions, dir: string): Promise<BootBench> {
+  return await makeBootBench(dir, undefined, await recipeImage(recipeOption(o)));
 }
 
 /**

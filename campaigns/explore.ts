@@ -19,13 +19,7 @@
  * @module
  */
 
-import {
-  type BootBench,
-  type CaseResult,
-  makeBootBench,
-  recipeImage,
-  runBootCase,
-} from "./boot_case.ts";
+import { type BootBench, campaignBench, type CaseResult, runBootCase } from "./boot_case.ts";
 import { type Campaign, type CampaignOptions, recipeOption } from "./campaign.ts";
 import type { OverlayStore } from "./medium.ts";
 import {
@@ -79,8 +73,7 @@ function planFor(ctx: ExploreCtx, seed: number, o: CampaignOptions): FaultPlan {
 export const explore: Campaign<ExploreCtx> = {
   name: "explore",
   async setup(o, dir) {
-    const image = await recipeImage(recipeOption(o));
-    return { bench: await makeBootBench(dir, undefined, image), dir, saved: 0 };
+    return { bench: await campaignBench(o, dir), dir, saved: 0 };
   },
   cases(o) {
     return Promise.resolve(parseSeeds(String(o.seeds)).map(String));

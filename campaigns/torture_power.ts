@@ -17,13 +17,7 @@
 
 import type { CutMode } from "../core/virtio/fault.ts";
 import { CUT_MODES } from "../core/virtio/fault.ts";
-import {
-  type BootBench,
-  type CaseResult,
-  makeBootBench,
-  recipeImage,
-  runBootCase,
-} from "./boot_case.ts";
+import { type BootBench, campaignBench, type CaseResult, runBootCase } from "./boot_case.ts";
 import { type Campaign, type CampaignOptions, recipeOption } from "./campaign.ts";
 import { crashPoints, type PowerMode, tortureEngine, tortureRepair } from "./engine_workload.ts";
 import type { FaultPlan } from "./plan.ts";
@@ -73,7 +67,7 @@ export const torturePower: Campaign<{ bench?: BootBench; dir: string }> = {
   name: "torture power",
   async setup(o, dir) {
     if (!workloads(o).includes("boot")) return { dir };
-    return { bench: await makeBootBench(dir, undefined, await recipeImage(recipeOption(o))), dir };
+    return { bench: await campaignBench(o, dir), dir };
   },
   async cases(o, dir) {
     if (typeof o.case === "string" && o.case !== "") return [o.case];
@@ -82,7 +76,7 @@ export const torturePower: Campaign<{ bench?: BootBench; dir: string }> = {
     const bs = behaviours(o);
     for (const w of workloads(o)) {
       if (w === "boot") {
-        const bench = await makeBootBench(dir, undefined, await recipeImage(recipeOption(o)));
+        const bench = await campaignBench(o, dir);
         for (const n of crashPoints(m, bench.workload.writes)) {
           for (const b of bs) out.push(`boot:w${n}:${b}`);
         }
@@ -96,8 +90,7 @@ export const torturePower: Campaign<{ bench?: BootBench; dir: string }> = {
   async run(ctx, id, o): Promise<CaseResult> {
     const m = /^boot:w(\d+):(atomic|reorder|torn)$/.exec(id);
     if (m) {
-      const bench = ctx.bench ??
-        (ctx.bench = await makeBootBench(ctx.dir, undefined, await recipeImage(recipeOption(o))));
+      const bench = ctx.bench ?? (ctx.bench = await campaignBench(o, ctx.dir));
       const plan: FaultPlan = {
         ioErrors: [],
         powerCut: { write: Number(m[1]), mode: m[2] as CutMode },
