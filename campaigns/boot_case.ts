@@ -25,6 +25,7 @@ import type { Verdict } from "../harness/verdict.ts";
 import { fsck } from "../core/statefs/fsck.ts";
 import { mkfsImage, type MkfsOptions } from "../images/mkfs.ts";
 import { parseRecipe, RecipeError } from "../images/recipe.ts";
+import { readTextFileOr } from "../init/text_file.ts";
 import { SelectError } from "./select.ts";
 import { type CampaignOptions, recipeOption } from "./campaign.ts";
 import { findStateArea, OverlayStore, readState, StoreDevice, type StoreState } from "./medium.ts";
@@ -61,13 +62,7 @@ export interface BootBench {
  */
 export async function recipeImage(path?: string): Promise<Omit<MkfsOptions, "force">> {
   if (path === undefined || path === "") return {};
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound ? "no such file" : (err as Error).message;
-    throw new SelectError(`recipe ${path}: ${why}`);
-  }
+  const text = await readTextFileOr(path, (why) => new SelectError(`recipe ${path}: ${why}`));
   try {
     return { recipe: parseRecipe(text, path) };
   } catch (err) {

@@ -298,6 +298,24 @@ Deno.test("CLI: bad selections are usage errors (exit 2) before anything runs", 
   }
 });
 
+Deno.test("CLI: a recipe that is missing, a directory or a FIFO is one usage line, never a hang", async () => {
+  await withTempDir("nexus-campaign-", async (dir) => {
+    const made = await new Deno.Command("mkfifo", { args: [`${dir}/fifo.toml`] }).output();
+    assertEquals(made.code, 0);
+    for (
+      const [path, why] of [
+        [`${dir}/none.toml`, "no such file"],
+        [dir, "is a directory"],
+        [`${dir}/fifo.toml`, "is a FIFO, not a regular file (it could block forever)"],
+      ]
+    ) {
+      const io = captureIo();
+      assertEquals(await run(["explore", "--recipe", path, "--jobs", "0"], io), 2, path);
+      assertEquals(io.stderr.text(), `nexus: recipe ${path}: ${why}\n`);
+    }
+  });
+});
+
 Deno.test("CLI: explore --recipe --no-reboot runs each case on that image, once, and says so", async () => {
   await withTempDir("nexus-campaign-", async (dir) => {
     const recipe = TINY_RECIPE;
