@@ -28,6 +28,16 @@ export function recipeOption(o: CampaignOptions): string | undefined {
   return typeof o.recipe === "string" && o.recipe !== "" ? o.recipe : undefined;
 }
 
+/**
+ * ` --recipe PATH` for a replay line when a recipe was given (else ""), the path quoted for a POSIX
+ * shell when it holds anything but plain path characters, so the line runs as printed.
+ */
+export function recipeFlag(recipe: string | undefined): string {
+  if (!recipe) return "";
+  const word = /^[\w@%+=:,./-]+$/.test(recipe) ? recipe : `'${recipe.replaceAll("'", `'\\''`)}'`;
+  return ` --recipe ${word}`;
+}
+
 /** A case whose runner threw: reported as a failure, never lost. */
 export function crashedCase(id: string, err: unknown, replay: string): CaseResult {
   const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

@@ -20,7 +20,7 @@
  */
 
 import { type BootBench, campaignBench, type CaseResult, runBootCase } from "./boot_case.ts";
-import { type Campaign, type CampaignOptions, recipeOption } from "./campaign.ts";
+import { type Campaign, type CampaignOptions, recipeFlag, recipeOption } from "./campaign.ts";
 import type { OverlayStore } from "./medium.ts";
 import {
   drawPlan,
@@ -60,8 +60,7 @@ export function exploreReplay(
 ): string {
   let line = `nexus explore --seeds ${seed} --faults ${cls} --plan ${formatPlan(plan)}`;
   if (shape.reboot === false) line += " --no-reboot";
-  if (shape.recipe) line += ` --recipe ${shape.recipe}`;
-  return line;
+  return line + recipeFlag(shape.recipe);
 }
 
 function planFor(ctx: ExploreCtx, seed: number, o: CampaignOptions): FaultPlan {

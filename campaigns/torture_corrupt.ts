@@ -33,7 +33,7 @@ import {
   makeBootBench,
   recipeImage,
 } from "./boot_case.ts";
-import { type Campaign, type CampaignOptions, recipeOption } from "./campaign.ts";
+import { type Campaign, type CampaignOptions, recipeFlag, recipeOption } from "./campaign.ts";
 import {
   findStateArea,
   OverlayStore,
@@ -407,7 +407,7 @@ export async function runCorruptCase(b: CorruptBench, seed: number): Promise<Cas
     ok: problems.length === 0,
     problems,
     plan: `${d.kind}@${d.target}:${d.sector}`,
-    replay: `nexus torture corrupt --seeds ${seed}${b.recipe ? ` --recipe ${b.recipe}` : ""}`,
+    replay: `nexus torture corrupt --seeds ${seed}${recipeFlag(b.recipe)}`,
     detail: { damage: d.text },
   };
 }

@@ -29,7 +29,7 @@ import { encodeCheck, encodeRoute } from "../services/policyd/protocol.ts";
 import { encodeList, encodeSetActiveSlot } from "../services/bundlemgrd/protocol.ts";
 import { encodeSimple, encodeSwitch, UD_OP_GET_STATUS } from "../services/updated/protocol.ts";
 import { type CaseResult, recipeImage } from "./boot_case.ts";
-import { type Campaign, type CampaignOptions, recipeOption } from "./campaign.ts";
+import { type Campaign, type CampaignOptions, recipeFlag, recipeOption } from "./campaign.ts";
 import { OverlayStore } from "./medium.ts";
 import { mkfsImage } from "../images/mkfs.ts";
 import { parseSeeds } from "./select.ts";
@@ -254,9 +254,7 @@ export async function runFramesCase(
     ok: problems.length === 0,
     problems,
     plan: `${perService} frames per service`,
-    replay: `nexus torture frames --seeds ${seed} --frames ${perService}${
-      ctx.recipe ? ` --recipe ${ctx.recipe}` : ""
-    }`,
+    replay: `nexus torture frames --seeds ${seed} --frames ${perService}${recipeFlag(ctx.recipe)}`,
   };
 }
 

@@ -18,7 +18,7 @@
 import type { CutMode } from "../core/virtio/fault.ts";
 import { CUT_MODES } from "../core/virtio/fault.ts";
 import { type BootBench, campaignBench, type CaseResult, runBootCase } from "./boot_case.ts";
-import { type Campaign, type CampaignOptions, recipeOption } from "./campaign.ts";
+import { type Campaign, type CampaignOptions, recipeFlag, recipeOption } from "./campaign.ts";
 import { crashPoints, type PowerMode, tortureEngine, tortureRepair } from "./engine_workload.ts";
 import type { FaultPlan } from "./plan.ts";
 import { SelectError } from "./select.ts";
@@ -58,8 +58,7 @@ function replay(o: CampaignOptions, id: string): string {
   const cuts = behaviours(o).join(",");
   const line = `nexus torture power --mode ${mode(o)} --cut ${cuts} --case ${id}`;
   if (!id.startsWith("boot:")) return line;
-  const recipe = recipeOption(o);
-  return `${line}${o.reboot === false ? " --no-reboot" : ""}${recipe ? ` --recipe ${recipe}` : ""}`;
+  return `${line}${o.reboot === false ? " --no-reboot" : ""}${recipeFlag(recipeOption(o))}`;
 }
 
 /** The torture power campaign. */

@@ -18,6 +18,7 @@ import {
 import { OverlayStore } from "../campaigns/medium.ts";
 import { drawPlan, FAULT_CLASSES, formatPlan, parsePlan } from "../campaigns/plan.ts";
 import { explore } from "../campaigns/explore.ts";
+import { recipeFlag } from "../campaigns/campaign.ts";
 import { torturePower } from "../campaigns/torture_power.ts";
 import { CUT_MODES } from "../core/virtio/fault.ts";
 import { tortureEngine, tortureRepair } from "../campaigns/engine_workload.ts";
@@ -295,6 +296,17 @@ Deno.test("CLI: bad selections are usage errors (exit 2) before anything runs", 
     ]
   ) {
     assertEquals(await quiet(args), 2, args.join(" "));
+  }
+});
+
+Deno.test("replay lines quote a recipe path so a shell gives it back whole", async () => {
+  assertEquals(recipeFlag(undefined), "");
+  assertEquals(recipeFlag("images/recipes/tiny.toml"), " --recipe images/recipes/tiny.toml");
+  for (const path of ["/tmp/my recipes/a.toml", "it's $HOME `x`.toml", "a\tb"]) {
+    const out = await new Deno.Command("sh", {
+      args: ["-c", `printf '%s\\n'${recipeFlag(path)}`],
+    }).output();
+    assertEquals(new TextDecoder().decode(out.stdout), `--recipe\n${path}\n`, path);
   }
 });
 
