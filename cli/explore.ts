@@ -12,9 +12,7 @@ import {
   asCampaignUsageError,
   CAMPAIGN_FLAGS,
   type CampaignFlags,
-  checkedRecipe,
   positiveInt,
-  RECIPE_FLAG,
   runCampaignCommand,
 } from "./report.ts";
 import { setExitCode } from "./io.ts";
@@ -31,7 +29,6 @@ interface ExploreFlags extends CampaignFlags {
   shrink: boolean;
   /** False with --no-reboot. */
   reboot: boolean;
-  recipe?: string;
 }
 
 const HELP_AFTER = `
@@ -81,7 +78,6 @@ async function exploreAction(flags: ExploreFlags): Promise<number> {
   }
   if (!flags.shrink) options.shrink = false;
   if (!flags.reboot) options.reboot = false;
-  if (flags.recipe !== undefined) options.recipe = await checkedRecipe(flags.recipe);
   return await runCampaignCommand("explore", options, flags);
 }
 
@@ -100,7 +96,6 @@ export const EXPLORE_COMMANDS = {
         reboot: onByDefault(
           "reboot each disk after its run (--no-reboot: check the run and its disk only)",
         ),
-        recipe: RECIPE_FLAG,
         ...CAMPAIGN_FLAGS,
       },
     },

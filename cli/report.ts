@@ -32,6 +32,7 @@ export interface CampaignFlags {
   dir?: string;
   json?: string;
   junit?: string;
+  recipe?: string;
 }
 
 /** Parses a positive integer flag. */
@@ -49,19 +50,17 @@ export const CAMPAIGN_FLAGS = {
   dir: option("scratch directory for the workers' images and logs (default: a temp dir)", "dir"),
   json: option("write the report as JSON (- for stdout); `report merge` reads these", "file"),
   junit: option("write a JUnit XML report", "file"),
+  recipe: option(
+    "image recipe for every boot, as image mkfs --recipe takes (default: the default image)",
+    "file",
+  ),
 };
-
-/** `--recipe`, for the campaigns that boot the system. */
-export const RECIPE_FLAG = option(
-  "image recipe for every boot, as image mkfs --recipe takes (default: the default image)",
-  "file",
-);
 
 /**
  * Checks the `--recipe` file (it reads and parses) and returns its path as the campaign's
  * workers and replay lines use it. Throws a usage error naming the file otherwise.
  */
-export async function checkedRecipe(path: string): Promise<string> {
+async function checkedRecipe(path: string): Promise<string> {
   const resolved = userPath(path);
   await recipeImage(resolved);
   return resolved;
@@ -132,7 +131,7 @@ export async function writeReports(r: CampaignReport, flags: CampaignFlags): Pro
   if (flags.junit !== undefined) await writeOut(flags.junit, renderCampaignJunit(r));
 }
 
-/** Runs a campaign for a CLI command: progress, summary, reports, exit code. */
+/** Runs a campaign for a CLI command: `--recipe` checked, progress, summary, reports, exit code. */
 export async function runCampaignCommand(
   campaign: string,
   options: DriveOptions["options"],
@@ -146,6 +145,9 @@ export async function runCampaignCommand(
   const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
   checkWritable(flags.json);
   checkWritable(flags.junit);
+  if (flags.recipe !== undefined) {
+    options = { ...options, recipe: await checkedRecipe(flags.recipe) };
+  }
   const toStdout = flags.json === "-" || flags.junit === "-";
   const log = (line: string) => (toStdout ? printErr(line) : printOut(line));
   const err = io().stderr;

@@ -10,9 +10,7 @@ import {
   asCampaignUsageError,
   CAMPAIGN_FLAGS,
   type CampaignFlags,
-  checkedRecipe,
   positiveInt,
-  RECIPE_FLAG,
   runCampaignCommand,
 } from "./report.ts";
 import { setExitCode } from "./io.ts";
@@ -27,18 +25,15 @@ interface PowerFlags extends CampaignFlags {
   case?: string;
   /** False with --no-reboot. */
   reboot: boolean;
-  recipe?: string;
 }
 
 interface CorruptFlags extends CampaignFlags {
   seeds?: string;
-  recipe?: string;
 }
 
 interface FramesFlags extends CampaignFlags {
   seeds?: string;
   frames?: string;
-  recipe?: string;
 }
 
 const POWER_HELP = `
@@ -98,7 +93,6 @@ export const TORTURE_COMMANDS = {
             reboot: onByDefault(
               "reboot each boot case's disk (--no-reboot: check the disk only)",
             ),
-            recipe: RECIPE_FLAG,
             ...CAMPAIGN_FLAGS,
           },
         },
@@ -115,7 +109,6 @@ export const TORTURE_COMMANDS = {
             };
             if (flags.case !== undefined) options.case = flags.case;
             if (!flags.reboot) options.reboot = false;
-            if (flags.recipe !== undefined) options.recipe = await checkedRecipe(flags.recipe);
             setExitCode(await runCampaignCommand("torture power", options, flags));
           } catch (err) {
             throw asCampaignUsageError(err);
@@ -130,7 +123,6 @@ export const TORTURE_COMMANDS = {
         parameters: {
           flags: {
             seeds: option("damage seeds: A..B, N or a comma list (default 1..300)", "list"),
-            recipe: RECIPE_FLAG,
             ...CAMPAIGN_FLAGS,
           },
         },
@@ -138,9 +130,7 @@ export const TORTURE_COMMANDS = {
           try {
             const seeds = flags.seeds ?? "1..300";
             parseSeeds(seeds);
-            const options: Record<string, string> = { seeds };
-            if (flags.recipe !== undefined) options.recipe = await checkedRecipe(flags.recipe);
-            setExitCode(await runCampaignCommand("torture corrupt", options, flags));
+            setExitCode(await runCampaignCommand("torture corrupt", { seeds }, flags));
           } catch (err) {
             throw asCampaignUsageError(err);
           }
@@ -155,7 +145,6 @@ export const TORTURE_COMMANDS = {
           flags: {
             seeds: option("seeds: A..B, N or a comma list (default 1..10)", "list"),
             frames: option("hostile frames per service per seed (default 500)", "n"),
-            recipe: RECIPE_FLAG,
             ...CAMPAIGN_FLAGS,
           },
         },
@@ -164,9 +153,7 @@ export const TORTURE_COMMANDS = {
             const seeds = flags.seeds ?? "1..10";
             parseSeeds(seeds);
             const frames = flags.frames !== undefined ? positiveInt(flags.frames, "--frames") : 500;
-            const options: Record<string, string | number> = { seeds, frames };
-            if (flags.recipe !== undefined) options.recipe = await checkedRecipe(flags.recipe);
-            setExitCode(await runCampaignCommand("torture frames", options, flags));
+            setExitCode(await runCampaignCommand("torture frames", { seeds, frames }, flags));
           } catch (err) {
             throw asCampaignUsageError(err);
           }
