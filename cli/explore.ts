@@ -6,16 +6,15 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { action, docs, type NexusContext, onByDefault, option } from "./command.ts";
+import { docs, type NexusContext, onByDefault, option } from "./command.ts";
 import { CliError } from "./errors.ts";
 import {
-  asCampaignUsageError,
   CAMPAIGN_FLAGS,
+  campaignAction,
   type CampaignFlags,
   positiveInt,
   runCampaignCommand,
 } from "./report.ts";
-import { setExitCode } from "./io.ts";
 import { FAULT_CLASSES, formatPlan, parsePlan } from "../campaigns/plan.ts";
 import { countSeeds, parseSeeds } from "../campaigns/select.ts";
 
@@ -99,12 +98,6 @@ export const EXPLORE_COMMANDS = {
         ...CAMPAIGN_FLAGS,
       },
     },
-    func: action(async (flags: ExploreFlags) => {
-      try {
-        setExitCode(await exploreAction(flags));
-      } catch (err) {
-        throw asCampaignUsageError(err);
-      }
-    }),
+    func: campaignAction(exploreAction),
   }),
 };

@@ -190,6 +190,22 @@ export function asCampaignUsageError(err: unknown): unknown {
   return err;
 }
 
+/**
+ * A campaign command's implementation as a Stricli action: the exit code it returns is the
+ * process's, and a selection, plan or report error becomes a usage error (exit 2).
+ */
+export function campaignAction<F, A extends readonly unknown[]>(
+  fn: (flags: F, ...args: A) => Promise<number>,
+): ReturnType<typeof action<F, A>> {
+  return action(async (flags: F, ...args: A) => {
+    try {
+      setExitCode(await fn(flags, ...args));
+    } catch (err) {
+      throw asCampaignUsageError(err);
+    }
+  });
+}
+
 async function readReport(path: string): Promise<CampaignReport> {
   let text: string;
   try {
@@ -247,13 +263,7 @@ export const REPORT_COMMANDS = {
             minimum: 1,
           },
         },
-        func: action(async (flags: MergeFlags, ...files: string[]) => {
-          try {
-            setExitCode(await mergeAction(files, flags));
-          } catch (err) {
-            throw asCampaignUsageError(err);
-          }
-        }),
+        func: campaignAction((flags: MergeFlags, ...files: string[]) => mergeAction(files, flags)),
       }),
     },
     docs: { brief: "campaign reports" },

@@ -5,15 +5,14 @@
  */
 
 import { buildCommand, buildRouteMap } from "@stricli/core";
-import { action, docs, type NexusContext, onByDefault, option } from "./command.ts";
+import { docs, type NexusContext, onByDefault, option } from "./command.ts";
 import {
-  asCampaignUsageError,
   CAMPAIGN_FLAGS,
+  campaignAction,
   type CampaignFlags,
   positiveInt,
   runCampaignCommand,
 } from "./report.ts";
-import { setExitCode } from "./io.ts";
 import { parseSeeds } from "../campaigns/select.ts";
 
 interface PowerFlags extends CampaignFlags {
@@ -96,23 +95,19 @@ export const TORTURE_COMMANDS = {
             ...CAMPAIGN_FLAGS,
           },
         },
-        func: action(async (flags: PowerFlags) => {
-          try {
-            const options: Record<string, string | number | boolean> = {
-              mode: flags.mode ?? "linear",
-              cut: flags.cut ?? "atomic,reorder,torn",
-              workload: flags.workload ?? "boot,engine,repair",
-              workloads: flags.workloads !== undefined
-                ? positiveInt(flags.workloads, "--workloads")
-                : 20,
-              bound: flags.bound !== undefined ? positiveInt(flags.bound, "--bound", 16) : 8,
-            };
-            if (flags.case !== undefined) options.case = flags.case;
-            if (!flags.reboot) options.reboot = false;
-            setExitCode(await runCampaignCommand("torture power", options, flags));
-          } catch (err) {
-            throw asCampaignUsageError(err);
-          }
+        func: campaignAction(async (flags: PowerFlags) => {
+          const options: Record<string, string | number | boolean> = {
+            mode: flags.mode ?? "linear",
+            cut: flags.cut ?? "atomic,reorder,torn",
+            workload: flags.workload ?? "boot,engine,repair",
+            workloads: flags.workloads !== undefined
+              ? positiveInt(flags.workloads, "--workloads")
+              : 20,
+            bound: flags.bound !== undefined ? positiveInt(flags.bound, "--bound", 16) : 8,
+          };
+          if (flags.case !== undefined) options.case = flags.case;
+          if (!flags.reboot) options.reboot = false;
+          return await runCampaignCommand("torture power", options, flags);
         }),
       }),
       corrupt: buildCommand<CorruptFlags, [], NexusContext>({
@@ -126,14 +121,10 @@ export const TORTURE_COMMANDS = {
             ...CAMPAIGN_FLAGS,
           },
         },
-        func: action(async (flags: CorruptFlags) => {
-          try {
-            const seeds = flags.seeds ?? "1..300";
-            parseSeeds(seeds);
-            setExitCode(await runCampaignCommand("torture corrupt", { seeds }, flags));
-          } catch (err) {
-            throw asCampaignUsageError(err);
-          }
+        func: campaignAction(async (flags: CorruptFlags) => {
+          const seeds = flags.seeds ?? "1..300";
+          parseSeeds(seeds);
+          return await runCampaignCommand("torture corrupt", { seeds }, flags);
         }),
       }),
       frames: buildCommand<FramesFlags, [], NexusContext>({
@@ -148,15 +139,11 @@ export const TORTURE_COMMANDS = {
             ...CAMPAIGN_FLAGS,
           },
         },
-        func: action(async (flags: FramesFlags) => {
-          try {
-            const seeds = flags.seeds ?? "1..10";
-            parseSeeds(seeds);
-            const frames = flags.frames !== undefined ? positiveInt(flags.frames, "--frames") : 500;
-            setExitCode(await runCampaignCommand("torture frames", { seeds, frames }, flags));
-          } catch (err) {
-            throw asCampaignUsageError(err);
-          }
+        func: campaignAction(async (flags: FramesFlags) => {
+          const seeds = flags.seeds ?? "1..10";
+          parseSeeds(seeds);
+          const frames = flags.frames !== undefined ? positiveInt(flags.frames, "--frames") : 500;
+          return await runCampaignCommand("torture frames", { seeds, frames }, flags);
         }),
       }),
     },
