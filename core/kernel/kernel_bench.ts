@@ -3,7 +3,9 @@
  * ratio measured in the same run:
  *
  * - "round trip": a call/serve round trip through the kernel against a promise ping-pong (two
- *   async functions handing a frame back and forth, the floor of any async hand-off);
+ *   async functions handing a frame back and forth, the floor of any async hand-off), and the
+ *   same `call`/`serve` code over two bare mailboxes with no kernel behind them: what the
+ *   idiom's own awaits cost, the floor of any kernel that keeps this syscall surface;
  * - "tasks": the same round trips with 1,000 tasks against 10 (all but two blocked with a
  *   deadline), which shows what a step costs per task in the system;
  * - "failed non-blocking syscall": a recv with NONBLOCK on an empty endpoint (WOULD_BLOCK)
@@ -14,7 +16,7 @@
 
 import { Kernel } from "./kernel.ts";
 import { call, serve } from "./rpc.ts";
-import { RIGHT_RECV, RIGHT_SEND } from "./types.ts";
+import { KernelError, type Message, RIGHT_RECV, RIGHT_SEND, type Syscalls } from "./types.ts";
 
 const ROUND_TRIPS = 2000;
 const NONBLOCK_CALLS = 20000;
@@ -54,6 +56,37 @@ async function promisePingPong(n: number): Promise<void> {
     await toClient.recv();
   }
   toServer.send(null);
+  await server;
+}
+
+/**
+ * `n` round trips of the real `call`/`serve` over two mailboxes with no kernel: send hands the
+ * frame over, recv awaits it, caps are plain numbers, nothing is checked, copied or scheduled.
+ */
+async function bareRoundTrips(n: number): Promise<void> {
+  const endpoint = new Channel<Message | null>();
+  const inbox = new Channel<Message>();
+  const sent: Promise<undefined> = Promise.resolve(undefined);
+  const closed = new KernelError("CLOSED", "the bench is over");
+  // Only the calls `call`, `reply` and `serve` make; the reply cap is slot 9 on the server side.
+  const bare = (toServer: boolean): Syscalls => ({
+    capDerive: () => 9,
+    capQuery: () => null,
+    capClose: () => {},
+    send: (_slot: number, data: Uint8Array) => {
+      const msg = { data, truncated: false, senderPid: 1, senderServiceId: 0n };
+      if (toServer) endpoint.send({ ...msg, capSlot: 9 });
+      else inbox.send(msg);
+      return sent;
+    },
+    recv: toServer
+      ? () => inbox.recv()
+      : () => endpoint.recv().then((m) => m ?? Promise.reject(closed)),
+  } as unknown as Syscalls);
+  const client = bare(true);
+  const server = serve(bare(false), 5, (req) => req.data);
+  for (let i = 0; i < n; i++) await call(client, 6, 0, FRAME);
+  endpoint.send(null);
   await server;
 }
 
@@ -105,6 +138,12 @@ Deno.bench({
   group: "round trip",
   baseline: true,
   fn: async () => await promisePingPong(ROUND_TRIPS),
+});
+
+Deno.bench({
+  name: `call/serve over bare mailboxes, no kernel x${ROUND_TRIPS}`,
+  group: "round trip",
+  fn: async () => await bareRoundTrips(ROUND_TRIPS),
 });
 
 Deno.bench({
