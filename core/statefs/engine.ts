@@ -77,6 +77,7 @@ import {
   ReplayState,
   scanJournal,
   type ScanResult,
+  storedEntrySize,
   storedLength,
   type StoredValue,
   zeroBlocks,
@@ -539,7 +540,7 @@ export class StateFs {
     this.#sorted = undefined;
     this.#records = scan.records;
     let live = layout === "nxs2" ? CHECKPOINT_RECORD_SIZE : 0;
-    state.map.forEach((v, k) => live += entrySize(k, storedLength(scan.chunks, v)));
+    state.map.forEach((v, k) => live += storedEntrySize(scan.chunks, k, v));
     this.#bytesLive = live;
     this.#tail = scan.end;
     this.#pendStart = scan.end - (scan.end % 512);

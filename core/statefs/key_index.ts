@@ -34,18 +34,28 @@ export function keyHash(key: string): number {
   return h >>> 2;
 }
 
+/** Fewest table positions (a power of two). */
+const MIN_SLOTS = 16;
+
 /** String keys to values of type `V` (see the module notes). */
 export class KeyIndex<V> implements Iterable<[string, V]> {
   /** Per table position: the entry's place in the dense arrays, or {@link EMPTY}. */
-  #slots = new Int32Array(16).fill(EMPTY);
-  #mask = 15;
-  readonly #hashes: number[] = [];
-  readonly #keys: string[] = [];
-  readonly #values: V[] = [];
+  #slots = new Int32Array(MIN_SLOTS).fill(EMPTY);
+  #mask = MIN_SLOTS - 1;
+  #count = 0;
+  /**
+   * The dense arrays, allocated at their capacity (half the table) and replaced when the table
+   * doubles, rather than grown by `push`: a growing array is reallocated at every 1.5x, and in
+   * a replay of a large journal those allocations (fresh memory to fault in) cost more than
+   * the inserts.
+   */
+  #hashes = new Int32Array(MIN_SLOTS / 2);
+  #keys: string[] = new Array(MIN_SLOTS / 2);
+  #values: V[] = new Array(MIN_SLOTS / 2);
 
   /** Keys held. */
   get size(): number {
-    return this.#keys.length;
+    return this.#count;
   }
 
   /** The table position holding `key`, or -1. */
@@ -75,21 +85,22 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
     const h = hash < 0 ? keyHash(key) : hash;
     const slots = this.#slots;
     const mask = this.#mask;
+    const hashes = this.#hashes;
     let i = h & mask;
     for (;; i = (i + 1) & mask) {
       const e = slots[i];
       if (e === EMPTY) break;
-      if (this.#hashes[e] === h && this.#keys[e] === key) {
+      if (hashes[e] === h && this.#keys[e] === key) {
         this.#values[e] = value;
         return this;
       }
     }
-    const e = this.#keys.length;
+    const e = this.#count++;
     slots[i] = e;
-    this.#hashes.push(h);
-    this.#keys.push(key);
-    this.#values.push(value);
-    if (2 * (e + 1) > mask + 1) this.#grow();
+    hashes[e] = h;
+    this.#keys[e] = key;
+    this.#values[e] = value;
+    if (2 * (e + 1) > mask) this.#resize(2 * (mask + 1));
     return this;
   }
 
@@ -97,13 +108,14 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
   delete(key: string): boolean {
     const slots = this.#slots;
     const mask = this.#mask;
+    const hashes = this.#hashes;
     let i = this.#find(key, keyHash(key));
     if (i < 0) return false;
     const e = slots[i];
     // Backward-shift deletion: pull later entries of the probe run into the hole.
     slots[i] = EMPTY;
     for (let j = (i + 1) & mask; slots[j] !== EMPTY; j = (j + 1) & mask) {
-      const home = this.#hashes[slots[j]] & mask;
+      const home = hashes[slots[j]] & mask;
       // The entry at j may move to i unless its home lies cyclically in (i, j].
       const stays = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!stays) {
@@ -113,58 +125,70 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
       }
     }
     // Keep the dense arrays dense: the last entry moves into the removed one's place.
-    const last = this.#keys.length - 1;
+    const last = --this.#count;
     if (e !== last) {
-      let p = this.#hashes[last] & mask;
+      let p = hashes[last] & mask;
       while (slots[p] !== last) p = (p + 1) & mask;
       slots[p] = e;
-      this.#hashes[e] = this.#hashes[last];
+      hashes[e] = hashes[last];
       this.#keys[e] = this.#keys[last];
       this.#values[e] = this.#values[last];
     }
-    this.#hashes.pop();
-    this.#keys.pop();
-    this.#values.pop();
+    // Drop the references, so a removed value can be collected.
+    this.#keys[last] = undefined as unknown as string;
+    this.#values[last] = undefined as V;
     return true;
   }
 
   /** Removes every key. */
   clear(): void {
-    this.#slots = new Int32Array(16).fill(EMPTY);
-    this.#mask = 15;
-    this.#hashes.length = 0;
-    this.#keys.length = 0;
-    this.#values.length = 0;
+    this.#slots = new Int32Array(MIN_SLOTS).fill(EMPTY);
+    this.#mask = MIN_SLOTS - 1;
+    this.#count = 0;
+    this.#hashes = new Int32Array(MIN_SLOTS / 2);
+    this.#keys = new Array(MIN_SLOTS / 2);
+    this.#values = new Array(MIN_SLOTS / 2);
   }
 
-  #grow(): void {
-    const size = (this.#mask + 1) * 2;
+  /** Rebuilds the table with `size` positions (a power of two, more than twice the keys). */
+  #resize(size: number): void {
     const slots = new Int32Array(size).fill(EMPTY);
     const mask = size - 1;
-    const hashes = this.#hashes;
-    for (let e = 0; e < hashes.length; e++) {
+    const n = this.#count;
+    const hashes = new Int32Array(size / 2);
+    hashes.set(this.#hashes.subarray(0, n));
+    const keys: string[] = new Array(size / 2);
+    const values: V[] = new Array(size / 2);
+    for (let e = 0; e < n; e++) {
       let i = hashes[e] & mask;
       while (slots[i] !== EMPTY) i = (i + 1) & mask;
       slots[i] = e;
+      keys[e] = this.#keys[e];
+      values[e] = this.#values[e];
     }
     this.#slots = slots;
     this.#mask = mask;
+    this.#hashes = hashes;
+    this.#keys = keys;
+    this.#values = values;
   }
 
   /** Calls `fn` with every value and key (no pairs are made, unlike iterating). */
   forEach(fn: (value: V, key: string) => void): void {
     const keys = this.#keys;
     const values = this.#values;
-    for (let e = 0; e < keys.length; e++) fn(values[e], keys[e]);
+    for (let e = 0; e < this.#count; e++) fn(values[e], keys[e]);
   }
 
   /** The keys (a snapshot). */
   keys(): IterableIterator<string> {
-    return [...this.#keys][Symbol.iterator]();
+    return this.#keys.slice(0, this.#count)[Symbol.iterator]();
   }
 
   /** Every key with its value (a snapshot). */
   [Symbol.iterator](): IterableIterator<[string, V]> {
-    return this.#keys.map((k, e): [string, V] => [k, this.#values[e]])[Symbol.iterator]();
+    return this.#keys.slice(0, this.#count).map((k, e): [string, V] => [k, this.#values[e]])[
+      Symbol.iterator
+    ]();
   }
 }

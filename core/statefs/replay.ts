@@ -96,6 +96,19 @@ export function locatedValue(chunks: Uint8Array[], loc: number): Uint8Array {
   return buf.subarray(start, start + valLen - skip);
 }
 
+/**
+ * {@link entrySize} of `key` with the stored value `v`. For a locator whose key is as long as
+ * its record's key field, the key is ASCII (any other character has more UTF-8 bytes than
+ * UTF-16 units), so the record header gives the key's UTF-8 length without measuring it.
+ */
+export function storedEntrySize(chunks: Uint8Array[], key: string, v: StoredValue): number {
+  if (typeof v !== "number") return entrySize(key, v.length);
+  const buf = chunks[Math.floor(v / LOC_SPAN)];
+  const at = v % LOC_SPAN;
+  const keyLen = buf[at + 5] | (buf[at + 6] << 8);
+  return entrySize(key, storedLength(chunks, v), keyLen === key.length ? keyLen : undefined);
+}
+
 /** Length of a stored value without materialising it. */
 export function storedLength(chunks: Uint8Array[], v: StoredValue): number {
   if (typeof v !== "number") return v.length;
