@@ -155,6 +155,11 @@ async function buildReplay(name: string, valueSize: number): Promise<string> {
   return path;
 }
 
+// The first opens of a process run on memory it has never touched (page faults, heap growth) and
+// cost several times a later one, for every contender; ten runs averaged mostly measured that.
+const REPLAY_RUNS = 30;
+const REPLAY_WARMUP = 5;
+
 for (const valueSize of [1024, 128]) {
   const name = `replay${valueSize}`;
   const path = await buildReplay(name, valueSize);
@@ -163,7 +168,8 @@ for (const valueSize of [1024, 128]) {
     name: `statefs open+replay (${valueSize} B values)`,
     group,
     baseline: true,
-    n: 10,
+    n: REPLAY_RUNS,
+    warmup: REPLAY_WARMUP,
     async fn() {
       const dev = await FileBlockDevice.open(path, { readOnly: true });
       const fs = await StateFs.open(dev, { maxReplayRecords: 10_000_000 });
@@ -174,7 +180,8 @@ for (const valueSize of [1024, 128]) {
   Deno.bench({
     name: `read the journal bytes + CRC32-C (${valueSize} B values)`,
     group,
-    n: 10,
+    n: REPLAY_RUNS,
+    warmup: REPLAY_WARMUP,
     async fn() {
       // The floor: read as many bytes as the journal holds, in the same 1 MiB requests, and
       // checksum them, with nothing decoded or indexed.
@@ -190,7 +197,8 @@ for (const valueSize of [1024, 128]) {
   Deno.bench({
     name: `sqlite open + read all rows (${valueSize} B values)`,
     group,
-    n: 10,
+    n: REPLAY_RUNS,
+    warmup: REPLAY_WARMUP,
     fn() {
       const db = new DatabaseSync(`${dir}/${name}.db`);
       const rows = new Map<string, Uint8Array>();
