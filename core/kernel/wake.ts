@@ -20,15 +20,15 @@ export function setState(k: KernelState, task: Task, state: TaskState): void {
 
 function drop(list: Task[], task: Task): void {
   const i = list.indexOf(task);
-  if (i >= 0) list.splice(i, 1);
+  // The woken task is usually the head: shift makes no garbage, splice makes an array.
+  if (i === 0) list.shift();
+  else if (i > 0) list.splice(i, 1);
 }
 
 /** Takes `task` off every queue its wait put it on (endpoint, window, timers). */
 export function unlinkWait(k: KernelState, task: Task, w: Wait): void {
-  if (w.endpoint) {
-    drop(w.endpoint.senders, task);
-    drop(w.endpoint.receivers, task);
-  }
+  // park queued the task on one side of one endpoint, so only that list can hold it.
+  if (w.endpoint) drop(w.op === "send" ? w.endpoint.senders : w.endpoint.receivers, task);
   if (w.window) drop(w.window.waiters, task);
   if (w.deadline !== undefined) k.timers.remove(task);
 }
