@@ -89,13 +89,18 @@ export async function reply(
 ): Promise<void> {
   const slot = request.capSlot;
   if (slot === undefined) return;
-  try {
-    if (frame !== null) await sys.send(slot, frame, NONBLOCK);
-  } catch (err) {
-    if (!(err instanceof KernelError)) throw err;
-  } finally {
-    if (sys.capQuery(slot) !== null) sys.capClose(slot);
+  if (frame !== null) {
+    try {
+      await sys.send(slot, frame, NONBLOCK);
+      // A send on the slot went through, so the cap is there: close it without asking.
+      sys.capClose(slot);
+      return;
+    } catch (err) {
+      if (!(err instanceof KernelError)) throw err;
+    }
   }
+  // No reply, or one the kernel refused (the handler may have closed or moved the cap).
+  if (sys.capQuery(slot) !== null) sys.capClose(slot);
 }
 
 /**
@@ -112,7 +117,9 @@ export async function serve(sys: Syscalls, slot: number, handler: Handler): Prom
       if (err instanceof KernelError && err.code === "CLOSED") return;
       throw err;
     }
-    const answer = await handler(request);
+    // Await only a handler that is async: awaiting a plain value still costs a microtask turn.
+    const result = handler(request);
+    const answer = result instanceof Promise ? await result : result;
     if (answer === null || answer instanceof Uint8Array) {
       await reply(sys, request, answer);
     } else {
