@@ -177,6 +177,8 @@ Deno.test("rpc: a client whose inbox is full cannot block the server", async () 
   assertEquals(r.rudeInbox, "clog");
   assertEquals(r.rudeMore, "WOULD_BLOCK");
   assertEquals(r.serverReturned, undefined);
+  // The reply cap of the dropped answer was closed too: the server keeps its own two caps.
+  assertEquals(k.capTable(server).map((c) => c.slot), [0, 5]);
 });
 
 Deno.test("rpc: serve returns when its endpoint closes; a request without a reply cap is answered by nobody", async () => {
