@@ -33,7 +33,7 @@ import {
   RIGHT_SEND,
   type SendOptions,
 } from "./types.ts";
-import { wakeError, wakeValue } from "./wake.ts";
+import { takeHead, wakeError, wakeValue } from "./wake.ts";
 
 /** Rejects a queue depth outside 1..256. */
 export function checkDepth(depth: number): void {
@@ -238,7 +238,7 @@ function pump(k: KernelState, ep: Endpoint): void {
           kerr("FRAME_TOO_LARGE", `frame of ${head.data.length} bytes > buffer of ${w.maxLen}`),
         );
       } else {
-        ep.queue.shift();
+        takeHead(ep.queue);
         const msg = deliver(k, ep, r, head, w.maxLen!);
         wakeValue(k, r, msg, msg.data.length, k.schedule?.deliveryDelay() ?? 0);
       }
@@ -305,7 +305,7 @@ export function sysRecv(
     if (head.data.length > maxLen && !opts.truncate) {
       throw kerr("FRAME_TOO_LARGE", `frame of ${head.data.length} bytes > buffer of ${maxLen}`);
     }
-    ep.queue.shift();
+    takeHead(ep.queue);
     const msg = deliver(k, ep, task, head, maxLen);
     pump(k, ep);
     return { value: msg, size: msg.data.length };

@@ -13,7 +13,7 @@ import { emit, endpointRef, traceOwn } from "./tracing.ts";
 import { callOf } from "./ipc.ts";
 import { finishTask, panicTask } from "./task.ts";
 import type { BlockEvent } from "./trace_events.ts";
-import { setState, yieldToScheduler } from "./wake.ts";
+import { setState, takeHead, yieldToScheduler } from "./wake.ts";
 
 /** Wall-clock poll period (ms) for stopping a run whose current task is stuck outside syscalls. */
 export const STUCK_POLL_MS = 100;
@@ -126,9 +126,9 @@ export function runLoop(k: KernelState, opts: RunOptions): Promise<RunResult> {
 /** Takes the task to run next off the ready queue: the head, or the schedule's pick. */
 function pickReady(k: KernelState): Task | undefined {
   const n = k.ready.length;
-  if (n <= 1 || !k.schedule) return k.ready.shift();
+  if (n <= 1 || !k.schedule) return takeHead(k.ready);
   const i = k.schedule.pickReady(n);
-  return i === 0 ? k.ready.shift() : k.ready.splice(i, 1)[0];
+  return i === 0 ? takeHead(k.ready) : k.ready.splice(i, 1)[0];
 }
 
 /** Resumes `task`; it runs until it parks in a syscall or finishes, then calls `k.parked`. */

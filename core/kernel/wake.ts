@@ -18,10 +18,19 @@ export function setState(k: KernelState, task: Task, state: TaskState): void {
   }
 }
 
+/**
+ * Removes the head of `list`. A last element goes by `pop`: `shift` of a one-element array let
+ * go of its backing store, so the next push (the next message, the next wake-up) allocated a new
+ * one, a quarter of what an IPC round trip allocated.
+ */
+export function takeHead<T>(list: T[]): T | undefined {
+  return list.length === 1 ? list.pop() : list.shift();
+}
+
 function drop(list: Task[], task: Task): void {
   const i = list.indexOf(task);
-  // The woken task is usually the head: shift makes no garbage, splice makes an array.
-  if (i === 0) list.shift();
+  // The woken task is usually the only one or the head (see takeHead); splice makes an array.
+  if (i === 0) takeHead(list);
   else if (i > 0) list.splice(i, 1);
 }
 
