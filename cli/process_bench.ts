@@ -76,7 +76,7 @@ async function compare(): Promise<void> {
   }
   const floorRuns = samples.get("deno eval 0")!;
   const floor = median(floorRuns.map((s) => s.cpu));
-  const floorMem = median(samples.get("deno eval 0")!.map((s) => s.maxKiB));
+  const floorMem = median(floorRuns.map((s) => s.maxKiB));
   console.log(`whole processes (${ROUNDS} interleaved rounds, medians), against deno eval 0:`);
   for (const [name, s] of samples) {
     const cpu = median(s.map((x) => x.cpu));
