@@ -42,20 +42,17 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
   /** Per table position: the entry's place in the dense arrays, or {@link EMPTY}. */
   #slots = new Int32Array(MIN_SLOTS).fill(EMPTY);
   #mask = MIN_SLOTS - 1;
-  #count = 0;
   /**
-   * The dense arrays, allocated at their capacity (half the table) and replaced when the table
-   * doubles, rather than grown by `push`: a growing array is reallocated at every 1.5x, and in
-   * a replay of a large journal those allocations (fresh memory to fault in) cost more than
-   * the inserts.
+   * The dense arrays. Hashes sit in a typed array at the table's capacity (half the table),
+   * copied natively when it doubles; keys and values are plain arrays that `push` grows.
    */
   #hashes = new Int32Array(MIN_SLOTS / 2);
-  #keys: string[] = new Array(MIN_SLOTS / 2);
-  #values: V[] = new Array(MIN_SLOTS / 2);
+  readonly #keys: string[] = [];
+  readonly #values: V[] = [];
 
   /** Keys held. */
   get size(): number {
-    return this.#count;
+    return this.#keys.length;
   }
 
   /** The table position holding `key`, or -1. */
@@ -95,12 +92,12 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
         return this;
       }
     }
-    const e = this.#count++;
+    const e = this.#keys.length;
     slots[i] = e;
     hashes[e] = h;
-    this.#keys[e] = key;
-    this.#values[e] = value;
-    if (2 * (e + 1) > mask) this.#resize(2 * (mask + 1));
+    this.#keys.push(key);
+    this.#values.push(value);
+    if (2 * (e + 1) > mask) this.#grow();
     return this;
   }
 
@@ -125,7 +122,7 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
       }
     }
     // Keep the dense arrays dense: the last entry moves into the removed one's place.
-    const last = --this.#count;
+    const last = this.#keys.length - 1;
     if (e !== last) {
       let p = hashes[last] & mask;
       while (slots[p] !== last) p = (p + 1) & mask;
@@ -134,9 +131,8 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
       this.#keys[e] = this.#keys[last];
       this.#values[e] = this.#values[last];
     }
-    // Drop the references, so a removed value can be collected.
-    this.#keys[last] = undefined as unknown as string;
-    this.#values[last] = undefined as V;
+    this.#keys.pop();
+    this.#values.pop();
     return true;
   }
 
@@ -144,51 +140,43 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
   clear(): void {
     this.#slots = new Int32Array(MIN_SLOTS).fill(EMPTY);
     this.#mask = MIN_SLOTS - 1;
-    this.#count = 0;
     this.#hashes = new Int32Array(MIN_SLOTS / 2);
-    this.#keys = new Array(MIN_SLOTS / 2);
-    this.#values = new Array(MIN_SLOTS / 2);
+    this.#keys.length = 0;
+    this.#values.length = 0;
   }
 
-  /** Rebuilds the table with `size` positions (a power of two, more than twice the keys). */
-  #resize(size: number): void {
+  /** Doubles the table (and the hashes' capacity with it). */
+  #grow(): void {
+    const size = (this.#mask + 1) * 2;
     const slots = new Int32Array(size).fill(EMPTY);
     const mask = size - 1;
-    const n = this.#count;
+    const n = this.#keys.length;
     const hashes = new Int32Array(size / 2);
     hashes.set(this.#hashes.subarray(0, n));
-    const keys: string[] = new Array(size / 2);
-    const values: V[] = new Array(size / 2);
     for (let e = 0; e < n; e++) {
       let i = hashes[e] & mask;
       while (slots[i] !== EMPTY) i = (i + 1) & mask;
       slots[i] = e;
-      keys[e] = this.#keys[e];
-      values[e] = this.#values[e];
     }
     this.#slots = slots;
     this.#mask = mask;
     this.#hashes = hashes;
-    this.#keys = keys;
-    this.#values = values;
   }
 
   /** Calls `fn` with every value and key (no pairs are made, unlike iterating). */
   forEach(fn: (value: V, key: string) => void): void {
     const keys = this.#keys;
     const values = this.#values;
-    for (let e = 0; e < this.#count; e++) fn(values[e], keys[e]);
+    for (let e = 0; e < keys.length; e++) fn(values[e], keys[e]);
   }
 
   /** The keys (a snapshot). */
   keys(): IterableIterator<string> {
-    return this.#keys.slice(0, this.#count)[Symbol.iterator]();
+    return [...this.#keys][Symbol.iterator]();
   }
 
   /** Every key with its value (a snapshot). */
   [Symbol.iterator](): IterableIterator<[string, V]> {
-    return this.#keys.slice(0, this.#count).map((k, e): [string, V] => [k, this.#values[e]])[
-      Symbol.iterator
-    ]();
+    return this.#keys.map((k, e): [string, V] => [k, this.#values[e]])[Symbol.iterator]();
   }
 }

@@ -88,7 +88,7 @@ export type StoredValue = Uint8Array | number;
 export function locatedValue(chunks: Uint8Array[], loc: number): Uint8Array {
   const buf = chunks[Math.floor(loc / LOC_SPAN)];
   const at = loc % LOC_SPAN;
-  const keyLen = buf[at + 5] | (buf[at + 6] << 8);
+  const keyLen = locatedKeyLen(chunks, loc);
   const valLen = (buf[at + 7] | (buf[at + 8] << 8) | (buf[at + 9] << 16) | (buf[at + 10] << 24)) >>>
     0;
   const skip = buf[at + 4] === OP_TXN_PAYLOAD ? 8 : 0;
@@ -103,10 +103,15 @@ export function locatedValue(chunks: Uint8Array[], loc: number): Uint8Array {
  */
 export function storedEntrySize(chunks: Uint8Array[], key: string, v: StoredValue): number {
   if (typeof v !== "number") return entrySize(key, v.length);
-  const buf = chunks[Math.floor(v / LOC_SPAN)];
-  const at = v % LOC_SPAN;
-  const keyLen = buf[at + 5] | (buf[at + 6] << 8);
+  const keyLen = locatedKeyLen(chunks, v);
   return entrySize(key, storedLength(chunks, v), keyLen === key.length ? keyLen : undefined);
+}
+
+/** The key field's length in the header of the record a locator points at. */
+function locatedKeyLen(chunks: Uint8Array[], loc: number): number {
+  const buf = chunks[Math.floor(loc / LOC_SPAN)];
+  const at = loc % LOC_SPAN;
+  return buf[at + 5] | (buf[at + 6] << 8);
 }
 
 /** Length of a stored value without materialising it. */
