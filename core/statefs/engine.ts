@@ -77,7 +77,6 @@ import {
   ReplayState,
   scanJournal,
   type ScanResult,
-  storedEntrySize,
   storedLength,
   type StoredValue,
   zeroBlocks,
@@ -539,9 +538,7 @@ export class StateFs {
     this.#chunks = scan.chunks;
     this.#sorted = undefined;
     this.#records = scan.records;
-    let live = layout === "nxs2" ? CHECKPOINT_RECORD_SIZE : 0;
-    state.map.forEach((v, k) => live += storedEntrySize(scan.chunks, k, v));
-    this.#bytesLive = live;
+    this.#bytesLive = (layout === "nxs2" ? CHECKPOINT_RECORD_SIZE : 0) + state.liveBytes;
     this.#tail = scan.end;
     this.#pendStart = scan.end - (scan.end % 512);
     this.#pend.fill(0);

@@ -79,6 +79,15 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
 
   /** Sets `key` to `value`; `hash` is {@link keyHash}`(key)` when the caller has it already. */
   set(key: string, value: V, hash = -1): this {
+    this.swap(key, value, hash);
+    return this;
+  }
+
+  /**
+   * Sets `key` to `value` and returns the value it replaced (undefined when the key is new), in
+   * one probe: replay keeps the live byte count with it.
+   */
+  swap(key: string, value: V, hash = -1): V | undefined {
     const h = hash < 0 ? keyHash(key) : hash;
     const slots = this.#slots;
     const mask = this.#mask;
@@ -88,8 +97,9 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
       const e = slots[i];
       if (e === EMPTY) break;
       if (hashes[e] === h && this.#keys[e] === key) {
+        const old = this.#values[e];
         this.#values[e] = value;
-        return this;
+        return old;
       }
     }
     const e = this.#keys.length;
@@ -98,7 +108,7 @@ export class KeyIndex<V> implements Iterable<[string, V]> {
     this.#keys.push(key);
     this.#values.push(value);
     if (2 * (e + 1) > mask) this.#grow();
-    return this;
+    return undefined;
   }
 
   /** Removes `key`; true when it was held. */

@@ -9,9 +9,10 @@ import {
   OP_PUT,
 } from "./journal.ts";
 
-type Op = { op: "set"; key: string; value: number } | { op: "delete"; key: string } | {
-  op: "clear";
-};
+type Op =
+  | { op: "set" | "swap"; key: string; value: number }
+  | { op: "delete"; key: string }
+  | { op: "clear" };
 
 // Few distinct keys, so sets overwrite and deletes hit; some share a hash bucket at small sizes.
 const key = fc.oneof(
@@ -26,6 +27,10 @@ function opsOf(keys: fc.Arbitrary<string>): fc.Arbitrary<Op[]> {
       {
         weight: 6,
         arbitrary: fc.record({ op: fc.constant("set" as const), key: keys, value: fc.nat() }),
+      },
+      {
+        weight: 3,
+        arbitrary: fc.record({ op: fc.constant("swap" as const), key: keys, value: fc.nat() }),
       },
       { weight: 3, arbitrary: fc.record({ op: fc.constant("delete" as const), key: keys }) },
       { weight: 1, arbitrary: fc.constant({ op: "clear" as const }) },
@@ -44,6 +49,9 @@ Deno.test("KeyIndex behaves as a Map under any sequence of sets, deletes and cle
       for (const o of ops) {
         if (o.op === "set") {
           index.set(o.key, o.value);
+          model.set(o.key, o.value);
+        } else if (o.op === "swap") {
+          assertEquals(index.swap(o.key, o.value), model.get(o.key), `swap ${o.key}`);
           model.set(o.key, o.value);
         } else if (o.op === "delete") {
           assertEquals(index.delete(o.key), model.delete(o.key), `delete ${o.key}`);

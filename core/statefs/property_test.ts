@@ -9,8 +9,16 @@ import { MemoryBlockDevice } from "./devices.ts";
 import { type BatchOp, StateFs } from "./engine.ts";
 import { StateFsError } from "./errors.ts";
 import { fsck } from "./fsck.ts";
+import { CHECKPOINT_RECORD_SIZE, RECORD_OVERHEAD } from "./journal.ts";
 
 const enc = new TextEncoder();
+
+/** What `bytesLive` must say for the model's entries: each key's Put record and the Checkpoint. */
+function liveBytes(model: Map<string, Uint8Array>): number {
+  let n = CHECKPOINT_RECORD_SIZE;
+  for (const [k, v] of model) n += RECORD_OVERHEAD + enc.encode(k).length + v.length;
+  return n;
+}
 
 const KEYS = [
   "/state/a",
@@ -153,6 +161,7 @@ Deno.test("property: random operations with random reopens behave like a Map", a
           }
         }
         assertEquals(fs.stats().liveKeys, model.size);
+        assertEquals(fs.stats().bytesLive, liveBytes(model));
       }
       const check = async (f: StateFs) => {
         assertEquals(f.list("/state/", 100), [...model.keys()].sort(utf8Compare));
@@ -160,7 +169,9 @@ Deno.test("property: random operations with random reopens behave like a Map", a
       };
       await check(fs);
       await fs.sync();
-      await check(await StateFs.open(dev));
+      const fresh = await StateFs.open(dev);
+      await check(fresh);
+      assertEquals(fresh.stats().bytesLive, liveBytes(model));
       assertEquals((await fsck(dev)).status, "clean");
     }),
     { numRuns: 150, seed: 20240611 },

@@ -88,30 +88,12 @@ export type StoredValue = Uint8Array | number;
 export function locatedValue(chunks: Uint8Array[], loc: number): Uint8Array {
   const buf = chunks[Math.floor(loc / LOC_SPAN)];
   const at = loc % LOC_SPAN;
-  const keyLen = locatedKeyLen(chunks, loc);
+  const keyLen = buf[at + 5] | (buf[at + 6] << 8);
   const valLen = (buf[at + 7] | (buf[at + 8] << 8) | (buf[at + 9] << 16) | (buf[at + 10] << 24)) >>>
     0;
   const skip = buf[at + 4] === OP_TXN_PAYLOAD ? 8 : 0;
   const start = at + RECORD_HEADER_SIZE + keyLen + skip;
   return buf.subarray(start, start + valLen - skip);
-}
-
-/**
- * {@link entrySize} of `key` with the stored value `v`. For a locator whose key is as long as
- * its record's key field, the key is ASCII (any other character has more UTF-8 bytes than
- * UTF-16 units), so the record header gives the key's UTF-8 length without measuring it.
- */
-export function storedEntrySize(chunks: Uint8Array[], key: string, v: StoredValue): number {
-  if (typeof v !== "number") return entrySize(key, v.length);
-  const keyLen = locatedKeyLen(chunks, v);
-  return entrySize(key, storedLength(chunks, v), keyLen === key.length ? keyLen : undefined);
-}
-
-/** The key field's length in the header of the record a locator points at. */
-function locatedKeyLen(chunks: Uint8Array[], loc: number): number {
-  const buf = chunks[Math.floor(loc / LOC_SPAN)];
-  const at = loc % LOC_SPAN;
-  return buf[at + 5] | (buf[at + 6] << 8);
 }
 
 /** Length of a stored value without materialising it. */
@@ -274,6 +256,11 @@ interface OpenTxn {
 export class ReplayState {
   /** The live keys, each with the locator of its value (or the bytes of a chunked value). */
   readonly map: KeyIndex<StoredValue> = new KeyIndex();
+  /**
+   * The encoded size of a Put of every live key with its value ({@link entrySize}), kept as
+   * records apply: a pass over the map afterwards measured most keys' length a second time.
+   */
+  liveBytes = 0;
   /** The Checkpoint at region offset 0, if any. */
   checkpoint: { generation: number; entries: number } | undefined;
   /** Highest transaction id seen (0 when none). */
@@ -289,18 +276,28 @@ export class ReplayState {
   /** Applies one record found at region offset `offset`, its value at locator `loc`. */
   apply(rec: RecordSlot, offset: number, loc: number): void {
     switch (rec.op) {
-      case OP_PUT:
-        this.map.set(rec.key, loc, rec.keyHash);
+      case OP_PUT: {
+        // A Put record is exactly its entry's size.
+        const old = this.map.swap(rec.key, loc, rec.keyHash);
+        this.liveBytes += old === undefined
+          ? rec.size
+          : rec.valueLen - storedLength(this.chunks, old);
         return;
-      case OP_DELETE:
+      }
+      case OP_DELETE: {
+        const old = this.map.get(rec.key);
+        if (old === undefined) return;
         this.map.delete(rec.key);
+        this.liveBytes -= RECORD_OVERHEAD + rec.keyLen + storedLength(this.chunks, old);
         return;
+      }
       case OP_SYNC_BARRIER:
         return;
       case OP_CHECKPOINT: {
         const cp = parseCheckpoint(rec.buf.subarray(rec.valueAt, rec.valueAt + 8));
         if (offset === 0) this.checkpoint = cp;
         this.map.clear();
+        this.liveBytes = 0;
         this.#open.clear();
         this.#openBytes = 0;
         return;
@@ -337,7 +334,13 @@ export class ReplayState {
         }
         this.#take(id);
         if (rec.op === OP_TXN_ABORT || txn.poisoned) return;
-        for (const [key, v] of txn.entries) this.map.set(key, this.#joined(v));
+        for (const [key, v] of txn.entries) {
+          const value = this.#joined(v);
+          const old = this.map.swap(key, value);
+          this.liveBytes += old === undefined
+            ? entrySize(key, v.len)
+            : v.len - storedLength(this.chunks, old);
+        }
         return;
       }
     }

@@ -16,9 +16,11 @@ import { crc32c } from "../crc.ts";
 import { StateFs } from "../engine.ts";
 import { StateFsError } from "../errors.ts";
 import {
+  checkpointValue,
   encodeRecord,
   encodeTxnId,
   MAX_VALUE_BYTES,
+  OP_CHECKPOINT,
   OP_DELETE,
   OP_PUT,
   OP_TXN_COMMIT,
@@ -518,6 +520,8 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
     return rig.run(legacyImage(64, recs), async (dev) => {
       const fs = await StateFs.open(dev);
       assertEquals(fs.list("/state/", 10), ["/state/b", "/state/c"]);
+      // Two live Puts of an 8-byte key and a 1-byte value; a legacy journal has no Checkpoint.
+      assertEquals(fs.stats().bytesLive, 2 * (15 + 8 + 1));
       await fs.compact();
       assertEquals(fs.stats().layout, "nxs2");
       assertEquals(fs.stats().activeRegion, "B");
@@ -527,6 +531,21 @@ export function defineEngineSuite(label: string, rig: EngineRig): void {
       assertEquals(await text(again, "/state/c"), "3");
     });
   });
+
+  test("a Checkpoint inside a legacy journal drops every key before it", () =>
+    rig.run(
+      legacyImage(64, [
+        encodeRecord(OP_PUT, "/state/a", enc.encode("1")),
+        encodeRecord(OP_CHECKPOINT, "", checkpointValue(1, 0)),
+        encodeRecord(OP_PUT, "/state/b", enc.encode("22")),
+      ]),
+      async (dev) => {
+        const fs = await StateFs.open(dev);
+        assertEquals(fs.list("/state/", 10), ["/state/b"]);
+        assertEquals(await fs.get("/state/a"), undefined);
+        assertEquals(fs.stats().bytesLive, 15 + 8 + 2);
+      },
+    ));
 
   test("open rejects garbage, a bad superblock, and a checkpoint that disagrees", async () => {
     await rig.run(16, async (garbage) => {
