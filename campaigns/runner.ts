@@ -77,7 +77,8 @@ export async function runCases(plan: RunPlan): Promise<RunOutcome> {
   return await runInWorkers(plan);
 }
 
-const WORKER = new URL("./worker.ts", import.meta.url);
+// Named from the repository root (`../`) so the bundled entry in dist/ finds them too.
+const WORKER = new URL("../campaigns/worker.ts", import.meta.url);
 const CONFIG = new URL("../deno.json", import.meta.url);
 
 async function runInWorkers(plan: RunPlan): Promise<RunOutcome> {

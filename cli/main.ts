@@ -194,9 +194,12 @@ function userDirectory(): string {
   return Deno.cwd();
 }
 
-if (import.meta.main) {
+/** Runs nexus as a process: the user's arguments, directory and streams; exits with its code. */
+export async function main(): Promise<never> {
   // Relative paths (and build/) resolve against the user's directory, not the project root.
   const dir = userDirectory();
   if (dir !== Deno.cwd()) Deno.chdir(dir);
   Deno.exit(await run(Deno.args));
 }
+
+if (import.meta.main) await main();

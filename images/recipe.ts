@@ -237,7 +237,8 @@ export function parseRecipe(text: string, source: string): Recipe {
 
 /** The text of the default recipe shipped with nexus (`images/recipes/default.toml`). */
 export function defaultRecipeText(): Promise<string> {
-  return Deno.readTextFile(new URL("./recipes/default.toml", import.meta.url));
+  // Named from the repository root (`../`) so the bundled entry in dist/ finds it too.
+  return Deno.readTextFile(new URL("../images/recipes/default.toml", import.meta.url));
 }
 
 /** Loads the default recipe. */
