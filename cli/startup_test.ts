@@ -72,3 +72,10 @@ Deno.test("a boot's module graph holds no node: module and only the listed ESM p
     assertEquals(packages.has("@stricli/core"), true, `${entry}: the graph was read`);
   }
 });
+
+Deno.test("the nexus process loads only its entry and bundle.ts before it picks what to run", async () => {
+  // Whatever else it loaded up front, a run from the bundle would load twice.
+  const graph = await moduleGraph("nexus.ts");
+  const loaded = reachable(graph, true).map((m) => m.specifier.replace(/^.*\/cli\//, "cli/"));
+  assertEquals(loaded.sort(), ["cli/bundle.ts", "cli/nexus.ts"]);
+});

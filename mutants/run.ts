@@ -145,6 +145,9 @@ function laneEnv(lane: Lane, groups: string[], opts: Options): Record<string, st
     NEXUS_MUTANTS_CONCURRENCY: String(opts.concurrency),
     NEXUS_MUTANTS_DENO: Deno.execPath(),
     NEXUS_MUTANTS_OUT: `${OUT_DIR}/${lane}/${groups.join("+")}`,
+    // Spawned nexus processes run the instrumented sources as they are, with no bundle of them
+    // built in each sandbox first.
+    NEXUS_NO_BUNDLE: "1",
   };
 }
 

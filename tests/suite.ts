@@ -19,7 +19,7 @@
 
 const ROOT = new URL("../", import.meta.url);
 /** Folders that hold no test of the repository's own. */
-const SKIP = new Set(["build", "node_modules"]);
+const SKIP = new Set(["build", "dist", "node_modules"]);
 
 /** Every `*_test.ts` under `dir`, as paths relative to it, sorted. */
 export async function findTestFiles(dir: URL = ROOT): Promise<string[]> {
