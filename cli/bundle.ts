@@ -1,7 +1,8 @@
 /**
- * The bundled command tree. A `nexus` process runs from one bundled file when it can: loading the
- * ~170 modules of the command tree one by one is most of a short command's start-up, and one file
- * loads in a fraction of that. The bundle lives in `dist/` with a manifest of what it was built
+ * The bundled command tree. A `nexus` process runs from a bundle when it can: loading the ~170
+ * modules of the command tree one by one is most of a short command's start-up, and the bundle (an
+ * entry, and a chunk per command group and per part they share, so a command still loads only
+ * what it runs) loads in a fraction of that. It lives in `dist/` with a manifest of what it was built
  * from: the Deno version, and the size and modification time of every local module in it and of
  * `deno.json` and `deno.lock`. A run whose sources changed since builds it again first (about a
  * second, once); a run that cannot (a read-only checkout, another run building it, a failed
