@@ -14,6 +14,7 @@
  * @module
  */
 
+import { wallTimer } from "../core/kernel/wall_timer.ts";
 import { HarnessError } from "./errors.ts";
 import { LineSplitter } from "./lines.ts";
 import { deliverLines, type LineSource, type SourceEnd } from "./live.ts";
@@ -136,7 +137,7 @@ export async function groupMembers(pgid: number): Promise<Member[] | undefined> 
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => wallTimer(ms, r));
 
 /** Polls until group `pgid` is empty or `ms` passed; returns who is still there. */
 async function waitEmpty(pgid: number, ms: number): Promise<Member[]> {
@@ -194,12 +195,12 @@ function describeStatus(status: Deno.CommandStatus, killed: boolean): string {
 function within(p: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     const finish = (ok: boolean) => {
-      clearTimeout(t);
+      cancelTimer();
       signal?.removeEventListener("abort", onAbort);
       resolve(ok);
     };
     const onAbort = () => finish(false);
-    const t = setTimeout(() => finish(false), ms);
+    const cancelTimer = wallTimer(ms, () => finish(false));
     signal?.addEventListener("abort", onAbort);
     p.then(() => finish(true), () => finish(true));
   });

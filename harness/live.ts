@@ -7,6 +7,7 @@
  * @module
  */
 
+import { wallTimer } from "../core/kernel/wall_timer.ts";
 import { formatDuration } from "./duration.ts";
 import type { Judge } from "./judge.ts";
 import { LineSplitter, MAX_LINE_CHARS } from "./lines.ts";
@@ -96,7 +97,7 @@ export async function runLive(
   };
   // The timer wakes sources blocked on input; the clock check in shouldStop catches sources
   // (the simulator) that keep the event loop too busy for timers to fire.
-  const timer = setTimeout(() => cutRun("timeout"), opts.timeoutMs);
+  const cancelTimer = wallTimer(opts.timeoutMs, () => cutRun("timeout"));
   const onInterrupt = () => cutRun("interrupted");
   opts.interrupt?.addEventListener("abort", onInterrupt);
   if (opts.interrupt?.aborted) onInterrupt();
@@ -136,7 +137,7 @@ export async function runLive(
   try {
     end = await source(sink);
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
     opts.interrupt?.removeEventListener("abort", onInterrupt);
   }
   const wallMs = clock() - start;

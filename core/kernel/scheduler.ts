@@ -14,6 +14,7 @@ import { callOf } from "./ipc.ts";
 import { finishTask, panicTask } from "./task.ts";
 import type { BlockEvent } from "./trace_events.ts";
 import { setState, takeHead, yieldToScheduler } from "./wake.ts";
+import { wallInterval } from "./wall_timer.ts";
 
 /** Wall-clock poll period (ms) for stopping a run whose current task is stuck outside syscalls. */
 export const STUCK_POLL_MS = 100;
@@ -59,14 +60,14 @@ export function runLoop(k: KernelState, opts: RunOptions): Promise<RunResult> {
     const end = (reason: RunResult["reason"]): void => {
       if (ended) return;
       ended = true;
-      if (poll !== undefined) clearInterval(poll);
+      stopPoll?.();
       k.running = false;
       resolve({ reason, time: k.time, steps });
     };
     const fail = (err: unknown): void => {
       if (ended) return;
       ended = true;
-      if (poll !== undefined) clearInterval(poll);
+      stopPoll?.();
       k.running = false;
       reject(err);
     };
@@ -100,15 +101,15 @@ export function runLoop(k: KernelState, opts: RunOptions): Promise<RunResult> {
     // polls, so a normal step (a few ms of crypto or file I/O) is never cut. The stuck step is
     // left unfinished: the next run waits for it first. This only guards the host; it never
     // changes what a run that completes its steps does.
-    const poll = stop
-      ? setInterval(() => {
+    const stopPoll = stop
+      ? wallInterval(STUCK_POLL_MS, () => {
         ticksThisStep++;
         if (ended || ticksThisStep < 2 || !stop()) return;
         if (!waitingUnfinished) {
           k.unfinishedStep = new Promise<void>((r) => (k.parked = r));
         }
         end("stopped");
-      }, STUCK_POLL_MS)
+      })
       : undefined;
     const unfinished = k.unfinishedStep;
     if (!unfinished) return next();
