@@ -79,3 +79,16 @@ Deno.test("the nexus process loads only its entry and bundle.ts before it picks 
   const loaded = reachable(graph, true).map((m) => m.specifier.replace(/^.*\/cli\//, "cli/"));
   assertEquals(loaded.sort(), ["cli/bundle.ts", "cli/nexus.ts"]);
 });
+
+Deno.test("no module of the command tree calls setTimeout or setInterval", async () => {
+  // The first of either in a process loads Deno's Node.js timers; core/kernel/wall_timer.ts
+  // gives the same on Deno's core timers.
+  const modules = reachable(await moduleGraph("main.ts"), true)
+    .filter((m) => m.specifier.startsWith("file:"));
+  assertEquals(modules.some((m) => m.specifier.endsWith("/harness/live.ts")), true);
+  const calling = modules.filter((m) => {
+    const code = Deno.readTextFileSync(new URL(m.specifier)).replace(/^\s*(\*|\/\/).*$/gm, "");
+    return /\b(setTimeout|setInterval)\s*\(/.test(code);
+  });
+  assertEquals(calling.map((m) => m.specifier), []);
+});
