@@ -6,7 +6,8 @@
  * from: the Deno version, and the size and modification time of every local module in it and of
  * `deno.json` and `deno.lock`. A run whose sources changed since builds it again first (about a
  * second, once); a run that cannot (a read-only checkout, another run building it, a failed
- * build) runs from the sources, as does any run with `NEXUS_NO_BUNDLE` set.
+ * build) runs from the sources, as does any run with `NEXUS_NO_BUNDLE` set. After a failed build,
+ * runs go to the sources without trying again for ten minutes, unless a source changes.
  *
  * The bundle sits one directory below the repository root, like every module that names a file
  * of the repository from its own URL (`new URL("../images/...", import.meta.url)`), so such names
@@ -36,6 +37,10 @@ const CONFIG_FILES = ["deno.json", "deno.lock"];
 const MANIFEST = "nexus.json";
 const LOCK = "build.lock";
 const ERROR_LOG = "build-error.log";
+/** Folders of the repository that hold no module of the command tree. */
+const SKIP_DIRS = new Set(["build", "dist", "node_modules"]);
+/** After a failed build, how long runs go to the sources unless a source changes. */
+const RETRY_FAILED_MS = 600_000;
 /** A build lock older than this was left by a build that died: it is taken over. */
 const STALE_LOCK_MS = 120_000;
 /**
@@ -273,5 +278,36 @@ export async function bundledEntry(place: BundlePlace = HERE): Promise<string | 
   if (manifest !== undefined && bundleIsFresh(manifest, place)) {
     return new URL(manifest.entry, place.dist).href;
   }
+  if (failedLately(place)) return undefined;
   return (await buildBundle(place))?.href;
+}
+
+/**
+ * True when the last build failed a short while ago and no module or configuration file of the
+ * repository changed since: building again would fail the same way and cost every run a second.
+ */
+function failedLately(place: BundlePlace): boolean {
+  const failed = fileStamp(new URL(ERROR_LOG, place.dist));
+  if (failed === undefined || Date.now() - failed[1] >= RETRY_FAILED_MS) return false;
+  return !changedSince(place.root, failed[1], place.dist);
+}
+
+/** True when a module or configuration file under `dir` was modified at or after `time`. */
+function changedSince(dir: URL, time: number, dist: URL): boolean {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return false;
+  }
+  for (const e of entries) {
+    if (e.name.startsWith(".") || SKIP_DIRS.has(e.name)) continue;
+    const at = new URL(e.isDirectory ? `${e.name}/` : e.name, dir);
+    if (e.isDirectory) {
+      if (at.href !== dist.href && changedSince(at, time, dist)) return true;
+    } else if (/\.(ts|json|lock)$/.test(e.name) && (fileStamp(at)?.[1] ?? -1) >= time) {
+      return true;
+    }
+  }
+  return false;
 }

@@ -135,6 +135,36 @@ Deno.test("no bundle: a held lock, an unwritable place, a failed build, a source
   }
 });
 
+Deno.test("after a failed build, runs go to the sources until a source changes or time passes", async () => {
+  const place = miniProject();
+  try {
+    const a = new URL("cli/a.ts", place.root);
+    Deno.writeTextFileSync(a, "export const a = ;\n");
+    // Sources older than every time the failure log gets below.
+    for (const f of ["deno.json", "cli/main.ts", "cli/a.ts", "cli/b.ts"]) {
+      touch(new URL(f, place.root), -3_600_000);
+    }
+    assertEquals(await bundledEntry(place), undefined);
+    const log = new URL("build-error.log", place.dist);
+    const logTime = () => Deno.statSync(log).mtime!.getTime();
+    touch(log, -5_000);
+    const before = logTime();
+    assertEquals(await bundledEntry(place), undefined);
+    assertEquals(logTime(), before, "built again though nothing changed");
+    // Ten minutes on, it tries again (and fails again).
+    touch(log, -660_000);
+    assertEquals(await bundledEntry(place), undefined);
+    assert(logTime() > before, "not tried again after ten minutes");
+    // A source changed since the failure: it tries again, and now builds.
+    touch(log, -5_000);
+    Deno.writeTextFileSync(a, 'export const a = "a";\n');
+    assert(await bundledEntry(place), "not built after the fix");
+    assertEquals(readManifest(place.dist) !== undefined, true);
+  } finally {
+    cleanup(place);
+  }
+});
+
 Deno.test("readManifest refuses what is not a manifest", () => {
   const place = miniProject();
   try {
