@@ -25,8 +25,15 @@ function miniProject(): BundlePlace {
   return { root, dist: new URL("dist/", root) };
 }
 
-function cleanup(place: BundlePlace): void {
-  Deno.removeSync(place.root, { recursive: true });
+/** Runs `body` on a fresh {@link miniProject} whose sources are a minute old; removes it after. */
+async function withMiniProject(body: (place: BundlePlace) => void | Promise<void>): Promise<void> {
+  const place = miniProject();
+  try {
+    age(place, -60_000);
+    await body(place);
+  } finally {
+    Deno.removeSync(place.root, { recursive: true });
+  }
 }
 
 /** Sets a file's modification time `deltaMs` from now. */
@@ -35,13 +42,18 @@ function touch(path: URL, deltaMs = 0): void {
   Deno.utimeSync(path, t, t);
 }
 
-Deno.test("a built bundle names its entry, its chunks and every local module; it runs", async () => {
-  const place = miniProject();
-  try {
-    // Sources written a moment ago would look written during the build.
-    for (const f of ["deno.json", "cli/main.ts", "cli/a.ts", "cli/b.ts"]) {
-      touch(new URL(f, place.root), -60_000);
-    }
+/**
+ * Dates every source of the project `deltaMs` from now: sources written a moment ago would look
+ * written while a build ran.
+ */
+function age(place: BundlePlace, deltaMs: number): void {
+  for (const f of ["deno.json", "cli/main.ts", "cli/a.ts", "cli/b.ts"]) {
+    touch(new URL(f, place.root), deltaMs);
+  }
+}
+
+Deno.test("a built bundle names its entry, its chunks and every local module; it runs", () =>
+  withMiniProject(async (place) => {
     const entry = await buildBundle(place);
     assert(entry !== undefined, "not built");
     const m = readManifest(place.dist)!;
@@ -56,17 +68,10 @@ Deno.test("a built bundle names its entry, its chunks and every local module; it
     // Nothing of the build is left behind but the bundle and its manifest.
     const names = [...Deno.readDirSync(place.dist)].map((e) => e.name);
     assertEquals(names.filter((n) => !/\.js(\.map)?$/.test(n)), ["nexus.json"]);
-  } finally {
-    cleanup(place);
-  }
-});
+  }));
 
-Deno.test("a bundle is stale when a source, the entry, a chunk or the Deno version changed", async () => {
-  const place = miniProject();
-  try {
-    for (const f of ["deno.json", "cli/main.ts", "cli/a.ts", "cli/b.ts"]) {
-      touch(new URL(f, place.root), -60_000);
-    }
+Deno.test("a bundle is stale when a source, the entry, a chunk or the Deno version changed", () =>
+  withMiniProject(async (place) => {
     assert(await buildBundle(place));
     const m = readManifest(place.dist)!;
     const fresh = () => bundleIsFresh(m, place);
@@ -93,17 +98,10 @@ Deno.test("a bundle is stale when a source, the entry, a chunk or the Deno versi
     // A stale bundle is built again.
     const again = await bundledEntry(place);
     assert(again !== undefined && again !== new URL(m.entry, place.dist).href);
-  } finally {
-    cleanup(place);
-  }
-});
+  }));
 
-Deno.test("no bundle: a held lock, an unwritable place, a failed build, a source changed meanwhile", async () => {
-  const place = miniProject();
-  try {
-    for (const f of ["deno.json", "cli/main.ts", "cli/a.ts", "cli/b.ts"]) {
-      touch(new URL(f, place.root), -60_000);
-    }
+Deno.test("no bundle: a held lock, an unwritable place, a failed build, a source changed meanwhile", () =>
+  withMiniProject(async (place) => {
     Deno.mkdirSync(place.dist);
     const lock = new URL("build.lock", place.dist);
     Deno.writeTextFileSync(lock, "");
@@ -130,20 +128,14 @@ Deno.test("no bundle: a held lock, an unwritable place, a failed build, a source
     // A dist that cannot be made (its parent is a file).
     const blocked = { root: place.root, dist: new URL("deno.json/dist/", place.root) };
     assertEquals(await buildBundle(blocked), undefined);
-  } finally {
-    cleanup(place);
-  }
-});
+  }));
 
-Deno.test("after a failed build, runs go to the sources until a source changes or time passes", async () => {
-  const place = miniProject();
-  try {
+Deno.test("after a failed build, runs go to the sources until a source changes or time passes", () =>
+  withMiniProject(async (place) => {
     const a = new URL("cli/a.ts", place.root);
     Deno.writeTextFileSync(a, "export const a = ;\n");
     // Sources older than every time the failure log gets below.
-    for (const f of ["deno.json", "cli/main.ts", "cli/a.ts", "cli/b.ts"]) {
-      touch(new URL(f, place.root), -3_600_000);
-    }
+    age(place, -3_600_000);
     assertEquals(await bundledEntry(place), undefined);
     const log = new URL("build-error.log", place.dist);
     const logTime = () => Deno.statSync(log).mtime!.getTime();
@@ -160,14 +152,10 @@ Deno.test("after a failed build, runs go to the sources until a source changes o
     Deno.writeTextFileSync(a, 'export const a = "a";\n');
     assert(await bundledEntry(place), "not built after the fix");
     assertEquals(readManifest(place.dist) !== undefined, true);
-  } finally {
-    cleanup(place);
-  }
-});
+  }));
 
-Deno.test("readManifest refuses what is not a manifest", () => {
-  const place = miniProject();
-  try {
+Deno.test("readManifest refuses what is not a manifest", () =>
+  withMiniProject((place) => {
     assertEquals(readManifest(place.dist), undefined, "no dist at all");
     Deno.mkdirSync(place.dist);
     const at = new URL("nexus.json", place.dist);
@@ -178,20 +166,17 @@ Deno.test("readManifest refuses what is not a manifest", () => {
     const ok: BundleManifest = { deno: "2", entry: "e.js", chunks: [], files: {} };
     Deno.writeTextFileSync(at, JSON.stringify(ok));
     assertEquals(readManifest(place.dist), ok);
-  } finally {
-    cleanup(place);
-  }
-});
+  }));
 
 Deno.test("NEXUS_NO_BUNDLE runs from the sources", async () => {
-  const place = miniProject();
   Deno.env.set("NEXUS_NO_BUNDLE", "1");
   try {
-    assertEquals(await bundledEntry(place), undefined);
-    assertEquals(readManifest(place.dist), undefined, "nothing was built");
+    await withMiniProject(async (place) => {
+      assertEquals(await bundledEntry(place), undefined);
+      assertEquals(readManifest(place.dist), undefined, "nothing was built");
+    });
   } finally {
     Deno.env.delete("NEXUS_NO_BUNDLE");
-    cleanup(place);
   }
 });
 
