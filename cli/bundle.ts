@@ -73,18 +73,26 @@ export interface BundlePlace {
 
 const HERE: BundlePlace = { root: REPO_ROOT, dist: DIST_DIR };
 
-/** The manifest in `dist`, or undefined when there is none or it is unreadable. */
+/** A file of the bundle: a plain name in the dist directory. */
+const BUNDLE_NAME = /^[\w.-]+\.js$/;
+
+/** The manifest in `dist`, or undefined when there is none or it is not one. */
 export function readManifest(dist: URL): BundleManifest | undefined {
+  let m;
   try {
-    const m = JSON.parse(Deno.readTextFileSync(new URL(MANIFEST, dist)));
-    if (typeof m?.deno !== "string" || typeof m?.entry !== "string") return undefined;
-    if (!Array.isArray(m.chunks) || typeof m.files !== "object" || m.files === null) {
-      return undefined;
-    }
-    return m as BundleManifest;
+    m = JSON.parse(Deno.readTextFileSync(new URL(MANIFEST, dist)));
   } catch {
     return undefined;
   }
+  if (typeof m?.deno !== "string" || typeof m.entry !== "string") return undefined;
+  if (!Array.isArray(m.chunks) || typeof m.files !== "object" || m.files === null) return undefined;
+  if (![m.entry, ...m.chunks].every((n) => typeof n === "string" && BUNDLE_NAME.test(n))) {
+    return undefined;
+  }
+  const stamps = Object.values(m.files);
+  const isStamp = (v: unknown) =>
+    Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number");
+  return stamps.every(isStamp) ? m as BundleManifest : undefined;
 }
 
 /** `[size, mtime in ms]` of a file, or undefined when it is missing. */

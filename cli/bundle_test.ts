@@ -159,7 +159,18 @@ Deno.test("readManifest refuses what is not a manifest", () =>
     assertEquals(readManifest(place.dist), undefined, "no dist at all");
     Deno.mkdirSync(place.dist);
     const at = new URL("nexus.json", place.dist);
-    for (const text of ["", "{", "null", "[]", '{"deno":"2","entry":"e.js","chunks":[]}']) {
+    const bad = [
+      "",
+      "{",
+      "null",
+      "[]",
+      '{"deno":"2","entry":"e.js","chunks":[]}',
+      '{"deno":"2","entry":"../e.js","chunks":[],"files":{}}',
+      '{"deno":"2","entry":"e.js","chunks":["c/d.js"],"files":{}}',
+      '{"deno":"2","entry":"e.js","chunks":[],"files":{"a.ts":5}}',
+      '{"deno":"2","entry":"e.js","chunks":[],"files":{"a.ts":[5,"x"]}}',
+    ];
+    for (const text of bad) {
       Deno.writeTextFileSync(at, text);
       assertEquals(readManifest(place.dist), undefined, text);
     }
