@@ -28,7 +28,6 @@ export function wallTimer(ms: number, fn: () => void): () => void {
 
 /** Calls `fn` every `ms` milliseconds of wall-clock time until cancelled; returns its cancel. */
 export function wallInterval(ms: number, fn: () => void): () => void {
-  let stopped = false;
   let cancel = () => {};
   const arm = () => {
     cancel = wallTimer(ms, () => {
@@ -38,9 +37,6 @@ export function wallInterval(ms: number, fn: () => void): () => void {
     });
   };
   arm();
-  return () => {
-    if (stopped) return;
-    stopped = true;
-    cancel();
-  };
+  // Cancelling twice removes a listener already gone: nothing.
+  return () => cancel();
 }
